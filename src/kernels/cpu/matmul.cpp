@@ -1,0 +1,172 @@
+// MatMul driver: quantizes activations once per call into a reused per-thread scratch buffer,
+// then splits the output into (row chunk x token chunk) work items shared by the pool threads.
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#include "base/check.h"
+#include "kernels/cpu/kernel_set.h"
+#include "kernels/ref/matmul_ref.h"
+#include "quant/dequantize.h"
+#include "quant/quantize.h"
+
+namespace semantic::kernels::cpu {
+namespace {
+
+using quant::DType;
+
+constexpr size_t kAlign = 64;
+size_t AlignUp(size_t v, size_t a) { return (v + a - 1) / a * a; }
+
+// Grow-only 64-byte aligned buffer; one per calling thread, so steady state never allocates.
+class Scratch {
+ public:
+  ~Scratch() { std::free(ptr_); }
+  uint8_t* Get(size_t bytes) {
+    if (bytes > cap_) {
+      std::free(ptr_);
+      cap_ = AlignUp(std::max(bytes, cap_ * 2), kAlign);
+      ptr_ = static_cast<uint8_t*>(std::aligned_alloc(kAlign, cap_));
+      CHECK(ptr_ != nullptr);
+    }
+    return ptr_;
+  }
+
+ private:
+  uint8_t* ptr_ = nullptr;
+  size_t cap_ = 0;
+};
+thread_local Scratch t_scratch;
+
+// Carves the PackedActs buffers out of `base` (nullptr: only computes the size).
+size_t LayoutActs(DType act, int64_t n_tok, int64_t cols, uint8_t* base, PackedActs* a) {
+  a->type = act;
+  a->n_tok = n_tok;
+  a->cols = cols;
+  a->n_tok_pad = (n_tok + 7) / 8 * 8;
+  size_t off = 0;
+  auto take = [&](size_t bytes) {
+    uint8_t* p = base ? base + off : nullptr;
+    off += AlignUp(bytes, kAlign);
+    return p;
+  };
+  if (act == DType::kF32 || act == DType::kF16 || act == DType::kBF16) {
+    a->nb = 0;
+    a->f_stride = static_cast<size_t>(cols);
+    if (act != DType::kF32) a->f = reinterpret_cast<float*>(take(4 * cols * n_tok));
+    return off;
+  }
+  const int64_t block = act == DType::kQ8_K ? 256 : 32;
+  a->nb = cols / block;
+  a->qs_stride = AlignUp(static_cast<size_t>(cols), kAlign);
+  a->qs = reinterpret_cast<int8_t*>(take(a->qs_stride * n_tok));
+  a->d = reinterpret_cast<float*>(take(4 * a->nb * a->n_tok_pad));
+  if (act == DType::kQ8_1) a->s = reinterpret_cast<float*>(take(4 * a->nb * a->n_tok_pad));
+  if (act != DType::kQ8_K) a->xsum = reinterpret_cast<int32_t*>(take(4 * a->nb * a->n_tok_pad));
+  if (act == DType::kQ8_K) a->bsums = reinterpret_cast<int16_t*>(take(2 * 16 * a->nb * n_tok));
+  return off;
+}
+
+// Below this many multiply-adds a call runs on the calling thread only (fork-join costs ~µs).
+constexpr int64_t kMinParallelWork = 1 << 15;
+
+// Scalar fallback: standard GGUF activation blocks, ref kernels, rows split across threads.
+void MatMulScalar(const WeightView& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool) {
+  const DType act = quant::ActivationType(w.type);
+  const size_t act_row = quant::RowBytes(act, w.cols);
+  uint8_t* buf = t_scratch.Get(act_row * n_tok);  // [n_tok][act_row] bytes
+  for (int64_t t = 0; t < n_tok; ++t)
+    quant::QuantizeActivationRow(act, x + t * w.cols, buf + t * act_row, w.cols);
+  if (w.rows * w.cols * n_tok < kMinParallelWork || pool.size() == 1) {
+    ref::MatMulRange(w, buf, act_row, 0, w.rows, 0, n_tok, y);
+    return;
+  }
+  pool.ParallelFor(w.rows, [&](int64_t r0, int64_t r1) {
+    ref::MatMulRange(w, buf, act_row, r0, r1, 0, n_tok, y);
+  });
+}
+
+}  // namespace
+
+void MatMulWith(const KernelSet* ks, const WeightView& w, const float* x, int64_t n_tok, float* y,
+                ThreadPool& pool) {
+  CHECK(quant::IsSupportedWeightType(w.type));
+  const quant::DTypeInfo* info = quant::GetDTypeInfo(w.type);
+  CHECK(w.cols % info->block_elems == 0);
+  CHECK(w.row_bytes >= quant::RowBytes(w.type, w.cols));
+  if (n_tok <= 0 || w.rows <= 0) return;
+  const DType act = quant::ActivationType(w.type);
+  const uint32_t wid = static_cast<uint32_t>(w.type), aid = static_cast<uint32_t>(act);
+  const TileFn tile = ks ? ks->tile[wid] : nullptr;
+  const QuantizeActsFn quantize = ks ? ks->quantize[aid] : nullptr;
+  if (tile == nullptr || (quantize == nullptr && act != DType::kF32)) {
+    MatMulScalar(w, x, n_tok, y, pool);
+    return;
+  }
+
+  PackedActs a;
+  const size_t bytes = LayoutActs(act, n_tok, w.cols, nullptr, &a);
+  LayoutActs(act, n_tok, w.cols, t_scratch.Get(bytes), &a);
+  const bool parallel = pool.size() > 1 && w.rows * w.cols * n_tok >= kMinParallelWork;
+  if (act == DType::kF32) {
+    a.f = x;
+  } else if (parallel && n_tok >= 4 && n_tok * w.cols >= (1 << 14)) {
+    pool.ParallelFor(n_tok, [&](int64_t t0, int64_t t1) { quantize(x, t0, t1, &a); });
+  } else {
+    quantize(x, 0, n_tok, &a);
+  }
+  for (int64_t b = 0; b < a.nb; ++b) {  // zero the padding tokens' per-block values
+    for (int64_t t = n_tok; t < a.n_tok_pad; ++t) {
+      const int64_t i = b * a.n_tok_pad + t;
+      a.d[i] = 0.f;
+      if (a.s) a.s[i] = 0.f;
+      if (a.xsum) a.xsum[i] = 0;
+    }
+  }
+  if (!parallel) {
+    tile(w, a, 0, w.rows, 0, n_tok, y);
+    return;
+  }
+
+  // Work items: decode splits rows only; prefill tiles rows x tokens so each weight chunk stays
+  // in L1/L2 while a chunk of tokens streams past it.
+  const int n_threads = pool.size();
+  int64_t row_chunk, tok_chunk;
+  if (n_tok <= 8) {
+    tok_chunk = n_tok;
+    row_chunk = (w.rows + n_threads * 8 - 1) / (n_threads * 8);
+    row_chunk = std::clamp<int64_t>((row_chunk + 15) / 16 * 16, 16, 512);
+  } else {
+    tok_chunk = 64;
+    row_chunk = std::clamp<int64_t>(16384 / static_cast<int64_t>(w.row_bytes), 8, 64) / 8 * 8;
+  }
+  const int64_t n_rc = (w.rows + row_chunk - 1) / row_chunk;
+  const int64_t n_tc = (n_tok + tok_chunk - 1) / tok_chunk;
+  const int64_t items = n_rc * n_tc;
+  std::atomic<int64_t> next{0};
+  pool.Run([&](int, int) {
+    for (int64_t i = next.fetch_add(1, std::memory_order_relaxed); i < items;
+         i = next.fetch_add(1, std::memory_order_relaxed)) {
+      const int64_t rc = i / n_tc, tc = i % n_tc;
+      const int64_t r0 = rc * row_chunk, t0 = tc * tok_chunk;
+      tile(w, a, r0, std::min(r0 + row_chunk, w.rows), t0, std::min(t0 + tok_chunk, n_tok), y);
+    }
+  });
+}
+
+}  // namespace semantic::kernels::cpu
+
+namespace semantic::kernels {
+
+void MatMul(const WeightView& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool) {
+  cpu::MatMulWith(cpu::ActiveKernelSet(), w, x, n_tok, y, pool);
+}
+
+void DequantizeRow(const WeightView& w, int64_t row, float* out) {
+  CHECK(row >= 0 && row < w.rows);
+  quant::DequantizeRowRef(w.type, static_cast<const uint8_t*>(w.data) + row * w.row_bytes, out,
+                          w.cols);
+}
+
+}  // namespace semantic::kernels

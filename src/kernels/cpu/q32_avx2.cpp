@@ -1,0 +1,8 @@
+// AVX2 instantiation of the 32-element block kernels (maddubs + madd int8 dot products).
+#include "kernels/cpu/q32_kernels.inc.h"
+
+namespace semantic::kernels::cpu {
+
+void FillQ32Avx2(KernelSet* ks) { FillQ32(ks); }
+
+}  // namespace semantic::kernels::cpu

@@ -1,0 +1,8 @@
+// AVX-512 VNNI instantiation of the 32-element block kernels (vpdpbusd on 256-bit vectors).
+#include "kernels/cpu/q32_kernels.inc.h"
+
+namespace semantic::kernels::cpu {
+
+void FillQ32Avx512(KernelSet* ks) { FillQ32(ks); }
+
+}  // namespace semantic::kernels::cpu

@@ -1,0 +1,53 @@
+// Block pool bookkeeping (ref counts, free stack) and per-sequence block tables.
+#include "kv/kv_pool.h"
+
+#include "base/check.h"
+
+namespace semantic::kv {
+
+KvPool::KvPool(const KvLayout& layout, int n_blocks)
+    : layout_(layout), data_(layout.block_elems() * n_blocks), ref_(n_blocks, 0) {
+  free_.reserve(n_blocks);
+  for (int i = n_blocks - 1; i >= 0; --i) free_.push_back(i);
+}
+
+Expected<int32_t> KvPool::Allocate() {
+  if (free_.empty()) {
+    return ResourceExhausted("KV pool exhausted: all " + std::to_string(n_blocks()) +
+                             " blocks of " + std::to_string(layout_.block_tokens) +
+                             " tokens are in use");
+  }
+  int32_t b = free_.back();
+  free_.pop_back();
+  ref_[b] = 1;
+  return b;
+}
+
+void KvPool::Retain(int32_t block) {
+  CHECK(ref_[block] > 0);
+  ++ref_[block];
+}
+
+void KvPool::Release(int32_t block) {
+  CHECK(ref_[block] > 0);
+  if (--ref_[block] == 0) free_.push_back(block);
+}
+
+Status SequenceKv::Reserve(KvPool& pool, int n_new) {
+  const int bt = pool.layout().block_tokens;
+  int needed = (n_tokens + n_new + bt - 1) / bt;
+  while (static_cast<int>(blocks.size()) < needed) {
+    auto b = pool.Allocate();
+    if (!b.ok()) return b.status();
+    blocks.push_back(*b);
+  }
+  return Status::Ok();
+}
+
+void SequenceKv::Clear(KvPool& pool) {
+  for (int32_t b : blocks) pool.Release(b);
+  blocks.clear();
+  n_tokens = 0;
+}
+
+}  // namespace semantic::kv

@@ -1,0 +1,71 @@
+// Paged KV storage: a pool of fixed-size blocks, each holding K and V for `block_tokens`
+// positions of every layer. Sequences address their KV through a block table (block ids).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "base/status.h"
+
+namespace semantic::kv {
+
+struct KvLayout {
+  int n_layers = 0;
+  int n_kv_heads = 0;
+  int head_dim = 0;
+  int block_tokens = 16;
+  int kv_dim() const { return n_kv_heads * head_dim; }
+  // f16 elements of one block: layers x {K,V} x block_tokens x kv_dim.
+  size_t block_elems() const {
+    return static_cast<size_t>(n_layers) * 2 * block_tokens * kv_dim();
+  }
+};
+
+class KvPool {
+ public:
+  KvPool(const KvLayout& layout, int n_blocks);
+
+  const KvLayout& layout() const { return layout_; }
+  int n_blocks() const { return static_cast<int>(ref_.size()); }
+  int n_free() const { return static_cast<int>(free_.size()); }
+
+  // A fresh block with ref count 1, or ResourceExhausted.
+  Expected<int32_t> Allocate();
+  void Retain(int32_t block);
+  void Release(int32_t block);
+  int RefCount(int32_t block) const { return ref_[block]; }
+
+  // K or V rows of `layer` in `block`: [block_tokens][kv_dim] f16 (IEEE half bits).
+  uint16_t* K(int32_t block, int layer) { return Slot(block, layer, 0); }
+  uint16_t* V(int32_t block, int layer) { return Slot(block, layer, 1); }
+  const uint16_t* K(int32_t block, int layer) const { return Slot(block, layer, 0); }
+  const uint16_t* V(int32_t block, int layer) const { return Slot(block, layer, 1); }
+
+  size_t bytes() const { return data_.size() * sizeof(uint16_t); }
+
+ private:
+  uint16_t* Slot(int32_t block, int layer, int which) const {
+    size_t per_kv = static_cast<size_t>(layout_.block_tokens) * layout_.kv_dim();
+    return const_cast<uint16_t*>(data_.data()) +
+           (static_cast<size_t>(block) * layout_.n_layers * 2 + layer * 2 + which) * per_kv;
+  }
+
+  KvLayout layout_;
+  std::vector<uint16_t> data_;  // [n_blocks][n_layers][2][block_tokens][kv_dim] f16
+  std::vector<int32_t> ref_;    // [n_blocks] reference counts
+  std::vector<int32_t> free_;   // stack of free block ids
+};
+
+// The KV of one sequence: its blocks in position order and how many positions are filled.
+struct SequenceKv {
+  std::vector<int32_t> blocks;
+  int n_tokens = 0;
+
+  // Makes room for `n_new` more positions, allocating blocks from the pool.
+  Status Reserve(KvPool& pool, int n_new);
+  // Drops all blocks (returns them to the pool).
+  void Clear(KvPool& pool);
+};
+
+}  // namespace semantic::kv

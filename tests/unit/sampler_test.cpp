@@ -1,0 +1,103 @@
+// Sampler chain: each stage on hand-made candidate lists, seeded determinism, greedy.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "engine/sampler.h"
+
+namespace semantic::engine {
+namespace {
+
+std::vector<Candidate> Make(const std::vector<float>& logits) {
+  std::vector<Candidate> c;
+  for (size_t i = 0; i < logits.size(); ++i) c.push_back({static_cast<int32_t>(i), logits[i], 0});
+  return c;
+}
+
+TEST(SamplerTest, GreedyPicksArgmaxAndLowestIdOnTies) {
+  std::vector<float> l = {0.1f, 3.0f, -1.0f, 3.0f};
+  EXPECT_EQ(Argmax(l.data(), 4), 1);
+  SamplingParams p;
+  p.temperature = 0;
+  Sampler s(p);
+  EXPECT_EQ(s.Sample(l.data(), 4, {}), 1);
+}
+
+TEST(SamplerTest, SoftmaxSortsAndNormalizes) {
+  auto c = Make({1.0f, 3.0f, 2.0f});
+  Sampler::Softmax(c, 1.0f);
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c[0].id, 1);
+  EXPECT_EQ(c[1].id, 2);
+  EXPECT_EQ(c[2].id, 0);
+  EXPECT_NEAR(c[0].p + c[1].p + c[2].p, 1.0f, 1e-6);
+  EXPECT_NEAR(c[0].p / c[1].p, std::exp(1.0f), 1e-4);
+}
+
+TEST(SamplerTest, TemperatureSharpens) {
+  auto a = Make({1.0f, 2.0f});
+  auto b = a;
+  Sampler::Softmax(a, 1.0f);
+  Sampler::Softmax(b, 0.5f);
+  EXPECT_GT(b[0].p, a[0].p);
+}
+
+TEST(SamplerTest, TopKTopPMinP) {
+  auto c = Make({4.0f, 3.0f, 2.0f, 1.0f, 0.0f});
+  Sampler::Softmax(c, 1.0f);  // p ~ .636 .234 .086 .032 .012
+  auto k = c;
+  Sampler::TopK(k, 2);
+  EXPECT_EQ(k.size(), 2u);
+  auto tp = c;
+  Sampler::TopP(tp, 0.8f);  // .636 < .8 <= .870
+  EXPECT_EQ(tp.size(), 2u);
+  auto tp1 = c;
+  Sampler::TopP(tp1, 0.5f);
+  EXPECT_EQ(tp1.size(), 1u);
+  auto mp = c;
+  Sampler::MinP(mp, 0.1f);  // keep p >= .0636: 3 tokens
+  EXPECT_EQ(mp.size(), 3u);
+}
+
+TEST(SamplerTest, PenaltiesFollowTheirDefinitions) {
+  auto c = Make({2.0f, -2.0f, 1.0f});
+  SamplingParams p;
+  p.repeat_penalty = 2.0f;
+  p.frequency_penalty = 0.5f;
+  p.presence_penalty = 0.25f;
+  Sampler::ApplyPenalties(c, {0, 0, 1}, p);
+  EXPECT_FLOAT_EQ(c[0].logit, 2.0f / 2.0f - 2 * 0.5f - 0.25f);
+  EXPECT_FLOAT_EQ(c[1].logit, -2.0f * 2.0f - 0.5f - 0.25f);
+  EXPECT_FLOAT_EQ(c[2].logit, 1.0f);  // not in history
+}
+
+TEST(SamplerTest, PenaltyWindowOnlyCountsRecentTokens) {
+  auto c = Make({1.0f, 1.0f});
+  SamplingParams p;
+  p.presence_penalty = 1.0f;
+  p.penalty_last_n = 1;
+  Sampler::ApplyPenalties(c, {0, 1}, p);
+  EXPECT_FLOAT_EQ(c[0].logit, 1.0f);
+  EXPECT_FLOAT_EQ(c[1].logit, 0.0f);
+}
+
+TEST(SamplerTest, SeededSamplingIsDeterministicAndFollowsDistribution) {
+  std::vector<float> l = {0.0f, std::log(3.0f)};  // p = .25 / .75
+  SamplingParams p;
+  p.temperature = 1.0f;
+  p.top_k = 0;
+  p.top_p = 1.0f;
+  p.min_p = 0.0f;
+  p.seed = 42;
+  Sampler a(p), b(p);
+  std::map<int, int> counts;
+  for (int i = 0; i < 4000; ++i) {
+    int x = a.Sample(l.data(), 2, {});
+    EXPECT_EQ(x, b.Sample(l.data(), 2, {}));
+    ++counts[x];
+  }
+  EXPECT_NEAR(counts[1] / 4000.0, 0.75, 0.03);
+}
+
+}  // namespace
+}  // namespace semantic::engine

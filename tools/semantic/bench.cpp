@@ -1,0 +1,189 @@
+// `semantic bench`: llama-bench-style throughput on synthetic tokens — prompt processing (ppN:
+// one batch of N tokens) and generation (tgN: N single-token decodes), after DEPTH tokens of KV.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/timer.h"
+#include "kernels/ops.h"
+#include "engine/generator.h"
+#include "tools/semantic/commands.h"
+
+namespace semantic::cli {
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  int n_prompt = 512;
+  int n_gen = 128;
+  int depth = 0;
+  int threads = 0;
+  int reps = 5;
+  int batch = 512;
+  bool json = false;
+  bool membw = false;
+};
+
+// Read bandwidth of a 1 GiB buffer with all threads (GB/s, best of 5).
+int MemoryBandwidth(const BenchArgs& a) {
+  const size_t n = (size_t{1} << 30) / sizeof(uint64_t);
+  std::vector<uint64_t> buf(n, 1);  // [n] u64, touched so pages are resident
+  ThreadPool pool(a.threads > 0 ? a.threads : ThreadPool::DefaultThreads());
+  double best = 0;
+  volatile uint64_t sink = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    std::vector<uint64_t> partial(pool.size(), 0);
+    Timer t;
+    pool.Run([&](int ti, int nt) {
+      const size_t b = n * ti / nt, e = n * (ti + 1) / nt;
+      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (size_t i = b; i + 4 <= e; i += 4) {
+        s0 += buf[i];
+        s1 += buf[i + 1];
+        s2 += buf[i + 2];
+        s3 += buf[i + 3];
+      }
+      partial[ti] = s0 + s1 + s2 + s3;
+    });
+    const double secs = t.Seconds();
+    for (uint64_t x : partial) sink = sink + x;
+    best = std::max(best, n * sizeof(uint64_t) / secs / 1e9);
+  }
+  if (a.json) {
+    std::printf("{\"read_gbps\":%.3f,\"threads\":%d}\n", best, pool.size());
+  } else {
+    std::printf("memory read bandwidth: %.2f GB/s (%d threads)\n", best, pool.size());
+  }
+  return 0;
+}
+
+struct Result {
+  std::string test;
+  int n_tokens = 0;
+  std::vector<double> tps;
+  double Mean() const {
+    double s = 0;
+    for (double x : tps) s += x;
+    return tps.empty() ? 0 : s / tps.size();
+  }
+  double Sd() const {
+    if (tps.size() < 2) return 0;
+    double m = Mean(), s = 0;
+    for (double x : tps) s += (x - m) * (x - m);
+    return std::sqrt(s / (tps.size() - 1));
+  }
+};
+
+// Runs `tokens` through the model in chunks of `batch`, appending to seq.
+Status Feed(engine::Generator& g, kv::SequenceKv& seq, const std::vector<int32_t>& tokens,
+            int batch, models::Logits& logits) {
+  for (size_t i = 0; i < tokens.size(); i += batch) {
+    const int n = static_cast<int>(std::min<size_t>(batch, tokens.size() - i));
+    RETURN_IF_ERROR(seq.Reserve(g.kv_pool(), n));
+    RETURN_IF_ERROR(
+        g.mutable_model().Forward({{tokens.data() + i, n, &seq, false}}, g.kv_pool(), &logits));
+  }
+  return Status::Ok();
+}
+
+int Run(BenchArgs a) {
+  if (a.membw) return MemoryBandwidth(a);
+  if (a.model.empty()) a.model = DefaultModelPath();
+  engine::GeneratorOptions opts;
+  opts.model_path = a.model;
+  opts.threads = a.threads;
+  opts.context = a.depth + std::max(a.n_prompt, a.n_gen) + 64;
+  auto gen = engine::Generator::Open(opts);
+  if (!gen.ok()) {
+    std::fprintf(stderr, "error: %s\n", gen.status().message().c_str());
+    return 1;
+  }
+  engine::Generator& g = **gen;
+  const int n_vocab = g.model().config().n_vocab;
+  std::mt19937 rng(1234);
+  auto random_tokens = [&](int n) {
+    std::vector<int32_t> t(n);
+    for (auto& x : t) x = static_cast<int32_t>(rng() % n_vocab);
+    return t;
+  };
+  models::Logits logits;
+  std::vector<Result> results;
+  auto run_test = [&](const std::string& name, int n, bool prompt) -> Status {
+    Result r{name + (a.depth ? " @ d" + std::to_string(a.depth) : ""), n, {}};
+    for (int rep = -1; rep < a.reps; ++rep) {  // rep -1 is a warm-up
+      kv::SequenceKv seq;
+      RETURN_IF_ERROR(Feed(g, seq, random_tokens(a.depth), a.batch, logits));
+      auto toks = random_tokens(n);
+      Timer t;
+      if (prompt) {
+        RETURN_IF_ERROR(Feed(g, seq, toks, a.batch, logits));
+      } else {
+        for (int i = 0; i < n; ++i) {
+          RETURN_IF_ERROR(Feed(g, seq, {toks[i]}, 1, logits));
+        }
+      }
+      const double secs = t.Seconds();
+      seq.Clear(g.kv_pool());
+      if (rep >= 0) r.tps.push_back(n / secs);
+    }
+    results.push_back(r);
+    return Status::Ok();
+  };
+  Status st;
+  if (a.n_prompt > 0) st = run_test("pp" + std::to_string(a.n_prompt), a.n_prompt, true);
+  if (st.ok() && a.n_gen > 0) st = run_test("tg" + std::to_string(a.n_gen), a.n_gen, false);
+  if (!st.ok()) {
+    std::fprintf(stderr, "error: %s\n", st.message().c_str());
+    return 1;
+  }
+  if (a.json) {
+    std::printf("{\"engine\":\"semantic\",\"model\":\"%s\",\"threads\":%d,\"kernels\":\"%s\","
+                "\"results\":[",
+                a.model.c_str(), g.pool().size(), kernels::ActiveIsa());
+    for (size_t i = 0; i < results.size(); ++i) {
+      const Result& r = results[i];
+      std::printf("%s{\"test\":\"%s\",\"n_tokens\":%d,\"depth\":%d,\"tps_mean\":%.3f,"
+                  "\"tps_sd\":%.3f,\"samples\":[",
+                  i ? "," : "", r.test.c_str(), r.n_tokens, a.depth, r.Mean(), r.Sd());
+      for (size_t j = 0; j < r.tps.size(); ++j) std::printf("%s%.3f", j ? "," : "", r.tps[j]);
+      std::printf("]}");
+    }
+    std::printf("]}\n");
+  } else {
+    std::printf("| model | threads | kernels | test | t/s |\n|---|---|---|---|---|\n");
+    for (const Result& r : results) {
+      std::printf("| %s | %d | %s | %s | %.2f ± %.2f |\n", g.model().config().name.c_str(),
+                  g.pool().size(), kernels::ActiveIsa(), r.test.c_str(), r.Mean(), r.Sd());
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterBench(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Measure prompt-processing and generation speed on synthetic tokens");
+  cmd->add_option("-m,--model", args->model, "GGUF model file (default: the bundled SmolLM2)");
+  cmd->add_option("-p,--n-prompt", args->n_prompt, "Prompt tokens (ppN test; 0 = skip)")
+      ->check(CLI::Range(0, 1 << 20))->capture_default_str();
+  cmd->add_option("-n,--n-gen", args->n_gen, "Generated tokens (tgN test; 0 = skip)")
+      ->check(CLI::Range(0, 1 << 20))->capture_default_str();
+  cmd->add_option("-d,--depth", args->depth, "Tokens of KV filled before each test")
+      ->check(CLI::Range(0, 1 << 20))->capture_default_str();
+  cmd->add_option("-t,--threads", args->threads, "Threads (0 = all cores)")
+      ->check(CLI::Range(0, 1024));
+  cmd->add_option("-r,--repetitions", args->reps, "Repetitions")
+      ->check(CLI::Range(1, 1000))->capture_default_str();
+  cmd->add_option("-b,--batch", args->batch, "Tokens per forward pass in prompt processing")
+      ->check(CLI::Range(1, 1 << 16))->capture_default_str();
+  cmd->add_flag("--json", args->json, "Print JSON instead of a table");
+  cmd->add_flag("--memory-bandwidth", args->membw, "Measure memory read bandwidth instead");
+  cmd->callback([args, &exit_code] { exit_code = Run(*args); });
+}
+
+}  // namespace semantic::cli

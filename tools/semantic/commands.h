@@ -1,0 +1,17 @@
+// Subcommands of the `semantic` binary; each registers itself on the CLI11 app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace semantic::cli {
+
+// Each Register* adds a subcommand whose callback sets `exit_code`.
+void RegisterInspect(CLI::App& app, int& exit_code);
+void RegisterGenerate(CLI::App& app, int& exit_code);
+void RegisterBench(CLI::App& app, int& exit_code);
+
+// Default model path: $SEMANTIC_MODEL, else models/SmolLM2-135M-Instruct.Q4_1.gguf beside the
+// binary's source tree or the working directory.
+std::string DefaultModelPath();
+
+}  // namespace semantic::cli
