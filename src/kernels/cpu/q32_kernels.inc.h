@@ -177,7 +177,7 @@ void RowSweepQ32(const WeightView& w, const PackedActs& a, int64_t r0, int64_t r
     const int valid = static_cast<int>(std::min<int64_t>(RM, r1 - r));
     for (int i = 0; i < RM; ++i) rows[i] = base + (r + std::min(i, valid - 1)) * w.row_bytes;
     Prefetch pf;
-    if (RN == 1 && r + kAhead < r1) {
+    if (r + kAhead < r1) {
       pf.ptr = base + (r + kAhead) * w.row_bytes;
       pf.lines = (std::min<int64_t>(RM, r1 - r - kAhead) * static_cast<int64_t>(w.row_bytes) + 63) / 64;
     }

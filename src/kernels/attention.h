@@ -1,0 +1,28 @@
+// Causal attention of one query position over paged f16 K/V, for a group of query heads that
+// share one KV head (GQA). Numerics follow llama.cpp's f16-KV path: q is rounded to f16 for q·k,
+// softmax is f32, and the softmax weights are rounded to f16 before they multiply V.
+#pragma once
+
+#include <cstdint>
+
+namespace semantic::kernels {
+
+struct PagedHeadKv {
+  const uint16_t* const* k_blocks = nullptr;  // [n_blocks] -> K rows of this KV head, f16
+  const uint16_t* const* v_blocks = nullptr;  // [n_blocks] -> V rows of this KV head, f16
+  int block_tokens = 16;
+  int row_stride = 0;  // f16 elements between consecutive positions within a block
+  int head_dim = 0;
+};
+
+// q: [n_q][head_dim] f32 (n_q heads of one group), out: [n_q][head_dim] f32. Attends positions
+// [0, n_pos). scratch: at least n_q * n_pos floats.
+void AttendGroup(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
+                 float* scratch, float* out);
+
+namespace ref {
+void AttendGroup(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
+                 float* scratch, float* out);
+}  // namespace ref
+
+}  // namespace semantic::kernels

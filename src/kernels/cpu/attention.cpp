@@ -1,0 +1,35 @@
+// Dispatch for paged attention: AVX2/F16C when the CPU has it and the shape fits, else scalar.
+#include "kernels/attention.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace semantic::kernels {
+namespace cpu {
+void AttendGroupAvx2(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
+                     float* scratch, float* out);
+}  // namespace cpu
+
+namespace {
+bool UseAvx2() {
+  static const bool use = [] {
+    const char* env = std::getenv("SEMANTIC_KERNELS");
+    if (env && std::strcmp(env, "scalar") == 0) return false;
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c");
+  }();
+  return use;
+}
+}  // namespace
+
+void AttendGroup(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
+                 float* scratch, float* out) {
+  if (UseAvx2() && kv.head_dim % 8 == 0 && kv.head_dim <= 512 && n_q <= 16 &&
+      n_q * kv.head_dim <= 16 * 512 && n_q * (kv.head_dim / 8) <= 16 * 64) {
+    cpu::AttendGroupAvx2(kv, q, n_q, n_pos, scale, scratch, out);
+  } else {
+    ref::AttendGroup(kv, q, n_q, n_pos, scale, scratch, out);
+  }
+}
+
+}  // namespace semantic::kernels

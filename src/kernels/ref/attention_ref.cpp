@@ -1,0 +1,42 @@
+// Scalar reference for paged attention (the oracle for the AVX2 kernel).
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "base/fp16.h"
+#include "kernels/attention.h"
+
+namespace semantic::kernels::ref {
+
+void AttendGroup(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
+                 float* scratch, float* out) {
+  const int hd = kv.head_dim, bt = kv.block_tokens;
+  std::vector<float> q16(hd);
+  for (int h = 0; h < n_q; ++h) {
+    for (int i = 0; i < hd; ++i) q16[i] = Fp16ToFp32(Fp32ToFp16(q[h * hd + i]));
+    float* s = scratch + static_cast<size_t>(h) * n_pos;
+    float max_s = -INFINITY;
+    for (int p = 0; p < n_pos; ++p) {
+      const uint16_t* k = kv.k_blocks[p / bt] + static_cast<size_t>(p % bt) * kv.row_stride;
+      float dot = 0.0f;
+      for (int i = 0; i < hd; ++i) dot += q16[i] * Fp16ToFp32(k[i]);
+      s[p] = dot * scale;
+      max_s = std::max(max_s, s[p]);
+    }
+    double sum = 0.0;
+    for (int p = 0; p < n_pos; ++p) {
+      s[p] = std::exp(s[p] - max_s);
+      sum += s[p];
+    }
+    const float inv = static_cast<float>(1.0 / sum);
+    float* o = out + h * hd;
+    std::fill(o, o + hd, 0.0f);
+    for (int p = 0; p < n_pos; ++p) {
+      const float w = Fp16ToFp32(Fp32ToFp16(s[p] * inv));
+      const uint16_t* v = kv.v_blocks[p / bt] + static_cast<size_t>(p % bt) * kv.row_stride;
+      for (int i = 0; i < hd; ++i) o[i] += w * Fp16ToFp32(v[i]);
+    }
+  }
+}
+
+}  // namespace semantic::kernels::ref
