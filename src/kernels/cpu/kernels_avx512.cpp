@@ -4,7 +4,11 @@
 namespace semantic::kernels::cpu {
 
 void FillQ32Avx512(KernelSet* ks);
+void FillQKAvx512(KernelSet* ks);
 
-void FillKernelSetAvx512(KernelSet* ks) { FillQ32Avx512(ks); }
+void FillKernelSetAvx512(KernelSet* ks) {
+  FillQ32Avx512(ks);
+  FillQKAvx512(ks);
+}
 
 }  // namespace semantic::kernels::cpu

@@ -1,0 +1,47 @@
+// Shared transformer pieces on f32 activations: RMSNorm, RoPE (NORM and NEOX pairing),
+// SwiGLU, and causal attention that reads K/V from paged blocks.
+#pragma once
+
+#include <cstdint>
+
+#include "base/thread_pool.h"
+#include "kv/kv_pool.h"
+
+namespace semantic::models {
+
+// out[t][i] = x[t][i] / sqrt(mean(x[t]^2) + eps) * w[i]; x, out: [n_tok][n] (may alias).
+void RmsNorm(const float* x, const float* w, int64_t n_tok, int64_t n, float eps, float* out);
+
+enum class RopeMode { kNorm, kNeox };  // adjacent pairs (llama GGUF) or half-split pairs
+
+// Rotates the first n_rot dims of each head in x: [n_tok][n_heads][head_dim], in place.
+// Token t sits at position pos[t]; theta_i = pos * base^(-2i/n_rot) * freq_scale / factor[i]
+// (freq_factors: [n_rot/2], Llama 3.1-style scaling, or nullptr).
+void Rope(float* x, int64_t n_tok, int n_heads, int head_dim, int n_rot, const int32_t* pos,
+          float freq_base, float freq_scale, RopeMode mode, const float* freq_factors = nullptr);
+
+// gate[t][i] = silu(gate[t][i]) * up[t][i]; [n_tok][n].
+void SwiGlu(float* gate, const float* up, int64_t n);
+
+// Stores this step's K and V rows ([n_tok][kv_dim] f32) into the sequence's blocks for `layer`
+// at positions start..start+n_tok-1 (as f16).
+void StoreKv(kv::KvPool& pool, const kv::SequenceKv& seq, int layer, int start, int n_tok,
+             const float* k, const float* v);
+
+// Causal attention for one sequence's n_tok new queries at positions start..start+n_tok-1 over
+// all positions 0..start+t. q: [n_tok][n_head][head_dim]; out: [n_tok][n_head][head_dim].
+// Heads share KV heads in groups of n_head/n_head_kv (GQA). scale multiplies q·k.
+struct AttentionArgs {
+  const kv::KvPool* pool = nullptr;
+  const kv::SequenceKv* seq = nullptr;
+  int layer = 0;
+  int start = 0;
+  int n_tok = 0;
+  int n_head = 0;
+  float scale = 1.0f;
+  const float* q = nullptr;
+  float* out = nullptr;
+};
+void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool);
+
+}  // namespace semantic::models

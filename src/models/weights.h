@@ -1,0 +1,22 @@
+// Helpers for pulling typed weights out of a GGUF file with shape checks and clear errors.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "kernels/ops.h"
+#include "loader/gguf/gguf_file.h"
+
+namespace semantic::models {
+
+// A 2-D matrix tensor {cols = ne[0], rows = ne[1]}; checks the shape and that the dtype is
+// supported by the kernels.
+Expected<kernels::WeightView> GetMatrix(const loader::GgufFile& f, const std::string& name,
+                                        int64_t cols, int64_t rows);
+// A 1-D tensor of n elements, dequantized to f32.
+Expected<std::vector<float>> GetVector(const loader::GgufFile& f, const std::string& name,
+                                       int64_t n);
+bool HasTensor(const loader::GgufFile& f, const std::string& name);
+
+}  // namespace semantic::models
