@@ -31,6 +31,10 @@ Expected<std::unique_ptr<Generator>> Generator::Open(const GeneratorOptions& opt
   return g;
 }
 
+void Generator::ResizeKvPool(int n_blocks) {
+  kv_pool_ = std::make_unique<kv::KvPool>(model_->KvLayoutFor(options_.block_tokens), n_blocks);
+}
+
 Expected<GenerationStats> Generator::Generate(const std::vector<int32_t>& prompt, int max_tokens,
                                               const SamplingParams& sampling,
                                               const std::function<bool(int32_t)>& on_token) {

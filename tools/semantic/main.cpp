@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   semantic::cli::RegisterInspect(app, exit_code);
   semantic::cli::RegisterGenerate(app, exit_code);
   semantic::cli::RegisterBench(app, exit_code);
+  semantic::cli::RegisterServe(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,214 @@
+// Executor loop: admission, batch assembly, sampling, event delivery.
+#include "engine/executor.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/log.h"
+
+namespace semantic::engine {
+
+Executor::Executor(models::Model& model, kv::KvPool& pool, const tokenizer::Tokenizer& tok,
+                   const ExecutorOptions& options)
+    : model_(model), pool_(pool), tok_(tok), options_(options) {}
+
+Executor::~Executor() { Stop(); }
+
+void Executor::Start() {
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Executor::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+int Executor::MaxContext() const {
+  return std::min(pool_.n_blocks() * pool_.layout().block_tokens, model_.config().n_ctx_train);
+}
+
+ExecutorStats Executor::Stats() const {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  return stats_;
+}
+
+std::shared_ptr<ResultChannel> Executor::Submit(Request request) {
+  auto seq = std::make_unique<Sequence>();
+  seq->channel = std::make_shared<ResultChannel>();
+  seq->sampler = std::make_unique<Sampler>(request.sampling);
+  seq->history = request.prompt;
+  seq->req = std::move(request);
+  auto channel = seq->channel;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    incoming_.push_back(std::move(seq));
+  }
+  cv_.notify_one();
+  return channel;
+}
+
+void Executor::Loop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !incoming_.empty() || !active_.empty(); });
+      if (stop_) break;
+      while (!incoming_.empty()) {
+        active_.push_back(std::move(incoming_.front()));
+        incoming_.pop_front();
+      }
+    }
+    Step();
+  }
+  // Shutting down: everything still here is cancelled.
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& s : incoming_) active_.push_back(std::move(s));
+  incoming_.clear();
+  for (auto& s : active_) Finish(*s, "cancelled");
+  active_.clear();
+}
+
+void Executor::Finish(Sequence& s, const std::string& reason) {
+  Event e;
+  e.kind = Event::Kind::kDone;
+  e.finish_reason = reason;
+  e.prompt_tokens = static_cast<int>(s.req.prompt.size());
+  e.completion_tokens = s.generated;
+  s.channel->Push(std::move(e));
+  s.kv.Clear(pool_);
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  ++stats_.requests_done;
+}
+
+void Executor::Fail(Sequence& s, const std::string& error, int http_status) {
+  Event e;
+  e.kind = Event::Kind::kError;
+  e.error = error;
+  e.http_status = http_status;
+  s.channel->Push(std::move(e));
+  s.kv.Clear(pool_);
+}
+
+bool Executor::Step() {
+  // Drop cancelled sequences first (client went away): their blocks go back to the pool.
+  for (auto it = active_.begin(); it != active_.end();) {
+    if ((*it)->req.cancelled->load()) {
+      Finish(**it, "cancelled");
+      it = active_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (active_.empty()) return false;
+
+  // Assemble the batch: decode tokens of running sequences, then prefill chunks, in admission
+  // order, within the token budget and the running-sequence cap. KV is reserved up front; a
+  // sequence that cannot get blocks waits for a later step.
+  std::vector<models::BatchSeq> batch;
+  std::vector<Sequence*> members;
+  int budget = options_.step_token_budget;
+  int running = 0;
+  for (auto& sp : active_) {
+    Sequence& s = *sp;
+    const bool decoding = s.prefilled == static_cast<int>(s.req.prompt.size());
+    if (running >= options_.max_running) break;
+    if (decoding) {
+      if (budget < 1 || !s.kv.Reserve(pool_, 1).ok()) continue;
+      batch.push_back({&s.pending, 1, &s.kv, false});
+      --budget;
+    } else {
+      const int n = std::min<int>(budget, static_cast<int>(s.req.prompt.size()) - s.prefilled);
+      if (n <= 0) continue;
+      if (!s.kv.Reserve(pool_, n).ok()) continue;  // pool full: wait for blocks
+      batch.push_back({s.req.prompt.data() + s.prefilled, n, &s.kv, false});
+      budget -= n;
+    }
+    members.push_back(&s);
+    ++running;
+  }
+  if (batch.empty()) {
+    // Nothing fits: the oldest sequence cannot get KV although nothing else runs.
+    Sequence& s = *active_.front();
+    Fail(s, "not enough KV cache for this request", 503);
+    active_.pop_front();
+    return true;
+  }
+
+  Status st = model_.Forward(batch, pool_, &logits_);
+  if (!st.ok()) {
+    LOG_ERROR("forward failed: %s", st.message().c_str());
+    for (Sequence* s : members) {
+      Fail(*s, "internal error: " + st.message(), 500);
+      s->req.cancelled->store(true);  // removed at the next step (Finish is not sent twice)
+    }
+    for (auto it = active_.begin(); it != active_.end();) {
+      if ((*it)->req.cancelled->load()) it = active_.erase(it); else ++it;
+    }
+    return true;
+  }
+
+  uint64_t generated = 0, prompt_done = 0;
+  for (size_t i = 0; i < members.size(); ++i) {
+    Sequence& s = *members[i];
+    if (s.prefilled < static_cast<int>(s.req.prompt.size())) {
+      s.prefilled += batch[i].n_tokens;
+      prompt_done += batch[i].n_tokens;
+      if (s.prefilled < static_cast<int>(s.req.prompt.size())) continue;  // more prompt to go
+    }
+    const float* row = logits_.Row(logits_.seq_row[i]);
+    const int32_t next = s.sampler->Sample(row, logits_.n_vocab, s.history);
+    Event e;
+    e.token = next;
+    if (s.req.logprobs) {
+      float max_l = *std::max_element(row, row + logits_.n_vocab);
+      double sum = 0;
+      for (int v = 0; v < logits_.n_vocab; ++v) sum += std::exp(row[v] - max_l);
+      const float log_z = max_l + static_cast<float>(std::log(sum));
+      e.logprob = row[next] - log_z;
+      if (s.req.top_logprobs > 0) {
+        std::vector<int32_t> ids(logits_.n_vocab);
+        for (int v = 0; v < logits_.n_vocab; ++v) ids[v] = v;
+        const int k = std::min(s.req.top_logprobs, logits_.n_vocab);
+        std::partial_sort(ids.begin(), ids.begin() + k, ids.end(),
+                          [&](int a, int b) { return row[a] > row[b]; });
+        for (int j = 0; j < k; ++j) e.top.push_back({ids[j], row[ids[j]] - log_z});
+      }
+    }
+    ++s.generated;
+    ++generated;
+    s.history.push_back(next);
+    s.pending = next;
+    if (tok_.IsEog(next)) {
+      Finish(s, "stop");
+      s.req.cancelled->store(true);
+      continue;
+    }
+    s.channel->Push(std::move(e));
+    if (s.generated >= s.req.max_tokens || s.kv.n_tokens + 1 >= MaxContext()) {
+      Finish(s, "length");
+      s.req.cancelled->store(true);
+    }
+  }
+  // Finished sequences were marked; remove them without a second Finish.
+  for (auto it = active_.begin(); it != active_.end();) {
+    Sequence& s = **it;
+    if (s.req.cancelled->load() && s.kv.blocks.empty()) {
+      it = active_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  stats_.tokens_generated += generated;
+  stats_.prompt_tokens += prompt_done;
+  stats_.running = static_cast<int>(active_.size());
+  return true;
+}
+
+}  // namespace semantic::engine

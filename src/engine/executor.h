@@ -1,0 +1,88 @@
+// The executor thread: owns model + KV pool, admits requests from a queue, and runs one batched
+// forward per step — a decode token for every running sequence plus prefill chunks of waiting
+// ones under a token budget (continuous batching) — then samples and streams events back.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "engine/request.h"
+#include "kv/kv_pool.h"
+#include "models/model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace semantic::engine {
+
+struct ExecutorOptions {
+  int max_running = 8;         // sequences decoded together
+  int step_token_budget = 512; // tokens per forward (decode tokens + prefill chunk)
+};
+
+struct ExecutorStats {
+  uint64_t requests_done = 0;
+  uint64_t tokens_generated = 0;
+  uint64_t prompt_tokens = 0;
+  int running = 0;
+  int waiting = 0;
+};
+
+class Executor {
+ public:
+  Executor(models::Model& model, kv::KvPool& pool, const tokenizer::Tokenizer& tok,
+           const ExecutorOptions& options);
+  ~Executor();
+
+  void Start();
+  // Finishes in-flight work? No: cancels everything still queued or running, then joins.
+  void Stop();
+
+  // Queues a request; events arrive on the returned channel. The request must be valid
+  // (non-empty prompt that fits the context; see MaxContext).
+  std::shared_ptr<ResultChannel> Submit(Request request);
+
+  // Positions one sequence may hold (prompt + generated).
+  int MaxContext() const;
+  ExecutorStats Stats() const;
+
+ private:
+  struct Sequence {
+    Request req;
+    std::shared_ptr<ResultChannel> channel;
+    kv::SequenceKv kv;
+    std::unique_ptr<Sampler> sampler;
+    std::vector<int32_t> history;  // prompt + generated
+    int prefilled = 0;             // prompt tokens already in KV
+    int generated = 0;
+    int32_t pending = -1;          // sampled token not yet fed to the model
+  };
+
+  void Loop();
+  bool Step();  // false when idle
+  void Finish(Sequence& s, const std::string& reason);
+  void Fail(Sequence& s, const std::string& error, int http_status);
+
+  models::Model& model_;
+  kv::KvPool& pool_;
+  const tokenizer::Tokenizer& tok_;
+  ExecutorOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Sequence>> incoming_;
+  bool stop_ = false;
+  std::thread thread_;
+
+  // Executor-thread state.
+  std::list<std::unique_ptr<Sequence>> active_;  // admission order
+  models::Logits logits_;
+
+  mutable std::mutex stats_mu_;
+  ExecutorStats stats_;
+};
+
+}  // namespace semantic::engine

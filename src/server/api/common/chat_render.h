@@ -1,0 +1,33 @@
+// Renders a chat (OpenAI/Anthropic messages already normalised to role + text) with the model's
+// own chat template from the GGUF file.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+
+namespace semantic::server {
+
+class ChatRenderer {
+ public:
+  // template_source: tokenizer.chat_template ("" = none; ChatML is used).
+  static Expected<std::unique_ptr<ChatRenderer>> Create(const std::string& template_source,
+                                                        const std::string& bos_token,
+                                                        const std::string& eos_token);
+  ~ChatRenderer();
+  // messages: [{role, content(string)}...] (plus tool fields passed through to the template).
+  // A template's raise_exception or an unsupported construct -> InvalidArgument.
+  Expected<std::string> Render(const nlohmann::json& messages, const nlohmann::json& tools,
+                               bool add_generation_prompt) const;
+
+ private:
+  ChatRenderer() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace semantic::server

@@ -1,0 +1,307 @@
+// OpenAI handlers: validate -> render/tokenize -> executor -> JSON or SSE chunks.
+#include "server/api/openai/handlers.h"
+
+#include <atomic>
+#include <chrono>
+#include <random>
+
+#include "server/api/openai/requests.h"
+#include "server/http/error_response.h"
+#include "server/http/generation.h"
+
+namespace semantic::server::openai {
+
+using nlohmann::json;
+
+namespace {
+
+std::string NewId(const char* prefix) {
+  static std::atomic<uint64_t> counter{0};
+  static const uint64_t salt = std::random_device{}();
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%s-%012llx%04llx", prefix,
+                static_cast<unsigned long long>(salt & 0xffffffffffffull),
+                static_cast<unsigned long long>(++counter & 0xffff));
+  return buf;
+}
+
+long long Now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+
+bool ParseBody(const httplib::Request& req, httplib::Response& res, json* body) {
+  *body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body->is_discarded()) {
+    SendOpenAiError(res, {400, "request body is not valid JSON", "invalid_request_error", "",
+                    "invalid_json"});
+    return false;
+  }
+  if (!body->is_object()) {
+    SendOpenAiError(res, BadRequest("request body must be a JSON object", "", "invalid_json"));
+    return false;
+  }
+  return true;
+}
+
+bool ModelMatches(const ModelHandle& m, const std::string& name) {
+  return name == m.id || name == m.id + ".gguf" || name == "default" || name == "semantic" ||
+         (!m.config->name.empty() && name == m.config->name);
+}
+
+// Common checks and the engine request. Returns false after sending an error.
+bool BuildRequest(const ModelHandle& m, const GenerationFields& g, std::vector<int32_t> prompt,
+                  const std::string& header_session, httplib::Response& res,
+                  engine::Request* out) {
+  if (!ModelMatches(m, g.model)) {
+    SendOpenAiError(res, {404, "model '" + g.model + "' does not exist; this server serves '" + m.id +
+                             "' (see GET /v1/models)",
+                    "invalid_request_error", "model", "model_not_found"});
+    return false;
+  }
+  const int ctx = m.executor->MaxContext();
+  if (prompt.empty()) {
+    SendOpenAiError(res, BadRequest("the prompt is empty after rendering", "messages"));
+    return false;
+  }
+  if (static_cast<int>(prompt.size()) >= ctx) {
+    SendOpenAiError(res, {400, "the prompt has " + std::to_string(prompt.size()) +
+                             " tokens; this model's context holds " + std::to_string(ctx),
+                    "invalid_request_error", "messages", "context_length_exceeded"});
+    return false;
+  }
+  out->prompt = std::move(prompt);
+  out->max_tokens = std::min(g.max_tokens.value_or(ctx), ctx - static_cast<int>(out->prompt.size()));
+  out->sampling = g.sampling;
+  out->logprobs = g.logprobs;
+  out->top_logprobs = g.top_logprobs;
+  out->agent_id = !header_session.empty() ? header_session : g.session;
+  return true;
+}
+
+json Usage(const GenerationOutcome& o) {
+  return {{"prompt_tokens", o.prompt_tokens},
+          {"completion_tokens", o.completion_tokens},
+          {"total_tokens", o.prompt_tokens + o.completion_tokens},
+          {"prompt_tokens_details", {{"cached_tokens", o.cached_tokens}}}};
+}
+
+std::string FinishReason(const GenerationOutcome& o) {
+  return o.finish_reason == "length" ? "length" : "stop";
+}
+
+// Chat logprobs entries for the tokens of one delta.
+json ChatLogprobs(const tokenizer::Tokenizer& tok, const Delta& d) {
+  json content = json::array();
+  for (const engine::Event& e : d.events) {
+    std::string piece = tok.TokenToPiece(e.token);
+    json top = json::array();
+    for (const auto& t : e.top) {
+      std::string p = tok.TokenToPiece(t.id);
+      top.push_back({{"token", p}, {"logprob", t.logprob},
+                     {"bytes", std::vector<int>(p.begin(), p.end())}});
+    }
+    content.push_back({{"token", piece}, {"logprob", e.logprob},
+                       {"bytes", std::vector<int>(piece.begin(), piece.end())},
+                       {"top_logprobs", top}});
+  }
+  return {{"content", content}};
+}
+
+// Streams SSE chunks or collects the whole answer; `make_chunk(delta_text, delta, finish)` and
+// `make_final(text, logprobs, outcome)` build the dialect's JSON.
+void Respond(const ModelHandle& m, engine::Request request, const GenerationFields& g,
+             httplib::Response& res,
+             std::function<json(const std::string&, const Delta*, const char*)> make_chunk,
+             std::function<json(const std::string&, const json&, const GenerationOutcome&)>
+                 make_final,
+             std::function<json(const GenerationOutcome&)> make_usage_chunk,
+             std::function<json(const Delta&)> logprobs_of, std::string first_chunk_text) {
+  if (!g.stream) {
+    std::string text;
+    json lp_all = json::array();
+    GenerationOutcome o = RunGeneration(*m.executor, *m.tokenizer, std::move(request), g.stop,
+                                        [&](const Delta& d) {
+                                          text += d.text;
+                                          if (g.logprobs) lp_all.push_back(logprobs_of(d));
+                                          return true;
+                                        });
+    if (o.finish_reason == "error") {
+      SendOpenAiError(res, {o.http_status >= 400 ? o.http_status : 500, o.error,
+                      o.http_status >= 500 ? "server_error" : "invalid_request_error", "", ""});
+      return;
+    }
+    res.set_content(make_final(text, lp_all, o).dump(), "application/json");
+    return;
+  }
+  auto shared_req = std::make_shared<engine::Request>(std::move(request));
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [&m, g, shared_req, make_chunk, make_usage_chunk, first_chunk_text](
+          size_t, httplib::DataSink& sink) {
+        auto send = [&](const json& j) {
+          const std::string line = "data: " + j.dump() + "\n\n";
+          return sink.is_writable() && sink.write(line.data(), line.size());
+        };
+        bool alive = send(make_chunk(first_chunk_text, nullptr, nullptr));
+        GenerationOutcome o;
+        if (alive) {
+          o = RunGeneration(*m.executor, *m.tokenizer, std::move(*shared_req), g.stop,
+                            [&](const Delta& d) { return send(make_chunk(d.text, &d, nullptr)); });
+        }
+        if (!alive || o.finish_reason == "cancelled") return false;  // client went away
+        if (o.finish_reason == "error") {
+          send({{"error", {{"message", o.error}, {"type", "server_error"}}}});
+        } else {
+          const std::string fr = FinishReason(o);
+          send(make_chunk("", nullptr, fr.c_str()));
+          if (g.include_usage) send(make_usage_chunk(o));
+        }
+        const std::string done = "data: [DONE]\n\n";
+        sink.write(done.data(), done.size());
+        sink.done();
+        return true;
+      });
+}
+
+}  // namespace
+
+json ModelsResponse(const ModelHandle& m) {
+  const models::ModelConfig& c = *m.config;
+  json spec = {{"architecture", c.arch},
+               {"n_layers", c.n_layers},
+               {"n_heads", c.n_head},
+               {"n_kv_heads", c.n_head_kv},
+               {"head_dim", c.head_dim},
+               {"n_embd", c.n_embd},
+               {"n_vocab", c.n_vocab},
+               {"max_context_length", m.executor->MaxContext()},
+               {"context_length_trained", c.n_ctx_train},
+               {"block_tokens", m.block_tokens},
+               {"kv_dtype", m.kv_dtype}};
+  json model = {{"id", m.id}, {"object", "model"}, {"created", 0}, {"owned_by", "semantic"},
+                {"spec", spec}};
+  return {{"object", "list"}, {"data", json::array({model})}};
+}
+
+void HandleChatCompletions(const ModelHandle& m, const httplib::Request& req,
+                           httplib::Response& res) {
+  json body;
+  if (!ParseBody(req, res, &body)) return;
+  auto parsed = ParseChatRequest(body);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return SendOpenAiError(res, *e);
+  ChatRequest& cr = std::get<ChatRequest>(parsed);
+  auto rendered = m.chat->Render(cr.messages, cr.tools, true);
+  if (!rendered.ok()) {
+    return SendOpenAiError(res, BadRequest("cannot render the chat template: " +
+                                          rendered.status().message(), "messages", "template_error"));
+  }
+  std::vector<int32_t> prompt = m.tokenizer->Encode(*rendered, true, true);
+  engine::Request request;
+  if (!BuildRequest(m, cr.gen, std::move(prompt), req.get_header_value("X-Session-ID"), res,
+                    &request)) {
+    return;
+  }
+  const std::string id = NewId("chatcmpl");
+  const long long created = Now();
+  const std::string model_id = m.id;
+  const bool want_lp = cr.gen.logprobs;
+  auto chunk = [=, &m](const std::string& text, const Delta* d, const char* finish) {
+    json delta = json::object();
+    if (d == nullptr && finish == nullptr) delta = {{"role", "assistant"}, {"content", ""}};
+    else if (!text.empty()) delta["content"] = text;
+    json choice = {{"index", 0}, {"delta", delta},
+                   {"finish_reason", finish ? json(finish) : json(nullptr)},
+                   {"logprobs", (want_lp && d) ? ChatLogprobs(*m.tokenizer, *d) : json(nullptr)}};
+    return json{{"id", id}, {"object", "chat.completion.chunk"}, {"created", created},
+                {"model", model_id}, {"system_fingerprint", "semantic-0.1.0"},
+                {"choices", json::array({choice})}};
+  };
+  auto final_json = [=](const std::string& text, const json& lps, const GenerationOutcome& o) {
+    json lp = nullptr;
+    if (want_lp) {
+      json content = json::array();
+      for (const auto& part : lps)
+        for (const auto& x : part["content"]) content.push_back(x);
+      lp = {{"content", content}};
+    }
+    json choice = {{"index", 0},
+                   {"message", {{"role", "assistant"}, {"content", text}, {"refusal", nullptr}}},
+                   {"logprobs", lp},
+                   {"finish_reason", FinishReason(o)}};
+    return json{{"id", id}, {"object", "chat.completion"}, {"created", created},
+                {"model", model_id}, {"system_fingerprint", "semantic-0.1.0"},
+                {"choices", json::array({choice})}, {"usage", Usage(o)}};
+  };
+  auto usage_chunk = [=](const GenerationOutcome& o) {
+    return json{{"id", id}, {"object", "chat.completion.chunk"}, {"created", created},
+                {"model", model_id}, {"choices", json::array()}, {"usage", Usage(o)}};
+  };
+  auto lp_of = [&m](const Delta& d) { return ChatLogprobs(*m.tokenizer, d); };
+  Respond(m, std::move(request), cr.gen, res, chunk, final_json, usage_chunk, lp_of, "");
+}
+
+void HandleCompletions(const ModelHandle& m, const httplib::Request& req, httplib::Response& res) {
+  json body;
+  if (!ParseBody(req, res, &body)) return;
+  auto parsed = ParseCompletionRequest(body, m.config->n_vocab);
+  if (auto* e = std::get_if<ApiError>(&parsed)) return SendOpenAiError(res, *e);
+  CompletionRequest& cr = std::get<CompletionRequest>(parsed);
+  std::vector<int32_t> prompt = cr.prompt_is_tokens ? cr.prompt_tokens
+                                                    : m.tokenizer->Encode(cr.prompt_text, true, false);
+  const std::string echo_text = cr.echo ? (cr.prompt_is_tokens ? m.tokenizer->Decode(prompt)
+                                                               : cr.prompt_text)
+                                        : "";
+  engine::Request request;
+  if (!BuildRequest(m, cr.gen, std::move(prompt), req.get_header_value("X-Session-ID"), res,
+                    &request)) {
+    return;
+  }
+  const std::string id = NewId("cmpl");
+  const long long created = Now();
+  const std::string model_id = m.id;
+  const bool want_lp = cr.gen.logprobs;
+  auto lp_of = [&m](const Delta& d) {
+    json tokens = json::array(), lps = json::array(), tops = json::array();
+    for (const engine::Event& e : d.events) {
+      tokens.push_back(m.tokenizer->TokenToPiece(e.token));
+      lps.push_back(e.logprob);
+      json top = json::object();
+      for (const auto& t : e.top) top[m.tokenizer->TokenToPiece(t.id)] = t.logprob;
+      tops.push_back(top);
+    }
+    return json{{"tokens", tokens}, {"token_logprobs", lps}, {"top_logprobs", tops}};
+  };
+  auto chunk = [=](const std::string& text, const Delta* d, const char* finish) {
+    json choice = {{"index", 0}, {"text", text},
+                   {"logprobs", (want_lp && d) ? lp_of(*d) : json(nullptr)},
+                   {"finish_reason", finish ? json(finish) : json(nullptr)}};
+    return json{{"id", id}, {"object", "text_completion"}, {"created", created},
+                {"model", model_id}, {"choices", json::array({choice})}};
+  };
+  auto final_json = [=](const std::string& text, const json& lps, const GenerationOutcome& o) {
+    json lp = nullptr;
+    if (want_lp) {
+      lp = {{"tokens", json::array()}, {"token_logprobs", json::array()},
+            {"top_logprobs", json::array()}};
+      for (const auto& part : lps)
+        for (const char* k : {"tokens", "token_logprobs", "top_logprobs"})
+          for (const auto& x : part[k]) lp[k].push_back(x);
+    }
+    json choice = {{"index", 0}, {"text", echo_text + text}, {"logprobs", lp},
+                   {"finish_reason", FinishReason(o)}};
+    return json{{"id", id}, {"object", "text_completion"}, {"created", created},
+                {"model", model_id}, {"choices", json::array({choice})}, {"usage", Usage(o)}};
+  };
+  auto usage_chunk = [=](const GenerationOutcome& o) {
+    return json{{"id", id}, {"object", "text_completion"}, {"created", created},
+                {"model", model_id}, {"choices", json::array()}, {"usage", Usage(o)}};
+  };
+  Respond(m, std::move(request), cr.gen, res, chunk, final_json, usage_chunk, lp_of, echo_text);
+}
+
+}  // namespace semantic::server::openai

@@ -1,0 +1,44 @@
+// OpenAI request bodies parsed and validated into dialect-neutral generation settings.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/sampler.h"
+#include "server/api/common/fields.h"
+
+namespace semantic::server::openai {
+
+struct GenerationFields {
+  std::string model;
+  engine::SamplingParams sampling;
+  std::optional<int> max_tokens;
+  std::vector<std::string> stop;
+  bool stream = false;
+  bool include_usage = false;
+  bool logprobs = false;
+  int top_logprobs = 0;
+  std::string session;  // body session_id or user
+};
+
+struct ChatRequest {
+  GenerationFields gen;
+  nlohmann::json messages = nlohmann::json::array();  // normalised: role + string content
+  nlohmann::json tools;                                // passed to the template
+};
+
+struct CompletionRequest {
+  GenerationFields gen;
+  std::string prompt_text;              // prompt as a string, or
+  std::vector<int32_t> prompt_tokens;   // as token ids
+  bool prompt_is_tokens = false;
+  bool echo = false;
+};
+
+ApiResult<ChatRequest> ParseChatRequest(const nlohmann::json& body);
+ApiResult<CompletionRequest> ParseCompletionRequest(const nlohmann::json& body, int n_vocab);
+
+}  // namespace semantic::server::openai

@@ -1,0 +1,18 @@
+// OpenAI error body.
+#include "server/http/error_response.h"
+
+#include <nlohmann/json.hpp>
+
+namespace semantic::server {
+
+void SendOpenAiError(httplib::Response& res, const ApiError& e) {
+  using nlohmann::json;
+  json err = {{"message", e.message},
+              {"type", e.type},
+              {"param", e.param.empty() ? json(nullptr) : json(e.param)},
+              {"code", e.code.empty() ? json(nullptr) : json(e.code)}};
+  res.status = e.status;
+  res.set_content(json{{"error", err}}.dump(), "application/json");
+}
+
+}  // namespace semantic::server

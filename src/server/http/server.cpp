@@ -1,0 +1,118 @@
+// HTTP routes (cpp-httplib): service endpoints, OpenAI endpoints, error shape, body limits.
+#include "server/http/server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "server/http/error_response.h"
+
+#include "base/log.h"
+#include "server/api/openai/handlers.h"
+
+namespace semantic::server {
+
+using nlohmann::json;
+
+struct HttpServer::Impl {
+  ServerOptions options;
+  ModelHandle model;
+  httplib::Server http;
+};
+
+HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+  impl_->model = std::move(model);
+  httplib::Server& s = impl_->http;
+  const ModelHandle* m = &impl_->model;
+  s.new_task_queue = [n = options.http_threads] { return new httplib::ThreadPool(n); };
+  s.set_payload_max_length(options.max_body_bytes);
+
+  s.Get("/", [m](const httplib::Request&, httplib::Response& res) {
+    json info = {{"name", "semantic"},
+                 {"version", "0.1.0"},
+                 {"model", m->id},
+                 {"endpoints",
+                  {"/health", "/health/live", "/health/ready", "/health/startup", "/v1/models",
+                   "/v1/chat/completions", "/v1/completions"}}};
+    res.set_content(info.dump(), "application/json");
+  });
+  s.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"status":"ok"})", "application/json");
+  });
+  s.Get("/health/live", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"status":"alive"})", "application/json");
+  });
+  auto ready = [this](const httplib::Request&, httplib::Response& res) {
+    if (!ready_) {
+      res.status = 503;
+      res.set_content(R"({"status":"starting"})", "application/json");
+      return;
+    }
+    res.set_content(R"({"status":"ready"})", "application/json");
+  };
+  s.Get("/health/ready", ready);
+  s.Get("/health/startup", ready);
+  s.Get("/v1/models", [m](const httplib::Request&, httplib::Response& res) {
+    res.set_content(openai::ModelsResponse(*m).dump(), "application/json");
+  });
+  s.Post("/v1/chat/completions", [m](const httplib::Request& req, httplib::Response& res) {
+    openai::HandleChatCompletions(*m, req, res);
+  });
+  s.Post("/v1/completions", [m](const httplib::Request& req, httplib::Response& res) {
+    openai::HandleCompletions(*m, req, res);
+  });
+
+  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;  // a handler already produced an error body
+    if (res.status == 404) {
+      SendOpenAiError(res, {404, "no route for " + req.method + " " + req.path,
+                      "invalid_request_error", "", "not_found"});
+    } else if (res.status == 413) {
+      SendOpenAiError(res, {413, "request body is too large", "invalid_request_error", "",
+                      "request_too_large"});
+    } else if (res.status == 405) {
+      SendOpenAiError(res, {405, "method " + req.method + " is not allowed on " + req.path,
+                      "invalid_request_error", "", "method_not_allowed"});
+    } else if (res.status >= 400) {
+      SendOpenAiError(res, {res.status, "request failed", res.status >= 500 ? "server_error"
+                                                                       : "invalid_request_error",
+                      "", ""});
+    }
+  });
+  s.set_exception_handler([](const httplib::Request&, httplib::Response& res,
+                             std::exception_ptr ep) {
+    std::string what = "unknown";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    LOG_ERROR("handler threw: %s", what.c_str());
+    SendOpenAiError(res, {500, "internal error: " + what, "server_error", "", "internal_error"});
+  });
+  s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    LOG_DEBUG("%s %s -> %d", req.method.c_str(), req.path.c_str(), res.status);
+  });
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Run() {
+  if (!impl_->http.bind_to_port(impl_->options.host, impl_->options.port)) {
+    return IoError("cannot listen on " + impl_->options.host + ":" +
+                   std::to_string(impl_->options.port) + " (address in use or not permitted)");
+  }
+  LOG_INFO("listening on http://%s:%d", impl_->options.host.c_str(), impl_->options.port);
+  impl_->http.listen_after_bind();
+  return Status::Ok();
+}
+
+void HttpServer::Stop() {
+  if (impl_ && impl_->http.is_running()) impl_->http.stop();
+}
+
+}  // namespace semantic::server

@@ -1,0 +1,51 @@
+// HTTP front end: routes, limits, error shape, and the bridge from HTTP threads to the executor.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "engine/executor.h"
+#include "models/model.h"
+#include "server/api/common/chat_render.h"
+#include "tokenizer/tokenizer.h"
+
+namespace semantic::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  size_t max_body_bytes = 16u << 20;
+  int http_threads = 8;
+};
+
+// What the handlers need from the loaded model.
+struct ModelHandle {
+  std::string id;  // file name without .gguf
+  std::string path;
+  const models::ModelConfig* config = nullptr;
+  const tokenizer::Tokenizer* tokenizer = nullptr;
+  const ChatRenderer* chat = nullptr;
+  engine::Executor* executor = nullptr;
+  int block_tokens = 16;
+  std::string kv_dtype = "f16";
+};
+
+class HttpServer {
+ public:
+  HttpServer(const ServerOptions& options, ModelHandle model);
+  ~HttpServer();
+
+  // Binds and serves until Stop(); returns an error if the address cannot be bound.
+  Status Run();
+  void Stop();
+  void SetReady(bool ready) { ready_ = ready; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace semantic::server
