@@ -30,7 +30,9 @@ void Executor::Stop() {
 }
 
 int Executor::MaxContext() const {
-  return std::min(pool_.n_blocks() * pool_.layout().block_tokens, model_.config().n_ctx_train);
+  int ctx = std::min(pool_.n_blocks() * pool_.layout().block_tokens, model_.config().n_ctx_train);
+  if (options_.max_context > 0) ctx = std::min(ctx, options_.max_context);
+  return ctx;
 }
 
 ExecutorStats Executor::Stats() const {

@@ -21,6 +21,7 @@ namespace semantic::engine {
 struct ExecutorOptions {
   int max_running = 8;         // sequences decoded together
   int step_token_budget = 512; // tokens per forward (decode tokens + prefill chunk)
+  int max_context = 0;         // positions per sequence (0: the model's trained context)
 };
 
 struct ExecutorStats {

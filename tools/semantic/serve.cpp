@@ -68,6 +68,7 @@ int Run(ServeArgs a) {
   engine::ExecutorOptions eo;
   eo.max_running = a.max_batch;
   eo.step_token_budget = a.prefill_chunk;
+  eo.max_context = a.context;
   engine::Executor exec(g.mutable_model(), g.kv_pool(), tok, eo);
   exec.Start();
 
