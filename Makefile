@@ -14,7 +14,7 @@ build: setup
 	@ninja -C $(BUILD) -j $(JOBS)
 
 serve: build
-	@$(BUILD)/semantic generate --chat
+	@$(BUILD)/semantic serve
 
 test: build
 	@bash scripts/run_tests.sh $(BUILD)
