@@ -11,7 +11,10 @@ constexpr int kSpinIterations = 1 << 16;  // ~tens of microseconds before sleepi
 }
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+  // Workers start from the current generation: a Run() issued before a worker thread is
+  // scheduled must still be seen by it.
+  const uint32_t g0 = generation_.load();
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i, g0] { WorkerLoop(i, g0); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -61,8 +64,7 @@ void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_
   });
 }
 
-void ThreadPool::WorkerLoop(int index) {
-  uint32_t seen = generation_.load(std::memory_order_acquire);
+void ThreadPool::WorkerLoop(int index, uint32_t seen) {
   for (;;) {
     uint32_t g;
     int spins = 0;

@@ -29,7 +29,7 @@ class ThreadPool {
   static int DefaultThreads();
 
  private:
-  void WorkerLoop(int index);
+  void WorkerLoop(int index, uint32_t seen);
 
   int n_threads_;
   std::vector<std::thread> workers_;

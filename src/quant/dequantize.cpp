@@ -172,15 +172,24 @@ void DequantizeRowRef(DType type, const void* src_v, float* dst, int64_t n) {
         dst[i] = Bf16ToFp32(h);
       }
       return;
-    case DType::kQ4_0: return DequantQ4_0(src, dst, nb);
-    case DType::kQ4_1: return DequantQ4_1(src, dst, nb);
-    case DType::kQ5_0: return DequantQ5_0(src, dst, nb);
-    case DType::kQ5_1: return DequantQ5_1(src, dst, nb);
-    case DType::kQ8_0: return DequantQ8_0(src, dst, nb);
-    case DType::kIQ4_NL: return DequantIQ4_NL(src, dst, nb);
-    case DType::kQ4_K: return DequantQ4_K(src, dst, nb);
-    case DType::kQ5_K: return DequantQ5_K(src, dst, nb);
-    case DType::kQ6_K: return DequantQ6_K(src, dst, nb);
+    case DType::kQ4_0:
+      return DequantQ4_0(src, dst, nb);
+    case DType::kQ4_1:
+      return DequantQ4_1(src, dst, nb);
+    case DType::kQ5_0:
+      return DequantQ5_0(src, dst, nb);
+    case DType::kQ5_1:
+      return DequantQ5_1(src, dst, nb);
+    case DType::kQ8_0:
+      return DequantQ8_0(src, dst, nb);
+    case DType::kIQ4_NL:
+      return DequantIQ4_NL(src, dst, nb);
+    case DType::kQ4_K:
+      return DequantQ4_K(src, dst, nb);
+    case DType::kQ5_K:
+      return DequantQ5_K(src, dst, nb);
+    case DType::kQ6_K:
+      return DequantQ6_K(src, dst, nb);
     default:
       CHECK(false && "DequantizeRowRef: unsupported type");
   }

@@ -31,7 +31,10 @@ float QuantizeBlock8(const float* x, int8_t* qs, int* sum) {
   float amax = 0.f;
   for (int j = 0; j < kQK; ++j) amax = std::fmax(amax, std::fabs(x[j]));
   const float d = amax / 127.f;
-  const float id = amax != 0.f ? 127.f / amax : 0.f;
+  float id = amax != 0.f ? 127.f / amax : 0.f;
+  // amax below ~3.7e-37 overflows 127/amax to inf; d rounds to fp16 0 there anyway, so the
+  // block contributes nothing and its quants are set to 0 (deterministic in every path).
+  if (id > 3.4e38f) id = 0.f;
   int s = 0;
   for (int j = 0; j < kQK; ++j) {
     const int q = RoundNearestEven(x[j] * id);
@@ -68,7 +71,7 @@ void QuantIQ4_NL(const float* x, uint8_t* dst, int64_t nb) {
     BlockIQ4_NL b;
     b.d = Fp32ToFp16(amax / 127.f);
     const float d = Fp16ToFp32(b.d), id = d != 0.f ? 1.f / d : 0.f;
-    uint8_t q[kQK];
+    uint8_t q[kQK];  // [32] u8 quants in element order
     for (int j = 0; j < kQK; ++j) {
       const float v = x[j] * id;
       int best = 0;
@@ -88,13 +91,14 @@ void AffineBlock(const float* x, int levels, uint16_t* d16, uint16_t* m16, uint8
   *d16 = Fp32ToFp16((mx - mn) / static_cast<float>(levels));
   *m16 = Fp32ToFp16(mn);
   const float d = Fp16ToFp32(*d16), m = Fp16ToFp32(*m16), id = d != 0.f ? 1.f / d : 0.f;
-  for (int j = 0; j < kQK; ++j) q[j] = static_cast<uint8_t>(Clamp(RoundNearestEven((x[j] - m) * id), 0, levels));
+  for (int j = 0; j < kQK; ++j)
+    q[j] = static_cast<uint8_t>(Clamp(RoundNearestEven((x[j] - m) * id), 0, levels));
 }
 
 void QuantQ4_1(const float* x, uint8_t* dst, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += kQK) {
     BlockQ4_1 b;
-    uint8_t q[kQK];
+    uint8_t q[kQK];  // [32] u8 quants in element order
     AffineBlock(x, 15, &b.d, &b.m, q);
     for (int j = 0; j < kQK / 2; ++j) b.qs[j] = static_cast<uint8_t>(q[j] | (q[j + 16] << 4));
     StoreBlock(dst, i, b);
@@ -103,7 +107,8 @@ void QuantQ4_1(const float* x, uint8_t* dst, int64_t nb) {
 
 void PackQ5(const uint8_t* q, uint8_t qs[16], uint8_t qh_bytes[4]) {
   uint32_t qh = 0;
-  for (int j = 0; j < kQK / 2; ++j) qs[j] = static_cast<uint8_t>((q[j] & 0xF) | ((q[j + 16] & 0xF) << 4));
+  for (int j = 0; j < kQK / 2; ++j)
+    qs[j] = static_cast<uint8_t>((q[j] & 0xF) | ((q[j + 16] & 0xF) << 4));
   for (int j = 0; j < kQK; ++j) qh |= static_cast<uint32_t>(q[j] >> 4) << j;
   std::memcpy(qh_bytes, &qh, 4);
 }
@@ -116,8 +121,9 @@ void QuantQ5_0(const float* x, uint8_t* dst, int64_t nb) {
     BlockQ5_0 b;
     b.d = Fp32ToFp16(max / -16.f);
     const float d = Fp16ToFp32(b.d), id = d != 0.f ? 1.f / d : 0.f;
-    uint8_t q[kQK];
-    for (int j = 0; j < kQK; ++j) q[j] = static_cast<uint8_t>(Clamp(RoundNearestEven(x[j] * id) + 16, 0, 31));
+    uint8_t q[kQK];  // [32] u8 quants in element order
+    for (int j = 0; j < kQK; ++j)
+      q[j] = static_cast<uint8_t>(Clamp(RoundNearestEven(x[j] * id) + 16, 0, 31));
     PackQ5(q, b.qs, b.qh);
     StoreBlock(dst, i, b);
   }
@@ -126,7 +132,7 @@ void QuantQ5_0(const float* x, uint8_t* dst, int64_t nb) {
 void QuantQ5_1(const float* x, uint8_t* dst, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += kQK) {
     BlockQ5_1 b;
-    uint8_t q[kQK];
+    uint8_t q[kQK];  // [32] u8 quants in element order
     AffineBlock(x, 31, &b.d, &b.m, q);
     PackQ5(q, b.qs, b.qh);
     StoreBlock(dst, i, b);
@@ -148,7 +154,8 @@ void QuantKAffine(const float* x, int levels, uint16_t* d16, uint16_t* dmin16, u
   float scale[8], minv[8], max_scale = 0.f, max_min = 0.f;
   for (int j = 0; j < 8; ++j) {
     float mn = 0.f, mx = x[32 * j];
-    for (int l = 0; l < 32; ++l) mn = std::fmin(mn, x[32 * j + l]), mx = std::fmax(mx, x[32 * j + l]);
+    for (int l = 0; l < 32; ++l)
+      mn = std::fmin(mn, x[32 * j + l]), mx = std::fmax(mx, x[32 * j + l]);
     scale[j] = (mx - mn) / static_cast<float>(levels);
     minv[j] = -mn;
     max_scale = std::fmax(max_scale, scale[j]);
@@ -164,7 +171,8 @@ void QuantKAffine(const float* x, int levels, uint16_t* d16, uint16_t* dmin16, u
     const float ds = d * sc[j], dm = dmin * m[j];
     for (int l = 0; l < 32; ++l) {
       const float v = x[32 * j + l] + dm;
-      q[32 * j + l] = static_cast<uint8_t>(ds != 0.f ? Clamp(RoundNearestEven(v / ds), 0, levels) : 0);
+      q[32 * j + l] =
+          static_cast<uint8_t>(ds != 0.f ? Clamp(RoundNearestEven(v / ds), 0, levels) : 0);
     }
   }
   PackScaleMinK4(sc, m, scales);
@@ -173,7 +181,7 @@ void QuantKAffine(const float* x, int levels, uint16_t* d16, uint16_t* dmin16, u
 void QuantQ4_K(const float* x, uint8_t* dst, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += kQKK) {
     BlockQ4_K b;
-    uint8_t q[kQKK];
+    uint8_t q[kQKK];  // [256] u8 quants in element order
     QuantKAffine(x, 15, &b.d, &b.dmin, b.scales, q);
     for (int c = 0; c < 4; ++c)
       for (int l = 0; l < 32; ++l)
@@ -185,7 +193,7 @@ void QuantQ4_K(const float* x, uint8_t* dst, int64_t nb) {
 void QuantQ5_K(const float* x, uint8_t* dst, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += kQKK) {
     BlockQ5_K b;
-    uint8_t q[kQKK];
+    uint8_t q[kQKK];  // [256] u8 quants in element order
     QuantKAffine(x, 31, &b.d, &b.dmin, b.scales, q);
     std::memset(b.qh, 0, sizeof(b.qh));
     for (int c = 0; c < 4; ++c) {
@@ -212,9 +220,10 @@ void QuantQ6_K(const float* x, uint8_t* dst, int64_t nb) {
     BlockQ6_K b;
     b.d = Fp32ToFp16(max_abs_scale / 127.f);
     const float d = Fp16ToFp32(b.d);
-    uint8_t q[kQKK];
+    uint8_t q[kQKK];  // [256] u8 quants in element order
     for (int j = 0; j < 16; ++j) {
-      b.scales[j] = static_cast<int8_t>(d != 0.f ? Clamp(RoundNearestEven(scale[j] / d), -128, 127) : 0);
+      b.scales[j] =
+          static_cast<int8_t>(d != 0.f ? Clamp(RoundNearestEven(scale[j] / d), -128, 127) : 0);
       const float ds = d * b.scales[j];
       for (int l = 0; l < 16; ++l) {
         const float v = ds != 0.f ? x[16 * j + l] / ds : 0.f;
@@ -264,6 +273,10 @@ void QuantizeRowQ8_K(const float* x, BlockQ8_K* y, int64_t n) {
       continue;
     }
     const float iscale = -127.f / max;
+    if (!(std::fabs(iscale) <= 3.4e38f)) {  // |max| < ~3.7e-37: a zero block (d = 0)
+      std::memset(&y[i], 0, sizeof(BlockQ8_K));
+      continue;
+    }
     for (int j = 0; j < kQKK; ++j) {
       const int v = RoundNearestEven(iscale * x[j]);
       y[i].qs[j] = static_cast<int8_t>(v < 127 ? v : 127);
@@ -287,11 +300,16 @@ void QuantizeRowBF16(const float* x, uint16_t* y, int64_t n) {
 
 void QuantizeActivationRow(DType act, const float* x, void* dst, int64_t n) {
   switch (act) {
-    case DType::kQ8_0: return QuantizeRowQ8_0(x, static_cast<BlockQ8_0*>(dst), n);
-    case DType::kQ8_1: return QuantizeRowQ8_1(x, static_cast<BlockQ8_1*>(dst), n);
-    case DType::kQ8_K: return QuantizeRowQ8_K(x, static_cast<BlockQ8_K*>(dst), n);
-    case DType::kF16: return QuantizeRowF16(x, static_cast<uint16_t*>(dst), n);
-    case DType::kBF16: return QuantizeRowBF16(x, static_cast<uint16_t*>(dst), n);
+    case DType::kQ8_0:
+      return QuantizeRowQ8_0(x, static_cast<BlockQ8_0*>(dst), n);
+    case DType::kQ8_1:
+      return QuantizeRowQ8_1(x, static_cast<BlockQ8_1*>(dst), n);
+    case DType::kQ8_K:
+      return QuantizeRowQ8_K(x, static_cast<BlockQ8_K*>(dst), n);
+    case DType::kF16:
+      return QuantizeRowF16(x, static_cast<uint16_t*>(dst), n);
+    case DType::kBF16:
+      return QuantizeRowBF16(x, static_cast<uint16_t*>(dst), n);
     case DType::kF32:
       std::memcpy(dst, x, static_cast<size_t>(n) * 4);
       return;
@@ -316,15 +334,24 @@ void QuantizeRowRef(DType type, const float* x, void* dst_v, int64_t n) {
         std::memcpy(dst + 2 * i, &h, 2);
       }
       return;
-    case DType::kQ4_0: return QuantQ4_0(x, dst, nb);
-    case DType::kQ4_1: return QuantQ4_1(x, dst, nb);
-    case DType::kQ5_0: return QuantQ5_0(x, dst, nb);
-    case DType::kQ5_1: return QuantQ5_1(x, dst, nb);
-    case DType::kQ8_0: return QuantQ8_0(x, dst, nb);
-    case DType::kIQ4_NL: return QuantIQ4_NL(x, dst, nb);
-    case DType::kQ4_K: return QuantQ4_K(x, dst, nb);
-    case DType::kQ5_K: return QuantQ5_K(x, dst, nb);
-    case DType::kQ6_K: return QuantQ6_K(x, dst, nb);
+    case DType::kQ4_0:
+      return QuantQ4_0(x, dst, nb);
+    case DType::kQ4_1:
+      return QuantQ4_1(x, dst, nb);
+    case DType::kQ5_0:
+      return QuantQ5_0(x, dst, nb);
+    case DType::kQ5_1:
+      return QuantQ5_1(x, dst, nb);
+    case DType::kQ8_0:
+      return QuantQ8_0(x, dst, nb);
+    case DType::kIQ4_NL:
+      return QuantIQ4_NL(x, dst, nb);
+    case DType::kQ4_K:
+      return QuantQ4_K(x, dst, nb);
+    case DType::kQ5_K:
+      return QuantQ5_K(x, dst, nb);
+    case DType::kQ6_K:
+      return QuantQ6_K(x, dst, nb);
     default:
       CHECK(false && "QuantizeRowRef: unsupported type");
   }

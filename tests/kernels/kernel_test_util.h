@@ -41,10 +41,12 @@ inline TestMatrix MakeMatrix(quant::DType type, int64_t rows, int64_t cols, uint
   auto base = reinterpret_cast<uintptr_t>(m.storage.data());
   uint8_t* data = m.storage.data() + ((64 - base % 64) % 64) + misalign;
   const std::vector<float> src = RandomVector(rows * cols, seed, 0.5f);
-  for (int64_t r = 0; r < rows; ++r) quant::QuantizeRowRef(type, src.data() + r * cols, data + r * rb, cols);
+  for (int64_t r = 0; r < rows; ++r)
+    quant::QuantizeRowRef(type, src.data() + r * cols, data + r * rb, cols);
   m.view = WeightView{type, rows, cols, rb, data};
   m.dequant.resize(static_cast<size_t>(rows * cols));
-  for (int64_t r = 0; r < rows; ++r) quant::DequantizeRowRef(type, data + r * rb, m.dequant.data() + r * cols, cols);
+  for (int64_t r = 0; r < rows; ++r)
+    quant::DequantizeRowRef(type, data + r * rb, m.dequant.data() + r * cols, cols);
   return m;
 }
 

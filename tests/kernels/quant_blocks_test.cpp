@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "base/fp16.h"
+#include "kernel_test_util.h"
 #include "quant/blocks.h"
 #include "quant/dequantize.h"
 #include "quant/quantize.h"
-#include "kernel_test_util.h"
 
 namespace semantic::quant {
 namespace {
@@ -24,7 +24,7 @@ std::vector<float> Dequant(DType t, const Block& b, int64_t n) {
 
 TEST(DequantKnown, Q4_0) {
   BlockQ4_0 b{};
-  b.d = 0x3800;  // 0.5
+  b.d = 0x3800;                   // 0.5
   for (auto& q : b.qs) q = 0x88;  // all zero after the -8 offset
   b.qs[0] = 0x1F;                 // element 0: 15, element 16: 1
   const auto y = Dequant(DType::kQ4_0, b, 32);
@@ -36,8 +36,8 @@ TEST(DequantKnown, Q4_0) {
 
 TEST(DequantKnown, Q4_1) {
   BlockQ4_1 b{};
-  b.d = 0x3400;  // 0.25
-  b.m = 0xBC00;  // -1
+  b.d = 0x3400;    // 0.25
+  b.m = 0xBC00;    // -1
   b.qs[3] = 0xA5;  // element 3: 5, element 19: 10
   const auto y = Dequant(DType::kQ4_1, b, 32);
   EXPECT_EQ(y[3], 0.25f);
@@ -150,15 +150,15 @@ TEST(DequantKnown, Q6_K) {
   b.ql[33] = 0x0F;
   b.qh[1] = 0x0C;
   const auto y = Dequant(DType::kQ6_K, b, 256);
-  EXPECT_EQ(y[200], 0.5f * 4 * 5);     // q = 5 | 2<<4 = 37 -> 5, scale[12] = 4
-  EXPECT_EQ(y[33], 0.5f * -6 * 31);    // q = 15 | 3<<4 = 63 -> 31, scale[2] = -6
-  EXPECT_EQ(y[0], 0.5f * -8 * -32);    // q = 0 -> -32, scale[0] = -8
-  EXPECT_EQ(y[72], 0.5f * -4 * -32);   // untouched
+  EXPECT_EQ(y[200], 0.5f * 4 * 5);    // q = 5 | 2<<4 = 37 -> 5, scale[12] = 4
+  EXPECT_EQ(y[33], 0.5f * -6 * 31);   // q = 15 | 3<<4 = 63 -> 31, scale[2] = -6
+  EXPECT_EQ(y[0], 0.5f * -8 * -32);   // q = 0 -> -32, scale[0] = -8
+  EXPECT_EQ(y[72], 0.5f * -4 * -32);  // untouched
   EXPECT_EQ(y[255], 0.5f * 7 * -32);
 }
 
 TEST(DequantKnown, FloatTypes) {
-  const uint16_t h[2] = {0x3C00, 0xC000};  // f16 1, -2
+  const uint16_t h[2] = {0x3C00, 0xC000};   // f16 1, -2
   const uint16_t bf[2] = {0x3F80, 0xC040};  // bf16 1, -3
   float y[2];
   DequantizeRowRef(DType::kF16, h, y, 2);
@@ -220,9 +220,9 @@ TEST(ActivationQuant, Q8_KSignAndBsums) {
 
 // Every weight quantizer round-trips random data with an error bounded by its step size.
 TEST(WeightQuant, RoundTrip) {
-  const DType types[] = {DType::kF16, DType::kBF16, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
-                         DType::kQ5_1, DType::kQ8_0, DType::kIQ4_NL, DType::kQ4_K, DType::kQ5_K,
-                         DType::kQ6_K};
+  const DType types[] = {DType::kF16,  DType::kBF16, DType::kQ4_0, DType::kQ4_1,
+                         DType::kQ5_0, DType::kQ5_1, DType::kQ8_0, DType::kIQ4_NL,
+                         DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
   // Relative RMS error bounds (of the data RMS) by bits; loose, but far below a wrong layout (~1).
   const double bound[] = {1e-3, 8e-3, 0.15, 0.1, 0.08, 0.05, 0.01, 0.12, 0.12, 0.06, 0.04};
   const int64_t n = 1024;

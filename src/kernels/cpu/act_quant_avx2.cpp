@@ -14,7 +14,9 @@ inline __m256i PackI32ToI8(__m256i a, __m256i b, __m256i c, __m256i d) {
   return _mm256_permutevar8x32_epi32(abcd, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-const __m256 kAbsMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+// |x| mask. (A function, not a namespace-scope constant: a dynamic initializer in this file would
+// run AVX instructions at program start on any CPU.)
+inline __m256 AbsMask() { return _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)); }
 
 template <bool kWithS>
 void QuantizeQ8_32(const float* x, int64_t t0, int64_t t1, PackedActs* a) {
@@ -27,18 +29,21 @@ void QuantizeQ8_32(const float* x, int64_t t0, int64_t t1, PackedActs* a) {
       __m256 amax = _mm256_setzero_ps();
       for (int k = 0; k < 4; ++k) {
         v[k] = _mm256_loadu_ps(xr + 32 * b + 8 * k);
-        amax = _mm256_max_ps(amax, _mm256_and_ps(v[k], kAbsMask));
+        amax = _mm256_max_ps(amax, _mm256_and_ps(v[k], AbsMask()));
       }
       const float max = HorizontalMax(amax);
       const float d = max / 127.f;
-      const __m256 id = _mm256_set1_ps(max != 0.f ? 127.f / max : 0.f);
+      float inv = max != 0.f ? 127.f / max : 0.f;
+      if (inv > 3.4e38f) inv = 0.f;  // subnormal amax: a zero block, as in the scalar path
+      const __m256 id = _mm256_set1_ps(inv);
       __m256i q[4];
       for (int k = 0; k < 4; ++k)
         q[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[k], id),
                                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
       const int32_t sum = HorizontalSum(
           _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3])));
-      _mm256_store_si256(reinterpret_cast<__m256i*>(qr + 32 * b), PackI32ToI8(q[0], q[1], q[2], q[3]));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(qr + 32 * b),
+                         PackI32ToI8(q[0], q[1], q[2], q[3]));
       const int64_t i = b * a->n_tok_pad + t;
       a->d[i] = RoundThroughHalf(d);
       a->xsum[i] = sum;
@@ -56,10 +61,11 @@ void QuantizeQ8_K(const float* x, int64_t t0, int64_t t1, PackedActs* a) {
     for (int64_t b = 0; b < a->nb; ++b) {
       const float* xb = xr + 256 * b;
       __m256 amax = _mm256_setzero_ps();
-      for (int k = 0; k < 32; ++k) amax = _mm256_max_ps(amax, _mm256_and_ps(_mm256_loadu_ps(xb + 8 * k), kAbsMask));
+      for (int k = 0; k < 32; ++k)
+        amax = _mm256_max_ps(amax, _mm256_and_ps(_mm256_loadu_ps(xb + 8 * k), AbsMask()));
       const float am = HorizontalMax(amax);
       const int64_t i = b * a->n_tok_pad + t;
-      if (am == 0.f) {
+      if (am == 0.f || !(127.f / am <= 3.4e38f)) {  // zero, or -127/max overflows: as scalar
         std::memset(qr + 256 * b, 0, 256);
         std::memset(bs + 16 * b, 0, 32);
         a->d[i] = 0.f;
@@ -70,7 +76,8 @@ void QuantizeQ8_K(const float* x, int64_t t0, int64_t t1, PackedActs* a) {
       const __m256 amv = _mm256_set1_ps(am);
       for (int k = 0; k < 32; ++k) {
         const __m256 xv = _mm256_loadu_ps(xb + 8 * k);
-        const int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_and_ps(xv, kAbsMask), amv, _CMP_EQ_OQ));
+        const int mask =
+            _mm256_movemask_ps(_mm256_cmp_ps(_mm256_and_ps(xv, AbsMask()), amv, _CMP_EQ_OQ));
         if (mask != 0) {
           max = xb[8 * k + __builtin_ctz(static_cast<unsigned>(mask))];
           break;
@@ -84,8 +91,8 @@ void QuantizeQ8_K(const float* x, int64_t t0, int64_t t1, PackedActs* a) {
         for (int k = 0; k < 4; ++k) {
           const __m256 xv = _mm256_loadu_ps(xb + 32 * g + 8 * k);
           q[k] = _mm256_min_epi32(
-              k127, _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(xv, is),
-                                                       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
+              k127, _mm256_cvtps_epi32(_mm256_round_ps(
+                        _mm256_mul_ps(xv, is), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)));
         }
         bs[16 * b + 2 * g] = static_cast<int16_t>(HorizontalSum(_mm256_add_epi32(q[0], q[1])));
         bs[16 * b + 2 * g + 1] = static_cast<int16_t>(HorizontalSum(_mm256_add_epi32(q[2], q[3])));

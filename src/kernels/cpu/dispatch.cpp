@@ -50,7 +50,8 @@ const KernelSet* KernelSetFor(const char* isa) {
 const KernelSet* ActiveKernelSet() {
   static const KernelSet* active = [] {
     const char* env = std::getenv("SEMANTIC_KERNELS");
-    if (env != nullptr && std::strcmp(env, "scalar") == 0) return static_cast<const KernelSet*>(nullptr);
+    if (env != nullptr && std::strcmp(env, "scalar") == 0)
+      return static_cast<const KernelSet*>(nullptr);
     if (env != nullptr && std::strcmp(env, "avx2") == 0) return KernelSetFor("avx2");
     if (const KernelSet* ks = KernelSetFor("avx512")) return ks;
     return KernelSetFor("avx2");

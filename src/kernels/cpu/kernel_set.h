@@ -16,17 +16,22 @@ struct PackedActs {
   quant::DType type = quant::DType::kF32;  // activation format
   int64_t n_tok = 0;
   int64_t cols = 0;
-  int64_t n_tok_pad = 0;        // n_tok rounded up to a multiple of 8; padding scales are 0
-  int64_t nb = 0;               // blocks per row (32 or 256 elements); 0 for float formats
-  int8_t* qs = nullptr;         // Q8_*: [n_tok][cols] i8 quants, rows 64-byte aligned
-  float* d = nullptr;           // Q8_*: [nb][n_tok_pad] f32 block scales
-  float* s = nullptr;           // Q8_1: [nb][n_tok_pad] f32 fp16(d*sum(q)) as f32; else null
-  int32_t* xsum = nullptr;      // Q8_0/Q8_1: [nb][n_tok_pad] i32 sum of the block's quants
-  int16_t* bsums = nullptr;     // Q8_K: [n_tok][nb][16] i16 sums of 16 quants; else null
-  const float* f = nullptr;     // F32/F16/BF16: [n_tok][cols] f32 (rounded to f16/bf16 values)
-  size_t qs_stride = 0;         // bytes between token rows of qs
-  size_t f_stride = 0;          // floats between token rows of f
+  int64_t n_tok_pad = 0;     // n_tok rounded up to a multiple of 8; padding scales are 0
+  int64_t nb = 0;            // blocks per row (32 or 256 elements); 0 for float formats
+  int8_t* qs = nullptr;      // Q8_*: [n_tok][cols] i8 quants, rows 64-byte aligned
+  float* d = nullptr;        // Q8_*: [nb][n_tok_pad] f32 block scales
+  float* s = nullptr;        // Q8_1: [nb][n_tok_pad] f32 fp16(d*sum(q)) as f32; else null
+  int32_t* xsum = nullptr;   // Q8_0/Q8_1: [nb][n_tok_pad] i32 sum of the block's quants
+  int16_t* bsums = nullptr;  // Q8_K: [n_tok][nb][16] i16 sums of 16 quants; else null
+  const float* f = nullptr;  // F32/F16/BF16: [n_tok][cols] f32 (rounded to f16/bf16 values)
+  size_t qs_stride = 0;      // bytes between token rows of qs
+  size_t f_stride = 0;       // floats between token rows of f
 };
+
+// Carves the buffers of `a` for `act` activations out of `base` (64-byte aligned; nullptr only
+// computes the size) and returns the bytes needed. F32 leaves a->f for the caller to point at x.
+size_t LayoutPackedActs(quant::DType act, int64_t n_tok, int64_t cols, uint8_t* base,
+                        PackedActs* a);
 
 // Quantizes activation rows [t0, t1) of x ([n_tok][cols] f32) into a (buffers preallocated).
 using QuantizeActsFn = void (*)(const float* x, int64_t t0, int64_t t1, PackedActs* a);

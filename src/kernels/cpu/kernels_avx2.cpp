@@ -6,11 +6,13 @@ namespace semantic::kernels::cpu {
 void FillActQuantAvx2(KernelSet* ks);
 void FillQ32Avx2(KernelSet* ks);
 void FillQKAvx2(KernelSet* ks);
+void FillFloatAvx2(KernelSet* ks);
 
 void FillKernelSetAvx2(KernelSet* ks) {
   FillActQuantAvx2(ks);
   FillQ32Avx2(ks);
   FillQKAvx2(ks);
+  FillFloatAvx2(ks);
 }
 
 }  // namespace semantic::kernels::cpu

@@ -39,8 +39,9 @@ class Scratch {
 };
 thread_local Scratch t_scratch;
 
-// Carves the PackedActs buffers out of `base` (nullptr: only computes the size).
-size_t LayoutActs(DType act, int64_t n_tok, int64_t cols, uint8_t* base, PackedActs* a) {
+}  // namespace
+
+size_t LayoutPackedActs(DType act, int64_t n_tok, int64_t cols, uint8_t* base, PackedActs* a) {
   a->type = act;
   a->n_tok = n_tok;
   a->cols = cols;
@@ -67,6 +68,8 @@ size_t LayoutActs(DType act, int64_t n_tok, int64_t cols, uint8_t* base, PackedA
   if (act == DType::kQ8_K) a->bsums = reinterpret_cast<int16_t*>(take(2 * 16 * a->nb * n_tok));
   return off;
 }
+
+namespace {
 
 // Below this many multiply-adds a call runs on the calling thread only (fork-join costs ~µs).
 constexpr int64_t kMinParallelWork = 1 << 15;
@@ -106,8 +109,8 @@ void MatMulWith(const KernelSet* ks, const WeightView& w, const float* x, int64_
   }
 
   PackedActs a;
-  const size_t bytes = LayoutActs(act, n_tok, w.cols, nullptr, &a);
-  LayoutActs(act, n_tok, w.cols, t_scratch.Get(bytes), &a);
+  const size_t bytes = LayoutPackedActs(act, n_tok, w.cols, nullptr, &a);
+  LayoutPackedActs(act, n_tok, w.cols, t_scratch.Get(bytes), &a);
   const bool parallel = pool.size() > 1 && w.rows * w.cols * n_tok >= kMinParallelWork;
   if (act == DType::kF32) {
     a.f = x;

@@ -40,7 +40,8 @@ struct TraitsQ5_0 {
   static __m256i Quants(const uint8_t* b) {
     uint32_t qh;
     std::memcpy(&qh, b + 2, 4);
-    return _mm256_or_si256(LoadNibbles32(b + 6), _mm256_and_si256(BitsToBytes32(qh), _mm256_set1_epi8(0x10)));
+    return _mm256_or_si256(LoadNibbles32(b + 6),
+                           _mm256_and_si256(BitsToBytes32(qh), _mm256_set1_epi8(0x10)));
   }
 };
 struct TraitsQ5_1 {
@@ -49,21 +50,24 @@ struct TraitsQ5_1 {
   static __m256i Quants(const uint8_t* b) {
     uint32_t qh;
     std::memcpy(&qh, b + 4, 4);
-    return _mm256_or_si256(LoadNibbles32(b + 8), _mm256_and_si256(BitsToBytes32(qh), _mm256_set1_epi8(0x10)));
+    return _mm256_or_si256(LoadNibbles32(b + 8),
+                           _mm256_and_si256(BitsToBytes32(qh), _mm256_set1_epi8(0x10)));
   }
 };
 struct TraitsQ8_0 {
   static constexpr int kBytes = 34, kOffset = 0;
   static constexpr bool kAffine = false, kSigned = true;
-  static __m256i Quants(const uint8_t* b) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2)); }
+  static __m256i Quants(const uint8_t* b) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 2));
+  }
 };
 struct TraitsIQ4_NL {
   static constexpr int kBytes = 18, kOffset = 0;
   static constexpr bool kAffine = false, kSigned = true;
   static __m256i Quants(const uint8_t* b) {
-    const __m256i table = _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38,
-                                           53, 69, 89, 113, -127, -104, -83, -65, -49, -35, -22,
-                                           -10, 1, 13, 25, 38, 53, 69, 89, 113);
+    const __m256i table =
+        _mm256_setr_epi8(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113,
+                         -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
     return _mm256_shuffle_epi8(table, LoadNibbles32(b + 2));
   }
 };
@@ -72,36 +76,57 @@ struct TraitsIQ4_NL {
 template <int RN>
 inline __m256 TokenPattern(const void* p) {
   if constexpr (RN == 1) return _mm256_broadcast_ss(static_cast<const float*>(p));
-  if constexpr (RN == 2) return _mm256_castpd_ps(_mm256_broadcast_sd(static_cast<const double*>(p)));
+  if constexpr (RN == 2)
+    return _mm256_castpd_ps(_mm256_broadcast_sd(static_cast<const double*>(p)));
   if constexpr (RN == 4) return _mm256_broadcast_ps(static_cast<const __m128*>(p));
 }
 
-inline int Load16(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, 2);
+inline int Load32(const uint8_t* p) {
+  int v;
+  std::memcpy(&v, p, 4);
   return v;
 }
 
-// The f16 at rows[I] + off for I in the sequence, as f32 lanes 0.. of the result.
+// The first 4 bytes (f16 d, then f16 m for affine types) of rows[I] + off, as i32 lanes.
 template <size_t... I>
-inline __m256 GatherHalves(const uint8_t* const* rows, size_t off, std::index_sequence<I...>) {
+inline __m128i GatherHeads(const uint8_t* const* rows, size_t off, std::index_sequence<I...>) {
   __m128i h = _mm_setzero_si128();
-  ((h = _mm_insert_epi16(h, Load16(rows[I] + off), static_cast<int>(I))), ...);
-  return _mm256_cvtph_ps(h);
+  ((h = _mm_insert_epi32(h, Load32(rows[I] + off), static_cast<int>(I))), ...);
+  return h;
 }
 
-// Per-row f16 values of the 8/RN rows of one 8-pair group, expanded so lane p holds row p / RN.
+// Block scales d (and mins m) of the 8/RN rows of one 8-pair group as lane patterns: lane p
+// holds pair LanePair<RN>(p) (for RN = 1 the lanes come out as rows 0,1,4,5,2,3,6,7, which the
+// tile undoes once at the end with the same self-inverse permutation).
 template <int RN>
-inline __m256 RowPattern(const uint8_t* const* rows, size_t off) {
-  const __m256 v = GatherHalves(rows, off, std::make_index_sequence<8 / RN>());
-  if constexpr (RN == 1) return v;
-  if constexpr (RN == 2) return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3));
-  if constexpr (RN == 4) return _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1));
+inline void RowScales(const uint8_t* const* rows, size_t off, __m256* d, __m256* m) {
+  if constexpr (RN == 1) {
+    const __m256 lo = _mm256_cvtph_ps(GatherHeads(rows, off, std::make_index_sequence<4>()));
+    const __m256 hi = _mm256_cvtph_ps(GatherHeads(rows + 4, off, std::make_index_sequence<4>()));
+    *d = _mm256_shuffle_ps(lo, hi, 0x88);  // d0 d1 d4 d5 | d2 d3 d6 d7
+    *m = _mm256_shuffle_ps(lo, hi, 0xDD);
+  } else {
+    const __m256 v = _mm256_cvtph_ps(GatherHeads(rows, off, std::make_index_sequence<8 / RN>()));
+    if constexpr (RN == 2) {
+      *d = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 2, 2, 4, 4, 6, 6));
+      *m = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(1, 1, 3, 3, 5, 5, 7, 7));
+    } else {
+      *d = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2));
+      *m = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3));
+    }
+  }
 }
 
-// One RM x RN tile over all blocks: out[i * RN + j] = dot(row i, token t + j). Pairs are taken
-// 8 at a time (group g = rows g*8/RN .. +8/RN, all RN tokens); every loop has a constant trip
-// count and is fully unrolled so the 8 partial dot vectors stay in registers.
+// Which pair (row * RN + token) lane p of a group holds (see RowScales).
+template <int RN>
+constexpr int LanePair(int p) {
+  if constexpr (RN == 1) {
+    constexpr int kMap[8] = {0, 1, 4, 5, 2, 3, 6, 7};
+    return kMap[p];
+  }
+  return p;
+}
+
 // Software prefetch of the weight rows two tiles ahead, issued at the start of a tile: the
 // hardware prefetchers lose track of RM interleaved short row streams, and DRAM-resident
 // matrices (the LM head) then run at a third of the bandwidth.
@@ -110,29 +135,35 @@ struct Prefetch {
   int64_t lines = 0;             // 64-byte lines in the region
 };
 
+// One RM x RN tile over all blocks: out[i * RN + j] = dot(row i, token t + j). Pairs are taken
+// 8 at a time (group g = rows g*8/RN .. +8/RN, all RN tokens); every loop has a constant trip
+// count and is fully unrolled so the 8 partial dot vectors stay in registers.
 template <class W, int RM, int RN>
-void TileQ32(const uint8_t* const* rows, const PackedActs& a, int64_t t, const Prefetch& pf, float* out) {
+void TileQ32(const uint8_t* const* rows, const PackedActs& a, int64_t t, const Prefetch& pf,
+             float* out) {
   constexpr int kRowsPerGroup = 8 / RN, kGroups = RM / kRowsPerGroup;
   static_assert(RM % kRowsPerGroup == 0);
   constexpr int kOff = W::kOffset + (W::kSigned && kVnni ? 128 : 0);
-  __m256 acc[kGroups];
+  __m256 acc[kGroups];  // [groups] f32x8, lane p = pair 8g + LanePair(p)
 #pragma GCC unroll 8
   for (int g = 0; g < kGroups; ++g) acc[g] = _mm256_setzero_ps();
   const int8_t* xrow[RN];
 #pragma GCC unroll 8
   for (int j = 0; j < RN; ++j) xrow[j] = a.qs + (t + j) * a.qs_stride;
   const int64_t pad = a.n_tok_pad;
-  for (int64_t k = 0; k < pf.lines; ++k) _mm_prefetch(reinterpret_cast<const char*>(pf.ptr + 64 * k), _MM_HINT_T0);
+  for (int64_t k = 0; k < pf.lines; ++k)
+    _mm_prefetch(reinterpret_cast<const char*>(pf.ptr + 64 * k), _MM_HINT_T0);
   for (int64_t b = 0; b < a.nb; ++b) {
     __m256i xv[RN];
 #pragma GCC unroll 8
-    for (int j = 0; j < RN; ++j) xv[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(xrow[j] + 32 * b));
+    for (int j = 0; j < RN; ++j)
+      xv[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(xrow[j] + 32 * b));
     const size_t off = static_cast<size_t>(b) * W::kBytes;
     const __m256 dx = TokenPattern<RN>(a.d + b * pad + t);
 #pragma GCC unroll 8
     for (int g = 0; g < kGroups; ++g) {
       const uint8_t* const* grows = rows + g * kRowsPerGroup;
-      __m256i p[8];
+      __m256i p[8];  // [8 pairs] i32x8 partial dot products
 #pragma GCC unroll 8
       for (int ii = 0; ii < kRowsPerGroup; ++ii) {
         __m256i wq = W::Quants(grows[ii] + off);
@@ -153,23 +184,30 @@ void TileQ32(const uint8_t* const* rows, const PackedActs& a, int64_t t, const P
           }
         }
       }
-      __m256i isum = ReduceLanes8(p);
+      __m256i lanes[8];
+#pragma GCC unroll 8
+      for (int q = 0; q < 8; ++q) lanes[q] = p[LanePair<RN>(q)];
+      __m256i isum = ReduceLanes8(lanes);
       if constexpr (kOff != 0) {
         const __m256i xs = _mm256_castps_si256(TokenPattern<RN>(a.xsum + b * pad + t));
         isum = _mm256_sub_epi32(isum, _mm256_mullo_epi32(xs, _mm256_set1_epi32(kOff)));
       }
-      const __m256 scale = _mm256_mul_ps(RowPattern<RN>(grows, off), dx);
-      acc[g] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(isum), acc[g]);
+      __m256 dw, mw;
+      RowScales<RN>(grows, off, &dw, &mw);
+      acc[g] = _mm256_fmadd_ps(_mm256_mul_ps(dw, dx), _mm256_cvtepi32_ps(isum), acc[g]);
       if constexpr (W::kAffine)
-        acc[g] = _mm256_fmadd_ps(RowPattern<RN>(grows, off + 2), TokenPattern<RN>(a.s + b * pad + t), acc[g]);
+        acc[g] = _mm256_fmadd_ps(mw, TokenPattern<RN>(a.s + b * pad + t), acc[g]);
     }
   }
+  if constexpr (RN == 1)
+    acc[0] = _mm256_permutevar8x32_ps(acc[0], _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7));
 #pragma GCC unroll 8
   for (int g = 0; g < kGroups; ++g) _mm256_storeu_ps(out + 8 * g, acc[g]);
 }
 
 template <class W, int RM, int RN>
-void RowSweepQ32(const WeightView& w, const PackedActs& a, int64_t r0, int64_t r1, int64_t t, float* y) {
+void RowSweepQ32(const WeightView& w, const PackedActs& a, int64_t r0, int64_t r1, int64_t t,
+                 float* y) {
   const auto* base = static_cast<const uint8_t*>(w.data);
   constexpr int64_t kAhead = 2 * RM;  // prefetch the rows two tiles ahead
   for (int64_t r = r0; r < r1; r += RM) {
@@ -179,9 +217,10 @@ void RowSweepQ32(const WeightView& w, const PackedActs& a, int64_t r0, int64_t r
     Prefetch pf;
     if (r + kAhead < r1) {
       pf.ptr = base + (r + kAhead) * w.row_bytes;
-      pf.lines = (std::min<int64_t>(RM, r1 - r - kAhead) * static_cast<int64_t>(w.row_bytes) + 63) / 64;
+      pf.lines =
+          (std::min<int64_t>(RM, r1 - r - kAhead) * static_cast<int64_t>(w.row_bytes) + 63) / 64;
     }
-    alignas(32) float out[RM * RN];
+    alignas(32) float out[RM * RN];  // [RM][RN] f32 tile result
     TileQ32<W, RM, RN>(rows, a, t, pf, out);
     for (int j = 0; j < RN; ++j)
       for (int i = 0; i < valid; ++i) y[(t + j) * w.rows + r + i] = out[i * RN + j];

@@ -68,7 +68,8 @@ inline __m256i DotU8S8(__m256i u, __m256i s) {
 
 // Loads 32 4-bit values: 16 bytes, low nibbles -> bytes 0..15, high nibbles -> bytes 16..31.
 inline __m256i LoadNibbles32(const uint8_t* p) {
-  const __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  const __m256i both =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   const __m256i shifted = _mm256_srlv_epi32(both, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4));
   return _mm256_and_si256(shifted, _mm256_set1_epi8(0x0F));
 }

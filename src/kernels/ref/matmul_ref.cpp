@@ -59,7 +59,8 @@ void Unpack32(const BlockQ8_0& b, int* q) {
 }
 template <>
 void Unpack32(const BlockIQ4_NL& b, int* q) {
-  for (int j = 0; j < 16; ++j) q[j] = kIq4nlValues[b.qs[j] & 0xF], q[j + 16] = kIq4nlValues[b.qs[j] >> 4];
+  for (int j = 0; j < 16; ++j)
+    q[j] = kIq4nlValues[b.qs[j] & 0xF], q[j + 16] = kIq4nlValues[b.qs[j] >> 4];
 }
 
 // Symmetric weights x Q8_0: sum_b (d_w * d_x) * isum_b.
@@ -184,18 +185,30 @@ float DotF32(const void* w, const void* a, int64_t n) {
 
 float VecDot(DType t, const void* w, const void* a, int64_t cols) {
   switch (t) {
-    case DType::kF32: return DotF32(w, a, cols);
-    case DType::kF16: return DotHalf<0>(w, a, cols);
-    case DType::kBF16: return DotHalf<1>(w, a, cols);
-    case DType::kQ4_0: return DotSym<BlockQ4_0>(w, a, cols / kQK);
-    case DType::kQ5_0: return DotSym<BlockQ5_0>(w, a, cols / kQK);
-    case DType::kQ8_0: return DotSym<BlockQ8_0>(w, a, cols / kQK);
-    case DType::kIQ4_NL: return DotSym<BlockIQ4_NL>(w, a, cols / kQK);
-    case DType::kQ4_1: return DotAffine<BlockQ4_1>(w, a, cols / kQK);
-    case DType::kQ5_1: return DotAffine<BlockQ5_1>(w, a, cols / kQK);
-    case DType::kQ4_K: return DotQ45K<false>(w, a, cols / kQKK);
-    case DType::kQ5_K: return DotQ45K<true>(w, a, cols / kQKK);
-    case DType::kQ6_K: return DotQ6K(w, a, cols / kQKK);
+    case DType::kF32:
+      return DotF32(w, a, cols);
+    case DType::kF16:
+      return DotHalf<0>(w, a, cols);
+    case DType::kBF16:
+      return DotHalf<1>(w, a, cols);
+    case DType::kQ4_0:
+      return DotSym<BlockQ4_0>(w, a, cols / kQK);
+    case DType::kQ5_0:
+      return DotSym<BlockQ5_0>(w, a, cols / kQK);
+    case DType::kQ8_0:
+      return DotSym<BlockQ8_0>(w, a, cols / kQK);
+    case DType::kIQ4_NL:
+      return DotSym<BlockIQ4_NL>(w, a, cols / kQK);
+    case DType::kQ4_1:
+      return DotAffine<BlockQ4_1>(w, a, cols / kQK);
+    case DType::kQ5_1:
+      return DotAffine<BlockQ5_1>(w, a, cols / kQK);
+    case DType::kQ4_K:
+      return DotQ45K<false>(w, a, cols / kQKK);
+    case DType::kQ5_K:
+      return DotQ45K<true>(w, a, cols / kQKK);
+    case DType::kQ6_K:
+      return DotQ6K(w, a, cols / kQKK);
     default:
       CHECK(false && "ref::VecDot: unsupported type");
       return 0.f;
