@@ -1,7 +1,7 @@
 # semantic_library(name deps...): a static library from every .cpp under src/<name>/.
 # Files ending in _avx2.cpp / _avx512.cpp get the ISA flags for runtime-dispatched kernels.
-set(SEMANTIC_AVX2_FLAGS -mavx2 -mfma -mf16c -mbmi2)
-set(SEMANTIC_AVX512_FLAGS -mavx2 -mfma -mf16c -mbmi2 -mavx512f -mavx512bw -mavx512vl -mavx512dq
+set(SEMANTIC_AVX2_FLAGS -O3 -mavx2 -mfma -mf16c -mbmi2)
+set(SEMANTIC_AVX512_FLAGS -O3 -mavx2 -mfma -mf16c -mbmi2 -mavx512f -mavx512bw -mavx512vl -mavx512dq
     -mavx512vnni)
 
 function(semantic_apply_isa_flags)
