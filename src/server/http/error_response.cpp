@@ -12,7 +12,11 @@ void SendOpenAiError(httplib::Response& res, const ApiError& e) {
               {"param", e.param.empty() ? json(nullptr) : json(e.param)},
               {"code", e.code.empty() ? json(nullptr) : json(e.code)}};
   res.status = e.status;
-  res.set_content(json{{"error", err}}.dump(), "application/json");
+  res.set_content(JsonText(json{{"error", err}}), "application/json");
+}
+
+std::string JsonText(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace semantic::server

@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "server/api/openai/handlers.h"
+#include "server/http/openapi.h"
 
 namespace semantic::server {
 
@@ -35,9 +36,12 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
                  {"version", "0.1.0"},
                  {"model", m->id},
                  {"endpoints",
-                  {"/health", "/health/live", "/health/ready", "/health/startup", "/v1/models",
-                   "/v1/chat/completions", "/v1/completions"}}};
-    res.set_content(info.dump(), "application/json");
+                  {"/health", "/health/live", "/health/ready", "/health/startup",
+                   "/openapi.json", "/v1/models", "/v1/chat/completions", "/v1/completions"}}};
+    res.set_content(JsonText(info), "application/json");
+  });
+  s.Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(JsonText(OpenApiSpec("0.1.0")), "application/json");
   });
   s.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
@@ -56,7 +60,7 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
   s.Get("/health/ready", ready);
   s.Get("/health/startup", ready);
   s.Get("/v1/models", [m](const httplib::Request&, httplib::Response& res) {
-    res.set_content(openai::ModelsResponse(*m).dump(), "application/json");
+    res.set_content(JsonText(openai::ModelsResponse(*m)), "application/json");
   });
   s.Post("/v1/chat/completions", [m](const httplib::Request& req, httplib::Response& res) {
     openai::HandleChatCompletions(*m, req, res);

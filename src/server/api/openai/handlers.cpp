@@ -93,6 +93,11 @@ std::string FinishReason(const GenerationOutcome& o) {
 }
 
 // Chat logprobs entries for the tokens of one delta.
+std::vector<int> Bytes(const std::string& s) {
+  return std::vector<int>(reinterpret_cast<const unsigned char*>(s.data()),
+                          reinterpret_cast<const unsigned char*>(s.data()) + s.size());
+}
+
 json ChatLogprobs(const tokenizer::Tokenizer& tok, const Delta& d) {
   json content = json::array();
   for (const engine::Event& e : d.events) {
@@ -101,10 +106,10 @@ json ChatLogprobs(const tokenizer::Tokenizer& tok, const Delta& d) {
     for (const auto& t : e.top) {
       std::string p = tok.TokenToPiece(t.id);
       top.push_back({{"token", p}, {"logprob", t.logprob},
-                     {"bytes", std::vector<int>(p.begin(), p.end())}});
+                     {"bytes", Bytes(p)}});
     }
     content.push_back({{"token", piece}, {"logprob", e.logprob},
-                       {"bytes", std::vector<int>(piece.begin(), piece.end())},
+                       {"bytes", Bytes(piece)},
                        {"top_logprobs", top}});
   }
   return {{"content", content}};
@@ -133,7 +138,7 @@ void Respond(const ModelHandle& m, engine::Request request, const GenerationFiel
                       o.http_status >= 500 ? "server_error" : "invalid_request_error", "", ""});
       return;
     }
-    res.set_content(make_final(text, lp_all, o).dump(), "application/json");
+    res.set_content(JsonText(make_final(text, lp_all, o)), "application/json");
     return;
   }
   auto shared_req = std::make_shared<engine::Request>(std::move(request));
@@ -144,7 +149,7 @@ void Respond(const ModelHandle& m, engine::Request request, const GenerationFiel
       [&m, g, shared_req, make_chunk, make_usage_chunk, first_chunk_text](
           size_t, httplib::DataSink& sink) {
         auto send = [&](const json& j) {
-          const std::string line = "data: " + j.dump() + "\n\n";
+          const std::string line = "data: " + JsonText(j) + "\n\n";
           return sink.is_writable() && sink.write(line.data(), line.size());
         };
         bool alive = send(make_chunk(first_chunk_text, nullptr, nullptr));

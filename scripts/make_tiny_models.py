@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Write tiny random-weight `llama` GGUF files, one per weight dtype, for the golden tests of
+formats we have no real model for (tests/models/tiny_golden_test.cpp, scripts/make_tiny_golden.py).
+
+Deterministic (fixed seeds, gguf-py's writer and quantizers): every run writes the same bytes, and
+tests/data/golden/tiny-models.sha256 records them. `--check` regenerates into a temporary folder
+and compares, so a change in gguf-py (or here) that would invalidate the fixtures is caught:
+
+    .venv/bin/python scripts/make_tiny_models.py models/tiny
+    .venv/bin/python scripts/make_tiny_models.py --check
+"""
+import argparse
+import hashlib
+import os
+import sys
+import tempfile
+
+import numpy as np
+import gguf
+from gguf import GGMLQuantizationType as Q
+
+SHA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data",
+                        "golden", "tiny-models.sha256")
+
+# Shape: K-quant rows must be multiples of 256 elements, and ffn_down rows are n_ff long.
+N_EMBD, N_FF, N_HEAD, N_HEAD_KV, N_LAYERS, N_CTX = 256, 512, 4, 2, 2, 512
+HEAD_DIM = N_EMBD // N_HEAD
+ROPE_BASE, NORM_EPS = 10000.0, 1e-5
+
+# Per file: weight dtype of every layer matrix, dtype of token_embd, and of output.weight
+# (None = tied to token_embd). Tied and untied outputs, and embeddings in the same dtype as the
+# layers or another one, are each covered by several files.
+MODELS = [
+    ("F32", Q.F32, Q.F32, Q.F32),
+    ("F16", Q.F16, Q.F16, None),
+    ("BF16", Q.BF16, Q.BF16, Q.F16),
+    ("Q8_0", Q.Q8_0, Q.Q8_0, None),
+    ("Q4_0", Q.Q4_0, Q.Q8_0, Q.Q4_0),
+    ("Q4_1", Q.Q4_1, Q.Q4_1, None),
+    ("Q5_0", Q.Q5_0, Q.F16, Q.Q8_0),
+    ("Q5_1", Q.Q5_1, Q.Q5_1, Q.Q5_1),
+    ("Q4_K", Q.Q4_K, Q.Q4_K, Q.Q6_K),
+    ("Q5_K", Q.Q5_K, Q.Q5_K, None),
+    ("Q6_K", Q.Q6_K, Q.Q8_0, Q.Q6_K),
+]
+
+# Embedding / output rows: std 0.2 over n_embd = 256 gives logits with std ~3 (decisive top-1s,
+# not a near-uniform distribution).
+EMBD_STD = 0.2
+
+
+def gpt2_byte_chars():
+    """GPT-2's byte -> printable unicode character table (the byte-level BPE alphabet)."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAC + 1)) + \
+        list(range(0xAE, 0xFF + 1))
+    table, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            table[b] = chr(b)
+        else:
+            table[b] = chr(256 + extra)
+            extra += 1
+    return table
+
+
+# A handful of merges; each merged token is appended to the vocabulary in this order.
+MERGES = ["Ġ t", "Ġ a", "h e", "i n", "r e", "o n", "Ġt he", "e r", "Ġ s", "a t", "Ġ w", "Ġ o",
+          "e n", "Ġ c", "i t", "i s", "a n", "o r", "e s", "Ġ b", "e d", "Ġ f", "in g", "Ġ p",
+          "o u", "Ġa n", "a l", "a r", "Ġt o", "Ġ m", "Ġo f", "Ġ in", "Ġ d", "Ġ h", "Ġan d",
+          "i c", "a s", "l e", "Ġt h", "i on", "Ġ l", "Ċ Ċ", "Ġ Ġ"]
+EOS = "<|endoftext|>"
+
+
+def vocab():
+    table = gpt2_byte_chars()
+    tokens = [table[b] for b in range(256)]
+    for m in MERGES:
+        a, b = m.split(" ")
+        assert a in tokens and b in tokens and a + b not in tokens, m
+        tokens.append(a + b)
+    tokens.append(EOS)
+    types = [gguf.TokenType.NORMAL] * (len(tokens) - 1) + [gguf.TokenType.CONTROL]
+    return tokens, types
+
+
+def k_quant_blocks(rng, qtype, rows, cols, std):
+    """Random but valid Q4_K / Q5_K / Q6_K rows ([rows][bytes] uint8) whose dequantized weights
+    are roughly zero-mean with the given std. gguf-py has no quantizer for these types."""
+    nb = rows * cols // 256
+    f16 = lambda a: np.asarray(a, dtype=np.float16).view(np.uint8).reshape(nb, 2)
+    jitter = rng.uniform(0.75, 1.25, nb)  # per super-block variation of d
+    if qtype in (Q.Q4_K, Q.Q5_K):
+        levels = 16 if qtype == Q.Q4_K else 32
+        mid = (levels - 1) / 2
+        sc = rng.integers(1, 64, (nb, 8))
+        # Uniform q has mean mid: dmin = d * (mid + 0.5) and m ~= sc * mid / (mid + 0.5) centre
+        # each sub-block (within a few d); the +-1 jitter keeps the low bits of m random.
+        m = np.clip(np.rint(sc * mid / (mid + 0.5)) + rng.integers(-1, 2, (nb, 8)), 0, 63)
+        sc, m = sc.astype(np.uint8), m.astype(np.uint8)
+        q_std = np.sqrt((levels ** 2 - 1) / 12.0)
+        d = std / (np.sqrt(np.mean(sc.astype(np.float64) ** 2, axis=1)) * q_std) * jitter
+        dmin = d * (mid + 0.5)
+        s = np.zeros((nb, 12), dtype=np.uint8)  # 6-bit scales/mins, GGML's K4 packing
+        s[:, 0:4] = sc[:, 0:4] | ((sc[:, 4:8] >> 4) << 6)
+        s[:, 4:8] = m[:, 0:4] | ((m[:, 4:8] >> 4) << 6)
+        s[:, 8:12] = (sc[:, 4:8] & 0xF) | ((m[:, 4:8] & 0xF) << 4)
+        parts = [f16(d), f16(dmin), s]
+        if qtype == Q.Q5_K:
+            parts.append(rng.integers(0, 256, (nb, 32), dtype=np.uint8))  # qh
+        parts.append(rng.integers(0, 256, (nb, 128), dtype=np.uint8))  # qs
+    else:  # Q6_K: x = d * scale * (q - 32), q uniform in 0..63, signed 8-bit scales
+        sc = rng.integers(-127, 128, (nb, 16)).astype(np.int8)
+        q_std = np.sqrt((64 ** 2 - 1) / 12.0)
+        d = std / (np.sqrt(np.mean(sc.astype(np.float64) ** 2, axis=1)) * q_std) * jitter
+        parts = [rng.integers(0, 256, (nb, 128), dtype=np.uint8),  # ql
+                 rng.integers(0, 256, (nb, 64), dtype=np.uint8),  # qh
+                 sc.view(np.uint8), f16(d)]
+    blocks = np.concatenate(parts, axis=1)
+    assert blocks.shape[1] == gguf.GGML_QUANT_SIZES[qtype][1]
+    return blocks.reshape(rows, -1)
+
+
+def tensor(rng, qtype, rows, cols, std):
+    """A [rows][cols] weight of dtype qtype (numpy array ready for GGUFWriter.add_tensor) and its
+    dequantized values."""
+    if qtype in (Q.Q4_K, Q.Q5_K, Q.Q6_K):
+        data = k_quant_blocks(rng, qtype, rows, cols, std)
+    else:
+        w = (rng.standard_normal((rows, cols)) * std).astype(np.float32)
+        data = w if qtype == Q.F32 else gguf.quants.quantize(w, qtype)
+    deq = gguf.quants.dequantize(data, qtype).reshape(rows, cols)
+    return data, deq
+
+
+def write_model(path, name, wtype, etype, otype, seed):
+    rng = np.random.default_rng(seed)
+    tokens, types = vocab()
+    n_vocab = len(tokens)
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_name(f"tiny-llama-{name}")
+    w.add_context_length(N_CTX)
+    w.add_embedding_length(N_EMBD)
+    w.add_block_count(N_LAYERS)
+    w.add_feed_forward_length(N_FF)
+    w.add_head_count(N_HEAD)
+    w.add_head_count_kv(N_HEAD_KV)
+    w.add_rope_dimension_count(HEAD_DIM)
+    w.add_rope_freq_base(ROPE_BASE)
+    w.add_layer_norm_rms_eps(NORM_EPS)
+    w.add_vocab_size(n_vocab)
+    w.add_file_type(int(wtype))
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("gpt-2")
+    w.add_token_list(tokens)
+    w.add_token_types(types)
+    w.add_token_merges(MERGES)
+    w.add_bos_token_id(n_vocab - 1)
+    w.add_eos_token_id(n_vocab - 1)
+    w.add_add_bos_token(False)
+
+    stats = []
+
+    def add(tname, qtype, rows, cols, std):
+        data, deq = tensor(rng, qtype, rows, cols, std)
+        w.add_tensor(tname, data, raw_dtype=None if qtype == Q.F32 else qtype)
+        stats.append((tname, float(deq.std()) / std, float(np.abs(deq.mean())) / std))
+
+    def norm(tname):
+        w.add_tensor(tname, (1.0 + 0.1 * rng.standard_normal(N_EMBD)).astype(np.float32))
+
+    q_dim, kv_dim = N_HEAD * HEAD_DIM, N_HEAD_KV * HEAD_DIM
+    add("token_embd.weight", etype, n_vocab, N_EMBD, EMBD_STD)
+    for i in range(N_LAYERS):
+        b = f"blk.{i}."
+        norm(b + "attn_norm.weight")
+        add(b + "attn_q.weight", wtype, q_dim, N_EMBD, N_EMBD ** -0.5)
+        add(b + "attn_k.weight", wtype, kv_dim, N_EMBD, N_EMBD ** -0.5)
+        add(b + "attn_v.weight", wtype, kv_dim, N_EMBD, N_EMBD ** -0.5)
+        add(b + "attn_output.weight", wtype, N_EMBD, q_dim, q_dim ** -0.5)
+        norm(b + "ffn_norm.weight")
+        add(b + "ffn_gate.weight", wtype, N_FF, N_EMBD, N_EMBD ** -0.5)
+        add(b + "ffn_up.weight", wtype, N_FF, N_EMBD, N_EMBD ** -0.5)
+        add(b + "ffn_down.weight", wtype, N_EMBD, N_FF, N_FF ** -0.5)
+    norm("output_norm.weight")
+    if otype is not None:
+        add("output.weight", otype, n_vocab, N_EMBD, EMBD_STD)
+
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return stats
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def generate(outdir, verbose):
+    os.makedirs(outdir, exist_ok=True)
+    sums = {}
+    for seed, (name, wtype, etype, otype) in enumerate(MODELS):
+        fname = f"tiny-llama-{name}.gguf"
+        path = os.path.join(outdir, fname)
+        stats = write_model(path, name, wtype, etype, otype, 1000 + seed)
+        sums[fname] = sha256(path)
+        if verbose:
+            dev = max(abs(s[1] - 1) for s in stats)
+            bias = max(s[2] for s in stats)
+            print(f"{fname}: {os.path.getsize(path)} bytes, embd {etype.name}, output "
+                  f"{'tied' if otype is None else otype.name}; dequantized weight std within "
+                  f"{100 * dev:.0f}% of target, |mean| <= {bias:.3f} std", file=sys.stderr)
+    return sums
+
+
+def read_sums():
+    sums = {}
+    with open(SHA_FILE) as f:
+        for line in f:
+            if line.strip():
+                digest, fname = line.split()
+                sums[fname] = digest
+    return sums
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("outdir", nargs="?", help="folder for tiny-llama-<dtype>.gguf")
+    ap.add_argument("--check", action="store_true",
+                    help="regenerate into a temporary folder and compare with the recorded sha256s")
+    ap.add_argument("--write-sums", action="store_true",
+                    help=f"record the sha256s of the generated files in {SHA_FILE}")
+    args = ap.parse_args()
+    if args.check:
+        with tempfile.TemporaryDirectory() as tmp:
+            got = generate(tmp, verbose=False)
+        want = read_sums()
+        bad = sorted(f for f in set(got) | set(want) if got.get(f) != want.get(f))
+        for f in bad:
+            print(f"MISMATCH {f}: recorded {want.get(f)}, generated {got.get(f)}", file=sys.stderr)
+        print(f"{len(got) - len(bad)}/{len(got)} tiny models byte-identical to "
+              f"{os.path.relpath(SHA_FILE)}", file=sys.stderr)
+        return 1 if bad else 0
+    if not args.outdir:
+        ap.error("OUTDIR is required unless --check")
+    sums = generate(args.outdir, verbose=True)
+    if args.write_sums:
+        with open(SHA_FILE, "w") as f:
+            for fname in sorted(sums):
+                f.write(f"{sums[fname]}  {fname}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

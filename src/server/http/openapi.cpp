@@ -1,0 +1,139 @@
+// OpenAPI document, built from a compact route table.
+#include "server/http/openapi.h"
+
+namespace semantic::server {
+
+namespace {
+
+using nlohmann::json;
+
+json Ref(const char* name) { return {{"$ref", std::string("#/components/schemas/") + name}}; }
+
+json JsonResponse(const char* description, json schema) {
+  return {{"description", description}, {"content", {{"application/json", {{"schema", schema}}}}}};
+}
+
+json ErrorResponses() {
+  json e = JsonResponse("OpenAI-style error", Ref("Error"));
+  return {{"400", e}, {"404", e}, {"413", e}, {"503", e}};
+}
+
+json PostOp(const char* summary, const char* request_schema, const char* response_schema,
+            bool streams) {
+  json responses = ErrorResponses();
+  json ok = JsonResponse("Result", Ref(response_schema));
+  if (streams) ok["content"]["text/event-stream"] = {{"schema", {{"type", "string"}}}};
+  responses["200"] = ok;
+  return {{"summary", summary},
+          {"parameters", json::array({{{"name", "X-Session-ID"}, {"in", "header"},
+                                       {"required", false},
+                                       {"schema", {{"type", "string"}}},
+                                       {"description", "Agent identity (durable KV session)"}}})},
+          {"requestBody",
+           {{"required", true},
+            {"content", {{"application/json", {{"schema", Ref(request_schema)}}}}}}},
+          {"responses", responses}};
+}
+
+json GetOp(const char* summary, json schema) {
+  return {{"summary", summary}, {"responses", {{"200", JsonResponse("OK", schema)}}}};
+}
+
+json Schemas() {
+  json str = {{"type", "string"}}, num = {{"type", "number"}}, integer = {{"type", "integer"}};
+  json boolean = {{"type", "boolean"}};
+  json stop = {{"oneOf", json::array({str, {{"type", "array"}, {"items", str}, {"maxItems", 4}}})}};
+  json common = {
+      {"model", str},
+      {"temperature", {{"type", "number"}, {"minimum", 0}, {"maximum", 2}}},
+      {"top_p", {{"type", "number"}, {"minimum", 0}, {"maximum", 1}}},
+      {"top_k", {{"type", "integer"}, {"minimum", 0}}},
+      {"max_tokens", {{"type", "integer"}, {"minimum", 1}}},
+      {"seed", integer},
+      {"stop", stop},
+      {"presence_penalty", {{"type", "number"}, {"minimum", -2}, {"maximum", 2}}},
+      {"frequency_penalty", {{"type", "number"}, {"minimum", -2}, {"maximum", 2}}},
+      {"n", {{"type", "integer"}, {"enum", {1}}}},
+      {"stream", boolean},
+      {"stream_options", {{"type", "object"}, {"properties", {{"include_usage", boolean}}}}},
+      {"user", str},
+      {"session_id", str}};
+  json chat_props = common;
+  chat_props["messages"] = {
+      {"type", "array"},
+      {"minItems", 1},
+      {"items",
+       {{"type", "object"},
+        {"required", {"role"}},
+        {"properties",
+         {{"role", {{"type", "string"},
+                    {"enum", {"system", "developer", "user", "assistant", "tool"}}}},
+          {"content", {{"oneOf", json::array({str, {{"type", "array"}}, {{"type", "null"}}})}}},
+          {"name", str},
+          {"tool_call_id", str}}}}}};
+  chat_props["max_completion_tokens"] = {{"type", "integer"}, {"minimum", 1}};
+  chat_props["logprobs"] = boolean;
+  chat_props["top_logprobs"] = {{"type", "integer"}, {"minimum", 0}, {"maximum", 20}};
+  chat_props["tools"] = {{"type", "array"}};
+  json completion_props = common;
+  completion_props["prompt"] = {
+      {"oneOf", json::array({str, {{"type", "array"}, {"items", integer}}})}};
+  completion_props["logprobs"] = {{"type", "integer"}, {"minimum", 0}, {"maximum", 5}};
+  completion_props["echo"] = boolean;
+  json usage = {{"type", "object"},
+                {"properties", {{"prompt_tokens", integer}, {"completion_tokens", integer},
+                                {"total_tokens", integer},
+                                {"prompt_tokens_details",
+                                 {{"type", "object"},
+                                  {"properties", {{"cached_tokens", integer}}}}}}}};
+  return {
+      {"Error",
+       {{"type", "object"},
+        {"properties",
+         {{"error", {{"type", "object"},
+                     {"properties", {{"message", str}, {"type", str}, {"param", str},
+                                     {"code", str}}}}}}}}},
+      {"ChatCompletionRequest",
+       {{"type", "object"}, {"required", {"model", "messages"}}, {"properties", chat_props}}},
+      {"CompletionRequest",
+       {{"type", "object"}, {"required", {"model", "prompt"}}, {"properties", completion_props}}},
+      {"ChatCompletion",
+       {{"type", "object"},
+        {"properties", {{"id", str}, {"object", str}, {"created", integer}, {"model", str},
+                        {"choices", {{"type", "array"}}}, {"usage", usage}}}}},
+      {"Completion",
+       {{"type", "object"},
+        {"properties", {{"id", str}, {"object", str}, {"created", integer}, {"model", str},
+                        {"choices", {{"type", "array"}}}, {"usage", usage}}}}},
+      {"ModelList", {{"type", "object"},
+                     {"properties", {{"object", str}, {"data", {{"type", "array"}}}}}}},
+      {"Status", {{"type", "object"}, {"properties", {{"status", str}}}}},
+      {"Info", {{"type", "object"}}}};
+}
+
+}  // namespace
+
+json OpenApiSpec(const std::string& version) {
+  json paths = {
+      {"/", {{"get", GetOp("Server name, version and endpoints", Ref("Info"))}}},
+      {"/health", {{"get", GetOp("Liveness summary", Ref("Status"))}}},
+      {"/health/live", {{"get", GetOp("Process is alive", Ref("Status"))}}},
+      {"/health/ready", {{"get", GetOp("Ready to serve (503 while loading)", Ref("Status"))}}},
+      {"/health/startup", {{"get", GetOp("Start-up finished (503 before)", Ref("Status"))}}},
+      {"/openapi.json", {{"get", GetOp("This document", Ref("Info"))}}},
+      {"/v1/models", {{"get", GetOp("Served models with their KV spec", Ref("ModelList"))}}},
+      {"/v1/chat/completions",
+       {{"post", PostOp("OpenAI chat completion", "ChatCompletionRequest", "ChatCompletion",
+                        true)}}},
+      {"/v1/completions",
+       {{"post", PostOp("OpenAI text completion", "CompletionRequest", "Completion", true)}}},
+  };
+  return {{"openapi", "3.1.0"},
+          {"info", {{"title", "semantic"}, {"version", version},
+                    {"description", "Local LLM inference server with persistent per-agent KV "
+                                    "caches; OpenAI-compatible API."}}},
+          {"paths", paths},
+          {"components", {{"schemas", Schemas()}}}};
+}
+
+}  // namespace semantic::server
