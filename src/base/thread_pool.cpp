@@ -1,7 +1,9 @@
-// Spin-then-sleep fork-join pool.
+// Spin-then-sleep fork-join pool with late-worker skipping.
 #include "base/thread_pool.h"
 
 #include <sched.h>
+
+#include <algorithm>
 
 #include <immintrin.h>
 
@@ -12,7 +14,7 @@ constexpr int kSpinIterations = 1 << 16;  // ~tens of microseconds before sleepi
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
   // Workers start from the current generation: a Run() issued before a worker thread is
-  // scheduled must still be seen by it.
+  // scheduled must still be seen by it (or skipped cleanly).
   const uint32_t g0 = generation_.load();
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i, g0] { WorkerLoop(i, g0); });
 }
@@ -41,13 +43,14 @@ void ThreadPool::Run(const std::function<void(int, int)>& fn) {
     return;
   }
   job_ = &fn;
-  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_release);
+  const uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
+  state_.store(static_cast<uint64_t>(gen) << 32, std::memory_order_release);
+  generation_.store(gen, std::memory_order_release);
   generation_.notify_all();
   fn(0, n_threads_);
-  // Spin (workers finish within microseconds when they have their own core), then yield so an
-  // oversubscribed machine does not starve the worker we are waiting for.
-  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+  // Close the job: workers arriving from now on skip it. Then wait for those inside.
+  state_.fetch_or(kClosed, std::memory_order_acq_rel);
+  for (int spins = 0; (state_.load(std::memory_order_acquire) & kCountMask) != 0; ++spins) {
     if (spins < kSpinIterations) {
       _mm_pause();
     } else {
@@ -58,9 +61,18 @@ void ThreadPool::Run(const std::function<void(int, int)>& fn) {
 
 void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
-  Run([&](int t, int nt) {
-    int64_t begin = n * t / nt, end = n * (t + 1) / nt;
-    if (begin < end) fn(begin, end);
+  if (n_threads_ == 1 || n == 1) {
+    fn(0, n);
+    return;
+  }
+  const int64_t n_chunks = std::min<int64_t>(n, static_cast<int64_t>(n_threads_) * 4);
+  std::atomic<int64_t> next{0};
+  Run([&](int, int) {
+    for (int64_t c = next.fetch_add(1, std::memory_order_relaxed); c < n_chunks;
+         c = next.fetch_add(1, std::memory_order_relaxed)) {
+      const int64_t begin = n * c / n_chunks, end = n * (c + 1) / n_chunks;
+      if (begin < end) fn(begin, end);
+    }
   });
 }
 
@@ -77,8 +89,18 @@ void ThreadPool::WorkerLoop(int index, uint32_t seen) {
     }
     seen = g;
     if (stop_.load()) return;
+    // Join job `g` unless the caller has closed it or moved on (then skip: it needs nobody).
+    uint64_t st = state_.load(std::memory_order_acquire);
+    bool joined = false;
+    while ((st >> 32) == g && !(st & kClosed)) {
+      if (state_.compare_exchange_weak(st, st + 1, std::memory_order_acq_rel)) {
+        joined = true;
+        break;
+      }
+    }
+    if (!joined) continue;
     (*job_)(index, n_threads_);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    state_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 

@@ -1,5 +1,6 @@
-// Thread pool: every thread runs each job exactly once, including a Run() issued right after
-// construction (before the workers have been scheduled), and ParallelFor covers the range.
+// Thread pool: the caller always runs its part, a worker joins a job at most once (or skips it
+// when late), including a Run() issued right after construction, and ParallelFor covers the
+// range exactly once.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -13,12 +14,15 @@ namespace {
 TEST(ThreadPoolTest, RunImmediatelyAfterConstruction) {
   for (int iter = 0; iter < 1000; ++iter) {
     ThreadPool pool(2);
-    std::atomic<int> calls{0};
-    pool.Run([&](int, int n) {
+    std::atomic<int> calls{0}, caller{0};
+    pool.Run([&](int index, int n) {
       EXPECT_EQ(n, 2);
       calls.fetch_add(1);
+      if (index == 0) caller.fetch_add(1);
     });
-    ASSERT_EQ(calls.load(), 2) << "iteration " << iter;
+    ASSERT_EQ(caller.load(), 1) << "iteration " << iter;
+    ASSERT_GE(calls.load(), 1);
+    ASSERT_LE(calls.load(), 2);
   }
 }
 
@@ -31,6 +35,20 @@ TEST(ThreadPoolTest, ParallelForCoversRangeOnce) {
     });
     for (int i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "n " << n << " i " << i;
   }
+}
+
+TEST(ThreadPoolTest, ManyShortJobsShareDynamicWork) {
+  ThreadPool pool(2);
+  int64_t total = 0;
+  for (int job = 0; job < 20000; ++job) {
+    std::atomic<int64_t> sum{0};
+    pool.ParallelFor(64, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) sum.fetch_add(i);
+    });
+    ASSERT_EQ(sum.load(), 64 * 63 / 2) << "job " << job;
+    total += sum.load();
+  }
+  EXPECT_EQ(total, int64_t{20000} * 64 * 63 / 2);
 }
 
 }  // namespace

@@ -35,21 +35,21 @@ int MemoryBandwidth(const BenchArgs& a) {
   double best = 0;
   volatile uint64_t sink = 0;
   for (int rep = 0; rep < 5; ++rep) {
-    std::vector<uint64_t> partial(pool.size(), 0);
+    std::atomic<uint64_t> total{0};
     Timer t;
-    pool.Run([&](int ti, int nt) {
-      const size_t b = n * ti / nt, e = n * (ti + 1) / nt;
+    pool.ParallelFor(static_cast<int64_t>(n / 4), [&](int64_t b, int64_t e) {
       uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (size_t i = b; i + 4 <= e; i += 4) {
+      for (int64_t q = b; q < e; ++q) {
+        const size_t i = static_cast<size_t>(q) * 4;
         s0 += buf[i];
         s1 += buf[i + 1];
         s2 += buf[i + 2];
         s3 += buf[i + 3];
       }
-      partial[ti] = s0 + s1 + s2 + s3;
+      total.fetch_add(s0 + s1 + s2 + s3, std::memory_order_relaxed);
     });
     const double secs = t.Seconds();
-    for (uint64_t x : partial) sink = sink + x;
+    sink = sink + total.load();
     best = std::max(best, n * sizeof(uint64_t) / secs / 1e9);
   }
   if (a.json) {
