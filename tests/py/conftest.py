@@ -27,7 +27,7 @@ def server():
     log = open(BUILD / "pytest-server.log", "w")
     proc = subprocess.Popen(
         [str(BUILD / "semantic"), "serve", "--model", str(MODEL), "--port", str(port),
-         "--context", "2048", "--kv-budget-mib", "256"],
+         "--context", "2048", "--cache-budget", "256MiB"],
         stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60

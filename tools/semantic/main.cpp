@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   semantic::cli::RegisterGenerate(app, exit_code);
   semantic::cli::RegisterBench(app, exit_code);
   semantic::cli::RegisterServe(app, exit_code);
+  semantic::cli::RegisterConfig(app, exit_code);
+  semantic::cli::RegisterVersion(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

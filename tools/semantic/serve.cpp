@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "base/log.h"
+#include "config/flags.h"
+#include "config/settings.h"
 #include "engine/executor.h"
 #include "engine/generator.h"
 #include "kernels/ops.h"
@@ -14,32 +16,30 @@
 namespace semantic::cli {
 namespace {
 
-struct ServeArgs {
-  std::string model;
-  std::string host = "127.0.0.1";
-  int port = 8000;
-  int context = 8192;
-  int threads = 0;
-  int max_batch = 8;
-  int block_tokens = 16;
-  int prefill_chunk = 512;
-  double kv_budget_mib = 1024;
-};
-
 server::HttpServer* g_server = nullptr;
 
 void OnSignal(int) {
   if (g_server) g_server->Stop();
 }
 
-int Run(ServeArgs a) {
-  if (a.model.empty()) a.model = DefaultModelPath();
+int Run(const config::Settings& cfg) {
+  const config::ModelSettings& mc = cfg.model;
+  log::SetLevel(static_cast<log::Level>(cfg.logging.level));
+  std::string model_path = mc.path;
+  if (!std::filesystem::exists(model_path) && model_path == "models/SmolLM2-135M-Instruct.Q4_1.gguf") {
+    model_path = DefaultModelPath();  // the bundled default, wherever the binary was started
+  }
+  if (mc.kv_dtype != config::KvDtype::kF16) {
+    std::fprintf(stderr, "error: model.kv_dtype = %s is not supported yet (only f16)\n",
+                 config::Name(mc.kv_dtype));
+    return 2;
+  }
   engine::GeneratorOptions opts;
-  opts.model_path = a.model;
-  opts.threads = a.threads;
-  opts.context = a.context;  // resized below once the model's KV size per token is known
-  opts.block_tokens = a.block_tokens;
-  LOG_INFO("loading %s", a.model.c_str());
+  opts.model_path = model_path;
+  opts.threads = mc.threads;
+  opts.context = mc.context_length;  // resized below once the model's KV size per token is known
+  opts.block_tokens = mc.block_tokens;
+  LOG_INFO("loading %s", model_path.c_str());
   auto gen = engine::Generator::Open(opts);
   if (!gen.ok()) {
     std::fprintf(stderr, "error: %s\n", gen.status().message().c_str());
@@ -50,10 +50,10 @@ int Run(ServeArgs a) {
     // KV pool: room for one full context at least, up to a RAM budget shared by all sequences.
     const auto& c = g.model().config();
     const double bytes_per_token = 2.0 * 2 * c.n_layers * c.n_head_kv * c.head_dim;  // f16 K+V
-    const long long budget_tokens = static_cast<long long>(a.kv_budget_mib * 1048576.0 /
-                                                           bytes_per_token);
-    const long long tokens = std::max<long long>(a.context, budget_tokens);
-    g.ResizeKvPool(static_cast<int>((tokens + a.block_tokens - 1) / a.block_tokens));
+    const long long budget_tokens =
+        static_cast<long long>(static_cast<double>(mc.cache_budget) / bytes_per_token);
+    const long long tokens = std::max<long long>(mc.context_length, budget_tokens);
+    g.ResizeKvPool(static_cast<int>((tokens + mc.block_tokens - 1) / mc.block_tokens));
     LOG_INFO("KV pool: %lld tokens (%.0f MiB)", tokens, tokens * bytes_per_token / 1048576.0);
   }
   const auto& tok = g.tokenizer();
@@ -66,23 +66,29 @@ int Run(ServeArgs a) {
     return 1;
   }
   engine::ExecutorOptions eo;
-  eo.max_running = a.max_batch;
-  eo.step_token_budget = a.prefill_chunk;
-  eo.max_context = a.context;
+  eo.max_running = mc.max_batch;
+  eo.step_token_budget = mc.prefill_chunk;
+  eo.max_context = mc.context_length;
   engine::Executor exec(g.mutable_model(), g.kv_pool(), tok, eo);
   exec.Start();
 
   server::ModelHandle handle;
-  handle.path = a.model;
-  handle.id = std::filesystem::path(a.model).stem().string();
+  handle.path = model_path;
+  handle.id = mc.served_name.empty() ? std::filesystem::path(model_path).stem().string()
+                                     : mc.served_name;
   handle.config = &g.model().config();
   handle.tokenizer = &tok;
   handle.chat = chat->get();
   handle.executor = &exec;
-  handle.block_tokens = a.block_tokens;
+  handle.block_tokens = mc.block_tokens;
+  handle.kv_dtype = config::Name(mc.kv_dtype);
+  handle.default_max_tokens = mc.default_max_tokens;
+  handle.default_temperature = static_cast<float>(mc.default_temperature);
   server::ServerOptions so;
-  so.host = a.host;
-  so.port = a.port;
+  so.host = cfg.server.host;
+  so.port = cfg.server.port;
+  so.max_body_bytes = static_cast<size_t>(cfg.server.max_body);
+  so.http_threads = cfg.server.http_threads;
   server::HttpServer http(so, handle);
   g_server = &http;
   std::signal(SIGINT, OnSignal);
@@ -105,25 +111,20 @@ int Run(ServeArgs a) {
 }  // namespace
 
 void RegisterServe(CLI::App& app, int& exit_code) {
-  auto args = std::make_shared<ServeArgs>();
-  CLI::App* cmd = app.add_subcommand("serve", "Run the OpenAI-compatible HTTP server");
-  cmd->add_option("-m,--model", args->model, "GGUF model file (default: the bundled SmolLM2)");
-  cmd->add_option("--host", args->host, "Address to bind")->capture_default_str();
-  cmd->add_option("-p,--port", args->port, "Port")->check(CLI::Range(1, 65535))
-      ->capture_default_str();
-  cmd->add_option("-c,--context", args->context, "Context tokens per sequence")
-      ->check(CLI::Range(64, 1 << 20))->capture_default_str();
-  cmd->add_option("-t,--threads", args->threads, "Compute threads (0 = all cores)")
-      ->check(CLI::Range(0, 1024));
-  cmd->add_option("--max-batch", args->max_batch, "Sequences decoded together")
-      ->check(CLI::Range(1, 256))->capture_default_str();
-  cmd->add_option("--block-tokens", args->block_tokens, "KV block size in tokens")
-      ->check(CLI::Range(1, 1024))->capture_default_str();
-  cmd->add_option("--prefill-chunk", args->prefill_chunk, "Tokens per forward step")
-      ->check(CLI::Range(16, 1 << 16))->capture_default_str();
-  cmd->add_option("--kv-budget-mib", args->kv_budget_mib, "RAM for the KV cache (MiB)")
-      ->check(CLI::Range(16.0, 1e7))->capture_default_str();
-  cmd->callback([args, &exit_code] { exit_code = Run(*args); });
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Run the OpenAI-compatible HTTP server (options: config file < env < flags; see "
+               "docs/configuration.md)");
+  auto flags = config::ConfigFlags::Add(cmd);
+  cmd->callback([flags, &exit_code] {
+    auto cfg = flags->Load();
+    if (!cfg.ok()) {
+      std::fprintf(stderr, "configuration error:\n%s\n", cfg.status().message().c_str());
+      exit_code = 2;
+      return;
+    }
+    for (const auto& w : cfg->warnings) LOG_WARN("%s", w.c_str());
+    exit_code = Run(cfg->settings);
+  });
 }
 
 }  // namespace semantic::cli

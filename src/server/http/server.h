@@ -30,6 +30,8 @@ struct ModelHandle {
   engine::Executor* executor = nullptr;
   int block_tokens = 16;
   std::string kv_dtype = "f16";
+  int default_max_tokens = 0;        // 0: until the context is full
+  float default_temperature = 1.0f;  // when a request sets none
 };
 
 class HttpServer {

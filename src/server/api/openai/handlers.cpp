@@ -73,8 +73,11 @@ bool BuildRequest(const ModelHandle& m, const GenerationFields& g, std::vector<i
     return false;
   }
   out->prompt = std::move(prompt);
-  out->max_tokens = std::min(g.max_tokens.value_or(ctx), ctx - static_cast<int>(out->prompt.size()));
+  const int fallback = m.default_max_tokens > 0 ? m.default_max_tokens : ctx;
+  out->max_tokens = std::min(g.max_tokens.value_or(fallback),
+                             ctx - static_cast<int>(out->prompt.size()));
   out->sampling = g.sampling;
+  if (!g.temperature_set) out->sampling.temperature = m.default_temperature;
   out->logprobs = g.logprobs;
   out->top_logprobs = g.top_logprobs;
   out->agent_id = !header_session.empty() ? header_session : g.session;

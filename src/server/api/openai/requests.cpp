@@ -57,6 +57,7 @@ bool ParseGeneration(const nlohmann::json& body, Fields& f, GenerationFields* g)
     g->include_usage = include_usage.value_or(false);
   }
   if (temperature) g->sampling.temperature = static_cast<float>(*temperature);
+  g->temperature_set = temperature.has_value();
   if (top_p) g->sampling.top_p = static_cast<float>(*top_p);
   if (top_k) g->sampling.top_k = static_cast<int>(*top_k);
   if (presence) g->sampling.presence_penalty = static_cast<float>(*presence);

@@ -15,6 +15,7 @@ namespace semantic::server::openai {
 struct GenerationFields {
   std::string model;
   engine::SamplingParams sampling;
+  bool temperature_set = false;
   std::optional<int> max_tokens;
   std::vector<std::string> stop;
   bool stream = false;

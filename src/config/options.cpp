@@ -1,0 +1,345 @@
+// The option table: every configuration option declared once (section, key, type, default, help,
+// range or choices, aliases incl. agent-memory's names, flags) and bound to its Settings field.
+#include <cctype>
+#include <map>
+#include <mutex>
+
+#include "config/option.h"
+
+namespace semantic::config {
+namespace {
+
+// Fluent builder so each table row reads as one declaration.
+struct Decl {
+  OptionDecl d;
+  Decl(const char* section, const char* key, OptionType type, const char* def, const char* help,
+       Binding binding = {}) {
+    d.section = section;
+    d.key = key;
+    d.type = type;
+    d.default_text = def;
+    d.help = help;
+    d.binding = binding;
+  }
+  Decl&& Range(double lo, double hi) && {
+    d.has_range = true;
+    d.min = lo;
+    d.max = hi;
+    return std::move(*this);
+  }
+  Decl&& Choices(std::vector<std::string> c) && {
+    d.choices = std::move(c);
+    return std::move(*this);
+  }
+  Decl&& Alias(const char* name, AliasValue v = AliasValue::kSame) && {
+    d.aliases.push_back({name, v});
+    return std::move(*this);
+  }
+  Decl&& Env(const char* name) && {
+    d.env_aliases.push_back(name);
+    return std::move(*this);
+  }
+  Decl&& Flags(std::vector<std::string> f) && {
+    d.short_flags = std::move(f);
+    return std::move(*this);
+  }
+  Decl&& Secret() && {
+    d.secret = true;
+    return std::move(*this);
+  }
+  Decl&& Check(Status (*fn)(const Value&)) && {
+    d.check = fn;
+    return std::move(*this);
+  }
+};
+
+constexpr double kKiB = 1024.0, kMiB = kKiB * 1024, kGiB = kMiB * 1024, kTiB = kGiB * 1024;
+constexpr double kSecond = 1000.0, kDay = 86400 * kSecond;
+using T = OptionType;
+
+Status CheckOrigins(const Value& v) {
+  for (const auto& o : std::get<std::vector<std::string>>(v)) {
+    if (o != "*" && o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0) {
+      return InvalidArgument("origin '" + o + "' must be \"*\" or start with http:// or https://");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckNonEmpty(const Value& v) {
+  if (std::get<std::string>(v).empty()) return InvalidArgument("must not be empty");
+  return Status::Ok();
+}
+
+std::vector<OptionDecl> BuildTable() {
+  std::vector<OptionDecl> t;
+  auto add = [&t](Decl&& d) { t.push_back(std::move(d.d)); };
+  // Compatibility names that have no effect here: accepted with a warning, never an error.
+  auto ignored = [&t](const char* section, const char* key, const char* why) {
+    t.push_back(Decl(section, key, T::kIgnored, "", why).d);
+  };
+
+  // [model] (alias [mlx]): what is served and how the engine batches it.
+  add(Decl("model", "path", T::kPath, "models/SmolLM2-135M-Instruct.Q4_1.gguf",
+           "GGUF model file to serve.", Bind<&Settings::model, &ModelSettings::path>())
+          .Alias("model.model_id")
+          .Alias("model.id")
+          .Env("SEMANTIC_MODEL")
+          .Flags({"-m", "--model"})
+          .Check(CheckNonEmpty));
+  add(Decl("model", "served_name", T::kString, "",
+           "Model name shown by /v1/models and accepted in requests; empty: the file name "
+           "without .gguf.",
+           Bind<&Settings::model, &ModelSettings::served_name>()));
+  add(Decl("model", "context_length", T::kInt, "8192",
+           "KV positions per sequence (prompt plus output).",
+           Bind<&Settings::model, &ModelSettings::context_length>())
+          .Range(128, 1 << 20)
+          .Alias("model.max_context_length")
+          .Flags({"-c", "--context"}));
+  add(Decl("model", "kv_dtype", T::kEnum, "f16", "Element type of KV blocks, in RAM and on disk.",
+           Bind<&Settings::model, &ModelSettings::kv_dtype>())
+          .Choices({"f16", "q8_0", "q4_0"})
+          .Alias("model.kv_bits", AliasValue::kKvBits)
+          .Flags({"--kv-dtype"}));
+  add(Decl("model", "block_tokens", T::kInt, "16",
+           "Tokens per KV block: the unit of caching, sharing between agents and eviction.",
+           Bind<&Settings::model, &ModelSettings::block_tokens>())
+          .Range(1, 1024)
+          .Flags({"--block-tokens"}));
+  add(Decl("model", "cache_budget", T::kSize, "2GiB",
+           "RAM for the KV blocks of all agents together; beyond it cold blocks move to disk.",
+           Bind<&Settings::model, &ModelSettings::cache_budget>())
+          .Range(kMiB, 64 * kTiB)
+          .Alias("model.cache_budget_mb", AliasValue::kMebibytes)
+          .Flags({"--cache-budget"}));
+  add(Decl("model", "max_batch", T::kInt, "8", "Sequences decoded together in one step.",
+           Bind<&Settings::model, &ModelSettings::max_batch>())
+          .Range(1, 256)
+          .Alias("model.max_batch_size")
+          .Flags({"--max-batch"}));
+  add(Decl("model", "prefill_chunk", T::kInt, "512",
+           "Token budget of one forward step: the decode tokens plus a chunk of waiting prompts.",
+           Bind<&Settings::model, &ModelSettings::prefill_chunk>())
+          .Range(16, 1 << 16)
+          .Alias("model.prefill_step_size")
+          .Flags({"--prefill-chunk"}));
+  add(Decl("model", "threads", T::kInt, "0", "Compute threads; 0: all usable cores.",
+           Bind<&Settings::model, &ModelSettings::threads>())
+          .Range(0, 4096)
+          .Flags({"-t", "--threads"}));
+  add(Decl("model", "default_max_tokens", T::kInt, "0",
+           "Output token limit of a request that sets none; 0: until the context is full.",
+           Bind<&Settings::model, &ModelSettings::default_max_tokens>())
+          .Range(0, 1 << 20));
+  add(Decl("model", "default_temperature", T::kFloat, "1.0",
+           "Sampling temperature of a request that sets none.",
+           Bind<&Settings::model, &ModelSettings::default_temperature>())
+          .Range(0, 2));
+  add(Decl("model", "reasoning_extra_tokens", T::kInt, "0",
+           "Extra output tokens added to every request's limit, for models that think first.",
+           Bind<&Settings::model, &ModelSettings::reasoning_extra_tokens>())
+          .Range(0, 1 << 20));
+  ignored("model", "chunked_prefill_enabled", "prefill is always chunked by model.prefill_chunk");
+  ignored("model", "chunked_prefill_threshold", "prefill is always chunked by model.prefill_chunk");
+  ignored("model", "chunked_prefill_min_chunk", "prefill is always chunked by model.prefill_chunk");
+  ignored("model", "chunked_prefill_max_chunk", "prefill is always chunked by model.prefill_chunk");
+  ignored("model", "kv_group_size", "q8_0 and q4_0 KV blocks use fixed groups of 32");
+  ignored("model", "scheduler_enabled", "the continuous-batching scheduler is always on");
+  ignored("model", "scheduler_interleave_threshold", "prefill chunks and decode share every step");
+
+  // [agent]: durable per-agent sessions and the disk tier.
+  add(Decl("agent", "cache_dir", T::kPath, "~/.cache/semantic/agents",
+           "Directory of the on-disk KV store (agent sessions and their blocks).",
+           Bind<&Settings::agent, &AgentSettings::cache_dir>())
+          .Flags({"--cache-dir"})
+          .Check(CheckNonEmpty));
+  add(Decl("agent", "disk_budget", T::kSize, "20GiB",
+           "Disk space for KV blocks; beyond it the coldest blocks are deleted. 0: no disk tier.",
+           Bind<&Settings::agent, &AgentSettings::disk_budget>())
+          .Range(0, 1024 * kTiB)
+          .Flags({"--disk-budget"}));
+  add(Decl("agent", "max_agents_in_memory", T::kInt, "0",
+           "Agent sessions whose blocks stay in RAM; beyond it the least recently used agent's "
+           "blocks leave RAM. 0: limited by model.cache_budget only.",
+           Bind<&Settings::agent, &AgentSettings::max_agents_in_memory>())
+          .Range(0, 1000000));
+  add(Decl("agent", "eviction_policy", T::kEnum, "lru",
+           "lru: least recently used unpinned blocks leave RAM first; none: a request that needs "
+           "more RAM than is free fails with 503.",
+           Bind<&Settings::agent, &AgentSettings::eviction_policy>())
+          .Choices({"lru", "none"}));
+  add(Decl("agent", "evict_to_disk", T::kBool, "true",
+           "Blocks evicted from RAM are written to the disk tier (false: dropped).",
+           Bind<&Settings::agent, &AgentSettings::evict_to_disk>()));
+  add(Decl("agent", "session_ttl", T::kDuration, "0s",
+           "Idle time after which an unpinned agent session is deleted; 0: never.",
+           Bind<&Settings::agent, &AgentSettings::session_ttl>())
+          .Range(0, 3650 * kDay));
+  ignored("agent", "batch_window_ms", "requests join the running batch at the next step");
+  ignored("agent", "lru_eviction_enabled", "use agent.eviction_policy");
+  ignored("agent", "validate_model_tag", "caches are always checked against the model fingerprint");
+
+  // [server]: HTTP transport, limits and authentication.
+  add(Decl("server", "host", T::kString, "127.0.0.1",
+           "Address to bind; 0.0.0.0 listens on every interface.",
+           Bind<&Settings::server, &ServerSettings::host>())
+          .Flags({"--host"})
+          .Check(CheckNonEmpty));
+  add(Decl("server", "port", T::kInt, "8000", "TCP port to listen on.",
+           Bind<&Settings::server, &ServerSettings::port>())
+          .Range(1, 65535)
+          .Flags({"-p", "--port"}));
+  add(Decl("server", "cors_origins", T::kList, "",
+           "Origins allowed by CORS, comma-separated; \"*\" allows any; empty: no CORS headers.",
+           Bind<&Settings::server, &ServerSettings::cors_origins>())
+          .Check(CheckOrigins)
+          .Flags({"--cors-origins"}));
+  add(Decl("server", "max_body", T::kSize, "16MiB", "Largest accepted request body.",
+           Bind<&Settings::server, &ServerSettings::max_body>())
+          .Range(kKiB, kGiB)
+          .Flags({"--max-body"}));
+  add(Decl("server", "request_timeout", T::kDuration, "10m",
+           "Longest a request may run before it is cancelled; 0: no limit.",
+           Bind<&Settings::server, &ServerSettings::request_timeout>())
+          .Range(0, kDay));
+  add(Decl("server", "shutdown_timeout", T::kDuration, "30s",
+           "On SIGINT/SIGTERM, time given to running requests before caches are flushed and the "
+           "server exits.",
+           Bind<&Settings::server, &ServerSettings::shutdown_timeout>())
+          .Range(0, 3600 * kSecond));
+  add(Decl("server", "api_keys", T::kList, "",
+           "Accepted client keys (Authorization: Bearer or x-api-key), comma-separated; empty: "
+           "no authentication.",
+           Bind<&Settings::server, &ServerSettings::api_keys>())
+          .Secret()
+          .Env("SEMANTIC_API_KEY")
+          .Flags({"--api-keys"}));
+  add(Decl("server", "admin_key", T::kString, "",
+           "Key for the /admin API (header X-Admin-Key or Bearer); empty: /admin is disabled.",
+           Bind<&Settings::server, &ServerSettings::admin_key>())
+          .Secret()
+          .Env("SEMANTIC_ADMIN_KEY"));
+  add(Decl("server", "http_threads", T::kInt, "8", "Threads serving HTTP connections.",
+           Bind<&Settings::server, &ServerSettings::http_threads>())
+          .Range(1, 1024));
+  add(Decl("server", "rate_limit_per_agent", T::kInt, "0",
+           "Requests per minute per agent; 0: unlimited.",
+           Bind<&Settings::server, &ServerSettings::rate_limit_per_agent>())
+          .Range(0, 1000000));
+  add(Decl("server", "rate_limit_global", T::kInt, "0",
+           "Requests per minute for the whole server; 0: unlimited.",
+           Bind<&Settings::server, &ServerSettings::rate_limit_global>())
+          .Range(0, 100000000));
+  ignored("server", "workers", "one process serves all requests; see server.http_threads");
+  ignored("server", "allow_remote", "choose the interface with server.host");
+
+  // [logging]
+  add(Decl("logging", "level", T::kEnum, "info", "Least severe message written.",
+           Bind<&Settings::logging, &LoggingSettings::level>())
+          .Choices({"debug", "info", "warn", "error"})
+          .Alias("server.log_level")
+          .Env("SEMANTIC_LOG_LEVEL")
+          .Flags({"-l", "--log-level"}));
+  add(Decl("logging", "format", T::kEnum, "text", "text: one readable line; json: one object.",
+           Bind<&Settings::logging, &LoggingSettings::format>())
+          .Choices({"text", "json"})
+          .Flags({"--log-format"}));
+  add(Decl("logging", "log_requests", T::kBool, "true",
+           "One log line per HTTP request (method, path, status, duration).",
+           Bind<&Settings::logging, &LoggingSettings::log_requests>()));
+
+  // [metrics]
+  add(Decl("metrics", "enabled", T::kBool, "true", "Serve Prometheus metrics at /metrics.",
+           Bind<&Settings::metrics, &MetricsSettings::enabled>()));
+  add(Decl("metrics", "include_agent_id_label", T::kBool, "false",
+           "Label per-agent metrics with the agent id (one time series per agent).",
+           Bind<&Settings::metrics, &MetricsSettings::include_agent_id_label>()));
+  ignored("metrics", "port", "metrics are served on server.port at /metrics");
+  return t;
+}
+
+struct NameIndex {
+  std::map<std::string, std::pair<int, const Alias*>, std::less<>> by_name;
+};
+
+const NameIndex& Index() {
+  static const NameIndex* index = [] {
+    auto* idx = new NameIndex;
+    const auto& opts = Options();
+    for (size_t i = 0; i < opts.size(); ++i) {
+      idx->by_name[opts[i].Name()] = {static_cast<int>(i), nullptr};
+      for (const auto& a : opts[i].aliases) idx->by_name[a.name] = {static_cast<int>(i), &a};
+    }
+    return idx;
+  }();
+  return *index;
+}
+
+}  // namespace
+
+const char* TypeName(OptionType type) {
+  switch (type) {
+    case OptionType::kString:
+      return "string";
+    case OptionType::kPath:
+      return "path";
+    case OptionType::kInt:
+      return "integer";
+    case OptionType::kFloat:
+      return "number";
+    case OptionType::kBool:
+      return "boolean";
+    case OptionType::kEnum:
+      return "enum";
+    case OptionType::kSize:
+      return "size";
+    case OptionType::kDuration:
+      return "duration";
+    case OptionType::kList:
+      return "list";
+    case OptionType::kIgnored:
+      return "ignored";
+  }
+  return "?";
+}
+
+std::string OptionDecl::EnvName() const {
+  std::string out = "SEMANTIC_";
+  for (char c : section + "__" + key) out += static_cast<char>(std::toupper(c));
+  return out;
+}
+
+std::string OptionDecl::FlagName() const {
+  std::string out = "--" + section + "-" + key;
+  for (char& c : out) c = c == '_' ? '-' : c;
+  return out;
+}
+
+const std::vector<OptionDecl>& Options() {
+  static const std::vector<OptionDecl>* table = new std::vector<OptionDecl>(BuildTable());
+  return *table;
+}
+
+const std::vector<std::string>& Sections() {
+  static const std::vector<std::string> kSections = {"model", "agent", "server", "logging",
+                                                     "metrics"};
+  return kSections;
+}
+
+std::string_view SectionForAlias(std::string_view name) {
+  if (name == "mlx") return "model";
+  return {};
+}
+
+int FindOption(std::string_view section, std::string_view key, const Alias** via) {
+  std::string_view canonical = SectionForAlias(section);
+  std::string name = std::string(canonical.empty() ? section : canonical) + "." + std::string(key);
+  const auto& idx = Index().by_name;
+  auto it = idx.find(name);
+  if (it == idx.end()) return -1;
+  if (via) *via = it->second.second;
+  return it->second.first;
+}
+
+}  // namespace semantic::config

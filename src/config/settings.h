@@ -1,0 +1,83 @@
+// Settings: the typed configuration the server reads (no string look-ups, no typos). Fields are
+// zero here; their defaults live only in the option table (options.cpp): use Defaults() or Load().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace semantic::config {
+
+// Enumerations: the declaration's choice list is in the same order as the enumerators.
+enum class KvDtype { kF16 = 0, kQ8_0, kQ4_0 };
+enum class LogLevel { kDebug = 0, kInfo, kWarn, kError };
+enum class LogFormat { kText = 0, kJson };
+enum class EvictionPolicy { kLru = 0, kNone };
+
+const char* Name(KvDtype v);
+const char* Name(LogLevel v);
+const char* Name(LogFormat v);
+const char* Name(EvictionPolicy v);
+
+struct ModelSettings {
+  std::string path;         // GGUF file (~ expanded)
+  std::string served_name;  // name in /v1/models; empty: file stem
+  int context_length{};     // KV positions per sequence
+  KvDtype kv_dtype{};
+  int block_tokens{};            // tokens per KV block
+  int64_t cache_budget{};        // bytes of RAM for KV blocks
+  int max_batch{};               // sequences decoded together
+  int prefill_chunk{};           // tokens per forward step
+  int threads{};                 // 0: all usable cores
+  int default_max_tokens{};      // when a request gives none
+  double default_temperature{};  // when a request gives none
+  int reasoning_extra_tokens{};  // added to every request's max tokens
+};
+
+struct AgentSettings {
+  std::string cache_dir;       // on-disk KV store (~ expanded)
+  int64_t disk_budget{};       // bytes on disk for KV blocks
+  int max_agents_in_memory{};  // 0: bounded by model.cache_budget only
+  EvictionPolicy eviction_policy{};
+  bool evict_to_disk{};                     // evicted RAM blocks go to disk (else dropped)
+  std::chrono::milliseconds session_ttl{};  // 0: sessions never expire
+};
+
+struct ServerSettings {
+  std::string host;
+  int port{};
+  std::vector<std::string> cors_origins;         // empty: no CORS headers; "*": any origin
+  int64_t max_body{};                            // bytes per request body
+  std::chrono::milliseconds request_timeout{};   // 0: none
+  std::chrono::milliseconds shutdown_timeout{};  // drain time on SIGTERM
+  std::vector<std::string> api_keys;             // empty: no auth
+  std::string admin_key;                         // empty: admin API disabled
+  int http_threads{};
+  int rate_limit_per_agent{};  // requests per minute; 0: unlimited
+  int rate_limit_global{};     // requests per minute; 0: unlimited
+};
+
+struct LoggingSettings {
+  LogLevel level{};
+  LogFormat format{};
+  bool log_requests{};
+};
+
+struct MetricsSettings {
+  bool enabled{};
+  bool include_agent_id_label{};
+};
+
+struct Settings {
+  ModelSettings model;
+  AgentSettings agent;
+  ServerSettings server;
+  LoggingSettings logging;
+  MetricsSettings metrics;
+};
+
+// Every option at its declared default (HOME from the process environment for ~).
+Settings Defaults();
+
+}  // namespace semantic::config
