@@ -20,9 +20,22 @@ struct PagedHeadKv {
 void AttendGroup(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
                  float* scratch, float* out);
 
+// One segment of a split (long-context) attention, unnormalized and without f16 rounding of the
+// weights: out[h] = sum_p exp(s_p - m[h]) v_p, l[h] = sum_p exp(s_p - m[h]). Segments are merged
+// with MergePartials.
+void AttendGroupPartial(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
+                        float* scratch, float* out, float* m, float* l);
+
+// Combines n_seg partial results (out: [n_seg][n_q][head_dim], m and l: [n_seg][n_q]) into the
+// normalized result: [n_q][head_dim].
+void MergePartials(const float* out, const float* m, const float* l, int n_seg, int n_q,
+                   int head_dim, float* result);
+
 namespace ref {
 void AttendGroup(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
                  float* scratch, float* out);
+void AttendGroupPartial(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
+                        float* scratch, float* out, float* m, float* l);
 }  // namespace ref
 
 }  // namespace semantic::kernels

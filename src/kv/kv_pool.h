@@ -25,6 +25,9 @@ struct KvLayout {
 class KvPool {
  public:
   KvPool(const KvLayout& layout, int n_blocks);
+  ~KvPool();
+  KvPool(const KvPool&) = delete;
+  KvPool& operator=(const KvPool&) = delete;
 
   const KvLayout& layout() const { return layout_; }
   int n_blocks() const { return static_cast<int>(ref_.size()); }
@@ -42,17 +45,19 @@ class KvPool {
   const uint16_t* K(int32_t block, int layer) const { return Slot(block, layer, 0); }
   const uint16_t* V(int32_t block, int layer) const { return Slot(block, layer, 1); }
 
-  size_t bytes() const { return data_.size() * sizeof(uint16_t); }
+  size_t bytes() const { return bytes_; }
 
  private:
+  // Layer-major storage: one layer's K/V of consecutive blocks are adjacent, so attention over
+  // a sequence whose blocks were allocated together streams through memory.
   uint16_t* Slot(int32_t block, int layer, int which) const {
-    size_t per_kv = static_cast<size_t>(layout_.block_tokens) * layout_.kv_dim();
-    return const_cast<uint16_t*>(data_.data()) +
-           (static_cast<size_t>(block) * layout_.n_layers * 2 + layer * 2 + which) * per_kv;
+    const size_t per_kv = static_cast<size_t>(layout_.block_tokens) * layout_.kv_dim();
+    return data_ + ((static_cast<size_t>(layer) * ref_.size() + block) * 2 + which) * per_kv;
   }
 
   KvLayout layout_;
-  std::vector<uint16_t> data_;  // [n_blocks][n_layers][2][block_tokens][kv_dim] f16
+  uint16_t* data_ = nullptr;  // [n_layers][n_blocks][2][block_tokens][kv_dim] f16
+  size_t bytes_ = 0;
   std::vector<int32_t> ref_;    // [n_blocks] reference counts
   std::vector<int32_t> free_;   // stack of free block ids
 };

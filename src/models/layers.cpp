@@ -73,40 +73,98 @@ void StoreKv(kv::KvPool& pool, const kv::SequenceKv& seq, int layer, int start, 
   }
 }
 
+namespace {
+
+// Contexts longer than this are split into segments of this many positions (rounded to whole
+// blocks), attended in parallel and merged. The split depends only on the position count, so a
+// sequence's result does not depend on the batch it is in or on the thread count.
+constexpr int kSegmentPositions = 1024;
+
+struct AttentionItem {
+  int arg, t, kvh;
+  int seg, n_seg;  // segment index and count (n_seg 1: whole range, normalized directly)
+  int p0, p1;      // positions [p0, p1)
+  size_t partial;  // offset of this item's partial output (n_seg > 1)
+};
+
+}  // namespace
+
 void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool) {
-  // Work items: (arg, token, kv head); each covers the query heads of one GQA group.
-  std::vector<int64_t> offsets(n_args + 1, 0);
+  // Work items: (arg, token, kv head[, segment]); each covers the query heads of one GQA group.
+  std::vector<AttentionItem> items;
+  size_t partial_floats = 0;
   for (int a = 0; a < n_args; ++a) {
-    offsets[a + 1] = offsets[a] + static_cast<int64_t>(args[a].n_tok) *
-                                      args[a].pool->layout().n_kv_heads;
+    const AttentionArgs& A = args[a];
+    const kv::KvLayout& L = A.pool->layout();
+    const int group = A.n_head / L.n_kv_heads;
+    const int seg_len = std::max(1, kSegmentPositions / L.block_tokens) * L.block_tokens;
+    for (int t = 0; t < A.n_tok; ++t) {
+      const int n_pos = A.start + t + 1;
+      const int n_seg = n_pos > seg_len ? (n_pos + seg_len - 1) / seg_len : 1;
+      for (int kvh = 0; kvh < L.n_kv_heads; ++kvh) {
+        for (int sgi = 0; sgi < n_seg; ++sgi) {
+          const int p0 = sgi * seg_len, p1 = std::min(n_pos, p0 + seg_len);
+          items.push_back({a, t, kvh, sgi, n_seg, n_seg > 1 ? p0 : 0, n_seg > 1 ? p1 : n_pos,
+                           partial_floats});
+          if (n_seg > 1) partial_floats += static_cast<size_t>(group) * (L.head_dim + 2);
+        }
+      }
+    }
   }
-  pool.ParallelFor(offsets[n_args], [&](int64_t begin, int64_t end) {
+  std::vector<float> partial(partial_floats);  // per segment item: [group][hd] out, m, l
+  pool.ParallelFor(static_cast<int64_t>(items.size()), [&](int64_t begin, int64_t end) {
     std::vector<float> scratch;
     std::vector<const uint16_t*> k_blocks, v_blocks;
-    int a = 0;
-    for (int64_t item = begin; item < end; ++item) {
-      while (item >= offsets[a + 1]) ++a;
-      const AttentionArgs& A = args[a];
+    for (int64_t i = begin; i < end; ++i) {
+      const AttentionItem& it = items[i];
+      const AttentionArgs& A = args[it.arg];
       const kv::KvLayout& L = A.pool->layout();
-      const int hd = L.head_dim, n_kv = L.n_kv_heads, group = A.n_head / n_kv;
-      const int64_t local = item - offsets[a];
-      const int t = static_cast<int>(local / n_kv);
-      const int kvh = static_cast<int>(local % n_kv);
-      const int n_pos = A.start + t + 1;
-      const int n_blocks = (n_pos + L.block_tokens - 1) / L.block_tokens;
-      k_blocks.resize(n_blocks);
-      v_blocks.resize(n_blocks);
-      for (int b = 0; b < n_blocks; ++b) {
-        k_blocks[b] = A.pool->K(A.seq->blocks[b], A.layer) + kvh * hd;
-        v_blocks[b] = A.pool->V(A.seq->blocks[b], A.layer) + kvh * hd;
+      const int hd = L.head_dim, group = A.n_head / L.n_kv_heads, bt = L.block_tokens;
+      const int b0 = it.p0 / bt, b1 = (it.p1 + bt - 1) / bt;
+      k_blocks.resize(b1 - b0);
+      v_blocks.resize(b1 - b0);
+      for (int b = b0; b < b1; ++b) {
+        k_blocks[b - b0] = A.pool->K(A.seq->blocks[b], A.layer) + it.kvh * hd;
+        v_blocks[b - b0] = A.pool->V(A.seq->blocks[b], A.layer) + it.kvh * hd;
       }
-      kernels::PagedHeadKv kv{k_blocks.data(), v_blocks.data(), L.block_tokens, L.kv_dim(), hd};
+      kernels::PagedHeadKv kv{k_blocks.data(), v_blocks.data(), bt, L.kv_dim(), hd};
+      const int n_pos = it.p1 - it.p0;
       scratch.resize(static_cast<size_t>(group) * n_pos);
-      const size_t q_off = (static_cast<size_t>(t) * A.n_head + kvh * group) * hd;
-      kernels::AttendGroup(kv, A.q + q_off, group, n_pos, A.scale, scratch.data(),
-                           A.out + q_off);
+      const size_t q_off = (static_cast<size_t>(it.t) * A.n_head + it.kvh * group) * hd;
+      if (it.n_seg == 1) {
+        kernels::AttendGroup(kv, A.q + q_off, group, n_pos, A.scale, scratch.data(),
+                             A.out + q_off);
+      } else {
+        float* o = partial.data() + it.partial;
+        kernels::AttendGroupPartial(kv, A.q + q_off, group, n_pos, A.scale, scratch.data(), o,
+                                    o + group * hd, o + group * hd + group);
+      }
     }
   });
+  // Merge the segments of each split (arg, token, kv head), in item order.
+  std::vector<float> outs, ms, ls;
+  for (size_t i = 0; i < items.size();) {
+    const AttentionItem& first = items[i];
+    if (first.n_seg == 1) {
+      ++i;
+      continue;
+    }
+    const AttentionArgs& A = args[first.arg];
+    const int hd = A.pool->layout().head_dim, group = A.n_head / A.pool->layout().n_kv_heads;
+    outs.resize(static_cast<size_t>(first.n_seg) * group * hd);
+    ms.resize(static_cast<size_t>(first.n_seg) * group);
+    ls.resize(ms.size());
+    for (int sgi = 0; sgi < first.n_seg; ++sgi) {
+      const float* o = partial.data() + items[i + sgi].partial;
+      std::copy(o, o + group * hd, outs.data() + static_cast<size_t>(sgi) * group * hd);
+      std::copy(o + group * hd, o + group * hd + group, ms.data() + sgi * group);
+      std::copy(o + group * hd + group, o + group * hd + 2 * group, ls.data() + sgi * group);
+    }
+    const size_t q_off = (static_cast<size_t>(first.t) * A.n_head + first.kvh * group) * hd;
+    kernels::MergePartials(outs.data(), ms.data(), ls.data(), first.n_seg, group, hd,
+                           A.out + q_off);
+    i += first.n_seg;
+  }
 }
 
 }  // namespace semantic::models

@@ -76,5 +76,27 @@ TEST(AttentionTest, ReferenceMatchesPlainAttention) {
   }
 }
 
+TEST(AttentionTest, SplitSegmentsMergeToTheWholeResult) {
+  // 3 segments of 48 + 48 + 37 positions (whole blocks of 16) against one normalized pass.
+  Fixture f(64, 3, 133, 16, 11);
+  std::vector<float> scratch(3 * 133), whole(3 * 64), merged(3 * 64);
+  AttendGroup(f.Kv(), f.q.data(), 3, 133, 0.125f, scratch.data(), whole.data());
+  const int bounds[] = {0, 48, 96, 133};
+  for (bool fast : {true, false}) {
+    std::vector<float> outs(3 * 3 * 64), ms(3 * 3), ls(3 * 3);
+    for (int sgi = 0; sgi < 3; ++sgi) {
+      const int p0 = bounds[sgi], n = bounds[sgi + 1] - p0;
+      PagedHeadKv kv{f.kb.data() + p0 / 16, f.vb.data() + p0 / 16, 16, f.n_kv_heads * 64, 64};
+      auto fn = fast ? &AttendGroupPartial : &ref::AttendGroupPartial;
+      fn(kv, f.q.data(), 3, n, 0.125f, scratch.data(), outs.data() + sgi * 3 * 64,
+         ms.data() + sgi * 3, ls.data() + sgi * 3);
+    }
+    MergePartials(outs.data(), ms.data(), ls.data(), 3, 3, 64, merged.data());
+    // The whole pass rounds weights to f16 (llama.cpp numerics); the split one does not.
+    for (int i = 0; i < 3 * 64; ++i)
+      ASSERT_NEAR(merged[i], whole[i], 2e-3f * (1 + std::fabs(whole[i]))) << "i " << i;
+  }
+}
+
 }  // namespace
 }  // namespace semantic::kernels

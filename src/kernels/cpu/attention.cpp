@@ -7,7 +7,7 @@
 namespace semantic::kernels {
 namespace cpu {
 void AttendGroupAvx2(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
-                     float* scratch, float* out);
+                     float* scratch, float* out, float* partial_m, float* partial_l);
 }  // namespace cpu
 
 namespace {
@@ -20,15 +20,28 @@ bool UseAvx2() {
   }();
   return use;
 }
+
+bool FastShape(const PagedHeadKv& kv, int n_q) {
+  return UseAvx2() && kv.head_dim % 8 == 0 && kv.head_dim <= 512 && n_q <= 16;
+}
+
 }  // namespace
 
 void AttendGroup(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
                  float* scratch, float* out) {
-  if (UseAvx2() && kv.head_dim % 8 == 0 && kv.head_dim <= 512 && n_q <= 16 &&
-      n_q * kv.head_dim <= 16 * 512 && n_q * (kv.head_dim / 8) <= 16 * 64) {
-    cpu::AttendGroupAvx2(kv, q, n_q, n_pos, scale, scratch, out);
+  if (FastShape(kv, n_q)) {
+    cpu::AttendGroupAvx2(kv, q, n_q, n_pos, scale, scratch, out, nullptr, nullptr);
   } else {
     ref::AttendGroup(kv, q, n_q, n_pos, scale, scratch, out);
+  }
+}
+
+void AttendGroupPartial(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
+                        float* scratch, float* out, float* m, float* l) {
+  if (FastShape(kv, n_q)) {
+    cpu::AttendGroupAvx2(kv, q, n_q, n_pos, scale, scratch, out, m, l);
+  } else {
+    ref::AttendGroupPartial(kv, q, n_q, n_pos, scale, scratch, out, m, l);
   }
 }
 

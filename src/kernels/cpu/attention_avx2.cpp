@@ -57,6 +57,14 @@ inline __m256 HSum8(const __m256* v) {
   return _mm256_add_ps(lo, hi);
 }
 
+// Asks for `rows` rows of `vecs` x 8 halves (stride `stride` halves) to be brought into cache.
+inline void PrefetchRows(const uint16_t* base, int rows, int stride, int vecs) {
+  for (int r = 0; r < rows; ++r)
+    for (int b = 0; b < vecs * 16; b += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(base + static_cast<size_t>(r) * stride) + b,
+                   _MM_HINT_T0);
+}
+
 // out[8*j0 .. 8*(j0+CH)) = sum_p w[p] * v[p][same dims], accumulators in registers.
 template <int CH>
 inline void AccumulateV(const PagedHeadKv& kv, const float* w, int n_pos, int j0, float* out) {
@@ -66,6 +74,7 @@ inline void AccumulateV(const PagedHeadKv& kv, const float* w, int n_pos, int j0
   for (int b0 = 0; b0 < n_pos; b0 += bt) {
     const uint16_t* vblock = kv.v_blocks[b0 / bt] + 8 * j0;
     const int in_block = std::min(bt, n_pos - b0);
+    if (b0 + bt < n_pos) PrefetchRows(kv.v_blocks[b0 / bt + 1] + 8 * j0, bt, kv.row_stride, CH);
     for (int i = 0; i < in_block; ++i) {
       const __m256 wi = _mm256_broadcast_ss(w + b0 + i);
       const uint16_t* v = vblock + static_cast<size_t>(i) * kv.row_stride;
@@ -82,8 +91,10 @@ inline __m256 RoundF16(__m256 x) {
 
 }  // namespace
 
+// partial_m/partial_l null: normalized output with f16-rounded weights (llama.cpp's numerics).
+// Otherwise: out = sum_p exp(s_p - m) v_p unnormalized, m and l = sum_p exp(s_p - m) per head.
 void AttendGroupAvx2(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
-                     float* scratch, float* out) {
+                     float* scratch, float* out, float* partial_m, float* partial_l) {
   const int hd = kv.head_dim, bt = kv.block_tokens, nv = hd / 8;
   alignas(32) float q16[kMaxGroup * kMaxHeadDim];  // [n_q][hd] q rounded to f16
   for (int i = 0; i < n_q * hd; i += 8) _mm256_store_ps(q16 + i, RoundF16(_mm256_loadu_ps(q + i)));
@@ -95,6 +106,7 @@ void AttendGroupAvx2(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, 
   for (int b0 = 0; b0 < n_pos; b0 += bt) {
     const uint16_t* kblock = kv.k_blocks[b0 / bt];
     const int in_block = std::min(bt, n_pos - b0);
+    if (b0 + bt < n_pos) PrefetchRows(kv.k_blocks[b0 / bt + 1], bt, kv.row_stride, nv);
     int i0 = 0;
     for (; i0 + 8 <= in_block; i0 += 8) {
       const uint16_t* k0 = kblock + static_cast<size_t>(i0) * kv.row_stride;
@@ -141,6 +153,11 @@ void AttendGroupAvx2(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, 
     for (; p < n_pos; ++p) {
       s[p] = std::exp(s[p] - max_s[h]);
       sum += s[p];
+    }
+    if (partial_m != nullptr) {
+      partial_m[h] = max_s[h];
+      partial_l[h] = static_cast<float>(sum);
+      continue;
     }
     const __m256 inv = _mm256_set1_ps(static_cast<float>(1.0 / sum));
     p = 0;
