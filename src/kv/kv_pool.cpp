@@ -3,8 +3,7 @@
 
 #include <sys/mman.h>
 
-#include <cstdlib>
-#include <cstring>
+#include <algorithm>
 
 #include "base/check.h"
 
@@ -15,20 +14,20 @@ constexpr size_t kHugePage = size_t{2} << 20;
 }
 
 KvPool::KvPool(const KvLayout& layout, int n_blocks) : layout_(layout), ref_(n_blocks, 0) {
-  // 2 MiB-aligned and advised as huge pages: attention streams tens of MB per decoded token and
-  // 4 KiB pages would cost a TLB miss every few rows.
+  // Anonymous mapping (zero pages on first touch, so start-up does not pay for the whole budget),
+  // advised as huge pages: attention streams tens of MB per decoded token and 4 KiB pages would
+  // cost a TLB miss every few rows.
   bytes_ = layout.block_elems() * n_blocks * sizeof(uint16_t);
-  const size_t alloc = (bytes_ + kHugePage - 1) / kHugePage * kHugePage;
-  void* p = std::aligned_alloc(kHugePage, alloc > 0 ? alloc : kHugePage);
-  CHECK(p != nullptr);
-  madvise(p, alloc, MADV_HUGEPAGE);
-  std::memset(p, 0, alloc);
+  mapped_ = std::max(kHugePage, (bytes_ + kHugePage - 1) / kHugePage * kHugePage);
+  void* p = mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(p != MAP_FAILED);
+  madvise(p, mapped_, MADV_HUGEPAGE);
   data_ = static_cast<uint16_t*>(p);
   free_.reserve(n_blocks);
   for (int i = n_blocks - 1; i >= 0; --i) free_.push_back(i);
 }
 
-KvPool::~KvPool() { std::free(data_); }
+KvPool::~KvPool() { munmap(data_, mapped_); }
 
 Expected<int32_t> KvPool::Allocate() {
   if (free_.empty()) {

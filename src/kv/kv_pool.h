@@ -58,6 +58,7 @@ class KvPool {
   KvLayout layout_;
   uint16_t* data_ = nullptr;  // [n_layers][n_blocks][2][block_tokens][kv_dim] f16
   size_t bytes_ = 0;
+  size_t mapped_ = 0;
   std::vector<int32_t> ref_;    // [n_blocks] reference counts
   std::vector<int32_t> free_;   // stack of free block ids
 };

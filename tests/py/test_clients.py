@@ -10,7 +10,7 @@ def test_langchain_chat_openai(server, model_id):
     import langchain_openai
     llm = langchain_openai.ChatOpenAI(base_url=server + "/v1", api_key="unused", model=model_id,
                                       temperature=0, max_tokens=20, max_retries=0)
-    msg = llm.invoke("What is the capital of France?")
+    msg = llm.invoke("What is the capital city of France? Answer in one word.")
     assert "Paris" in msg.content
     chunks = list(llm.stream("Say hello."))
     assert "".join(c.content for c in chunks).strip()
@@ -19,7 +19,7 @@ def test_langchain_chat_openai(server, model_id):
 def test_litellm_completion(server, model_id):
     import litellm
     r = litellm.completion(model="openai/" + model_id, api_base=server + "/v1", api_key="unused",
-                           messages=[{"role": "user", "content": "What is the capital of France?"}],
+                           messages=[{"role": "user", "content": "What is the capital city of France? Answer in one word."}],
                            temperature=0, max_tokens=20)
     assert "Paris" in r.choices[0].message.content
     assert r.usage.completion_tokens > 0

@@ -18,7 +18,8 @@ def test_models_list_has_spec(client, model_id):
 
 
 def test_chat_nonstream_greedy_answers(client, model_id):
-    r = chat(client, model_id, "What is the capital of France?", max_tokens=30, temperature=0)
+    r = chat(client, model_id, "What is the capital city of France? Answer in one word.",
+             max_tokens=30, temperature=0)
     assert r.object == "chat.completion"
     assert "Paris" in r.choices[0].message.content
     assert r.choices[0].finish_reason == "stop"
@@ -125,3 +126,12 @@ def test_unknown_model_is_404_in_openai_shape(client):
         chat(client, "no-such-model", "hi")
     assert e.value.body["code"] == "model_not_found"
     assert e.value.body["param"] == "model"
+
+
+def test_chat_prompt_renders_like_llama_cpp(client, model_id):
+    # llama-cpp-python 0.3.36 create_chat_completion on the same GGUF (its jinja2 rendering of
+    # the embedded template, which adds SmolLM2's default system prompt) reports 37 prompt
+    # tokens for this conversation and answers greedily with this text.
+    r = chat(client, model_id, "What is the capital of France?", max_tokens=12, temperature=0)
+    assert r.usage.prompt_tokens == 37
+    assert r.choices[0].message.content.startswith("L'Étoile, la Cité")
