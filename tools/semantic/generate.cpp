@@ -4,9 +4,9 @@
 #include <iostream>
 #include <string>
 
-#include "chat/chatml.h"
 #include "engine/generator.h"
 #include "kernels/ops.h"
+#include "server/api/common/chat_render.h"
 #include "tools/semantic/commands.h"
 
 namespace semantic::cli {
@@ -83,13 +83,30 @@ int Run(GenerateArgs a) {
     std::fprintf(stderr, "[model] %s (%s, %d layers, %d threads, kernels %s)\n", a.model.c_str(),
                  c.arch.c_str(), c.n_layers, (*gen)->pool().size(), kernels::ActiveIsa());
   }
-  std::vector<chat::Message> history;
-  if (!a.system.empty()) history.push_back({"system", a.system});
+  const auto& tok = (*gen)->tokenizer();
+  auto renderer = server::ChatRenderer::Create(
+      (*gen)->gguf().GetStringOr("tokenizer.chat_template", ""),
+      tok.bos_id() >= 0 ? tok.TokenToPiece(tok.bos_id(), true) : "",
+      tok.eos_id() >= 0 ? tok.TokenToPiece(tok.eos_id(), true) : "");
+  if (!renderer.ok()) {
+    std::fprintf(stderr, "error: %s\n", renderer.status().message().c_str());
+    return 1;
+  }
+  nlohmann::json history = nlohmann::json::array();
+  if (!a.system.empty()) history.push_back({{"role", "system"}, {"content", a.system}});
+  auto render = [&]() -> Expected<std::string> {
+    return (*renderer)->Render(history, nlohmann::json(), true);
+  };
   if (!a.prompt.empty()) {
     std::string text = a.prompt;
     if (a.chat) {
-      history.push_back({"user", a.prompt});
-      text = chat::RenderChatMl(history, true);
+      history.push_back({{"role", "user"}, {"content", a.prompt}});
+      auto r = render();
+      if (!r.ok()) {
+        std::fprintf(stderr, "error: %s\n", r.status().message().c_str());
+        return 1;
+      }
+      text = *r;
     }
     auto r = RunOnce(**gen, text, a);
     if (!r.ok()) {
@@ -106,14 +123,15 @@ int Run(GenerateArgs a) {
     std::fprintf(stderr, "> ");
     if (!std::getline(std::cin, line)) break;
     if (line.empty()) continue;
-    history.push_back({"user", line});
-    auto r = RunOnce(**gen, chat::RenderChatMl(history, true), a);
+    history.push_back({{"role", "user"}, {"content", line}});
+    auto text = render();
+    auto r = text.ok() ? RunOnce(**gen, *text, a) : Expected<std::string>(text.status());
     if (!r.ok()) {
       std::fprintf(stderr, "error: %s\n", r.status().message().c_str());
-      history.pop_back();
+      history.erase(history.end() - 1);
       continue;
     }
-    history.push_back({"assistant", *r});
+    history.push_back({{"role", "assistant"}, {"content", *r}});
   }
   return 0;
 }
@@ -126,7 +144,7 @@ void RegisterGenerate(CLI::App& app, int& exit_code) {
       "generate", "Stream a continuation of a prompt (or chat interactively without --prompt)");
   cmd->add_option("-m,--model", args->model, "GGUF model file (default: the bundled SmolLM2)");
   cmd->add_option("-p,--prompt", args->prompt, "Prompt text; omit for an interactive chat");
-  cmd->add_flag("--chat", args->chat, "Wrap the prompt as a chat user turn (ChatML)");
+  cmd->add_flag("--chat", args->chat, "Wrap the prompt as a chat user turn with the model's chat template");
   cmd->add_option("--system", args->system, "System message for --chat");
   cmd->add_option("-n,--max-tokens", args->max_tokens, "Maximum new tokens")
       ->check(CLI::Range(1, 1 << 20))->capture_default_str();
