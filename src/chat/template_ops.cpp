@@ -49,7 +49,8 @@ void FloatDivMod(double vx, double wx, double* floordiv, double* mod) {
 Expected<Value> Repeat(const Interpreter& in, const Value& seq, int64_t n, size_t offset) {
   if (n <= 0) return seq.is_string() ? Value("") : (seq.is_tuple() ? Value::NewTuple({}) : Value::NewArray());
   const size_t unit = seq.is_string() ? seq.AsString().size() : seq.items().size() * 16;
-  if (unit != 0 && static_cast<uint64_t>(n) > kMaxRepeatBytes / unit) {
+  if (unit == 0) return seq;  // empty stays empty, however large n is
+  if (static_cast<uint64_t>(n) > kMaxRepeatBytes / unit) {
     return in.Error(offset, "repetition result too large");
   }
   if (seq.is_string()) {
