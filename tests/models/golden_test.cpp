@@ -12,27 +12,14 @@
 #include "kv/kv_pool.h"
 #include "loader/gguf/gguf_file.h"
 #include "models/model.h"
+#include "tests/models/golden_fixture.h"
 
 namespace semantic {
 namespace {
 
-// Near-tie threshold (logits): where llama.cpp's own top-1/top-2 gap is below this, llama.cpp
-// itself flips its choice between its batched and one-token-at-a-time paths (see the fixture's
-// decode_path_top1), so a different but equally valid float order may flip it too.
-constexpr float kNearTie = 0.25f;
-
-struct GoldenCase {
-  std::vector<int32_t> tokens;
-  std::vector<std::vector<std::pair<int32_t, float>>> top5;  // per position
-  std::vector<int32_t> decode_path_top1;  // llama.cpp's top-1 when decoding token by token
-  std::vector<int32_t> greedy;
-  std::vector<float> greedy_gap;  // llama.cpp's top-1 minus top-2 logit at each greedy step
-};
-
-std::string SourceDir() {
-  const char* env = std::getenv("SEMANTIC_SOURCE_DIR");
-  return env ? env : SEMANTIC_SOURCE_DIR;
-}
+using testing::GoldenCase;
+using testing::kNearTie;
+using testing::SourceDir;
 
 class GoldenTest : public ::testing::TestWithParam<std::pair<const char*, const char*>> {
  protected:
@@ -44,19 +31,7 @@ class GoldenTest : public ::testing::TestWithParam<std::pair<const char*, const 
     ASSERT_TRUE(in) << fixture;
     nlohmann::json j = nlohmann::json::parse(in);
     reference_ = j["reference"];
-    for (const auto& c : j["cases"]) {
-      GoldenCase g;
-      g.tokens = c["tokens"].get<std::vector<int32_t>>();
-      g.greedy = c["greedy"].get<std::vector<int32_t>>();
-      g.greedy_gap = c["greedy_gap"].get<std::vector<float>>();
-      g.decode_path_top1 = c["decode_path_top1"].get<std::vector<int32_t>>();
-      for (const auto& row : c["top5"]) {
-        std::vector<std::pair<int32_t, float>> r;
-        for (const auto& e : row) r.emplace_back(e[0].get<int32_t>(), e[1].get<float>());
-        g.top5.push_back(r);
-      }
-      cases_.push_back(std::move(g));
-    }
+    cases_ = testing::ParseGoldenCases(j);
     auto f = loader::GgufFile::Open(model);
     ASSERT_TRUE(f.ok()) << f.status().ToString();
     gguf_ = std::move(*f);

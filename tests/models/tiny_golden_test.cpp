@@ -14,13 +14,10 @@
 #include "kv/kv_pool.h"
 #include "loader/gguf/gguf_file.h"
 #include "models/model.h"
+#include "tests/models/golden_fixture.h"
 
 namespace semantic {
 namespace {
-
-// Near-tie threshold (logits), as in golden_test.cpp: below this top-1/top-2 gap llama.cpp flips
-// its own choice between its batched and token-by-token paths, so either token is correct.
-constexpr float kNearTie = 0.25f;
 
 // Bounds on |our logit - llama.cpp's| over each position's reference top-5 (logit std ~3), by
 // how the matmul rounds its activations: not (F32), to f16/bf16, or to 8-bit blocks (quantized
@@ -51,18 +48,10 @@ struct TinyParam {
 };
 void PrintTo(const TinyParam& p, std::ostream* os) { *os << p.dtype; }
 
-struct TinyCase {
-  std::vector<int32_t> tokens;
-  std::vector<std::vector<std::pair<int32_t, float>>> top5;  // per position, llama.cpp's
-  std::vector<int32_t> decode_path_top1;  // llama.cpp's top-1 when decoding token by token
-  std::vector<int32_t> greedy;
-  std::vector<float> greedy_gap;  // llama.cpp's top-1 minus top-2 logit at each greedy step
-};
+using TinyCase = testing::GoldenCase;
+using testing::kNearTie;
+using testing::SourceDir;
 
-std::string SourceDir() {
-  const char* env = std::getenv("SEMANTIC_SOURCE_DIR");
-  return env ? env : SEMANTIC_SOURCE_DIR;
-}
 
 class TinyGoldenTest : public ::testing::TestWithParam<TinyParam> {
  protected:
@@ -81,19 +70,7 @@ class TinyGoldenTest : public ::testing::TestWithParam<TinyParam> {
     // A stale file (older generator) would fail every comparison for a reason unrelated to us.
     ASSERT_EQ(std::filesystem::file_size(model), j["model_bytes"].get<uint64_t>())
         << model << " does not match the fixture; regenerate it with scripts/make_tiny_models.py";
-    for (const auto& c : j["cases"]) {
-      TinyCase g;
-      g.tokens = c["tokens"].get<std::vector<int32_t>>();
-      g.greedy = c["greedy"].get<std::vector<int32_t>>();
-      g.greedy_gap = c["greedy_gap"].get<std::vector<float>>();
-      g.decode_path_top1 = c["decode_path_top1"].get<std::vector<int32_t>>();
-      for (const auto& row : c["top5"]) {
-        std::vector<std::pair<int32_t, float>> r;
-        for (const auto& e : row) r.emplace_back(e[0].get<int32_t>(), e[1].get<float>());
-        g.top5.push_back(r);
-      }
-      cases_.push_back(std::move(g));
-    }
+    cases_ = testing::ParseGoldenCases(j);
     auto f = loader::GgufFile::Open(model);
     ASSERT_TRUE(f.ok()) << f.status().ToString();
     gguf_ = std::move(*f);
