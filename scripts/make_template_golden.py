@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Golden outputs for the chat-template engine, rendered by Python jinja2 exactly as HF transformers
 does it (transformers.utils.chat_template_utils._compile_jinja_template): ImmutableSandboxedEnvironment
-with trim_blocks, lstrip_blocks and loopcontrols, a `tojson` filter that is json.dumps with
-ensure_ascii=False, `raise_exception` and `strftime_now` (pinned to a fixed clock here so goldens are
-stable). Writes tests/data/chat_templates/<model>.golden.json (model templates over many
+with trim_blocks, lstrip_blocks, loopcontrols and a `{% generation %}` block tag, a `tojson` filter
+that is json.dumps with ensure_ascii=False, `raise_exception` and `strftime_now` (pinned to a fixed
+clock here so goldens are stable). Writes tests/data/chat_templates/<model>.golden.json (model templates over many
 conversations) and features.golden.json (one small template per engine feature).
 
 Usage: .venv/bin/python scripts/make_template_golden.py
@@ -15,12 +15,25 @@ from datetime import datetime
 from pathlib import Path
 
 import jinja2
-from jinja2.ext import loopcontrols
+from jinja2 import nodes
+from jinja2.ext import Extension, loopcontrols
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "chat_templates"
 FIXED_NOW = datetime(2025, 3, 14, 9, 26, 53)
+
+
+class GenerationBlock(Extension):
+    """`{% generation %}...{% endgeneration %}`: HF marks assistant spans with it (for assistant
+    masks); for rendering it is just its body, in its own scope."""
+
+    tags = {"generation"}
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
+        return nodes.Scope(body, lineno=lineno)
 
 
 def make_env():
@@ -35,7 +48,7 @@ def make_env():
         return FIXED_NOW.strftime(format)
 
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
-                                        extensions=[loopcontrols])
+                                        extensions=[loopcontrols, GenerationBlock])
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
     env.globals["strftime_now"] = strftime_now
@@ -391,6 +404,7 @@ FEATURES = [
     ("macro", "{% macro greet(name, punct='!') %}Hi {{ name }}{{ punct }}{% endmacro %}{{ greet('Ann') }} {{ greet('Bob', punct='?') }} {{ greet(name='Cy') }}"),
     ("macro_missing_arg", "{% macro m(a, b) %}[{{ a }}|{{ b }}]{% endmacro %}{{ m(1) }}"),
     ("filter_block", "{% filter upper %}shout {{ s }}{% endfilter %}"),
+    ("generation_block", "{% set x = 1 %}{% for m in messages %}{% generation %}{{ m.role }}{{ x }}{% set x = 2 %}{{ x }} {% endgeneration %}{% endfor %}{{ x }}"),
     ("with_block", "{% with a = 1, b = 2 %}{{ a + b }}{% endwith %}[{{ a }}]"),
     # filters
     ("filter_trim", "[{{ '  x y \\n'|trim }}][{{ 'xxhixx'|trim('x') }}][{{ '\\u3000wide\\u00a0'|trim }}]"),
@@ -434,6 +448,11 @@ FEATURES = [
     ("str_misc_methods", "{{ 'abc'.capitalize() }} {{ 'a\\nb\\r\\nc'.splitlines() }} {{ 'prefix-x'.removeprefix('prefix-') }} {{ '7'.zfill(3) }} [{{ 'ab'.center(6, '*') }}] [{{ 'ab'.ljust(4) }}] [{{ 'ab'.rjust(4) }}]"),
     ("dict_methods", "{{ d.get('a') }} {{ d.get('zz') }} {{ d.get('zz', 'dflt') }} {{ d.keys()|list }} {{ d.values()|list }} {{ d.items()|list }}"),
     ("list_methods", "{{ items.index(1) }} {{ items.count(3) }} {{ [1, 1, 2].count(1) }}"),
+    # printf-style formatting
+    ("percent_format", "{{ '%5.2f|%-4d|%04d|%x|%#o|%r|%c|%s' % (3.14159, 7, -5, 255, 8, 'q', 65, none) }} {{ '%(a)s-%(b)05.1f' % {'a': 1, 'b': 2.25} }} {{ '100%%' % () }} {{ '%.3s|%10s|%-10s|' % ('abcdef', 'r', 'l') }} {{ '%e|%g|%G|%+.3e|% d' % (12345.678, 0.00001234, 1e20, -1.5, 3) }} {{ 'no specifiers' % d }}"),
+    ("format_filter", "{{ '%s and %s'|format(1, 2) }} {{ '%(who)s!'|format(who='you') }} {{ '%s'|format(items) }}"),
+    ("error_format_not_all_converted", "{{ '%s' % (1, 2) }}"),
+    ("error_format_not_enough", "{{ '%s %s' % items }}"),
     # globals
     ("range_global", "{{ range(3)|list }} {{ range(1, 4)|list }} {{ range(10, 0, -3)|list }} {% for i in range(2) %}{{ i }}{% endfor %}"),
     ("dict_global", "{{ dict(a=1, b='x') }}"),
@@ -463,16 +482,20 @@ FEATURES = [
     ("error_unpack", "{% for a, b in items %}{% endfor %}"),
     ("error_slice_step_zero", "{{ items[::0] }}"),
     ("error_in_string_int", "{{ 1 in 'abc' }}"),
+    ("error_slice_int", "{{ n[1:] }}"),
+    ("error_unhashable_in_dict", "{{ items in d }}"),
+    ("error_pow_overflow", "{{ 10.0 ** 400 }}"),
+    ("undefined_is_callable", "{{ nope is callable }} {{ nope in d }}"),
 ]
 
 
 def feature_goldens():
     out = []
     for name, template in FEATURES:
-        case = {"name": name, "template": template, "context": CTX}
+        case = {"name": name, "template": template}
         case.update(render(template, CTX))
         out.append(case)
-    doc = {"now": FIXED_NOW.isoformat(), "cases": out}
+    doc = {"now": FIXED_NOW.isoformat(), "context": CTX, "cases": out}  # one context for all
     path = DATA / "features.golden.json"
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     errors = sum(1 for c in out if "error" in c)

@@ -66,7 +66,7 @@ enum class StmtKind {
   kContinue,
   kFilterBlock,  // filter filters...: body
   kWith,         // with targets = values: body
-  kScope,        // body in the current scope ({% generation %})
+  kScope,        // body in a child scope ({% generation %})
 };
 
 struct Branch {

@@ -207,8 +207,11 @@ Expected<Interpreter::Flow> Interpreter::Exec(const Stmt& s, const ScopePtr& sco
       }
       return ExecBody(s.body, inner, out);
     }
-    case StmtKind::kScope:
-      return ExecBody(s.body, scope, out);
+    case StmtKind::kScope: {  // assignments inside stay inside, as in HF's generation block
+      auto inner = std::make_shared<Scope>();
+      inner->parent = scope;
+      return ExecBody(s.body, inner, out);
+    }
   }
   return Flow::kNormal;
 }
@@ -458,7 +461,9 @@ Expected<Value> Interpreter::EvalSlice(const Expr& e, const ScopePtr& scope) {
     for (size_t i : *idx) text::AppendUtf8(cps[i], &out);
     return Value(std::move(out));
   }
-  return Value::Undefined(ObjectTypeRepr(obj) + " has no element slice");
+  // jinja2 compiles slices to a plain Python subscript, so other types raise.
+  if (obj.is_object()) return Error(e.offset, "unhashable type: 'slice'");
+  return Error(e.offset, "'" + std::string(PyTypeName(obj)) + "' object is not subscriptable");
 }
 
 Expected<CallArgs> Interpreter::EvalArgs(const std::vector<Arg>& args, const ScopePtr& scope) {

@@ -117,19 +117,23 @@ Expected<Value> BinaryOp(const Interpreter& in, std::string_view op, const Value
 Expected<int> Compare(const Interpreter& in, const Value& a, const Value& b, size_t offset);
 Expected<bool> Contains(const Interpreter& in, const Value& container, const Value& item,
                         size_t offset);
+// Python `fmt % args` (template_format.cpp): a tuple gives positional values, a dict names them.
+Expected<Value> PercentFormat(const Interpreter& in, const std::string& fmt, const Value& args,
+                              size_t offset);
 
 // Implemented in template_filters.cpp / template_tests.cpp / template_methods.cpp.
 Expected<Value> RunFilter(Interpreter& in, std::string_view name, const Value& input,
                           const CallArgs& args, size_t offset);
 Expected<bool> RunTest(Interpreter& in, std::string_view name, const Value& input,
                        const CallArgs& args, size_t offset);
-// Methods a value exposes to templates (str.split, dict.get ...); empty when none.
+// Whether `receiver.name(...)` is a method templates may call (str.split, dict.get, list.index ...).
 bool HasMethod(const Value& receiver, std::string_view name);
 // Mutating methods the immutable sandbox forbids (list.append, dict.update ...).
 bool IsUnsafeMethod(const Value& receiver, std::string_view name);
 Expected<Value> CallMethod(Interpreter& in, const Value& receiver, std::string_view name,
                            const CallArgs& args, size_t offset);
-// Global functions: range, namespace, dict, raise_exception, strftime_now, joiner-less subset.
+// Global functions: range, namespace, dict, raise_exception, strftime_now (cycler, joiner and
+// lipsum are not provided).
 const std::vector<std::string_view>& BuiltinGlobals();
 Expected<Value> CallBuiltin(Interpreter& in, std::string_view name, const CallArgs& args,
                             size_t offset);

@@ -133,6 +133,7 @@ Expected<Value> DictSort(Interpreter& in, const Value& v, const CallArgs& a, siz
   ASSIGN_OR_RETURN(auto p, in.Bind("dictsort", a,
                                    {{"case_sensitive", Value(false)}, {"by", Value("key")},
                                     {"reverse", Value(false)}}, off));
+  if (v.is_undefined()) return in.UndefinedError(v, off);
   if (!v.is_object()) return in.Error(off, "dictsort expects a mapping");
   const bool by_value = p[1].is_string() && p[1].AsString() == "value";
   if (!by_value && !(p[1].is_string() && p[1].AsString() == "key")) {
@@ -208,6 +209,16 @@ Expected<Value> Float(Interpreter& in, const Value& v, const CallArgs& a, size_t
   return p[0];
 }
 
+// jinja2 do_format: `value % args` (positional) or `value % kwargs` (named), not both.
+Expected<Value> Format(Interpreter& in, const Value& v, const CallArgs& a, size_t off) {
+  if (!a.positional.empty() && !a.keyword.empty()) {
+    return in.Error(off, "can't handle positional and keyword arguments at the same time");
+  }
+  Value args = Value::NewTuple(a.positional);
+  if (!a.keyword.empty()) args = Value::NewObject(a.keyword);
+  return PercentFormat(in, Str(v), args, off);
+}
+
 Expected<Value> Indent(Interpreter& in, const Value& v, const CallArgs& a, size_t off) {
   ASSIGN_OR_RETURN(auto p, in.Bind("indent", a, {{"width", Value(4)}, {"first", Value(false)}, {"blank", Value(false)}}, off));
   std::string indention;
@@ -217,6 +228,10 @@ Expected<Value> Indent(Interpreter& in, const Value& v, const CallArgs& a, size_
     indention.assign(static_cast<size_t>(std::max<int64_t>(0, p[0].AsInt())), ' ');
   } else {
     return in.Error(off, "indent width must be an integer or string");
+  }
+  if (v.is_undefined()) return in.UndefinedError(v, off);
+  if (!v.is_string()) {  // jinja2 does `s += "\n"` and `s.splitlines()` on the value itself
+    return in.Error(off, "indent expects a string, got '" + std::string(PyTypeName(v)) + "'");
   }
   const std::string s = Str(v) + "\n";
   std::vector<std::string> lines;  // str.splitlines()
@@ -614,6 +629,10 @@ Expected<Value> Truncate(Interpreter& in, const Value& v, const CallArgs& a, siz
                                    {{"length", Value(255)}, {"killwords", Value(false)},
                                     {"end", Value("...")}, {"leeway", Value()}}, off));
   if (!p[0].is_int()) return in.Error(off, "truncate length must be an integer");
+  if (v.is_undefined()) return in.UndefinedError(v, off);
+  if (!v.is_string()) {
+    return in.Error(off, "object of type '" + std::string(PyTypeName(v)) + "' has no len()");
+  }
   const std::vector<char32_t> cps = text::ToCodePoints(Str(v));
   const std::string end = Str(p[2]);
   const int64_t length = p[0].AsInt();
@@ -670,7 +689,8 @@ constexpr FilterEntry kFilters[] = {
     {"center", Center},   {"count", Length},       {"d", Default},
     {"default", Default}, {"dictsort", DictSort},  {"e", Escape},
     {"escape", Escape},   {"first", First},        {"float", Float},
-    {"forceescape", Escape}, {"indent", Indent},   {"int", Int},
+    {"forceescape", Escape}, {"format", Format},   {"indent", Indent},
+    {"int", Int},
     {"items", Items},     {"join", Join},          {"last", Last},
     {"length", Length},   {"list", List},          {"lower", Lower},
     {"map", Map},         {"max", Max},            {"min", Min},

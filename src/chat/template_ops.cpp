@@ -85,6 +85,7 @@ Expected<Value> IntPow(const Interpreter& in, int64_t base, int64_t exp, size_t 
 
 Expected<Value> BinaryOp(const Interpreter& in, std::string_view op, const Value& a,
                          const Value& b, size_t offset) {
+  if (op == "%" && a.is_string()) return PercentFormat(in, a.AsString(), b, offset);
   if (a.is_undefined()) return in.UndefinedError(a, offset);
   if (b.is_undefined()) return in.UndefinedError(b, offset);
   const bool nums = a.is_number() && b.is_number();
@@ -131,16 +132,14 @@ Expected<Value> BinaryOp(const Interpreter& in, std::string_view op, const Value
   if (op == "/") {
     if (!nums) return Unsupported(in, op, a, b, offset);
     if (b.AsDouble() == 0.0) return in.Error(offset, "division by zero");
+    if (ints) {  // Python divides ints exactly, then rounds once; long double holds any int64
+      return Value(static_cast<double>(static_cast<long double>(a.AsInt()) /
+                                       static_cast<long double>(b.AsInt())));
+    }
     return Value(a.AsDouble() / b.AsDouble());
   }
   if (op == "//" || op == "%") {
-    if (!nums) {
-      if (op == "%" && a.is_string()) {
-        return Status(StatusCode::kUnimplemented,
-                      in.Error(offset, "unsupported: printf-style string formatting with '%'").message());
-      }
-      return Unsupported(in, op, a, b, offset);
-    }
+    if (!nums) return Unsupported(in, op, a, b, offset);
     if (b.AsDouble() == 0.0) {
       return in.Error(offset, op == "%" ? "modulo by zero" : "integer division or modulo by zero");
     }
@@ -164,7 +163,14 @@ Expected<Value> BinaryOp(const Interpreter& in, std::string_view op, const Value
       if (a.AsDouble() == 0.0 && b.AsDouble() < 0) {
         return in.Error(offset, "0.0 cannot be raised to a negative power");
       }
-      return Value(std::pow(a.AsDouble(), b.AsDouble()));
+      if (a.AsDouble() < 0 && b.AsDouble() != std::floor(b.AsDouble())) {
+        return in.Error(offset, "unsupported: complex result of '**'");  // Python gives complex
+      }
+      const double r = std::pow(a.AsDouble(), b.AsDouble());
+      if (std::isinf(r) && std::isfinite(a.AsDouble()) && std::isfinite(b.AsDouble())) {
+        return in.Error(offset, "(34, 'Numerical result out of range')");  // Python OverflowError
+      }
+      return Value(r);
     }
     return Unsupported(in, op, a, b, offset);
   }
@@ -213,6 +219,8 @@ Expected<bool> Contains(const Interpreter& in, const Value& container, const Val
       }
       return false;
     case Value::Kind::kObject:
+      if (item.is_array() && !item.is_tuple()) return in.Error(offset, "unhashable type: 'list'");
+      if (item.is_object()) return in.Error(offset, "unhashable type: 'dict'");
       return item.is_string() && container.Find(item.AsString()) != nullptr;
     case Value::Kind::kUndefined:
       return false;

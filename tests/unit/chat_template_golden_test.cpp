@@ -80,12 +80,12 @@ struct CaseResult {
   int total = 0;
 };
 
-void CheckCase(const Json& c, const ChatTemplate& tmpl, const RenderOptions& options,
-               CaseResult* result) {
+void CheckCase(const Json& c, const Value& context, const ChatTemplate& tmpl,
+               const RenderOptions& options, CaseResult* result) {
   const std::string name = c["name"].get<std::string>();
   SCOPED_TRACE("case " + name);
   ++result->total;
-  auto rendered = tmpl.Render(ToValue(c["context"]), options);
+  auto rendered = tmpl.Render(context, options);
   if (c.contains("expected")) {
     const std::string want = c["expected"].get<std::string>();
     ASSERT_TRUE(rendered.ok()) << rendered.status().ToString();
@@ -119,7 +119,7 @@ void RunModelGolden(const std::string& model) {
   RenderOptions options;
   options.now = ParseNow(doc["now"].get<std::string>());
   CaseResult result;
-  for (const Json& c : doc["cases"]) CheckCase(c, *tmpl, options, &result);
+  for (const Json& c : doc["cases"]) CheckCase(c, ToValue(c["context"]), *tmpl, options, &result);
   EXPECT_GE(result.total, 15) << "each model needs at least 15 golden conversations";
   std::printf("[ golden   ] %s: %d/%d cases match jinja2\n", model.c_str(), result.passed,
               result.total);
@@ -137,6 +137,7 @@ TEST(ChatTemplateGolden, Features) {
   const Json doc = Json::parse(ReadFile(DataDir() + "features.golden.json"));
   RenderOptions options;
   options.now = ParseNow(doc["now"].get<std::string>());
+  const Value context = ToValue(doc["context"]);  // shared by all feature cases
   CaseResult result;
   for (const Json& c : doc["cases"]) {
     SCOPED_TRACE("template " + c["template"].dump());
@@ -146,7 +147,7 @@ TEST(ChatTemplateGolden, Features) {
       ADD_FAILURE() << "case " << c["name"] << " does not parse: " << tmpl.status().ToString();
       continue;
     }
-    CheckCase(c, *tmpl, options, &result);
+    CheckCase(c, context, *tmpl, options, &result);
   }
   EXPECT_GE(result.total, 100);
   std::printf("[ golden   ] features: %d/%d cases match jinja2\n", result.passed, result.total);
