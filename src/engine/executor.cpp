@@ -59,8 +59,15 @@ void Executor::Loop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !incoming_.empty() || !active_.empty(); });
+      const bool woke = cv_.wait_for(lock, std::chrono::seconds(5), [&] {
+        return stop_ || !incoming_.empty() || !active_.empty();
+      });
       if (stop_) break;
+      if (!woke) {
+        lock.unlock();
+        if (options_.cache) options_.cache->ExpireSessions();  // idle: sessions past their TTL
+        continue;
+      }
       while (!incoming_.empty()) {
         active_.push_back(std::move(incoming_.front()));
         incoming_.pop_front();
@@ -76,14 +83,39 @@ void Executor::Loop() {
   active_.clear();
 }
 
+void Executor::Admit(Sequence& s) {
+  s.admitted = true;
+  if (!options_.cache) return;
+  options_.cache->BeginRequest(s.req.agent_id);
+  // At least the last prompt token is computed: its logits start the generation.
+  const int reusable = static_cast<int>(s.req.prompt.size()) - 1;
+  kv::PrefixMatch m = options_.cache->Acquire(s.req.prompt, reusable, &s.kv, &s.keys);
+  s.published = s.keys.size();
+  s.prefilled = s.cached = m.tokens;
+  if (m.tokens > 0) {
+    LOG_DEBUG("request %llu: %d cached prompt tokens (%d blocks from RAM, %d from disk)",
+              static_cast<unsigned long long>(s.req.id), m.tokens, m.ram_blocks, m.disk_blocks);
+  }
+}
+
+void Executor::Release(Sequence& s) {
+  if (options_.cache && s.admitted) {
+    options_.cache->EndRequest(s.req.agent_id, s.keys, s.kv.n_tokens,
+                               static_cast<int>(s.req.prompt.size()), s.cached);
+    s.admitted = false;
+  }
+  s.kv.Clear(pool_);
+}
+
 void Executor::Finish(Sequence& s, const std::string& reason) {
   Event e;
   e.kind = Event::Kind::kDone;
   e.finish_reason = reason;
   e.prompt_tokens = static_cast<int>(s.req.prompt.size());
+  e.cached_tokens = s.cached;
   e.completion_tokens = s.generated;
   s.channel->Push(std::move(e));
-  s.kv.Clear(pool_);
+  Release(s);
   std::lock_guard<std::mutex> lock(stats_mu_);
   ++stats_.requests_done;
 }
@@ -94,7 +126,7 @@ void Executor::Fail(Sequence& s, const std::string& error, int http_status) {
   e.error = error;
   e.http_status = http_status;
   s.channel->Push(std::move(e));
-  s.kv.Clear(pool_);
+  Release(s);
 }
 
 bool Executor::Step() {
@@ -118,6 +150,10 @@ bool Executor::Step() {
   int running = 0;
   for (auto& sp : active_) {
     Sequence& s = *sp;
+    if (!s.admitted) {
+      if (running >= options_.max_running) break;
+      Admit(s);
+    }
     const bool decoding = s.prefilled == static_cast<int>(s.req.prompt.size());
     if (running >= options_.max_running) break;
     if (decoding) {
@@ -158,6 +194,7 @@ bool Executor::Step() {
   uint64_t generated = 0, prompt_done = 0;
   for (size_t i = 0; i < members.size(); ++i) {
     Sequence& s = *members[i];
+    if (options_.cache) options_.cache->Publish(s.history, &s.kv, &s.keys, &s.published);
     if (s.prefilled < static_cast<int>(s.req.prompt.size())) {
       s.prefilled += batch[i].n_tokens;
       prompt_done += batch[i].n_tokens;

@@ -13,6 +13,7 @@
 
 #include "engine/request.h"
 #include "kv/kv_pool.h"
+#include "kv/prefix_cache.h"
 #include "models/model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -22,6 +23,7 @@ struct ExecutorOptions {
   int max_running = 8;         // sequences decoded together
   int step_token_budget = 512; // tokens per forward (decode tokens + prefill chunk)
   int max_context = 0;         // positions per sequence (0: the model's trained context)
+  kv::PrefixCache* cache = nullptr;  // prefix reuse + agent sessions (null: none)
 };
 
 struct ExecutorStats {
@@ -60,10 +62,16 @@ class Executor {
     int prefilled = 0;             // prompt tokens already in KV
     int generated = 0;
     int32_t pending = -1;          // sampled token not yet fed to the model
+    bool admitted = false;         // prefix cache consulted
+    int cached = 0;                // prompt tokens reused from the cache
+    std::vector<uint64_t> keys;    // prefix keys of the full blocks in kv
+    size_t published = 0;          // blocks of kv already published
   };
 
   void Loop();
   bool Step();  // false when idle
+  void Admit(Sequence& s);
+  void Release(Sequence& s);  // hands the KV back (cache bookkeeping first)
   void Finish(Sequence& s, const std::string& reason);
   void Fail(Sequence& s, const std::string& error, int http_status);
 

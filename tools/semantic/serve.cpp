@@ -9,6 +9,8 @@
 #include "config/settings.h"
 #include "engine/executor.h"
 #include "engine/generator.h"
+#include "engine/model_fingerprint.h"
+#include "kv/prefix_cache.h"
 #include "kernels/ops.h"
 #include "server/http/server.h"
 #include "tools/semantic/commands.h"
@@ -65,7 +67,24 @@ int Run(const config::Settings& cfg) {
     std::fprintf(stderr, "error: %s\n", chat.status().message().c_str());
     return 1;
   }
+  // Prefix cache over the pool, with the disk tier and agent sessions behind it.
+  kv::BlockFileIdentity identity;
+  identity.model_fingerprint = engine::ModelFingerprint(g.gguf());
+  identity.layout = g.kv_pool().layout();
+  identity.kv_dtype = static_cast<uint32_t>(mc.kv_dtype);
+  kv::PrefixCacheOptions co;
+  co.cache_dir = cfg.agent.evict_to_disk ? cfg.agent.cache_dir : "";
+  co.disk_budget = static_cast<uint64_t>(cfg.agent.disk_budget);
+  co.default_ttl_ms = cfg.agent.session_ttl.count();
+  kv::PrefixCache cache(g.kv_pool(), identity, co);
+  if (Status cst = cache.Open(); !cst.ok()) {
+    LOG_WARN("KV disk tier disabled, caching in RAM only: %s", cst.message().c_str());
+  } else if (cache.disk_enabled()) {
+    LOG_INFO("KV disk tier: %s (budget %.1f GiB)", co.cache_dir.c_str(),
+             co.disk_budget / 1073741824.0);
+  }
   engine::ExecutorOptions eo;
+  eo.cache = &cache;
   eo.max_running = mc.max_batch;
   eo.step_token_budget = mc.prefill_chunk;
   eo.max_context = mc.context_length;
@@ -80,6 +99,7 @@ int Run(const config::Settings& cfg) {
   handle.tokenizer = &tok;
   handle.chat = chat->get();
   handle.executor = &exec;
+  handle.cache = &cache;
   handle.block_tokens = mc.block_tokens;
   handle.kv_dtype = config::Name(mc.kv_dtype);
   handle.default_max_tokens = mc.default_max_tokens;
@@ -89,6 +109,7 @@ int Run(const config::Settings& cfg) {
   so.port = cfg.server.port;
   so.max_body_bytes = static_cast<size_t>(cfg.server.max_body);
   so.http_threads = cfg.server.http_threads;
+  so.admin_key = cfg.server.admin_key;
   server::HttpServer http(so, handle);
   g_server = &http;
   std::signal(SIGINT, OnSignal);
@@ -100,6 +121,8 @@ int Run(const config::Settings& cfg) {
   Status st = http.Run();
   g_server = nullptr;
   exec.Stop();
+  LOG_INFO("writing pending KV blocks and sessions");
+  cache.Flush();
   if (!st.ok()) {
     std::fprintf(stderr, "error: %s\n", st.message().c_str());
     return 1;

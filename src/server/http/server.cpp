@@ -9,7 +9,9 @@
 #include "server/http/error_response.h"
 
 #include "base/log.h"
+#include "server/api/agents/handlers.h"
 #include "server/api/openai/handlers.h"
+#include "server/http/metrics.h"
 #include "server/http/openapi.h"
 
 namespace semantic::server {
@@ -37,7 +39,8 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
                  {"model", m->id},
                  {"endpoints",
                   {"/health", "/health/live", "/health/ready", "/health/startup",
-                   "/openapi.json", "/v1/models", "/v1/chat/completions", "/v1/completions"}}};
+                   "/metrics", "/openapi.json", "/v1/models", "/v1/chat/completions",
+                   "/v1/completions", "/v1/agents", "/v1/agents/list", "/v1/agents/stats"}}};
     res.set_content(JsonText(info), "application/json");
   });
   s.Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) {
@@ -69,6 +72,11 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     openai::HandleCompletions(*m, req, res);
   });
 
+  if (m->cache) agents::Register(s, m, &impl_->options.admin_key);
+  s.Get("/metrics", [m](const httplib::Request&, httplib::Response& res) {
+    res.set_content(PrometheusText(*m), "text/plain; version=0.0.4; charset=utf-8");
+  });
+
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler already produced an error body
     if (res.status == 404) {
@@ -80,6 +88,9 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     } else if (res.status == 405) {
       SendOpenAiError(res, {405, "method " + req.method + " is not allowed on " + req.path,
                       "invalid_request_error", "", "method_not_allowed"});
+    } else if (res.status == 400) {
+      SendOpenAiError(res, BadRequest("malformed HTTP request (a POST without a body needs "
+                                      "'Content-Length: 0')", "", "bad_http_request"));
     } else if (res.status >= 400) {
       SendOpenAiError(res, {res.status, "request failed", res.status >= 500 ? "server_error"
                                                                        : "invalid_request_error",

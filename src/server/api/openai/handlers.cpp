@@ -5,9 +5,11 @@
 #include <chrono>
 #include <random>
 
+#include "server/api/common/agent_id.h"
 #include "server/api/openai/requests.h"
 #include "server/http/error_response.h"
 #include "server/http/generation.h"
+#include "server/http/json_body.h"
 
 namespace semantic::server::openai {
 
@@ -32,20 +34,6 @@ long long Now() {
 }
 
 
-bool ParseBody(const httplib::Request& req, httplib::Response& res, json* body) {
-  *body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body->is_discarded()) {
-    SendOpenAiError(res, {400, "request body is not valid JSON", "invalid_request_error", "",
-                    "invalid_json"});
-    return false;
-  }
-  if (!body->is_object()) {
-    SendOpenAiError(res, BadRequest("request body must be a JSON object", "", "invalid_json"));
-    return false;
-  }
-  return true;
-}
-
 bool ModelMatches(const ModelHandle& m, const std::string& name) {
   return name == m.id || name == m.id + ".gguf" || name == "default" || name == "semantic" ||
          (!m.config->name.empty() && name == m.config->name);
@@ -53,8 +41,12 @@ bool ModelMatches(const ModelHandle& m, const std::string& name) {
 
 // Common checks and the engine request. Returns false after sending an error.
 bool BuildRequest(const ModelHandle& m, const GenerationFields& g, std::vector<int32_t> prompt,
-                  const std::string& header_session, httplib::Response& res,
-                  engine::Request* out) {
+                  const httplib::Request& req, httplib::Response& res, engine::Request* out) {
+  auto agent = ResolveAgentId(req, g.session_id, "session_id", g.user, "user");
+  if (auto* e = std::get_if<ApiError>(&agent)) {
+    SendOpenAiError(res, *e);
+    return false;
+  }
   if (!ModelMatches(m, g.model)) {
     SendOpenAiError(res, {404, "model '" + g.model + "' does not exist; this server serves '" + m.id +
                              "' (see GET /v1/models)",
@@ -80,7 +72,7 @@ bool BuildRequest(const ModelHandle& m, const GenerationFields& g, std::vector<i
   if (!g.temperature_set) out->sampling.temperature = m.default_temperature;
   out->logprobs = g.logprobs;
   out->top_logprobs = g.top_logprobs;
-  out->agent_id = !header_session.empty() ? header_session : g.session;
+  out->agent_id = std::get<std::string>(agent);
   return true;
 }
 
@@ -199,7 +191,7 @@ json ModelsResponse(const ModelHandle& m) {
 void HandleChatCompletions(const ModelHandle& m, const httplib::Request& req,
                            httplib::Response& res) {
   json body;
-  if (!ParseBody(req, res, &body)) return;
+  if (!ParseJsonBody(req, res, &body)) return;
   auto parsed = ParseChatRequest(body);
   if (auto* e = std::get_if<ApiError>(&parsed)) return SendOpenAiError(res, *e);
   ChatRequest& cr = std::get<ChatRequest>(parsed);
@@ -210,7 +202,7 @@ void HandleChatCompletions(const ModelHandle& m, const httplib::Request& req,
   }
   std::vector<int32_t> prompt = m.tokenizer->Encode(*rendered, true, true);
   engine::Request request;
-  if (!BuildRequest(m, cr.gen, std::move(prompt), req.get_header_value("X-Session-ID"), res,
+  if (!BuildRequest(m, cr.gen, std::move(prompt), req, res,
                     &request)) {
     return;
   }
@@ -255,7 +247,7 @@ void HandleChatCompletions(const ModelHandle& m, const httplib::Request& req,
 
 void HandleCompletions(const ModelHandle& m, const httplib::Request& req, httplib::Response& res) {
   json body;
-  if (!ParseBody(req, res, &body)) return;
+  if (!ParseJsonBody(req, res, &body)) return;
   auto parsed = ParseCompletionRequest(body, m.config->n_vocab);
   if (auto* e = std::get_if<ApiError>(&parsed)) return SendOpenAiError(res, *e);
   CompletionRequest& cr = std::get<CompletionRequest>(parsed);
@@ -265,7 +257,7 @@ void HandleCompletions(const ModelHandle& m, const httplib::Request& req, httpli
                                                                : cr.prompt_text)
                                         : "";
   engine::Request request;
-  if (!BuildRequest(m, cr.gen, std::move(prompt), req.get_header_value("X-Session-ID"), res,
+  if (!BuildRequest(m, cr.gen, std::move(prompt), req, res,
                     &request)) {
     return;
   }

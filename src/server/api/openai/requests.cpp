@@ -67,7 +67,8 @@ bool ParseGeneration(const nlohmann::json& body, Fields& f, GenerationFields* g)
   if (max_completion_tokens) g->max_tokens = static_cast<int>(*max_completion_tokens);
   else if (max_tokens) g->max_tokens = static_cast<int>(*max_tokens);
   g->stream = stream.value_or(false);
-  g->session = session ? *session : user.value_or("");
+  g->session_id = session;
+  g->user = user;
   return true;
 }
 

@@ -1,0 +1,20 @@
+// Crash-safe file replacement: write a temp file beside the target, fsync it, rename it over the
+// target, fsync the directory. A reader sees the old file or the whole new one, never a mix; a
+// crash leaves at most a stale "*.tmp-*" file, which start-up scans remove.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace semantic {
+
+inline constexpr const char* kTempMarker = ".tmp-";
+
+Status WriteFileAtomic(const std::string& path, const void* data, size_t size);
+Expected<std::vector<uint8_t>> ReadWholeFile(const std::string& path);
+bool IsTempFileName(const std::string& name);  // contains kTempMarker
+
+}  // namespace semantic
