@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "base/log.h"
+#include "base/timer.h"
 
 namespace semantic::engine {
 
@@ -89,12 +90,14 @@ void Executor::Admit(Sequence& s) {
   options_.cache->BeginRequest(s.req.agent_id);
   // At least the last prompt token is computed: its logits start the generation.
   const int reusable = static_cast<int>(s.req.prompt.size()) - 1;
+  Timer timer;
   kv::PrefixMatch m = options_.cache->Acquire(s.req.prompt, reusable, &s.kv, &s.keys);
   s.published = s.keys.size();
   s.prefilled = s.cached = m.tokens;
   if (m.tokens > 0) {
-    LOG_DEBUG("request %llu: %d cached prompt tokens (%d blocks from RAM, %d from disk)",
-              static_cast<unsigned long long>(s.req.id), m.tokens, m.ram_blocks, m.disk_blocks);
+    LOG_DEBUG("request %llu: %d cached prompt tokens (%d blocks from RAM, %d from disk) in %.1f ms",
+              static_cast<unsigned long long>(s.req.id), m.tokens, m.ram_blocks, m.disk_blocks,
+              timer.Seconds() * 1e3);
   }
 }
 
