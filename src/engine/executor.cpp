@@ -19,6 +19,7 @@ void Executor::Start() {
   if (thread_.joinable()) return;
   stop_ = false;
   thread_ = std::thread([this] { Loop(); });
+  restore_thread_ = std::thread([this] { RestoreLoop(); });
 }
 
 void Executor::Stop() {
@@ -28,6 +29,29 @@ void Executor::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (restore_thread_.joinable()) restore_thread_.join();
+}
+
+void Executor::RestoreLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stop_ || !restore_queue_.empty(); });
+    if (restore_queue_.empty()) return;  // stopping, nothing left
+    Sequence* s = restore_queue_.front();
+    restore_queue_.pop_front();
+    lock.unlock();
+    Timer timer;
+    const int reusable = static_cast<int>(s->req.prompt.size()) - 1;
+    kv::PrefixMatch m = options_.cache->Acquire(s->req.prompt, reusable, &s->kv, &s->keys);
+    s->published = s->keys.size();
+    s->prefilled = s->cached = s->kv.n_tokens;
+    LOG_DEBUG("request %llu: restored %d blocks (%d from disk) in %.1f ms; %d prompt tokens cached",
+              static_cast<unsigned long long>(s->req.id), m.ram_blocks + m.disk_blocks,
+              m.disk_blocks, timer.Seconds() * 1e3, s->cached);
+    lock.lock();
+    s->restoring.store(false);
+    cv_.notify_all();
+  }
 }
 
 int Executor::MaxContext() const {
@@ -52,7 +76,7 @@ std::shared_ptr<ResultChannel> Executor::Submit(Request request) {
     std::lock_guard<std::mutex> lock(mu_);
     incoming_.push_back(std::move(seq));
   }
-  cv_.notify_one();
+  cv_.notify_all();  // the restore thread waits on the same condition variable
   return channel;
 }
 
@@ -61,7 +85,7 @@ void Executor::Loop() {
     {
       std::unique_lock<std::mutex> lock(mu_);
       const bool woke = cv_.wait_for(lock, std::chrono::seconds(5), [&] {
-        return stop_ || !incoming_.empty() || !active_.empty();
+        return stop_ || !incoming_.empty() || Runnable();
       });
       if (stop_) break;
       if (!woke) {
@@ -76,8 +100,15 @@ void Executor::Loop() {
     }
     Step();
   }
-  // Shutting down: everything still here is cancelled.
-  std::lock_guard<std::mutex> lock(mu_);
+  // Shutting down: everything still here is cancelled (after in-flight restores end).
+  std::unique_lock<std::mutex> lock(mu_);
+  restore_queue_.clear();
+  cv_.wait(lock, [&] {
+    for (auto& s : active_) {
+      if (s->restoring.load()) return false;
+    }
+    return true;
+  });
   for (auto& s : incoming_) active_.push_back(std::move(s));
   incoming_.clear();
   for (auto& s : active_) Finish(*s, "cancelled");
@@ -89,16 +120,27 @@ void Executor::Admit(Sequence& s) {
   if (!options_.cache) return;
   options_.cache->BeginRequest(s.req.agent_id);
   // At least the last prompt token is computed: its logits start the generation.
+  // RAM hits here; blocks on disk are read by the restore thread while other sequences run.
   const int reusable = static_cast<int>(s.req.prompt.size()) - 1;
-  Timer timer;
-  kv::PrefixMatch m = options_.cache->Acquire(s.req.prompt, reusable, &s.kv, &s.keys);
+  options_.cache->Acquire(s.req.prompt, reusable, &s.kv, &s.keys, /*ram_only=*/true);
   s.published = s.keys.size();
-  s.prefilled = s.cached = m.tokens;
-  if (m.tokens > 0) {
-    LOG_DEBUG("request %llu: %d cached prompt tokens (%d blocks from RAM, %d from disk) in %.1f ms",
-              static_cast<unsigned long long>(s.req.id), m.tokens, m.ram_blocks, m.disk_blocks,
-              timer.Seconds() * 1e3);
+  s.prefilled = s.cached = s.kv.n_tokens;
+  if (options_.cache->NextOnDisk(s.req.prompt, reusable, s.keys)) {
+    s.restoring.store(true);
+    std::lock_guard<std::mutex> lock(mu_);
+    restore_queue_.push_back(&s);
+    cv_.notify_all();
+  } else if (s.cached > 0) {
+    LOG_DEBUG("request %llu: %d cached prompt tokens from RAM",
+              static_cast<unsigned long long>(s.req.id), s.cached);
   }
+}
+
+bool Executor::Runnable() const {
+  for (const auto& s : active_) {
+    if (!s->restoring.load()) return true;
+  }
+  return false;
 }
 
 void Executor::Release(Sequence& s) {
@@ -117,8 +159,8 @@ void Executor::Finish(Sequence& s, const std::string& reason) {
   e.prompt_tokens = static_cast<int>(s.req.prompt.size());
   e.cached_tokens = s.cached;
   e.completion_tokens = s.generated;
+  Release(s);  // the session is recorded before the client can see the end
   s.channel->Push(std::move(e));
-  Release(s);
   std::lock_guard<std::mutex> lock(stats_mu_);
   ++stats_.requests_done;
 }
@@ -128,14 +170,15 @@ void Executor::Fail(Sequence& s, const std::string& error, int http_status) {
   e.kind = Event::Kind::kError;
   e.error = error;
   e.http_status = http_status;
-  s.channel->Push(std::move(e));
   Release(s);
+  s.channel->Push(std::move(e));
 }
 
 bool Executor::Step() {
-  // Drop cancelled sequences first (client went away): their blocks go back to the pool.
+  // Drop cancelled sequences first (client went away): their blocks go back to the pool. A
+  // sequence being restored is left alone until its restore ends.
   for (auto it = active_.begin(); it != active_.end();) {
-    if ((*it)->req.cancelled->load()) {
+    if ((*it)->req.cancelled->load() && !(*it)->restoring.load()) {
       Finish(**it, "cancelled");
       it = active_.erase(it);
     } else {
@@ -157,6 +200,10 @@ bool Executor::Step() {
       if (running >= options_.max_running) break;
       Admit(s);
     }
+    if (s.restoring.load()) {
+      ++running;  // holds its place; joins the batch once its blocks are in RAM
+      continue;
+    }
     const bool decoding = s.prefilled == static_cast<int>(s.req.prompt.size());
     if (running >= options_.max_running) break;
     if (decoding) {
@@ -173,11 +220,13 @@ bool Executor::Step() {
     members.push_back(&s);
     ++running;
   }
+  if (batch.empty() && !Runnable()) return false;  // only restores in flight: wait for them
   if (batch.empty()) {
-    // Nothing fits: the oldest sequence cannot get KV although nothing else runs.
-    Sequence& s = *active_.front();
-    Fail(s, "not enough KV cache for this request", 503);
-    active_.pop_front();
+    // Nothing fits: the oldest runnable sequence cannot get KV although nothing else runs.
+    auto it = std::find_if(active_.begin(), active_.end(),
+                           [](const auto& p) { return !p->restoring.load(); });
+    Fail(**it, "not enough KV cache for this request", 503);
+    active_.erase(it);
     return true;
   }
 

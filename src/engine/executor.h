@@ -63,6 +63,7 @@ class Executor {
     int generated = 0;
     int32_t pending = -1;          // sampled token not yet fed to the model
     bool admitted = false;         // prefix cache consulted
+    std::atomic<bool> restoring{false};  // blocks being read from disk by the restore thread
     int cached = 0;                // prompt tokens reused from the cache
     std::vector<uint64_t> keys;    // prefix keys of the full blocks in kv
     size_t published = 0;          // blocks of kv already published
@@ -70,7 +71,10 @@ class Executor {
 
   void Loop();
   bool Step();  // false when idle
+  bool Runnable() const;  // some active sequence is not waiting for a restore (requires mu_ or
+                          // the executor thread)
   void Admit(Sequence& s);
+  void RestoreLoop();  // restore thread: disk reads for admitted sequences, off the step loop
   void Release(Sequence& s);  // hands the KV back (cache bookkeeping first)
   void Finish(Sequence& s, const std::string& reason);
   void Fail(Sequence& s, const std::string& error, int http_status);
@@ -85,6 +89,8 @@ class Executor {
   std::deque<std::unique_ptr<Sequence>> incoming_;
   bool stop_ = false;
   std::thread thread_;
+  std::thread restore_thread_;
+  std::deque<Sequence*> restore_queue_;  // guarded by mu_
 
   // Executor-thread state.
   std::list<std::unique_ptr<Sequence>> active_;  // admission order

@@ -1,6 +1,7 @@
 // Agent id validation and the session record's JSON form.
 #include "kv/agent_sessions.h"
 
+#include <charconv>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -74,10 +75,18 @@ Expected<AgentSession> AgentSession::FromJson(const std::string& text,
     s.requests = j.value("requests", uint64_t{0});
     s.cached_tokens = j.value("cached_tokens", uint64_t{0});
     s.prompt_tokens = j.value("prompt_tokens", uint64_t{0});
-    for (const auto& k : j.at("keys")) {
+    const json& keys = j.at("keys");
+    if (!keys.is_array()) return DataLoss("block keys are not a list");
+    for (const auto& k : keys) {
       const std::string hex = k.get<std::string>();
-      if (hex.size() != 16) return DataLoss("bad block key " + hex);
-      s.keys.push_back(std::stoull(hex, nullptr, 16));
+      uint64_t key = 0;
+      const char* end = hex.data() + hex.size();
+      // Exactly 16 hex digits: no sign, "0x", spaces or trailing junk (stoull accepts those).
+      const auto [ptr, ec] = std::from_chars(hex.data(), end, key, 16);
+      if (hex.size() != 16 || ec != std::errc() || ptr != end) {
+        return DataLoss("bad block key " + hex);
+      }
+      s.keys.push_back(key);
     }
     return s;
   } catch (const std::exception& e) {

@@ -56,20 +56,33 @@ Status PrefixCache::Open() {
   return Status::Ok();
 }
 
+bool PrefixCache::NextOnDisk(const std::vector<int32_t>& tokens, int max_tokens,
+                             const std::vector<uint64_t>& keys) const {
+  const int bt = pool_.layout().block_tokens;
+  const size_t i = keys.size();
+  if (static_cast<int>((i + 1) * bt) > std::min<int>(max_tokens, tokens.size())) return false;
+  const uint64_t parent = keys.empty() ? root_ : keys.back();
+  return disk_.Has(BlockKey(parent, tokens.data() + i * bt, bt));
+}
+
 PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tokens,
-                                 SequenceKv* kv, std::vector<uint64_t>* keys) {
+                                 SequenceKv* kv, std::vector<uint64_t>* keys, bool ram_only) {
   PrefixMatch m;
   const int bt = pool_.layout().block_tokens;
   const int max_blocks = std::max(0, std::min<int>(max_tokens, tokens.size())) / bt;
-  keys->clear();
-  uint64_t parent = root_;
+  const int first = static_cast<int>(keys->size());
+  uint64_t parent = keys->empty() ? root_ : keys->back();
   uint64_t load_failures = 0;
-  for (int i = 0; i < max_blocks; ++i) {
+  bool stopped_for_disk = false;
+  for (int i = first; i < max_blocks; ++i) {
     const int32_t* t = tokens.data() + static_cast<size_t>(i) * bt;
     const uint64_t key = BlockKey(parent, t, bt);
     int32_t b = pool_.Lookup(key);
     if (b >= 0) {
       ++m.ram_blocks;
+    } else if (ram_only) {
+      stopped_for_disk = true;
+      break;
     } else if (disk_.Has(key)) {
       auto fresh = pool_.Allocate();
       if (!fresh.ok()) break;
@@ -90,11 +103,13 @@ PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tok
     parent = key;
   }
   kv->n_tokens = static_cast<int>(keys->size()) * bt;
-  m.tokens = kv->n_tokens;
+  m.tokens = (static_cast<int>(keys->size()) - first) * bt;
   std::lock_guard<std::mutex> lock(mu_);
   counters_.ram_hits += m.ram_blocks;
   counters_.disk_hits += m.disk_blocks;
-  counters_.misses += max_blocks - m.ram_blocks - m.disk_blocks;
+  if (!stopped_for_disk) {  // a RAM-only pass that stops is continued by a full pass
+    counters_.misses += std::max(0, max_blocks - static_cast<int>(keys->size()));
+  }
   counters_.disk_load_failures += load_failures;
   return m;
 }
@@ -231,17 +246,15 @@ void PrefixCache::DropSessionBlocks(const AgentSession& s, bool from_disk) {
 }
 
 bool PrefixCache::DeleteAgent(const std::string& id, bool evict_only) {
+  // Pending writes hold their blocks; let them finish so the blocks can be dropped (and, for
+  // evict_only, so the blocks leaving RAM are on disk first).
+  disk_.Flush();
   std::unique_lock<std::mutex> lock(mu_);
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return false;
   AgentSession& s = it->second;
   if (s.pinned) PinBlocks(s, false);
   if (evict_only) {
-    lock.unlock();
-    disk_.Flush();  // the blocks leaving RAM must be on disk first
-    lock.lock();
-    it = sessions_.find(id);
-    if (it == sessions_.end()) return true;
     for (uint64_t key : it->second.keys) {
       if (disk_.Has(key) || !disk_.enabled()) pool_.Forget(key);
     }

@@ -68,10 +68,14 @@ class PrefixCache {
   const KvPool& pool() const { return pool_; }
   bool disk_enabled() const { return disk_.enabled(); }
 
-  // Fills an empty `kv` with the longest cached prefix of `tokens` from RAM or disk, at most
-  // `max_tokens` positions; `keys` receives the keys of those blocks.
+  // Extends `kv` (whose blocks are the ones named by `keys`, possibly none) with the longest
+  // cached continuation of `tokens`, at most `max_tokens` positions in all: from RAM only, or
+  // from RAM and disk. The result counts only the blocks this call added.
   PrefixMatch Acquire(const std::vector<int32_t>& tokens, int max_tokens, SequenceKv* kv,
-                      std::vector<uint64_t>* keys);
+                      std::vector<uint64_t>* keys, bool ram_only = false);
+  // Whether the block after `keys` (within max_tokens) is on disk: worth a background restore.
+  bool NextOnDisk(const std::vector<int32_t>& tokens, int max_tokens,
+                  const std::vector<uint64_t>& keys) const;
   // Publishes the newly full blocks of a sequence whose first kv->n_tokens positions hold
   // `tokens`, deduplicating against blocks others published, and queues them for disk.
   void Publish(const std::vector<int32_t>& tokens, SequenceKv* kv, std::vector<uint64_t>* keys,

@@ -28,7 +28,11 @@ json PostOp(const char* summary, const char* request_schema, const char* respons
           {"parameters", json::array({{{"name", "X-Session-ID"}, {"in", "header"},
                                        {"required", false},
                                        {"schema", {{"type", "string"}}},
-                                       {"description", "Agent identity (durable KV session)"}}})},
+                                       {"description", "Agent identity (durable KV session)"}},
+                                      {{"name", "X-Agent-ID"}, {"in", "header"},
+                                       {"required", false},
+                                       {"schema", {{"type", "string"}}},
+                                       {"description", "Same as X-Session-ID (checked first)"}}})},
           {"requestBody",
            {{"required", true},
             {"content", {{"application/json", {{"schema", Ref(request_schema)}}}}}}},
@@ -37,6 +41,18 @@ json PostOp(const char* summary, const char* request_schema, const char* respons
 
 json GetOp(const char* summary, json schema) {
   return {{"summary", summary}, {"responses", {{"200", JsonResponse("OK", schema)}}}};
+}
+
+json AgentOp(const char* summary, const char* ok_code, bool body) {
+  json e = JsonResponse("OpenAI-style error", Ref("Error"));
+  json op = {{"summary", summary},
+             {"responses", {{ok_code, JsonResponse("The agent session", Ref("Agent"))},
+                            {"400", e}, {"404", e}, {"409", e}}}};
+  if (body) {
+    op["requestBody"] = {{"required", false},
+                         {"content", {{"application/json", {{"schema", Ref("AgentRequest")}}}}}};
+  }
+  return op;
 }
 
 json Schemas() {
@@ -57,7 +73,7 @@ json Schemas() {
       {"stream", boolean},
       {"stream_options", {{"type", "object"}, {"properties", {{"include_usage", boolean}}}}},
       {"user", str},
-      {"session_id", str}};
+      {"session_id", {{"type", "string"}, {"pattern", "^[A-Za-z0-9_.-]{1,256}$"}}}};
   json chat_props = common;
   chat_props["messages"] = {
       {"type", "array"},
@@ -108,6 +124,19 @@ json Schemas() {
       {"ModelList", {{"type", "object"},
                      {"properties", {{"object", str}, {"data", {{"type", "array"}}}}}}},
       {"Status", {{"type", "object"}, {"properties", {{"status", str}}}}},
+      {"AgentRequest",
+       {{"type", "object"},
+        {"properties", {{"agent_id", {{"type", "string"}, {"pattern", "^[A-Za-z0-9_.-]{1,256}$"}}},
+                        {"pinned", boolean},
+                        {"ttl_seconds", {{"type", "number"}, {"minimum", 0}}}}}}},
+      {"Agent",
+       {{"type", "object"},
+        {"properties", {{"agent_id", str}, {"cache_size_tokens", integer},
+                        {"cached_blocks", integer}, {"blocks_in_ram", integer},
+                        {"blocks_on_disk", integer},
+                        {"tier", {{"type", "string"}, {"enum", {"hot", "warm", "cold"}}}},
+                        {"pinned", boolean}, {"ttl_seconds", num}, {"created_at", num},
+                        {"last_used_at", num}, {"requests", integer}, {"active", boolean}}}}},
       {"Info", {{"type", "object"}}}};
 }
 
@@ -127,6 +156,30 @@ json OpenApiSpec(const std::string& version) {
                         true)}}},
       {"/v1/completions",
        {{"post", PostOp("OpenAI text completion", "CompletionRequest", "Completion", true)}}},
+      {"/metrics", {{"get", GetOp("Prometheus text format 0.0.4", {{"type", "string"}})}}},
+      {"/v1/agents", {{"post", AgentOp("Create an agent session (409 if it exists)", "201", true)}}},
+      {"/v1/agents/list", {{"get", GetOp("Every agent session, RAM and disk", Ref("Info"))}}},
+      {"/v1/agents/stats",
+       {{"get", GetOp("Tier counts, pool use, bytes per tier, hits and misses", Ref("Info"))}}},
+      {"/v1/agents/{agent_id}",
+       {{"get", AgentOp("One agent session", "200", false)},
+        {"delete", {{"summary", "Delete the session (evict_only=true: drop its RAM blocks, keep "
+                                "disk)"},
+                    {"parameters", json::array({{{"name", "evict_only"}, {"in", "query"},
+                                                 {"schema", {{"type", "boolean"}}}}})},
+                    {"responses", {{"204", {{"description", "Deleted"}}}}}}}}},
+      {"/v1/agents/{agent_id}/pin",
+       {{"post", AgentOp("Keep the agent's blocks in RAM and on disk", "200", false)}}},
+      {"/v1/agents/{agent_id}/unpin", {{"post", AgentOp("Undo pin", "200", false)}}},
+      {"/v1/agents/{agent_id}/ttl",
+       {{"post", AgentOp("Set ttl_seconds (0: never expires)", "200", true)}}},
+      {"/v1/agents/{agent_id}/fork",
+       {{"post", AgentOp("New session {agent_id} sharing this one's blocks", "201", true)}}},
+      {"/v1/agents/{agent_id}/flush",
+       {{"post", AgentOp("Write pending blocks and records to disk", "200", false)}}},
+      {"/admin/caches",
+       {{"delete", {{"summary", "Drop every session and cached block (X-Admin-Key)"},
+                    {"responses", {{"200", JsonResponse("Cleared", Ref("Info"))}}}}}}},
   };
   return {{"openapi", "3.1.0"},
           {"info", {{"title", "semantic"}, {"version", version},

@@ -34,13 +34,13 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
   s.set_payload_max_length(options.max_body_bytes);
 
   s.Get("/", [m](const httplib::Request&, httplib::Response& res) {
-    json info = {{"name", "semantic"},
-                 {"version", "0.1.0"},
-                 {"model", m->id},
-                 {"endpoints",
-                  {"/health", "/health/live", "/health/ready", "/health/startup",
-                   "/metrics", "/openapi.json", "/v1/models", "/v1/chat/completions",
-                   "/v1/completions", "/v1/agents", "/v1/agents/list", "/v1/agents/stats"}}};
+    json endpoints = json::array();
+    const json spec = OpenApiSpec("0.1.0");
+    for (const auto& [path, ops] : spec["paths"].items()) {
+      if (path != "/") endpoints.push_back(path);
+    }
+    json info = {{"name", "semantic"}, {"version", "0.1.0"}, {"model", m->id},
+                 {"endpoints", endpoints}};
     res.set_content(JsonText(info), "application/json");
   });
   s.Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) {
