@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "base/timer.h"
 #include "config/flags.h"
 #include "config/settings.h"
 #include "engine/executor.h"
@@ -19,6 +20,20 @@ namespace semantic::cli {
 namespace {
 
 server::HttpServer* g_server = nullptr;
+
+// One small forward before serving: faults in every weight page and wakes the thread pool, so
+// the first request (often an agent returning after a restart) does not pay for it.
+void WarmUp(engine::Generator& g) {
+  Timer timer;
+  kv::SequenceKv seq;
+  if (!seq.Reserve(g.kv_pool(), 8).ok()) return;
+  std::vector<int32_t> tokens(8, std::max(0, g.tokenizer().bos_id()));
+  models::Logits logits;
+  Status st = g.mutable_model().Forward({{tokens.data(), 8, &seq, false}}, g.kv_pool(), &logits);
+  seq.Clear(g.kv_pool());
+  LOG_INFO("warm-up forward: %.0f ms%s", timer.Seconds() * 1e3,
+           st.ok() ? "" : (" (failed: " + st.message() + ")").c_str());
+}
 
 void OnSignal(int) {
   if (g_server) g_server->Stop();
@@ -83,6 +98,7 @@ int Run(const config::Settings& cfg) {
     LOG_INFO("KV disk tier: %s (budget %.1f GiB)", co.cache_dir.c_str(),
              co.disk_budget / 1073741824.0);
   }
+  WarmUp(g);
   engine::ExecutorOptions eo;
   eo.cache = &cache;
   eo.max_running = mc.max_batch;
