@@ -23,7 +23,7 @@ def free_port():
 class ServerProcess:
     """One `semantic serve` process; restartable on the same port and arguments."""
 
-    def __init__(self, args, log_name, model=MODEL, env=None):
+    def __init__(self, args, log_name, model=MODEL, env=None, shell_prefix=None):
         if not Path(model).exists():
             pytest.skip(f"model not present: {model}")
         self.port = free_port()
@@ -33,6 +33,8 @@ class ServerProcess:
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = None
         self.env = dict(os.environ, **(env or {}))
+        if shell_prefix:  # e.g. "ulimit -f 8": run through bash with that first
+            self.args = ["bash", "-c", shell_prefix + ' && exec "$@"', "semantic"] + self.args
 
     def start(self):
         self.log = open(self.log_path, "a")

@@ -36,9 +36,9 @@ def block_files(cache_dir):
     return sorted(Path(cache_dir).glob("*/blocks/*/*.kvb"))
 
 
-def tiny_server(cache_dir, name, model=TINY_Q8, extra=()):
+def tiny_server(cache_dir, name, model=TINY_Q8, extra=(), shell_prefix=None):
     return ServerProcess(["--context", "512", "--cache-budget", "16MiB", "--cache-dir", cache_dir,
-                          *extra], name, model=model)
+                          *extra], name, model=model, shell_prefix=shell_prefix)
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +128,23 @@ def test_unusable_cache_dir_keeps_serving_from_ram(tmp_path, reference):
     assert stats(s.base)["disk"]["enabled"] is False
     s.stop()
     assert "disabled" in s.log_text()
+
+
+def test_full_disk_writes_fail_and_serving_continues(tmp_path, reference):
+    """A 12 KiB file-size limit (ulimit -f) makes every block write fail like a full disk."""
+    s = tiny_server(tmp_path, "pytest-kv-faults-full.log", shell_prefix="ulimit -f 12")
+    s.start()
+    assert tokens(s.base)[0] == reference
+    requests.post(s.base + "/v1/agents/fault-agent/flush", json={}, timeout=30)
+    st = stats(s.base)
+    assert st["disk"]["write_errors"] > 0 and st["disk"]["files"] == 0
+    out, cached = tokens(s.base)
+    assert out == reference and cached > 0  # RAM tier unaffected
+    metrics = requests.get(s.base + "/metrics", timeout=10).text
+    assert "semantic_kv_disk_write_errors_total" in metrics
+    s.stop()
+    assert "write failed" in s.log_text()
+    assert not list(Path(tmp_path).glob("*/blocks/*/*"))  # no partial files left behind
 
 
 def test_tiny_disk_budget_evicts_oldest_files_and_keeps_serving(tmp_path, reference):

@@ -130,6 +130,8 @@ int Run(const config::Settings& cfg) {
   g_server = &http;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
+  // A file-size limit (ulimit -f) must fail the cache write (counted, logged), not kill the server.
+  std::signal(SIGXFSZ, SIG_IGN);
   http.SetReady(true);
   LOG_INFO("model %s ready (%s, %d layers, context %d, %d threads, kernels %s)",
            handle.id.c_str(), handle.config->arch.c_str(), handle.config->n_layers,
