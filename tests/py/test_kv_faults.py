@@ -4,15 +4,16 @@ are removed; kill -9 at random moments never yields a file that loads wrong; an 
 directory or a tiny disk budget never stops serving."""
 import random
 import shutil
-import signal
-import threading
-import time
+import sys
 from pathlib import Path
 
 import pytest
 import requests
 
 from conftest import ROOT, ServerProcess
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from kv_kill9_trials import run_trials  # noqa: E402
 
 TINY_Q8 = ROOT / "models" / "tiny" / "tiny-llama-Q8_0.gguf"
 TINY_Q4 = ROOT / "models" / "tiny" / "tiny-llama-Q4_0.gguf"
@@ -158,31 +159,8 @@ def test_tiny_disk_budget_evicts_oldest_files_and_keeps_serving(tmp_path, refere
     s.stop()
 
 
-def test_kill_9_at_random_moments_never_loads_a_wrong_block(tmp_path, reference):
-    """SIGKILL while blocks are being written (8 trials here; scripts/kv_kill9_trials runs more,
-    and tests/unit/disk_tier_test does 50+ in-process)."""
-    rng = random.Random(11)
-    s = tiny_server(tmp_path, "pytest-kv-faults-kill9.log")
-    for trial in range(8):
-        s.start()
-        prompt = PROMPT[: 100 + 25 * trial]
-        done = threading.Event()
-
-        def run():
-            try:
-                tokens(s.base, prompt=prompt, agent=f"k{trial}")
-            except Exception:
-                pass
-            done.set()
-
-        threading.Thread(target=run, daemon=True).start()
-        time.sleep(rng.uniform(0.0, 0.15))
-        s.stop(signal.SIGKILL)
-        done.wait(10)
-        s.start()
-        # Whatever survived must either load exactly or be rejected: outputs equal the reference
-        # computed without any cache.
-        out, _ = tokens(s.base)
-        assert out == reference, f"trial {trial}"
-        assert stats(s.base)["disk"]["quarantined"] == 0  # rename is atomic: no torn files
-        s.stop()
+def test_kill_9_at_random_moments_never_loads_a_wrong_block():
+    """SIGKILL while agents write blocks, restart, compare with cache-free outputs (6 trials here;
+    scripts/kv_kill9_trials.py runs more, tests/unit/disk_tier_test 50+ in-process)."""
+    counts = run_trials(6, agents=3, seed=5, log_name="pytest-kv-kill9.log", out=lambda m: None)
+    assert counts["trials"] == 6 and counts["cached_tokens_after_restart"] > 0
