@@ -42,7 +42,8 @@ void Executor::RestoreLoop() {
     lock.unlock();
     Timer timer;
     const int reusable = static_cast<int>(s->req.prompt.size()) - 1;
-    kv::PrefixMatch m = options_.cache->Acquire(s->req.prompt, reusable, &s->kv, &s->keys);
+    kv::PrefixMatch m = options_.cache->Acquire(s->req.prompt, reusable, &s->kv, &s->keys,
+                                                /*ram_only=*/false, s->root);
     s->published = s->keys.size();
     s->prefilled = s->cached = s->kv.n_tokens;
     LOG_DEBUG("request %llu: restored %d blocks (%d from disk) in %.1f ms; %d prompt tokens cached",
@@ -122,10 +123,11 @@ void Executor::Admit(Sequence& s) {
   // At least the last prompt token is computed: its logits start the generation.
   // RAM hits here; blocks on disk are read by the restore thread while other sequences run.
   const int reusable = static_cast<int>(s.req.prompt.size()) - 1;
-  options_.cache->Acquire(s.req.prompt, reusable, &s.kv, &s.keys, /*ram_only=*/true);
+  s.root = options_.cache->RootFor(s.req.cache_salt);
+  options_.cache->Acquire(s.req.prompt, reusable, &s.kv, &s.keys, /*ram_only=*/true, s.root);
   s.published = s.keys.size();
   s.prefilled = s.cached = s.kv.n_tokens;
-  if (options_.cache->NextOnDisk(s.req.prompt, reusable, s.keys)) {
+  if (options_.cache->NextOnDisk(s.req.prompt, reusable, s.keys, s.root)) {
     s.restoring.store(true);
     std::lock_guard<std::mutex> lock(mu_);
     restore_queue_.push_back(&s);
@@ -246,7 +248,9 @@ bool Executor::Step() {
   uint64_t generated = 0, prompt_done = 0;
   for (size_t i = 0; i < members.size(); ++i) {
     Sequence& s = *members[i];
-    if (options_.cache) options_.cache->Publish(s.history, &s.kv, &s.keys, &s.published);
+    if (options_.cache) {
+      options_.cache->Publish(s.history, &s.kv, &s.keys, &s.published, s.root);
+    }
     if (s.prefilled < static_cast<int>(s.req.prompt.size())) {
       s.prefilled += batch[i].n_tokens;
       prompt_done += batch[i].n_tokens;

@@ -66,6 +66,7 @@ class Executor {
     std::atomic<bool> restoring{false};  // blocks being read from disk by the restore thread
     int cached = 0;                // prompt tokens reused from the cache
     std::vector<uint64_t> keys;    // prefix keys of the full blocks in kv
+    uint64_t root = 0;             // chain root (model fingerprint + cache salt)
     size_t published = 0;          // blocks of kv already published
   };
 

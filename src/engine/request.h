@@ -18,6 +18,7 @@ namespace semantic::engine {
 struct Request {
   uint64_t id = 0;
   std::string agent_id;             // durable session name (cache issue); may be empty
+  std::string cache_salt;           // requests share cached blocks only with the same salt
   std::vector<int32_t> prompt;      // token ids, non-empty
   int max_tokens = 256;
   SamplingParams sampling;

@@ -56,22 +56,33 @@ Status PrefixCache::Open() {
   return Status::Ok();
 }
 
+uint64_t PrefixCache::RootFor(std::string_view salt) const {
+  if (salt.empty()) return root_;
+  std::string combined = options_.salt;
+  combined += '\0';
+  combined += salt;
+  return RootKey(id_.model_fingerprint, combined);
+}
+
 bool PrefixCache::NextOnDisk(const std::vector<int32_t>& tokens, int max_tokens,
-                             const std::vector<uint64_t>& keys) const {
+                             const std::vector<uint64_t>& keys, uint64_t root) const {
+  if (root == 0) root = root_;
   const int bt = pool_.layout().block_tokens;
   const size_t i = keys.size();
   if (static_cast<int>((i + 1) * bt) > std::min<int>(max_tokens, tokens.size())) return false;
-  const uint64_t parent = keys.empty() ? root_ : keys.back();
+  const uint64_t parent = keys.empty() ? root : keys.back();
   return disk_.Has(BlockKey(parent, tokens.data() + i * bt, bt));
 }
 
 PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tokens,
-                                 SequenceKv* kv, std::vector<uint64_t>* keys, bool ram_only) {
+                                 SequenceKv* kv, std::vector<uint64_t>* keys, bool ram_only,
+                                 uint64_t root) {
+  if (root == 0) root = root_;
   PrefixMatch m;
   const int bt = pool_.layout().block_tokens;
   const int max_blocks = std::max(0, std::min<int>(max_tokens, tokens.size())) / bt;
   const int first = static_cast<int>(keys->size());
-  uint64_t parent = keys->empty() ? root_ : keys->back();
+  uint64_t parent = keys->empty() ? root : keys->back();
   uint64_t load_failures = 0;
   bool stopped_for_disk = false;
   for (int i = first; i < max_blocks; ++i) {
@@ -115,10 +126,11 @@ PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tok
 }
 
 void PrefixCache::Publish(const std::vector<int32_t>& tokens, SequenceKv* kv,
-                          std::vector<uint64_t>* keys, size_t* n_published) {
+                          std::vector<uint64_t>* keys, size_t* n_published, uint64_t root) {
+  if (root == 0) root = root_;
   const int bt = pool_.layout().block_tokens;
   const size_t full = static_cast<size_t>(kv->n_tokens / bt);
-  ExtendKeys(root_, tokens, kv->n_tokens, bt, keys);
+  ExtendKeys(root, tokens, kv->n_tokens, bt, keys);
   for (size_t j = *n_published; j < full; ++j) {
     const uint64_t key = (*keys)[j];
     int32_t b = kv->blocks[j];
@@ -131,7 +143,7 @@ void PrefixCache::Publish(const std::vector<int32_t>& tokens, SequenceKv* kv,
       }
     }
     if (options_.persist) {
-      disk_.EnqueueBlock(b, key, j == 0 ? root_ : (*keys)[j - 1],
+      disk_.EnqueueBlock(b, key, j == 0 ? root : (*keys)[j - 1],
                          tokens.data() + j * static_cast<size_t>(bt));
     }
   }

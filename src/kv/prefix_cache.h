@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -65,6 +66,9 @@ class PrefixCache {
   Status Open();
 
   uint64_t root() const { return root_; }
+  // The chain root for requests with their own cache salt (blocks are shared only between
+  // requests with the same salt); "" gives root(). The methods below take a root; 0 = root().
+  uint64_t RootFor(std::string_view salt) const;
   const KvPool& pool() const { return pool_; }
   bool disk_enabled() const { return disk_.enabled(); }
 
@@ -72,14 +76,14 @@ class PrefixCache {
   // cached continuation of `tokens`, at most `max_tokens` positions in all: from RAM only, or
   // from RAM and disk. The result counts only the blocks this call added.
   PrefixMatch Acquire(const std::vector<int32_t>& tokens, int max_tokens, SequenceKv* kv,
-                      std::vector<uint64_t>* keys, bool ram_only = false);
+                      std::vector<uint64_t>* keys, bool ram_only = false, uint64_t root = 0);
   // Whether the block after `keys` (within max_tokens) is on disk: worth a background restore.
   bool NextOnDisk(const std::vector<int32_t>& tokens, int max_tokens,
-                  const std::vector<uint64_t>& keys) const;
+                  const std::vector<uint64_t>& keys, uint64_t root = 0) const;
   // Publishes the newly full blocks of a sequence whose first kv->n_tokens positions hold
   // `tokens`, deduplicating against blocks others published, and queues them for disk.
   void Publish(const std::vector<int32_t>& tokens, SequenceKv* kv, std::vector<uint64_t>* keys,
-               size_t* n_published);
+               size_t* n_published, uint64_t root = 0);
   // Records the end of a request: updates the agent's session (if any) and usage counters.
   void EndRequest(const std::string& agent_id, const std::vector<uint64_t>& keys, int n_tokens,
                   int prompt_tokens, int cached_tokens);

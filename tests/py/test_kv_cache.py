@@ -117,6 +117,18 @@ def test_streamed_usage_reports_cached_tokens(cache_server):
     assert usage and usage["prompt_tokens_details"]["cached_tokens"] > 0
 
 
+def test_cache_salt_separates_prefix_spaces(cache_server):
+    s = cache_server
+    prompt = long_text("salted", 25)
+    complete(s.base, prompt, max_tokens=2, cache_salt="tenant-a")
+    _, same = complete(s.base, prompt, max_tokens=2, cache_salt="tenant-a")
+    _, other = complete(s.base, prompt, max_tokens=2, cache_salt="tenant-b")
+    _, none = complete(s.base, prompt, max_tokens=2)
+    assert same["prompt_tokens_details"]["cached_tokens"] > 0
+    assert other["prompt_tokens_details"]["cached_tokens"] == 0
+    assert none["prompt_tokens_details"]["cached_tokens"] == 0
+
+
 @pytest.mark.parametrize("header,value", [
     ("X-Agent-ID", "../../etc/passwd"),
     ("X-Agent-ID", "a/b"),

@@ -73,7 +73,9 @@ json Schemas() {
       {"stream", boolean},
       {"stream_options", {{"type", "object"}, {"properties", {{"include_usage", boolean}}}}},
       {"user", str},
-      {"session_id", {{"type", "string"}, {"pattern", "^[A-Za-z0-9_.-]{1,256}$"}}}};
+      {"session_id", {{"type", "string"}, {"pattern", "^[A-Za-z0-9_.-]{1,256}$"}}},
+      {"cache_salt", {{"type", "string"},
+                      {"description", "Requests share cached KV blocks only with the same salt"}}}};
   json chat_props = common;
   chat_props["messages"] = {
       {"type", "array"},

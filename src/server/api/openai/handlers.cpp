@@ -73,6 +73,7 @@ bool BuildRequest(const ModelHandle& m, const GenerationFields& g, std::vector<i
   out->logprobs = g.logprobs;
   out->top_logprobs = g.top_logprobs;
   out->agent_id = std::get<std::string>(agent);
+  out->cache_salt = g.cache_salt;
   return true;
 }
 
