@@ -66,24 +66,36 @@ Status WriteFileAtomic(const std::string& path, const void* data, size_t size) {
   return Status::Ok();
 }
 
-Expected<std::vector<uint8_t>> ReadWholeFile(const std::string& path) {
+Status ReadFileInto(const std::string& path, std::vector<uint8_t>* buf) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return IoError(Errno("cannot open", path));
   struct stat st;
   if (::fstat(fd, &st) != 0) {
+    Status s = IoError(Errno("cannot stat", path));
     ::close(fd);
-    return IoError(Errno("cannot stat", path));
+    return s;
   }
-  std::vector<uint8_t> out(static_cast<size_t>(st.st_size));
+  buf->resize(static_cast<size_t>(st.st_size));
   size_t got = 0;
-  while (got < out.size()) {
-    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+  while (got < buf->size()) {
+    const ssize_t n = ::read(fd, buf->data() + got, buf->size() - got);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0) {
+      Status s = IoError(Errno("cannot read", path));
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
     got += static_cast<size_t>(n);
   }
   ::close(fd);
-  out.resize(got);
+  buf->resize(got);
+  return Status::Ok();
+}
+
+Expected<std::vector<uint8_t>> ReadWholeFile(const std::string& path) {
+  std::vector<uint8_t> out;
+  RETURN_IF_ERROR(ReadFileInto(path, &out));
   return out;
 }
 

@@ -167,10 +167,9 @@ bool DiskTier::Has(uint64_t key) const {
 
 Status DiskTier::Load(uint64_t key, uint64_t parent, const int32_t* tokens, int32_t block) {
   const std::string path = BlockPath(key);
-  auto data = ReadWholeFile(path);
-  Status st = data.ok() ? DecodeBlock(id_, data->data(), data->size(), key, parent, tokens,
-                                      pool_, block)
-                        : data.status();
+  thread_local std::vector<uint8_t> buf;  // reused: blocks are all the same size
+  Status st = ReadFileInto(path, &buf);
+  if (st.ok()) st = DecodeBlock(id_, buf.data(), buf.size(), key, parent, tokens, pool_, block);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = index_.find(key);
   if (st.ok()) {
