@@ -225,6 +225,7 @@ void DiskTier::EnqueueFile(const std::string& relative_path, std::string content
 
 void DiskTier::Remove(uint64_t key) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (auto q = queued_.find(key); q != queued_.end()) q->second = false;  // cancel the write
   auto it = index_.find(key);
   if (it == index_.end()) return;
   std::error_code ec;
@@ -295,8 +296,12 @@ void DiskTier::WriterLoop() {
       pool_.Release(job.block);
       st = WriteFileAtomic(path, bytes.data(), bytes.size());
       lock.lock();
+      const bool wanted = queued_[job.key];  // false: removed while it was being written
       queued_.erase(job.key);
-      if (st.ok()) {
+      if (st.ok() && !wanted) {
+        std::error_code ec;
+        fs::remove(path, ec);
+      } else if (st.ok()) {
         Adopt(job.key, bytes.size());
         ++stats_.writes;
         EnforceBudget();

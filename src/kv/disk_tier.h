@@ -104,7 +104,7 @@ class DiskTier {
   std::unordered_map<uint64_t, Entry> index_;
   std::list<uint64_t> lru_;  // front: least recently used
   std::unordered_map<uint64_t, int> protected_;
-  std::unordered_map<uint64_t, bool> queued_;  // keys with a pending block write
+  std::unordered_map<uint64_t, bool> queued_;  // pending block writes: key -> still wanted
   DiskTierStats stats_;
   uint64_t last_error_log_ms_ = 0;
 };
