@@ -195,7 +195,11 @@ void DiskTier::EnqueueBlock(int32_t block, uint64_t key, uint64_t parent, const 
   if (!enabled_) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (index_.count(key) || queued_.count(key)) return;
+    if (auto q = queued_.find(key); q != queued_.end()) {
+      q->second = true;  // wanted again (it may have been cancelled by Remove)
+      return;
+    }
+    if (index_.count(key)) return;
     queued_[key] = true;
     Job job;
     job.block = block;
