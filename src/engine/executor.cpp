@@ -11,7 +11,12 @@ namespace semantic::engine {
 
 Executor::Executor(models::Model& model, kv::KvPool& pool, const tokenizer::Tokenizer& tok,
                    const ExecutorOptions& options)
-    : model_(model), pool_(pool), tok_(tok), options_(options) {}
+    : model_(model), pool_(pool), tok_(tok), options_(options) {
+  sched_.max_running = options.max_running;
+  sched_.max_batched_tokens = options.step_token_budget;
+  sched_.max_running_per_agent = options.max_running_per_agent;
+  sched_.block_tokens = pool.layout().block_tokens;
+}
 
 Executor::~Executor() { Stop(); }
 
@@ -41,14 +46,14 @@ void Executor::RestoreLoop() {
     restore_queue_.pop_front();
     lock.unlock();
     Timer timer;
-    const int reusable = static_cast<int>(s->req.prompt.size()) - 1;
-    kv::PrefixMatch m = options_.cache->Acquire(s->req.prompt, reusable, &s->kv, &s->keys,
+    const int reusable = s->pending >= 0 ? s->context_len : s->context_len - 1;
+    kv::PrefixMatch m = options_.cache->Acquire(s->history, reusable, &s->kv, &s->keys,
                                                 /*ram_only=*/false, s->root);
     s->published = s->keys.size();
-    s->prefilled = s->cached = s->kv.n_tokens;
-    LOG_DEBUG("request %llu: restored %d blocks (%d from disk) in %.1f ms; %d prompt tokens cached",
+    if (s->pending < 0) s->cached = s->kv.n_tokens;
+    LOG_DEBUG("request %llu: restored %d blocks (%d from disk) in %.1f ms; %d context tokens cached",
               static_cast<unsigned long long>(s->req.id), m.ram_blocks + m.disk_blocks,
-              m.disk_blocks, timer.Seconds() * 1e3, s->cached);
+              m.disk_blocks, timer.Seconds() * 1e3, s->kv.n_tokens);
     lock.lock();
     s->restoring.store(false);
     cv_.notify_all();
@@ -71,6 +76,7 @@ std::shared_ptr<ResultChannel> Executor::Submit(Request request) {
   seq->channel = std::make_shared<ResultChannel>();
   seq->sampler = std::make_unique<Sampler>(request.sampling);
   seq->history = request.prompt;
+  seq->context_len = static_cast<int>(request.prompt.size());
   seq->req = std::move(request);
   auto channel = seq->channel;
   {
@@ -117,25 +123,43 @@ void Executor::Loop() {
 }
 
 void Executor::Admit(Sequence& s) {
-  s.admitted = true;
+  s.running = true;
   if (!options_.cache) return;
-  options_.cache->BeginRequest(s.req.agent_id);
-  // At least the last prompt token is computed: its logits start the generation.
+  if (!s.admitted) {
+    s.admitted = true;
+    options_.cache->BeginRequest(s.req.agent_id);
+    s.root = options_.cache->RootFor(s.req.cache_salt);
+  }
+  // A fresh request computes at least its last prompt token (its logits start the generation);
+  // a resumed one (preempted while decoding) needs no logits: all of its context may be cached.
   // RAM hits here; blocks on disk are read by the restore thread while other sequences run.
-  const int reusable = static_cast<int>(s.req.prompt.size()) - 1;
-  s.root = options_.cache->RootFor(s.req.cache_salt);
-  options_.cache->Acquire(s.req.prompt, reusable, &s.kv, &s.keys, /*ram_only=*/true, s.root);
+  const int reusable = s.pending >= 0 ? s.context_len : s.context_len - 1;
+  options_.cache->Acquire(s.history, reusable, &s.kv, &s.keys, /*ram_only=*/true, s.root);
   s.published = s.keys.size();
-  s.prefilled = s.cached = s.kv.n_tokens;
-  if (options_.cache->NextOnDisk(s.req.prompt, reusable, s.keys, s.root)) {
+  if (s.pending < 0) s.cached = s.kv.n_tokens;
+  if (options_.cache->NextOnDisk(s.history, reusable, s.keys, s.root)) {
     s.restoring.store(true);
     std::lock_guard<std::mutex> lock(mu_);
     restore_queue_.push_back(&s);
     cv_.notify_all();
-  } else if (s.cached > 0) {
-    LOG_DEBUG("request %llu: %d cached prompt tokens from RAM",
-              static_cast<unsigned long long>(s.req.id), s.cached);
+  } else if (s.kv.n_tokens > 0) {
+    LOG_DEBUG("request %llu: %d context tokens cached in RAM",
+              static_cast<unsigned long long>(s.req.id), s.kv.n_tokens);
   }
+}
+
+void Executor::Preempt(Sequence& s) {
+  // Its full blocks are published (and queued for the disk tier): they stay in the prefix cache
+  // and are found again on resume. Only the partial last block is recomputed.
+  LOG_INFO("request %llu preempted at %d tokens (KV blocks exhausted); it resumes from the cache",
+           static_cast<unsigned long long>(s.req.id), s.kv.n_tokens);
+  s.kv.Clear(pool_);
+  s.keys.clear();
+  s.published = 0;
+  s.running = false;
+  if (s.pending >= 0) s.context_len = static_cast<int>(s.history.size()) - 1;
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  ++stats_.preemptions;
 }
 
 bool Executor::Runnable() const {
@@ -146,6 +170,7 @@ bool Executor::Runnable() const {
 }
 
 void Executor::Release(Sequence& s) {
+  s.running = false;
   if (options_.cache && s.admitted) {
     options_.cache->EndRequest(s.req.agent_id, s.keys, s.kv.n_tokens,
                                static_cast<int>(s.req.prompt.size()), s.cached);
@@ -189,42 +214,44 @@ bool Executor::Step() {
   }
   if (active_.empty()) return false;
 
-  // Assemble the batch: decode tokens of running sequences, then prefill chunks, in admission
-  // order, within the token budget and the running-sequence cap. KV is reserved up front; a
-  // sequence that cannot get blocks waits for a later step.
+  // Plan the step (engine/scheduler.h): admissions, then decodes, prefill chunks, preemptions.
+  std::vector<Sequence*> order;
+  for (auto& sp : active_) order.push_back(sp.get());
+  auto view = [&](const Sequence& s) {
+    SchedSeq v;
+    v.agent = s.req.agent_id;
+    v.running = s.running;
+    v.restoring = s.restoring.load();
+    v.kv_tokens = s.kv.n_tokens;
+    v.blocks = static_cast<int>(s.kv.blocks.size());
+    v.to_prefill = std::max(0, s.context_len - s.kv.n_tokens);
+    return v;
+  };
+  std::vector<SchedSeq> seqs;
+  for (Sequence* s : order) seqs.push_back(view(*s));
+  for (int i : PlanAdmission(seqs, pool_.n_free(), sched_)) {
+    Admit(*order[i]);
+    seqs[i] = view(*order[i]);
+  }
+  const StepPlan plan = PlanStep(seqs, pool_.n_free(), sched_);
+  for (int i : plan.preempt) Preempt(*order[i]);
   std::vector<models::BatchSeq> batch;
   std::vector<Sequence*> members;
-  int budget = options_.step_token_budget;
-  int running = 0;
-  for (auto& sp : active_) {
-    Sequence& s = *sp;
-    if (!s.admitted) {
-      if (running >= options_.max_running) break;
-      Admit(s);
-    }
-    if (s.restoring.load()) {
-      ++running;  // holds its place; joins the batch once its blocks are in RAM
-      continue;
-    }
-    const bool decoding = s.prefilled == static_cast<int>(s.req.prompt.size());
-    if (running >= options_.max_running) break;
-    if (decoding) {
-      if (budget < 1 || !s.kv.Reserve(pool_, 1).ok()) continue;
-      batch.push_back({&s.pending, 1, &s.kv, false});
-      --budget;
-    } else {
-      const int n = std::min<int>(budget, static_cast<int>(s.req.prompt.size()) - s.prefilled);
-      if (n <= 0) continue;
-      if (!s.kv.Reserve(pool_, n).ok()) continue;  // pool full: wait for blocks
-      batch.push_back({s.req.prompt.data() + s.prefilled, n, &s.kv, false});
-      budget -= n;
-    }
+  for (const StepPlan::Work& w : plan.work) {
+    Sequence& s = *order[w.seq];
+    if (!s.kv.Reserve(pool_, w.n_tokens).ok()) continue;  // blocks held elsewhere meanwhile
+    const bool decode = s.kv.n_tokens >= s.context_len;
+    batch.push_back({decode ? &s.pending : s.history.data() + s.kv.n_tokens, w.n_tokens, &s.kv,
+                     false});
     members.push_back(&s);
-    ++running;
   }
-  if (batch.empty() && !Runnable()) return false;  // only restores in flight: wait for them
   if (batch.empty()) {
-    // Nothing fits: the oldest runnable sequence cannot get KV although nothing else runs.
+    if (!Runnable()) return false;  // only restores in flight: wait for them
+    bool any_running = false;
+    for (Sequence* s : order) any_running |= s->running && !s->restoring.load();
+    if (any_running && !plan.preempt.empty()) return true;  // blocks freed: plan again
+    // Nothing can run: the oldest sequence cannot get KV blocks although nothing else runs
+    // (blocks held by pinned sessions or pending disk writes).
     auto it = std::find_if(active_.begin(), active_.end(),
                            [](const auto& p) { return !p->restoring.load(); });
     Fail(**it, "not enough KV cache for this request", 503);
@@ -251,10 +278,10 @@ bool Executor::Step() {
     if (options_.cache) {
       options_.cache->Publish(s.history, &s.kv, &s.keys, &s.published, s.root);
     }
-    if (s.prefilled < static_cast<int>(s.req.prompt.size())) {
-      s.prefilled += batch[i].n_tokens;
+    if (batch[i].tokens != &s.pending) {  // a prefill chunk
       prompt_done += batch[i].n_tokens;
-      if (s.prefilled < static_cast<int>(s.req.prompt.size())) continue;  // more prompt to go
+      if (s.kv.n_tokens < s.context_len) continue;  // more context to go
+      if (s.pending >= 0) continue;  // resumed after preemption: its next token is known
     }
     const float* row = logits_.Row(logits_.seq_row[i]);
     const int32_t next = s.sampler->Sample(row, logits_.n_vocab, s.history);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "engine/request.h"
+#include "engine/scheduler.h"
 #include "kv/kv_pool.h"
 #include "kv/prefix_cache.h"
 #include "models/model.h"
@@ -22,6 +23,7 @@ namespace semantic::engine {
 struct ExecutorOptions {
   int max_running = 8;         // sequences decoded together
   int step_token_budget = 512; // tokens per forward (decode tokens + prefill chunk)
+  int max_running_per_agent = 0;  // 0: no limit
   int max_context = 0;         // positions per sequence (0: the model's trained context)
   kv::PrefixCache* cache = nullptr;  // prefix reuse + agent sessions (null: none)
 };
@@ -32,6 +34,7 @@ struct ExecutorStats {
   uint64_t prompt_tokens = 0;
   int running = 0;
   int waiting = 0;
+  uint64_t preemptions = 0;
 };
 
 class Executor {
@@ -59,7 +62,8 @@ class Executor {
     kv::SequenceKv kv;
     std::unique_ptr<Sampler> sampler;
     std::vector<int32_t> history;  // prompt + generated
-    int prefilled = 0;             // prompt tokens already in KV
+    int context_len = 0;           // history tokens that must be in KV before the next decode
+    bool running = false;          // admitted by the scheduler (holds a running slot)
     int generated = 0;
     int32_t pending = -1;          // sampled token not yet fed to the model
     bool admitted = false;         // prefix cache consulted
@@ -75,6 +79,7 @@ class Executor {
   bool Runnable() const;  // some active sequence is not waiting for a restore (requires mu_ or
                           // the executor thread)
   void Admit(Sequence& s);
+  void Preempt(Sequence& s);  // parks a running sequence: blocks to the cache, back to waiting
   void RestoreLoop();  // restore thread: disk reads for admitted sequences, off the step loop
   void Release(Sequence& s);  // hands the KV back (cache bookkeeping first)
   void Finish(Sequence& s, const std::string& reason);
@@ -84,6 +89,7 @@ class Executor {
   kv::KvPool& pool_;
   const tokenizer::Tokenizer& tok_;
   ExecutorOptions options_;
+  SchedulerConfig sched_;
 
   std::mutex mu_;
   std::condition_variable cv_;
