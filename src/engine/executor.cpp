@@ -71,6 +71,10 @@ ExecutorStats Executor::Stats() const {
   return stats_;
 }
 
+bool Executor::QueueFull() const {
+  return options_.max_queue > 0 && queued_.load() >= options_.max_queue;
+}
+
 std::shared_ptr<ResultChannel> Executor::Submit(Request request) {
   auto seq = std::make_unique<Sequence>();
   seq->channel = std::make_shared<ResultChannel>();
@@ -79,6 +83,7 @@ std::shared_ptr<ResultChannel> Executor::Submit(Request request) {
   seq->context_len = static_cast<int>(request.prompt.size());
   seq->req = std::move(request);
   auto channel = seq->channel;
+  ++queued_;
   {
     std::lock_guard<std::mutex> lock(mu_);
     incoming_.push_back(std::move(seq));
@@ -124,6 +129,10 @@ void Executor::Loop() {
 
 void Executor::Admit(Sequence& s) {
   s.running = true;
+  if (s.counted_waiting) {
+    s.counted_waiting = false;
+    --queued_;
+  }
   if (!options_.cache) return;
   if (!s.admitted) {
     s.admitted = true;
@@ -171,6 +180,10 @@ bool Executor::Runnable() const {
 
 void Executor::Release(Sequence& s) {
   s.running = false;
+  if (s.counted_waiting) {  // ended before it ever ran (cancelled, failed, shutdown)
+    s.counted_waiting = false;
+    --queued_;
+  }
   if (options_.cache && s.admitted) {
     options_.cache->EndRequest(s.req.agent_id, s.keys, s.kv.n_tokens,
                                static_cast<int>(s.req.prompt.size()), s.cached);

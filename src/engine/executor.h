@@ -24,6 +24,7 @@ struct ExecutorOptions {
   int max_running = 8;         // sequences decoded together
   int step_token_budget = 512; // tokens per forward (decode tokens + prefill chunk)
   int max_running_per_agent = 0;  // 0: no limit
+  int max_queue = 0;              // requests waiting to start; 0: unbounded
   int max_context = 0;         // positions per sequence (0: the model's trained context)
   kv::PrefixCache* cache = nullptr;  // prefix reuse + agent sessions (null: none)
 };
@@ -51,6 +52,10 @@ class Executor {
   // (non-empty prompt that fits the context; see MaxContext).
   std::shared_ptr<ResultChannel> Submit(Request request);
 
+  // Whether the waiting line is at max_queue (new requests should be refused with 429/529).
+  bool QueueFull() const;
+  int Queued() const { return queued_.load(); }
+
   // Positions one sequence may hold (prompt + generated).
   int MaxContext() const;
   ExecutorStats Stats() const;
@@ -64,6 +69,7 @@ class Executor {
     std::vector<int32_t> history;  // prompt + generated
     int context_len = 0;           // history tokens that must be in KV before the next decode
     bool running = false;          // admitted by the scheduler (holds a running slot)
+    bool counted_waiting = true;   // still counted in queued_ (never admitted yet)
     int generated = 0;
     int32_t pending = -1;          // sampled token not yet fed to the model
     bool admitted = false;         // prefix cache consulted
@@ -103,6 +109,7 @@ class Executor {
   std::list<std::unique_ptr<Sequence>> active_;  // admission order
   models::Logits logits_;
 
+  std::atomic<int> queued_{0};  // submitted, never admitted yet
   mutable std::mutex stats_mu_;
   ExecutorStats stats_;
 };

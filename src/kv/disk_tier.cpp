@@ -200,13 +200,20 @@ void DiskTier::EnqueueBlock(int32_t block, uint64_t key, uint64_t parent, const 
       return;
     }
     if (index_.count(key)) return;
+    if (pending_bytes_ + BlockFileBytes(id_) > kMaxPendingBytes) {
+      ++stats_.writes_skipped;  // the writer is behind: the block stays cached in RAM only
+      return;
+    }
+  }
+  // The file image is taken now (the block is full, so immutable), so a pending write never
+  // holds a pool block: RAM is not tied up by a slow disk.
+  Job job;
+  job.key = key;
+  job.bytes = EncodeBlock(id_, pool_, block, key, parent, tokens);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
     queued_[key] = true;
-    Job job;
-    job.block = block;
-    job.key = key;
-    job.parent = parent;
-    job.tokens.assign(tokens, tokens + id_.layout.block_tokens);
-    pool_.Retain(block);  // the data must stay until it is written
+    pending_bytes_ += job.bytes.size();
     queue_.push_back(std::move(job));
     ++stats_.pending_writes;
   }
@@ -295,18 +302,16 @@ void DiskTier::WriterLoop() {
       std::error_code ec;
       const std::string path = BlockPath(job.key);
       fs::create_directories(fs::path(path).parent_path(), ec);
-      std::vector<uint8_t> bytes =
-          EncodeBlock(id_, pool_, job.block, job.key, job.parent, job.tokens.data());
-      pool_.Release(job.block);
-      st = WriteFileAtomic(path, bytes.data(), bytes.size());
+      st = WriteFileAtomic(path, job.bytes.data(), job.bytes.size());
       lock.lock();
+      pending_bytes_ -= job.bytes.size();
       const bool wanted = queued_[job.key];  // false: removed while it was being written
       queued_.erase(job.key);
       if (st.ok() && !wanted) {
         std::error_code ec;
         fs::remove(path, ec);
       } else if (st.ok()) {
-        Adopt(job.key, bytes.size());
+        Adopt(job.key, job.bytes.size());
         ++stats_.writes;
         EnforceBudget();
       }

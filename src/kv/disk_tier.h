@@ -33,6 +33,7 @@ struct DiskTierStats {
   uint64_t evictions = 0;
   uint64_t quarantined = 0;
   uint64_t pending_writes = 0;
+  uint64_t writes_skipped = 0;  // the writer was more than kMaxPendingBytes behind
   bool enabled = false;
 };
 
@@ -52,8 +53,9 @@ class DiskTier {
   // quarantined (unless it was an I/O error) and the status says why.
   Status Load(uint64_t key, uint64_t parent, const int32_t* tokens, int32_t block);
 
-  // Queues block `block` (full, published under `key`) for writing; holds a pool reference
-  // until written. No-op when disabled or already on disk.
+  // Queues block `block` (full, published under `key`) for writing: its file image is taken
+  // now, so the pool block is not held. No-op when disabled or already on disk; skipped (and
+  // counted) when the writer is more than kMaxPendingBytes behind.
   void EnqueueBlock(int32_t block, uint64_t key, uint64_t parent, const int32_t* tokens);
   // Queues a small file (a session record) to be written atomically under the tier's directory.
   void EnqueueFile(const std::string& relative_path, std::string contents);
@@ -71,12 +73,12 @@ class DiskTier {
  private:
   struct Job {
     enum class Kind { kBlock, kFile } kind = Kind::kBlock;
-    int32_t block = -1;
-    uint64_t key = 0, parent = 0;
-    std::vector<int32_t> tokens;
-    std::string path;
+    uint64_t key = 0;
+    std::vector<uint8_t> bytes;  // block file image
+    std::string path;            // kFile
     std::string contents;
   };
+  static constexpr uint64_t kMaxPendingBytes = uint64_t{256} << 20;
   struct Entry {
     uint64_t bytes = 0;
     std::list<uint64_t>::iterator lru;
@@ -104,6 +106,7 @@ class DiskTier {
   std::unordered_map<uint64_t, Entry> index_;
   std::list<uint64_t> lru_;  // front: least recently used
   std::unordered_map<uint64_t, int> protected_;
+  uint64_t pending_bytes_ = 0;
   std::unordered_map<uint64_t, bool> queued_;  // pending block writes: key -> still wanted
   DiskTierStats stats_;
   uint64_t last_error_log_ms_ = 0;

@@ -102,6 +102,8 @@ int Run(const config::Settings& cfg) {
   engine::ExecutorOptions eo;
   eo.cache = &cache;
   eo.max_running = mc.max_batch;
+  eo.max_running_per_agent = cfg.scheduler.max_running_per_agent;
+  eo.max_queue = cfg.scheduler.max_queue;
   eo.step_token_budget = mc.prefill_chunk;
   eo.max_context = mc.context_length;
   engine::Executor exec(g.mutable_model(), g.kv_pool(), tok, eo);

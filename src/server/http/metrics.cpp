@@ -39,6 +39,11 @@ std::string PrometheusText(const ModelHandle& m) {
            "Prompt tokens run through the model (not served from cache).",
            static_cast<double>(e.prompt_tokens));
   w.Metric("semantic_sequences_running", "gauge", "Sequences in the executor.", e.running);
+  w.Metric("semantic_requests_queued", "gauge", "Requests waiting to start.",
+           m.executor->Queued());
+  w.Metric("semantic_preemptions_total", "counter",
+           "Running sequences parked because KV blocks ran out (resumed from the cache).",
+           static_cast<double>(e.preemptions));
   if (!m.cache) return w.Take();
   const kv::PrefixCacheStats c = m.cache->Stats();
   w.Metric("semantic_prompt_tokens_total", "counter", "Prompt tokens of finished requests.",
@@ -76,6 +81,9 @@ std::string PrometheusText(const ModelHandle& m) {
            static_cast<double>(c.disk.writes));
   w.Metric("semantic_kv_disk_write_errors_total", "counter", "Failed disk tier writes.",
            static_cast<double>(c.disk.write_errors));
+  w.Metric("semantic_kv_disk_writes_skipped_total", "counter",
+           "Block writes skipped because the disk writer was too far behind (kept in RAM only).",
+           static_cast<double>(c.disk.writes_skipped));
   w.Metric("semantic_kv_disk_loads_total", "counter", "Blocks restored from disk.",
            static_cast<double>(c.disk.loads));
   w.Metric("semantic_kv_disk_pending_writes", "gauge", "Writes queued for the disk tier.",

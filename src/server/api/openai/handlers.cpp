@@ -72,6 +72,13 @@ bool BuildRequest(const ModelHandle& m, const GenerationFields& g, std::vector<i
   if (!g.temperature_set) out->sampling.temperature = m.default_temperature;
   out->logprobs = g.logprobs;
   out->top_logprobs = g.top_logprobs;
+  if (m.executor->QueueFull()) {
+    res.set_header("Retry-After", "1");
+    SendOpenAiError(res, {429, "server overloaded: " + std::to_string(m.executor->Queued()) +
+                               " requests are waiting to start; retry later",
+                          "rate_limit_error", "", "server_overloaded"});
+    return false;
+  }
   out->agent_id = std::get<std::string>(agent);
   out->cache_salt = g.cache_salt;
   return true;
