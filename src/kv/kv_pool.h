@@ -26,7 +26,7 @@ struct KvLayout {
 
 // Block metadata follows DESIGN.md §3: flat arrays (ref count, key, LRU links), O(1) operations.
 // A block is in one of three states:
-//   in use   ref > 0 (held by sequences, a pinned session or a pending disk write);
+//   in use   ref > 0 (held by sequences or a pinned session);
 //   cached   ref == 0 but published under a prefix key: reusable by Lookup until evicted, kept
 //            in LRU order (least recently released first);
 //   free     ref == 0, no key.
