@@ -16,6 +16,7 @@ Executor::Executor(models::Model& model, kv::KvPool& pool, const tokenizer::Toke
   sched_.max_batched_tokens = options.step_token_budget;
   sched_.max_running_per_agent = options.max_running_per_agent;
   sched_.block_tokens = pool.layout().block_tokens;
+  sched_.prefill_cap_while_decoding = std::min(64, options.step_token_budget);  // until measured
 }
 
 Executor::~Executor() { Stop(); }
@@ -171,6 +172,31 @@ void Executor::Preempt(Sequence& s) {
   ++stats_.preemptions;
 }
 
+void Executor::TuneChunking(const std::vector<models::BatchSeq>& batch,
+                            const std::vector<Sequence*>& members, double ms) {
+  int decodes = 0, prefill = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].tokens == &members[i]->pending) ++decodes;
+    else prefill += batch[i].n_tokens;
+  }
+  constexpr double kAlpha = 0.3;
+  if (prefill == 0) {
+    decode_step_ms_ = decode_step_ms_ > 0 ? (1 - kAlpha) * decode_step_ms_ + kAlpha * ms : ms;
+  } else if (decode_step_ms_ > 0) {
+    const double per_token = std::max(0.0, ms - (decodes > 0 ? decode_step_ms_ : 0.0)) / prefill;
+    prefill_ms_per_token_ = prefill_ms_per_token_ > 0
+                                ? (1 - kAlpha) * prefill_ms_per_token_ + kAlpha * per_token
+                                : per_token;
+  }
+  // A step with a prefill chunk may take about kItlFactor times a decode-only step.
+  constexpr double kItlFactor = 3.0;
+  if (decode_step_ms_ > 0 && prefill_ms_per_token_ > 0) {
+    const double cap = (kItlFactor - 1.0) * decode_step_ms_ / prefill_ms_per_token_;
+    sched_.prefill_cap_while_decoding =
+        std::clamp(static_cast<int>(cap), 8, options_.step_token_budget);
+  }
+}
+
 bool Executor::Runnable() const {
   for (const auto& s : active_) {
     if (!s->restoring.load()) return true;
@@ -272,7 +298,9 @@ bool Executor::Step() {
     return true;
   }
 
+  Timer step_timer;
   Status st = model_.Forward(batch, pool_, &logits_);
+  TuneChunking(batch, members, step_timer.Seconds() * 1e3);
   if (!st.ok()) {
     LOG_ERROR("forward failed: %s", st.message().c_str());
     for (Sequence* s : members) {

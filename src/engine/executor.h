@@ -82,6 +82,9 @@ class Executor {
 
   void Loop();
   bool Step();  // false when idle
+  // Measures a step and sets the prefill cap for steps that also decode (scheduler.h).
+  void TuneChunking(const std::vector<models::BatchSeq>& batch,
+                    const std::vector<Sequence*>& members, double ms);
   bool Runnable() const;  // some active sequence is not waiting for a restore (requires mu_ or
                           // the executor thread)
   void Admit(Sequence& s);
@@ -96,6 +99,8 @@ class Executor {
   const tokenizer::Tokenizer& tok_;
   ExecutorOptions options_;
   SchedulerConfig sched_;
+  double decode_step_ms_ = 0;        // EMA of decode-only step time
+  double prefill_ms_per_token_ = 0;  // EMA of the prefill cost per token
 
   std::mutex mu_;
   std::condition_variable cv_;

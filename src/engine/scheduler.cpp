@@ -81,7 +81,10 @@ StepPlan PlanStep(const std::vector<SchedSeq>& seqs, int free_blocks, const Sche
   // no victim is in `work`.
 
   // 2. Prefill chunks of running sequences, oldest first, in what is left of the budget and
-  //    the blocks.
+  //    the blocks (capped while streams are decoding).
+  if (!plan.work.empty() && cfg.prefill_cap_while_decoding > 0) {
+    budget = std::min(budget, cfg.prefill_cap_while_decoding);
+  }
   for (int i = 0; i < n && budget > 0; ++i) {
     const SchedSeq& s = seqs[i];
     if (!s.running || s.restoring || preempted[i] || s.to_prefill <= 0) continue;

@@ -47,6 +47,19 @@ TEST(SchedulerTest, EveryRunningDecodeGetsATokenBeforeAnyPrefill) {
   EXPECT_TRUE(p.preempt.empty());
 }
 
+TEST(SchedulerTest, PrefillIsCappedWhileStreamsDecodeAndNotOtherwise) {
+  SchedulerConfig c = Config(8, 512);
+  c.prefill_cap_while_decoding = 24;
+  std::vector<SchedSeq> seqs = {Decoding(20), Prefilling(0, 4096)};
+  StepPlan p = PlanStep(seqs, 1000, c);
+  ASSERT_EQ(p.work.size(), 2u);
+  EXPECT_EQ(p.work[1].n_tokens, 24);
+  seqs.erase(seqs.begin());  // the stream finished: the prompt gets the whole budget
+  p = PlanStep(seqs, 1000, c);
+  ASSERT_EQ(p.work.size(), 1u);
+  EXPECT_EQ(p.work[0].n_tokens, 512);
+}
+
 TEST(SchedulerTest, ALongPromptIsChunkedAcrossSteps) {
   std::vector<SchedSeq> seqs = {Prefilling(0, 4096)};
   int steps = 0;
