@@ -193,7 +193,7 @@ void Executor::TuneChunking(const std::vector<models::BatchSeq>& batch,
   if (decode_step_ms_ > 0 && prefill_ms_per_token_ > 0) {
     const double cap = (kItlFactor - 1.0) * decode_step_ms_ / prefill_ms_per_token_;
     sched_.prefill_cap_while_decoding =
-        std::clamp(static_cast<int>(cap), 8, options_.step_token_budget);
+        std::clamp(static_cast<int>(cap), 16, options_.step_token_budget);
   }
 }
 
@@ -243,15 +243,27 @@ void Executor::Fail(Sequence& s, const std::string& error, int http_status) {
 bool Executor::Step() {
   // Drop cancelled sequences first (client went away): their blocks go back to the pool. A
   // sequence being restored is left alone until its restore ends.
+  const auto now = std::chrono::steady_clock::now();
   for (auto it = active_.begin(); it != active_.end();) {
-    if ((*it)->req.cancelled->load() && !(*it)->restoring.load()) {
-      Finish(**it, "cancelled");
+    Sequence& s = **it;
+    const bool timed_out = s.req.deadline != std::chrono::steady_clock::time_point{} &&
+                           now > s.req.deadline;
+    if ((s.req.cancelled->load() || timed_out) && !s.restoring.load()) {
+      if (timed_out && !s.req.cancelled->load()) {
+        LOG_WARN("request %llu timed out (server.request_timeout) after %d tokens",
+                 static_cast<unsigned long long>(s.req.id), s.generated);
+      }
+      Finish(s, s.req.cancelled->load() ? "cancelled" : "timeout");
       it = active_.erase(it);
     } else {
       ++it;
     }
   }
-  if (active_.empty()) return false;
+  if (active_.empty()) {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.running = 0;
+    return false;
+  }
 
   // Plan the step (engine/scheduler.h): admissions, then decodes, prefill chunks, preemptions.
   std::vector<Sequence*> order;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -25,6 +26,8 @@ struct Request {
   int top_logprobs = 0;             // 0: no logprobs; k > 0: also the k most likely tokens
   bool logprobs = false;
   std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
+  // Ends the request ("timeout") at the first step after this time; none when default.
+  std::chrono::steady_clock::time_point deadline{};
 };
 
 struct TokenLogprob {
@@ -38,7 +41,7 @@ struct Event {
   float logprob = 0.0f;
   std::vector<TokenLogprob> top;  // when top_logprobs > 0
   // kDone:
-  std::string finish_reason;      // "stop" (end-of-generation token), "length", "cancelled"
+  std::string finish_reason;      // "stop" (EOG token), "length", "cancelled", "timeout"
   int prompt_tokens = 0;
   int cached_tokens = 0;
   int completion_tokens = 0;

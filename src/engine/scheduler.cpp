@@ -82,13 +82,14 @@ StepPlan PlanStep(const std::vector<SchedSeq>& seqs, int free_blocks, const Sche
 
   // 2. Prefill chunks of running sequences, oldest first, in what is left of the budget and
   //    the blocks (capped while streams are decoding).
-  if (!plan.work.empty() && cfg.prefill_cap_while_decoding > 0) {
-    budget = std::min(budget, cfg.prefill_cap_while_decoding);
-  }
+  // The cap is per sequence: several newcomers all make progress in the same step.
+  const int per_seq = !plan.work.empty() && cfg.prefill_cap_while_decoding > 0
+                          ? cfg.prefill_cap_while_decoding
+                          : budget;
   for (int i = 0; i < n && budget > 0; ++i) {
     const SchedSeq& s = seqs[i];
     if (!s.running || s.restoring || preempted[i] || s.to_prefill <= 0) continue;
-    int len = std::min(s.to_prefill, budget);
+    int len = std::min({s.to_prefill, budget, per_seq});
     const int room = (s.blocks + free) * cfg.block_tokens - s.kv_tokens;  // fits in free blocks
     len = std::min(len, room);
     if (len <= 0) continue;

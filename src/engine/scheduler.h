@@ -27,9 +27,10 @@ struct SchedulerConfig {
   int max_batched_tokens = 512;   // tokens in a step (decodes + prefill chunks)
   int max_running_per_agent = 0;  // 0: no per-agent limit
   int block_tokens = 16;
-  // Prefill tokens in a step that also decodes (0: no cap). The executor sets it from measured
-  // step times so a step with a prefill chunk stays within a small multiple of a decode-only
-  // step: running streams keep a steady inter-token latency while a long prompt arrives.
+  // Prefill tokens per sequence in a step that also decodes (0: no cap). The executor sets it
+  // from measured step times so a step with one prefill chunk stays within a small multiple of a
+  // decode-only step: running streams keep a steady inter-token latency while a long prompt
+  // arrives, and several newcomers still all progress in each step.
   int prefill_cap_while_decoding = 0;
 };
 

@@ -54,6 +54,11 @@ TEST(SchedulerTest, PrefillIsCappedWhileStreamsDecodeAndNotOtherwise) {
   StepPlan p = PlanStep(seqs, 1000, c);
   ASSERT_EQ(p.work.size(), 2u);
   EXPECT_EQ(p.work[1].n_tokens, 24);
+  seqs.push_back(Prefilling(0, 100));  // a second newcomer progresses in the same step
+  p = PlanStep(seqs, 1000, c);
+  ASSERT_EQ(p.work.size(), 3u);
+  EXPECT_EQ(p.work[2].n_tokens, 24);
+  seqs.pop_back();
   seqs.erase(seqs.begin());  // the stream finished: the prompt gets the whole budget
   p = PlanStep(seqs, 1000, c);
   ASSERT_EQ(p.work.size(), 1u);
