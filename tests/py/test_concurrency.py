@@ -143,3 +143,16 @@ def test_full_queue_answers_429_with_retry_after(tmp_path):
     # The openai SDK sees it as a RateLimitError; afterwards the server serves normally.
     assert complete(s.base, body).status_code == 200
     s.stop()
+
+
+def test_request_timeout_ends_the_request_and_frees_it(tmp_path):
+    s = tiny_server(tmp_path, "pytest-timeout.log", extra=["--server-request-timeout", "20ms"])
+    s.start()
+    r = complete(s.base, {"prompt": [5, 6, 7], "max_tokens": 500, "temperature": 0})
+    assert r.status_code == 200, r.text
+    j = r.json()
+    assert j["choices"][0]["finish_reason"] == "length"
+    assert j["usage"]["completion_tokens"] < 500
+    assert metric(s.base, "semantic_sequences_running") == 0
+    s.stop()
+    assert "timed out" in s.log_text()

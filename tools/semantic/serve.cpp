@@ -122,6 +122,7 @@ int Run(const config::Settings& cfg) {
   handle.kv_dtype = config::Name(mc.kv_dtype);
   handle.default_max_tokens = mc.default_max_tokens;
   handle.default_temperature = static_cast<float>(mc.default_temperature);
+  handle.request_timeout_ms = cfg.server.request_timeout.count();
   server::ServerOptions so;
   so.host = cfg.server.host;
   so.port = cfg.server.port;

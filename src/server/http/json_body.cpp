@@ -6,19 +6,19 @@
 namespace semantic::server {
 
 bool ParseJsonBody(const httplib::Request& req, httplib::Response& res, nlohmann::json* body,
-                   bool allow_empty) {
+                   bool allow_empty, ErrorSender send_error) {
   if (allow_empty && req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
     *body = nlohmann::json::object();
     return true;
   }
   *body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (body->is_discarded()) {
-    SendOpenAiError(res, {400, "request body is not valid JSON", "invalid_request_error", "",
+    send_error(res, {400, "request body is not valid JSON", "invalid_request_error", "",
                           "invalid_json"});
     return false;
   }
   if (!body->is_object()) {
-    SendOpenAiError(res, BadRequest("request body must be a JSON object", "", "invalid_json"));
+    send_error(res, BadRequest("request body must be a JSON object", "", "invalid_json"));
     return false;
   }
   return true;

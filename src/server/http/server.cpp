@@ -1,4 +1,5 @@
-// HTTP routes (cpp-httplib): service endpoints, OpenAI endpoints, error shape, body limits.
+// HTTP routes (cpp-httplib): service endpoints, OpenAI and Anthropic endpoints, error shapes,
+// body limits.
 #include "server/http/server.h"
 
 #include <httplib.h>
@@ -10,6 +11,7 @@
 
 #include "base/log.h"
 #include "server/api/agents/handlers.h"
+#include "server/api/anthropic/handlers.h"
 #include "server/api/openai/handlers.h"
 #include "server/http/metrics.h"
 #include "server/http/openapi.h"
@@ -71,6 +73,13 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
   s.Post("/v1/completions", [m](const httplib::Request& req, httplib::Response& res) {
     openai::HandleCompletions(*m, req, res);
   });
+  s.Post("/v1/messages", [m](const httplib::Request& req, httplib::Response& res) {
+    anthropic::HandleMessages(*m, req, res);
+  });
+  s.Post("/v1/messages/count_tokens", [m](const httplib::Request& req, httplib::Response& res) {
+    anthropic::HandleCountTokens(*m, req, res);
+  });
+  s.Post("/api/event_logging/batch", anthropic::HandleEventLogging);
 
   if (m->cache) agents::Register(s, m, &impl_->options.admin_key);
   s.Get("/metrics", [m](const httplib::Request&, httplib::Response& res) {
@@ -79,6 +88,12 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
 
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler already produced an error body
+    if (anthropic::IsAnthropicPath(req.path) && res.status >= 400) {
+      std::string what = res.status == 413 ? "request body is too large" : "request failed";
+      if (res.status == 404) what = "no route for " + req.method + " " + req.path;
+      SendAnthropicError(res, {res.status, what, "invalid_request_error", "", ""});
+      return;
+    }
     if (res.status == 404) {
       SendOpenAiError(res, {404, "no route for " + req.method + " " + req.path,
                       "invalid_request_error", "", "not_found"});
@@ -97,7 +112,7 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
                       "", ""});
     }
   });
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res,
+  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
                              std::exception_ptr ep) {
     std::string what = "unknown";
     try {
@@ -107,7 +122,9 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     } catch (...) {
     }
     LOG_ERROR("handler threw: %s", what.c_str());
-    SendOpenAiError(res, {500, "internal error: " + what, "server_error", "", "internal_error"});
+    const ApiError e{500, "internal error: " + what, "server_error", "", "internal_error"};
+    if (anthropic::IsAnthropicPath(req.path)) return SendAnthropicError(res, e);
+    SendOpenAiError(res, e);
   });
   s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     LOG_DEBUG("%s %s -> %d", req.method.c_str(), req.path.c_str(), res.status);

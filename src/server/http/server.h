@@ -35,6 +35,7 @@ struct ModelHandle {
   std::string kv_dtype = "f16";
   int default_max_tokens = 0;        // 0: until the context is full
   float default_temperature = 1.0f;  // when a request sets none
+  int64_t request_timeout_ms = 0;    // 0: none
 };
 
 class HttpServer {
