@@ -285,7 +285,17 @@ DiskTierStats DiskTier::Stats() const {
   return stats_;
 }
 
+void DiskTier::WriteFailed(const Status& st) {
+  ++stats_.write_errors;
+  const uint64_t now = NowMs();
+  if (now - last_error_log_ms_ > 10000) {  // at most one warning per 10 s
+    last_error_log_ms_ = now;
+    LOG_WARN("KV disk tier write failed (serving continues from RAM): %s", st.message().c_str());
+  }
+}
+
 void DiskTier::WriterLoop() {
+  constexpr size_t kBatch = 64;  // block files per filesystem sync
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
@@ -293,42 +303,47 @@ void DiskTier::WriterLoop() {
       if (stop_) return;
       continue;
     }
-    Job job = std::move(queue_.front());
-    queue_.pop_front();
+    // Consecutive block jobs are written together (WriteFilesAtomic: two syncs for the batch);
+    // a session record is written on its own, in order.
+    std::vector<Job> jobs;
+    do {
+      jobs.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    } while (jobs.back().kind == Job::Kind::kBlock && jobs.size() < kBatch && !queue_.empty() &&
+             queue_.front().kind == Job::Kind::kBlock);
     writing_ = true;
     lock.unlock();
-    Status st = Status::Ok();
-    if (job.kind == Job::Kind::kBlock) {
-      std::error_code ec;
-      const std::string path = BlockPath(job.key);
-      fs::create_directories(fs::path(path).parent_path(), ec);
-      st = WriteFileAtomic(path, job.bytes.data(), job.bytes.size());
+    if (jobs[0].kind == Job::Kind::kFile) {
+      Status st = WriteFileAtomic(jobs[0].path, jobs[0].contents.data(), jobs[0].contents.size());
       lock.lock();
-      pending_bytes_ -= job.bytes.size();
-      const bool wanted = queued_[job.key];  // false: removed while it was being written
-      queued_.erase(job.key);
-      if (st.ok() && !wanted) {
-        std::error_code ec;
-        fs::remove(path, ec);
-      } else if (st.ok()) {
-        Adopt(job.key, job.bytes.size());
-        ++stats_.writes;
-        EnforceBudget();
-      }
+      if (!st.ok()) WriteFailed(st);
     } else {
-      st = WriteFileAtomic(job.path, job.contents.data(), job.contents.size());
-      lock.lock();
-    }
-    if (!st.ok()) {
-      ++stats_.write_errors;
-      const uint64_t now = NowMs();
-      if (now - last_error_log_ms_ > 10000) {  // at most one warning per 10 s
-        last_error_log_ms_ = now;
-        LOG_WARN("KV disk tier write failed (serving continues from RAM): %s",
-                 st.message().c_str());
+      std::vector<FileWrite> files;
+      std::error_code ec;
+      for (const Job& job : jobs) {
+        const std::string path = BlockPath(job.key);
+        fs::create_directories(fs::path(path).parent_path(), ec);
+        files.push_back({path, job.bytes.data(), job.bytes.size()});
       }
+      std::vector<Status> st = WriteFilesAtomic(files);
+      lock.lock();
+      for (size_t i = 0; i < jobs.size(); ++i) {
+        const Job& job = jobs[i];
+        pending_bytes_ -= job.bytes.size();
+        const bool wanted = queued_[job.key];  // false: removed while it was being written
+        queued_.erase(job.key);
+        if (!st[i].ok()) {
+          WriteFailed(st[i]);
+        } else if (!wanted) {
+          fs::remove(files[i].path, ec);
+        } else {
+          Adopt(job.key, job.bytes.size());
+          ++stats_.writes;
+        }
+      }
+      EnforceBudget();
     }
-    --stats_.pending_writes;
+    stats_.pending_writes -= jobs.size();
     writing_ = false;
     if (queue_.empty()) idle_cv_.notify_all();
   }

@@ -78,13 +78,14 @@ class DiskTier {
     std::string path;            // kFile
     std::string contents;
   };
-  static constexpr uint64_t kMaxPendingBytes = uint64_t{256} << 20;
+  static constexpr uint64_t kMaxPendingBytes = uint64_t{64} << 20;
   struct Entry {
     uint64_t bytes = 0;
     std::list<uint64_t>::iterator lru;
   };
 
   void WriterLoop();
+  void WriteFailed(const Status& st);  // requires mu_: count, and warn at most every 10 s
   void WriteBlock(const Job& job);
   void Adopt(uint64_t key, uint64_t bytes);  // requires mu_
   void EnforceBudget();                      // requires mu_
