@@ -72,6 +72,12 @@ int Run(const config::Settings& cfg) {
     const long long tokens = std::max<long long>(mc.context_length, budget_tokens);
     g.ResizeKvPool(static_cast<int>((tokens + mc.block_tokens - 1) / mc.block_tokens));
     LOG_INFO("KV pool: %lld tokens (%.0f MiB)", tokens, tokens * bytes_per_token / 1048576.0);
+    if (budget_tokens < mc.context_length) {
+      LOG_WARN("model.cache_budget (%.0f MiB) holds %lld tokens, less than one context of %d: "
+               "the pool is sized for one context instead (lower --context or raise "
+               "--cache-budget to keep RAM within the budget)",
+               mc.cache_budget / 1048576.0, budget_tokens, mc.context_length);
+    }
   }
   const auto& tok = g.tokenizer();
   auto chat = server::ChatRenderer::Create(
