@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "kernels/kv_dtype.h"
 
 namespace semantic::kv {
 
@@ -15,12 +16,21 @@ struct KvLayout {
   int n_kv_heads = 0;
   int head_dim = 0;
   int block_tokens = 16;
+  kernels::KvDtype dtype = kernels::KvDtype::kF16;
   int kv_dim() const { return n_kv_heads * head_dim; }
-  // f16 elements of one block: layers x {K,V} x block_tokens x kv_dim.
-  size_t block_elems() const {
-    return static_cast<size_t>(n_layers) * 2 * block_tokens * kv_dim();
+  // Bytes of one position's K (or V) row: kv_dim elements of `dtype`, heads in order.
+  size_t row_bytes() const { return kernels::KvRowBytes(dtype, kv_dim()); }
+  // Bytes of one head's slice of a row; head h starts at h * head_bytes().
+  size_t head_bytes() const { return kernels::KvRowBytes(dtype, head_dim); }
+  // Bytes of one block: layers x {K,V} x block_tokens x row_bytes.
+  size_t block_bytes() const {
+    return static_cast<size_t>(n_layers) * 2 * block_tokens * row_bytes();
   }
 };
+
+// InvalidArgument unless the layout is usable: positive sizes, and for the block types a
+// head_dim that is a whole number of 32-element blocks (each head's slice is addressed alone).
+Status ValidateKvLayout(const KvLayout& layout);
 
 class KvPool {
  public:
@@ -39,24 +49,26 @@ class KvPool {
   void Release(int32_t block);
   int RefCount(int32_t block) const { return ref_[block]; }
 
-  // K or V rows of `layer` in `block`: [block_tokens][kv_dim] f16 (IEEE half bits).
-  uint16_t* K(int32_t block, int layer) { return Slot(block, layer, 0); }
-  uint16_t* V(int32_t block, int layer) { return Slot(block, layer, 1); }
-  const uint16_t* K(int32_t block, int layer) const { return Slot(block, layer, 0); }
-  const uint16_t* V(int32_t block, int layer) const { return Slot(block, layer, 1); }
+  // K or V rows of `layer` in `block`: [block_tokens] rows of layout().row_bytes() bytes, each
+  // kv_dim elements of layout().dtype (f16 bits or GGML q8_0 / q4_0 blocks).
+  uint8_t* K(int32_t block, int layer) { return Slot(block, layer, 0); }
+  uint8_t* V(int32_t block, int layer) { return Slot(block, layer, 1); }
+  const uint8_t* K(int32_t block, int layer) const { return Slot(block, layer, 0); }
+  const uint8_t* V(int32_t block, int layer) const { return Slot(block, layer, 1); }
+  size_t row_stride() const { return layout_.row_bytes(); }
 
   size_t bytes() const { return bytes_; }
 
  private:
   // Layer-major storage: one layer's K/V of consecutive blocks are adjacent, so attention over
   // a sequence whose blocks were allocated together streams through memory.
-  uint16_t* Slot(int32_t block, int layer, int which) const {
-    const size_t per_kv = static_cast<size_t>(layout_.block_tokens) * layout_.kv_dim();
+  uint8_t* Slot(int32_t block, int layer, int which) const {
+    const size_t per_kv = static_cast<size_t>(layout_.block_tokens) * layout_.row_bytes();
     return data_ + ((static_cast<size_t>(layer) * ref_.size() + block) * 2 + which) * per_kv;
   }
 
   KvLayout layout_;
-  uint16_t* data_ = nullptr;  // [n_layers][n_blocks][2][block_tokens][kv_dim] f16
+  uint8_t* data_ = nullptr;  // [n_layers][n_blocks][2][block_tokens][row_bytes] bytes
   size_t bytes_ = 0;
   size_t mapped_ = 0;
   std::vector<int32_t> ref_;    // [n_blocks] reference counts
