@@ -25,7 +25,7 @@ constexpr bool kVnni = true;
 constexpr int kVHeads = 4;  // query heads whose V accumulators live in registers at once
 #else
 constexpr bool kVnni = false;
-constexpr int kVHeads = 2;
+constexpr int kVHeads = 3;
 #endif
 constexpr int kMaxGroup = 16;   // query heads per KV head
 constexpr int kMaxBlocks = 16;  // 32-element blocks per head (head_dim <= 512)
@@ -109,12 +109,25 @@ void AccumulateV(const PagedHeadKv& kv, const float* w, int n_pos, int h0, int j
 template <class T>
 void AccumulateVHeads(const PagedHeadKv& kv, const float* w, int n_q, int n_pos, int j,
                       float* out) {
-  int h0 = 0;
-  for (; h0 + kVHeads <= n_q; h0 += kVHeads) AccumulateV<T, kVHeads>(kv, w, n_pos, h0, j, out);
-  if constexpr (kVHeads > 2) {
-    for (; h0 + 2 <= n_q; h0 += 2) AccumulateV<T, 2>(kv, w, n_pos, h0, j, out);
+  for (int h0 = 0; h0 < n_q;) {
+    switch (std::min(n_q - h0, kVHeads)) {
+      case 4:
+        AccumulateV<T, 4>(kv, w, n_pos, h0, j, out);
+        h0 += 4;
+        break;
+      case 3:
+        AccumulateV<T, 3>(kv, w, n_pos, h0, j, out);
+        h0 += 3;
+        break;
+      case 2:
+        AccumulateV<T, 2>(kv, w, n_pos, h0, j, out);
+        h0 += 2;
+        break;
+      default:
+        AccumulateV<T, 1>(kv, w, n_pos, h0, j, out);
+        h0 += 1;
+    }
   }
-  for (; h0 < n_q; ++h0) AccumulateV<T, 1>(kv, w, n_pos, h0, j, out);
 }
 
 // As AttendGroupAvx2 (attention_avx2.cpp) for block-quantized K/V of type T. Requires
@@ -142,8 +155,12 @@ void AttendGroupQ(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, flo
   }
 
   // Scores s[h][p] = scale * sum_j d_k d_q (k_j . q_j), eight positions of a block at a time.
-  float max_s[kMaxGroup];
-  std::fill(max_s, max_s + n_q, -INFINITY);
+  float max_s[kMaxGroup];  // over partial groups of positions; vmax over whole groups of 8
+  __m256 vmax[kMaxGroup];
+  for (int h = 0; h < n_q; ++h) {
+    max_s[h] = -INFINITY;
+    vmax[h] = _mm256_set1_ps(-INFINITY);
+  }
   for (int b0 = 0; b0 < n_pos; b0 += bt) {
     const uint8_t* kblock = kv.k_blocks[b0 / bt];
     const int in_block = std::min(bt, n_pos - b0);
@@ -176,18 +193,25 @@ void AttendGroupQ(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, flo
         }
       }
       for (int h = 0; h < n_q; ++h) {
-        alignas(32) float sv[8];
-        _mm256_store_ps(sv, _mm256_mul_ps(acc[h], _mm256_set1_ps(scale)));
+        const __m256 sv = _mm256_mul_ps(acc[h], _mm256_set1_ps(scale));
         float* s = scratch + static_cast<size_t>(h) * n_pos + b0 + i0;
-        for (int i = 0; i < n8; ++i) {
-          s[i] = sv[i];
-          max_s[h] = std::max(max_s[h], sv[i]);
+        if (n8 == 8) {
+          _mm256_storeu_ps(s, sv);
+          vmax[h] = _mm256_max_ps(vmax[h], sv);
+        } else {
+          alignas(32) float tmp[8];
+          _mm256_store_ps(tmp, sv);
+          for (int i = 0; i < n8; ++i) {
+            s[i] = tmp[i];
+            max_s[h] = std::max(max_s[h], tmp[i]);
+          }
         }
       }
     }
   }
   // Softmax per head with f32 weights (llama.cpp keeps them f32 for quantized V).
   for (int h = 0; h < n_q; ++h) {
+    max_s[h] = std::max(max_s[h], HorizontalMax(vmax[h]));
     float* s = scratch + static_cast<size_t>(h) * n_pos;
     const double sum = ExpRow(s, n_pos, max_s[h]);
     if (partial_m != nullptr) {
