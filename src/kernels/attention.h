@@ -2,9 +2,10 @@
 // query heads that share one KV head (GQA). Numerics follow llama.cpp's CPU paths:
 //  f16:  q is rounded to f16 for q·k, softmax is f32, and the softmax weights are rounded to f16
 //        before they multiply V.
-//  q8_0 / q4_0 (flash-attention path): q is quantized to Q8_0 (the K type's vec_dot_type) and
-//        q·k is an integer dot per 32-block scaled by d_q·d_k; V rows are dequantized and
-//        accumulated with f32 weights.
+//  q8_0 / q4_0 (flash-attention path): K/V are stored Hadamard-rotated (kv_dtype.h), so q is
+//        rotated alike and then quantized to Q8_0 (the K type's vec_dot_type); q·k is an integer
+//        dot per 32-block scaled by d_q·d_k; V rows are dequantized and accumulated with f32
+//        weights, and the output is rotated back. q and out are always in the model's space.
 #pragma once
 
 #include <cstdint>

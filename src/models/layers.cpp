@@ -61,14 +61,15 @@ void StoreKv(kv::KvPool& pool, const kv::SequenceKv& seq, int layer, int start, 
   const kv::KvLayout& L = pool.layout();
   const int bt = L.block_tokens, kv_dim = L.kv_dim();
   const size_t row = L.row_bytes();
+  const kernels::KvRotation rot = kernels::KvRotationFor(L.dtype, L.head_dim);
   for (int t = 0; t < n_tok; ++t) {
     const int p = start + t;
     const int32_t block = seq.blocks[p / bt];
     const size_t off = static_cast<size_t>(p % bt) * row;
     kernels::QuantizeKvRow(L.dtype, k + static_cast<size_t>(t) * kv_dim, pool.K(block, layer) + off,
-                           kv_dim);
+                           kv_dim, rot.k);
     kernels::QuantizeKvRow(L.dtype, v + static_cast<size_t>(t) * kv_dim, pool.V(block, layer) + off,
-                           kv_dim);
+                           kv_dim, rot.v);
   }
 }
 

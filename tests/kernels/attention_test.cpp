@@ -38,6 +38,7 @@ struct Fixture {
     std::mt19937 rng(seed);
     std::normal_distribution<float> nd(0.0f, 1.0f);
     row = KvRowBytes(dt, static_cast<size_t>(n_kv_heads) * hd);
+    const KvRotation rot = KvRotationFor(dt, hd);
     const size_t head = KvRowBytes(dt, hd);
     const int n_blocks = (n_pos + bt - 1) / bt;
     std::vector<float> x(static_cast<size_t>(n_kv_heads) * hd);
@@ -47,7 +48,8 @@ struct Fixture {
       for (int i = 0; i < bt; ++i) {
         for (auto* store : {&k_store, &v_store}) {
           for (auto& e : x) e = nd(rng);
-          QuantizeKvRow(dt, x.data(), store->back().data() + i * row, n_kv_heads * hd);
+          QuantizeKvRow(dt, x.data(), store->back().data() + i * row, n_kv_heads * hd,
+                        store == &k_store ? rot.k : rot.v);
           if (b * bt + i < n_pos) {
             auto& dst = store == &k_store ? k32 : v32;
             dst.insert(dst.end(), x.begin() + kvh * hd, x.begin() + (kvh + 1) * hd);
@@ -63,7 +65,7 @@ struct Fixture {
     for (auto& e : q) e = 2.0f * nd(rng);
   }
   PagedHeadKv Kv() const { return {kb.data(), vb.data(), bt, static_cast<int>(row), hd, dt}; }
-  // Dequantized K or V row of head kvh at position p.
+  // Dequantized K or V row of head kvh at position p (in the cache's rotated space).
   std::vector<float> Row(const std::vector<const uint8_t*>& blocks, int p) const {
     std::vector<float> out(hd);
     quant::DequantizeRowRef(QuantType(dt), blocks[p / bt] + (p % bt) * row, out.data(), hd);
@@ -122,9 +124,12 @@ TEST(AttentionTest, FastMatchesReferenceOddBlocksAndWideGroups) {
 }
 
 TEST(AttentionTest, ReferenceMatchesPlainAttention) {
-  // Same rounded inputs: q rounded to f16 (f16 K) or to its Q8_0 values (block K), K/V rows as
-  // stored. f16 rounds the weights too (relative error <= 2^-11 each).
+  // Same rounded inputs: q rounded to f16 (f16 K) or rotated and rounded to its Q8_0 values
+  // (block K), K/V rows as stored, the output rotated back. f16 rounds the weights too (relative
+  // error <= 2^-11 each).
   for (KvDtype dt : kAll) {
+    const KvRotation rot = KvRotationFor(dt, 64);
+    EXPECT_EQ(rot.k, dt == KvDtype::kF16 ? 0 : 64);
     Fixture f(64, 3, 50, 16, 7, dt);
     std::vector<float> scratch(3 * 50), out(3 * 64);
     ref::AttendGroup(f.Kv(), f.q.data(), 3, 50, 0.125f, scratch.data(), out.data());
@@ -139,11 +144,16 @@ TEST(AttentionTest, ReferenceMatchesPlainAttention) {
       if (dt == KvDtype::kF16) {
         for (int i = 0; i < 64; ++i) qr[i] = Fp16ToFp32(Fp32ToFp16(f.q[h * 64 + i]));
       } else {
+        std::vector<float> qh(f.q.begin() + h * 64, f.q.begin() + (h + 1) * 64);
+        HadamardRotate(qh.data(), 64, rot.k);
         quant::BlockQ8_0 qb[2];
-        quant::QuantizeRowQ8_0(f.q.data() + h * 64, qb, 64);
+        quant::QuantizeRowQ8_0(qh.data(), qb, 64);
         quant::DequantizeRowRef(quant::DType::kQ8_0, qb, qr.data(), 64);
       }
-      const auto o = PlainAttention(qr.data(), k, v, 50, 64, 0.125);
+      auto o = PlainAttention(qr.data(), k, v, 50, 64, 0.125);
+      std::vector<float> of(o.begin(), o.end());
+      HadamardRotate(of.data(), 64, rot.v);
+      o.assign(of.begin(), of.end());
       const double tol = dt == KvDtype::kF16 ? 2e-3 : 1e-4;
       for (int i = 0; i < 64; ++i)
         EXPECT_NEAR(out[h * 64 + i], o[i], tol * (1 + std::fabs(o[i]))) << KvDtypeName(dt);
@@ -185,6 +195,40 @@ TEST(AttentionTest, QuantizationErrorAgainstExactAttention) {
                   e16, e8, e4);
     }
   }
+}
+
+TEST(KvRotationTest, SylvesterHadamardIsItsOwnInverse) {
+  // H_n as llama.cpp's ggml_gen_hadamard builds it: H_1 = 1/sqrt(n), H_2s = [[H, H], [H, -H]].
+  for (int n : {64, 128, 256}) {
+    std::vector<double> h(n * n, 0.0);
+    h[0] = 1.0 / std::sqrt(n);
+    for (int s = 1; s < n; s *= 2)
+      for (int i = 0; i < s; ++i)
+        for (int j = 0; j < s; ++j) {
+          h[(i + s) * n + j] = h[i * n + j];
+          h[i * n + j + s] = h[i * n + j];
+          h[(i + s) * n + j + s] = -h[i * n + j];
+        }
+    std::mt19937 rng(n);
+    std::normal_distribution<float> nd;
+    std::vector<float> x(2 * n), y;
+    for (auto& e : x) e = nd(rng);
+    y = x;
+    HadamardRotate(y.data(), 2 * n, n);  // two chunks
+    for (int c = 0; c < 2; ++c)
+      for (int i = 0; i < n; ++i) {
+        double want = 0;
+        for (int j = 0; j < n; ++j) want += h[i * n + j] * x[c * n + j];
+        ASSERT_NEAR(y[c * n + i], want, 1e-5) << n;
+      }
+    HadamardRotate(y.data(), 2 * n, n);
+    for (int i = 0; i < 2 * n; ++i) ASSERT_NEAR(y[i], x[i], 1e-5) << n;
+  }
+  EXPECT_EQ(KvRotationFor(KvDtype::kQ4_0, 256).k, 256);
+  EXPECT_EQ(KvRotationFor(KvDtype::kQ4_0, 256).v, 64);
+  EXPECT_EQ(KvRotationFor(KvDtype::kQ8_0, 192).k, 64);
+  EXPECT_EQ(KvRotationFor(KvDtype::kQ8_0, 96).k, 0);  // not a multiple of 64: stored unrotated
+  EXPECT_EQ(KvRotationFor(KvDtype::kF16, 128).k, 0);
 }
 
 TEST(AttentionTest, SplitSegmentsMergeToTheWholeResult) {

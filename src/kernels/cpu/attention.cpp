@@ -2,6 +2,7 @@
 // when the CPU has it and the shape fits, else scalar.
 #include "kernels/attention.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -45,12 +46,26 @@ Kernel FastKernel(const PagedHeadKv& kv, int n_q) {
   return avx512 ? cpu::AttendGroupQuantizedAvx512 : cpu::AttendGroupQuantizedAvx2;
 }
 
+// Runs a SIMD kernel, with q rotated into the cache's space and the output rotated back for the
+// quantized dtypes (kv_dtype.h).
+void RunFast(Kernel k, const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
+             float* scratch, float* out, float* m, float* l) {
+  const KvRotation rot = KvRotationFor(kv.dtype, kv.head_dim);
+  if (rot.k == 0) return k(kv, q, n_q, n_pos, scale, scratch, out, m, l);
+  const int n = n_q * kv.head_dim;
+  float q_rot[16 * 512];  // [n_q][head_dim]; FastKernel bounds both
+  std::copy(q, q + n, q_rot);
+  HadamardRotate(q_rot, n, rot.k);
+  k(kv, q_rot, n_q, n_pos, scale, scratch, out, m, l);
+  HadamardRotate(out, n, rot.v);
+}
+
 }  // namespace
 
 void AttendGroup(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
                  float* scratch, float* out) {
   if (Kernel k = FastKernel(kv, n_q)) {
-    k(kv, q, n_q, n_pos, scale, scratch, out, nullptr, nullptr);
+    RunFast(k, kv, q, n_q, n_pos, scale, scratch, out, nullptr, nullptr);
   } else {
     ref::AttendGroup(kv, q, n_q, n_pos, scale, scratch, out);
   }
@@ -59,7 +74,7 @@ void AttendGroup(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, floa
 void AttendGroupPartial(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
                         float* scratch, float* out, float* m, float* l) {
   if (Kernel k = FastKernel(kv, n_q)) {
-    k(kv, q, n_q, n_pos, scale, scratch, out, m, l);
+    RunFast(k, kv, q, n_q, n_pos, scale, scratch, out, m, l);
   } else {
     ref::AttendGroupPartial(kv, q, n_q, n_pos, scale, scratch, out, m, l);
   }

@@ -81,7 +81,10 @@ void AddV(const PagedHeadKv& kv, int p, float w, float* o, float* tmp) {
 void AttendGroup(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
                  float* scratch, float* out) {
   const int hd = kv.head_dim;
-  std::vector<float> tmp(hd);
+  const KvRotation rot = KvRotationFor(kv.dtype, hd);
+  std::vector<float> tmp(hd), q_rot(q, q + n_q * hd);  // q in the cache's rotated space
+  HadamardRotate(q_rot.data(), n_q * hd, rot.k);
+  q = q_rot.data();
   for (int h = 0; h < n_q; ++h) {
     float* s = scratch + static_cast<size_t>(h) * n_pos;
     const float max_s = Scores(kv, q + h * hd, n_pos, scale, s);
@@ -99,12 +102,16 @@ void AttendGroup(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, floa
       AddV(kv, p, w, o, tmp.data());
     }
   }
+  HadamardRotate(out, n_q * hd, rot.v);
 }
 
 void AttendGroupPartial(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
                         float* scratch, float* out, float* m, float* l) {
   const int hd = kv.head_dim;
-  std::vector<float> tmp(hd);
+  const KvRotation rot = KvRotationFor(kv.dtype, hd);
+  std::vector<float> tmp(hd), q_rot(q, q + n_q * hd);
+  HadamardRotate(q_rot.data(), n_q * hd, rot.k);
+  q = q_rot.data();
   for (int h = 0; h < n_q; ++h) {
     float* s = scratch + static_cast<size_t>(h) * n_pos;
     const float max_s = Scores(kv, q + h * hd, n_pos, scale, s);
@@ -119,6 +126,7 @@ void AttendGroupPartial(const PagedHeadKv& kv, const float* q, int n_q, int n_po
     m[h] = max_s;
     l[h] = static_cast<float>(sum);
   }
+  HadamardRotate(out, n_q * hd, rot.v);  // linear, so merging rotated-back partials is exact
 }
 
 }  // namespace semantic::kernels::ref
