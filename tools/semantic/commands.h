@@ -12,6 +12,7 @@ namespace semantic::cli {
 void RegisterInspect(CLI::App& app, int& exit_code);
 void RegisterGenerate(CLI::App& app, int& exit_code);
 void RegisterBench(CLI::App& app, int& exit_code);
+void RegisterPerplexity(CLI::App& app, int& exit_code);
 void RegisterServe(CLI::App& app, int& exit_code);
 void RegisterConfig(CLI::App& app, int& exit_code);
 void RegisterVersion(CLI::App& app, int& exit_code);
