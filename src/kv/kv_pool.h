@@ -20,7 +20,7 @@ struct KvLayout {
   int kv_dim() const { return n_kv_heads * head_dim; }
   // Bytes of one position's K (or V) row: kv_dim elements of `dtype`, heads in order.
   size_t row_bytes() const { return kernels::KvRowBytes(dtype, kv_dim()); }
-  // Bytes of one head's slice of a row; head h starts at h * head_bytes().
+  // Bytes of one head's slice of a row.
   size_t head_bytes() const { return kernels::KvRowBytes(dtype, head_dim); }
   // Bytes of one block: layers x {K,V} x block_tokens x row_bytes.
   size_t block_bytes() const {
@@ -49,13 +49,17 @@ class KvPool {
   void Release(int32_t block);
   int RefCount(int32_t block) const { return ref_[block]; }
 
-  // K or V rows of `layer` in `block`: [block_tokens] rows of layout().row_bytes() bytes, each
-  // kv_dim elements of layout().dtype (f16 bits or GGML q8_0 / q4_0 blocks).
+  // K or V of `layer` in `block`, head-major: [n_kv_heads][block_tokens][head_bytes()] bytes,
+  // each head's rows of head_dim elements of layout().dtype (f16 bits or GGML q8_0 / q4_0
+  // blocks) contiguous, so attention over one KV head reads only that head's cache lines.
   uint8_t* K(int32_t block, int layer) { return Slot(block, layer, 0); }
   uint8_t* V(int32_t block, int layer) { return Slot(block, layer, 1); }
   const uint8_t* K(int32_t block, int layer) const { return Slot(block, layer, 0); }
   const uint8_t* V(int32_t block, int layer) const { return Slot(block, layer, 1); }
-  size_t row_stride() const { return layout_.row_bytes(); }
+  // Row of KV head `head` at in-block position `pos` within K() or V().
+  static size_t RowOffset(const KvLayout& l, int head, int pos) {
+    return (static_cast<size_t>(head) * l.block_tokens + pos) * l.head_bytes();
+  }
 
   size_t bytes() const { return bytes_; }
 
@@ -68,7 +72,7 @@ class KvPool {
   }
 
   KvLayout layout_;
-  uint8_t* data_ = nullptr;  // [n_layers][n_blocks][2][block_tokens][row_bytes] bytes
+  uint8_t* data_ = nullptr;  // [n_layers][n_blocks][2][n_kv_heads][block_tokens][head_bytes]
   size_t bytes_ = 0;
   size_t mapped_ = 0;
   std::vector<int32_t> ref_;    // [n_blocks] reference counts

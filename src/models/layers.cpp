@@ -59,17 +59,17 @@ void SwiGlu(float* gate, const float* up, int64_t n) {
 void StoreKv(kv::KvPool& pool, const kv::SequenceKv& seq, int layer, int start, int n_tok,
              const float* k, const float* v) {
   const kv::KvLayout& L = pool.layout();
-  const int bt = L.block_tokens, kv_dim = L.kv_dim();
-  const size_t row = L.row_bytes();
-  const kernels::KvRotation rot = kernels::KvRotationFor(L.dtype, L.head_dim);
+  const int bt = L.block_tokens, hd = L.head_dim, kv_dim = L.kv_dim();
+  const kernels::KvRotation rot = kernels::KvRotationFor(L.dtype, hd);
   for (int t = 0; t < n_tok; ++t) {
     const int p = start + t;
     const int32_t block = seq.blocks[p / bt];
-    const size_t off = static_cast<size_t>(p % bt) * row;
-    kernels::QuantizeKvRow(L.dtype, k + static_cast<size_t>(t) * kv_dim, pool.K(block, layer) + off,
-                           kv_dim, rot.k);
-    kernels::QuantizeKvRow(L.dtype, v + static_cast<size_t>(t) * kv_dim, pool.V(block, layer) + off,
-                           kv_dim, rot.v);
+    for (int h = 0; h < L.n_kv_heads; ++h) {
+      const size_t src = static_cast<size_t>(t) * kv_dim + h * hd;
+      const size_t dst = kv::KvPool::RowOffset(L, h, p % bt);
+      kernels::QuantizeKvRow(L.dtype, k + src, pool.K(block, layer) + dst, hd, rot.k);
+      kernels::QuantizeKvRow(L.dtype, v + src, pool.V(block, layer) + dst, hd, rot.v);
+    }
   }
 }
 
@@ -121,7 +121,7 @@ void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool) {
       const kv::KvLayout& L = A.pool->layout();
       const int hd = L.head_dim, group = A.n_head / L.n_kv_heads, bt = L.block_tokens;
       const int b0 = it.p0 / bt, b1 = (it.p1 + bt - 1) / bt;
-      const size_t head_off = it.kvh * L.head_bytes();
+      const size_t head_off = kv::KvPool::RowOffset(L, it.kvh, 0);
       k_blocks.resize(b1 - b0);
       v_blocks.resize(b1 - b0);
       for (int b = b0; b < b1; ++b) {
@@ -129,7 +129,7 @@ void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool) {
         v_blocks[b - b0] = A.pool->V(A.seq->blocks[b], A.layer) + head_off;
       }
       kernels::PagedHeadKv kv{
-          k_blocks.data(), v_blocks.data(), bt, static_cast<int>(L.row_bytes()), hd, L.dtype};
+          k_blocks.data(), v_blocks.data(), bt, static_cast<int>(L.head_bytes()), hd, L.dtype};
       const int n_pos = it.p1 - it.p0;
       scratch.resize(static_cast<size_t>(group) * n_pos);
       const size_t q_off = (static_cast<size_t>(it.t) * A.n_head + it.kvh * group) * hd;
