@@ -9,6 +9,9 @@ and a greedy continuation with the top-1/top-2 logit gap of each step. Run it ag
     .venv/bin/pip install -r scripts/requirements-reference.txt
     .venv/bin/python scripts/make_golden.py models/SmolLM2-135M-Instruct.Q4_1.gguf \
         tests/data/golden/smollm2-135m-q4_1.json
+
+With --kv-dtype q8_0 or q4_0 llama.cpp keeps its KV cache in that type (K and V; flash attention
+on, which llama.cpp needs for a quantized V): the oracle for semantic's model.kv_dtype.
 """
 import argparse
 import hashlib
@@ -52,15 +55,20 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--greedy", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--kv-dtype", choices=["f16", "q8_0", "q4_0"], default="f16")
     args = ap.parse_args()
 
     import llama_cpp
     from llama_cpp import Llama
 
+    kv = {}
+    if args.kv_dtype != "f16":
+        t = {"q8_0": llama_cpp.GGML_TYPE_Q8_0, "q4_0": llama_cpp.GGML_TYPE_Q4_0}[args.kv_dtype]
+        kv = {"type_k": t, "type_v": t, "flash_attn": True}
     llm = Llama(model_path=args.model, n_ctx=2048, n_batch=512, n_threads=args.threads,
-                logits_all=True, verbose=False, seed=0)
+                logits_all=True, verbose=False, seed=0, **kv)
     solo = Llama(model_path=args.model, n_ctx=2048, n_batch=1, n_ubatch=1, n_threads=args.threads,
-                 logits_all=True, verbose=False, seed=0)
+                 logits_all=True, verbose=False, seed=0, **kv)
     cases = []
     for text in PROMPTS:
         ids = llm.tokenize(text.encode("utf-8"), add_bos=llm._model.add_bos_token(), special=True)
@@ -94,7 +102,9 @@ def main():
               file=sys.stderr)
     golden = {
         "reference": f"llama-cpp-python {llama_cpp.__version__}",
-        "settings": {"n_ctx": 2048, "n_batch": 512, "threads": args.threads, "kv": "f16 (default)"},
+        "settings": {"n_ctx": 2048, "n_batch": 512, "threads": args.threads,
+                     "kv": "f16 (default)" if args.kv_dtype == "f16"
+                     else f"{args.kv_dtype} K and V, flash attention"},
         "model_sha256": sha256(args.model),
         "cases": cases,
     }

@@ -71,33 +71,43 @@ void MatMulArgs(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_MatMul)->Apply(MatMulArgs)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
-// args: depth (positions attended), group size (query heads per KV head), head_dim
+// args: depth (positions attended), group size (query heads per KV head), head_dim, KV dtype
 void BM_AttendGroup(benchmark::State& state) {
   const int n_pos = static_cast<int>(state.range(0)), n_q = static_cast<int>(state.range(1));
   const int hd = static_cast<int>(state.range(2)), bt = 16;
+  const auto dt = static_cast<kernels::KvDtype>(state.range(3));
   const int n_blocks = (n_pos + bt - 1) / bt;
-  std::vector<std::vector<uint16_t>> k(n_blocks), v(n_blocks);
-  std::vector<const uint16_t*> kb, vb;
+  const size_t row = kernels::KvRowBytes(dt, hd);
+  std::vector<std::vector<uint8_t>> k(n_blocks), v(n_blocks);  // per block [bt][row] bytes
+  std::vector<const uint8_t*> kb, vb;
+  std::vector<float> x(hd);
   for (int b = 0; b < n_blocks; ++b) {
-    k[b].assign(bt * hd, Fp32ToFp16(0.01f * b));
-    v[b].assign(bt * hd, Fp32ToFp16(0.02f));
+    k[b].resize(bt * row);
+    v[b].resize(bt * row);
+    for (int i = 0; i < bt; ++i) {
+      for (int j = 0; j < hd; ++j) x[j] = 0.01f * b + 0.001f * j;
+      kernels::QuantizeKvRow(dt, x.data(), k[b].data() + i * row, hd);
+      for (int j = 0; j < hd; ++j) x[j] = 0.02f - 0.0005f * j;
+      kernels::QuantizeKvRow(dt, x.data(), v[b].data() + i * row, hd);
+    }
     kb.push_back(k[b].data());
     vb.push_back(v[b].data());
   }
   std::vector<float> q(n_q * hd, 0.1f), out(n_q * hd), scratch(n_q * n_pos);
-  kernels::PagedHeadKv kv{kb.data(), vb.data(), bt, hd, hd};
+  kernels::PagedHeadKv kv{kb.data(), vb.data(), bt, static_cast<int>(row), hd, dt};
   for (auto _ : state) {
     kernels::AttendGroup(kv, q.data(), n_q, n_pos, 0.125f, scratch.data(), out.data());
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["KV_GB/s"] = benchmark::Counter(
-      2.0 * 2 * n_pos * hd, benchmark::Counter::kIsIterationInvariantRate,
-      benchmark::Counter::kIs1000);
+  state.counters["KV_GB/s"] =
+      benchmark::Counter(2.0 * n_pos * row, benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
+  state.SetLabel(std::string(kernels::KvDtypeName(dt)) + " " + kernels::ActiveIsa());
 }
 BENCHMARK(BM_AttendGroup)
-    ->Args({512, 3, 64})
-    ->Args({4096, 3, 64})
-    ->Args({4096, 4, 256})
+    ->ArgsProduct({{512, 4096}, {3}, {64}, {0, 1, 2}})
+    ->Args({4096, 4, 256, 0})
+    ->Args({4096, 4, 256, 1})
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

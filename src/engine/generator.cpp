@@ -25,14 +25,18 @@ Expected<std::unique_ptr<Generator>> Generator::Open(const GeneratorOptions& opt
   if (options.context <= 0 || options.block_tokens <= 0) {
     return InvalidArgument("context and block size must be positive");
   }
+  const kv::KvLayout layout = g->model_->KvLayoutFor(options.block_tokens, options.kv_dtype);
+  if (Status st = kv::ValidateKvLayout(layout); !st.ok()) {
+    return InvalidArgument(options.model_path + ": " + st.message());
+  }
   const int n_blocks = (options.context + options.block_tokens - 1) / options.block_tokens;
-  g->kv_pool_ = std::make_unique<kv::KvPool>(g->model_->KvLayoutFor(options.block_tokens),
-                                             n_blocks);
+  g->kv_pool_ = std::make_unique<kv::KvPool>(layout, n_blocks);
   return g;
 }
 
 void Generator::ResizeKvPool(int n_blocks) {
-  kv_pool_ = std::make_unique<kv::KvPool>(model_->KvLayoutFor(options_.block_tokens), n_blocks);
+  kv_pool_ = std::make_unique<kv::KvPool>(
+      model_->KvLayoutFor(options_.block_tokens, options_.kv_dtype), n_blocks);
 }
 
 Expected<GenerationStats> Generator::Generate(const std::vector<int32_t>& prompt, int max_tokens,

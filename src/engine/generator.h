@@ -22,6 +22,7 @@ struct GeneratorOptions {
   int threads = 0;          // 0: all usable cores
   int context = 4096;       // KV positions available to one generation
   int block_tokens = 16;    // KV block size
+  kernels::KvDtype kv_dtype = kernels::KvDtype::kF16;  // element type of KV blocks
   int prefill_chunk = 512;  // tokens per prefill forward pass
 };
 

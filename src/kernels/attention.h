@@ -1,18 +1,26 @@
-// Causal attention of one query position over paged f16 K/V, for a group of query heads that
-// share one KV head (GQA). Numerics follow llama.cpp's f16-KV path: q is rounded to f16 for q·k,
-// softmax is f32, and the softmax weights are rounded to f16 before they multiply V.
+// Causal attention of one query position over paged K/V (f16, q8_0 or q4_0), for a group of
+// query heads that share one KV head (GQA). Numerics follow llama.cpp's CPU paths:
+//  f16:  q is rounded to f16 for q·k, softmax is f32, and the softmax weights are rounded to f16
+//        before they multiply V.
+//  q8_0 / q4_0 (flash-attention path): K/V are stored Hadamard-rotated (kv_dtype.h), so q is
+//        rotated alike and then quantized to Q8_0 (the K type's vec_dot_type); q·k is an integer
+//        dot per 32-block scaled by d_q·d_k; V rows are dequantized and accumulated with f32
+//        weights, and the output is rotated back. q and out are always in the model's space.
 #pragma once
 
 #include <cstdint>
 
+#include "kernels/kv_dtype.h"
+
 namespace semantic::kernels {
 
 struct PagedHeadKv {
-  const uint16_t* const* k_blocks = nullptr;  // [n_blocks] -> K rows of this KV head, f16
-  const uint16_t* const* v_blocks = nullptr;  // [n_blocks] -> V rows of this KV head, f16
+  const uint8_t* const* k_blocks = nullptr;  // [n_blocks] -> K row of this KV head at position 0
+  const uint8_t* const* v_blocks = nullptr;  // [n_blocks] -> V row of this KV head at position 0
   int block_tokens = 16;
-  int row_stride = 0;  // f16 elements between consecutive positions within a block
-  int head_dim = 0;
+  int row_stride = 0;  // bytes between consecutive positions within a block
+  int head_dim = 0;    // elements; a multiple of 32 for the quantized dtypes
+  KvDtype dtype = KvDtype::kF16;
 };
 
 // q: [n_q][head_dim] f32 (n_q heads of one group), out: [n_q][head_dim] f32. Attends positions

@@ -12,9 +12,7 @@ namespace semantic::kv {
 
 namespace {
 
-size_t RowBytes(const BlockFileIdentity& id) {
-  return static_cast<size_t>(id.layout.kv_dim()) * sizeof(uint16_t);
-}
+size_t RowBytes(const BlockFileIdentity& id) { return id.layout.row_bytes(); }
 
 size_t TokenBytes(const BlockFileIdentity& id) {
   return static_cast<size_t>(id.layout.block_tokens) * sizeof(int32_t);
@@ -27,8 +25,6 @@ size_t KvBytes(const BlockFileIdentity& id) {
 uint64_t HeaderHash(const BlockFileHeader& h) {
   return XXH3_64bits(&h, offsetof(BlockFileHeader, header_xxh3));
 }
-
-const uint8_t* Bytes(const uint16_t* p) { return reinterpret_cast<const uint8_t*>(p); }
 
 }  // namespace
 
@@ -44,8 +40,8 @@ std::vector<uint8_t> EncodeBlock(const BlockFileIdentity& id, const KvPool& pool
   p += TokenBytes(id);
   const size_t slab = static_cast<size_t>(id.layout.block_tokens) * RowBytes(id);
   for (int l = 0; l < id.layout.n_layers; ++l) {
-    std::memcpy(p, Bytes(pool.K(block, l)), slab);
-    std::memcpy(p + slab, Bytes(pool.V(block, l)), slab);
+    std::memcpy(p, pool.K(block, l), slab);
+    std::memcpy(p + slab, pool.V(block, l), slab);
     p += 2 * slab;
   }
   BlockFileHeader h{};

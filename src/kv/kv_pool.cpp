@@ -14,18 +14,34 @@ namespace {
 constexpr size_t kHugePage = size_t{2} << 20;
 }
 
+Status ValidateKvLayout(const KvLayout& layout) {
+  if (layout.n_layers <= 0 || layout.n_kv_heads <= 0 || layout.head_dim <= 0 ||
+      layout.block_tokens <= 0) {
+    return InvalidArgument("KV layout needs positive layers, heads, head_dim and block size");
+  }
+  const int blk = kernels::KvBlockElems(layout.dtype);
+  if (layout.head_dim % blk != 0) {
+    return InvalidArgument(std::string("KV dtype ") + kernels::KvDtypeName(layout.dtype) +
+                           " stores blocks of " + std::to_string(blk) +
+                           " elements per head, but this model's head_dim is " +
+                           std::to_string(layout.head_dim) + "; use kv_dtype = f16");
+  }
+  return Status::Ok();
+}
+
 KvPool::KvPool(const KvLayout& layout, int n_blocks)
     : layout_(layout), ref_(n_blocks, 0), key_(n_blocks, 0), prev_(n_blocks, -1),
       next_(n_blocks, -1) {
   // Anonymous mapping (zero pages on first touch, so start-up does not pay for the whole budget),
   // advised as huge pages: attention streams tens of MB per decoded token and 4 KiB pages would
   // cost a TLB miss every few rows.
-  bytes_ = layout.block_elems() * n_blocks * sizeof(uint16_t);
+  CHECK(ValidateKvLayout(layout).ok());
+  bytes_ = layout.block_bytes() * n_blocks;
   mapped_ = std::max(kHugePage, (bytes_ + kHugePage - 1) / kHugePage * kHugePage);
   void* p = mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   CHECK(p != MAP_FAILED);
   madvise(p, mapped_, MADV_HUGEPAGE);
-  data_ = static_cast<uint16_t*>(p);
+  data_ = static_cast<uint8_t*>(p);
   free_.reserve(n_blocks);
   for (int i = n_blocks - 1; i >= 0; --i) free_.push_back(i);
 }

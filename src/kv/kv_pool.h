@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "kernels/kv_dtype.h"
 
 namespace semantic::kv {
 
@@ -17,10 +18,15 @@ struct KvLayout {
   int n_kv_heads = 0;
   int head_dim = 0;
   int block_tokens = 16;
+  kernels::KvDtype dtype = kernels::KvDtype::kF16;
   int kv_dim() const { return n_kv_heads * head_dim; }
-  // f16 elements of one block: layers x {K,V} x block_tokens x kv_dim.
-  size_t block_elems() const {
-    return static_cast<size_t>(n_layers) * 2 * block_tokens * kv_dim();
+  // Bytes of one position's K (or V) row: kv_dim elements of `dtype`, heads in order.
+  size_t row_bytes() const { return kernels::KvRowBytes(dtype, kv_dim()); }
+  // Bytes of one head's slice of a row.
+  size_t head_bytes() const { return kernels::KvRowBytes(dtype, head_dim); }
+  // Bytes of one block: layers x {K,V} x block_tokens x row_bytes.
+  size_t block_bytes() const {
+    return static_cast<size_t>(n_layers) * 2 * block_tokens * row_bytes();
   }
 };
 
@@ -33,6 +39,10 @@ struct KvLayout {
 // Allocate takes a free block, else evicts the least recently used cached block. Metadata calls
 // are thread-safe (the executor, the disk writer and the agent API share the pool); K/V data is
 // not locked: a published block is immutable, and a block being filled belongs to one sequence.
+// InvalidArgument unless the layout is usable: positive sizes, and for the block types a
+// head_dim that is a whole number of 32-element blocks (each head's slice is addressed alone).
+Status ValidateKvLayout(const KvLayout& layout);
+
 class KvPool {
  public:
   KvPool(const KvLayout& layout, int n_blocks);
@@ -66,19 +76,25 @@ class KvPool {
   void ForgetAll();
   uint64_t evictions() const;
 
-  // K or V rows of `layer` in `block`: [block_tokens][kv_dim] f16 (IEEE half bits).
-  uint16_t* K(int32_t block, int layer) { return Slot(block, layer, 0); }
-  uint16_t* V(int32_t block, int layer) { return Slot(block, layer, 1); }
-  const uint16_t* K(int32_t block, int layer) const { return Slot(block, layer, 0); }
-  const uint16_t* V(int32_t block, int layer) const { return Slot(block, layer, 1); }
+  // K or V of `layer` in `block`, head-major: [n_kv_heads][block_tokens][head_bytes()] bytes,
+  // each head's rows of head_dim elements of layout().dtype (f16 bits or GGML q8_0 / q4_0
+  // blocks) contiguous, so attention over one KV head reads only that head's cache lines.
+  uint8_t* K(int32_t block, int layer) { return Slot(block, layer, 0); }
+  uint8_t* V(int32_t block, int layer) { return Slot(block, layer, 1); }
+  const uint8_t* K(int32_t block, int layer) const { return Slot(block, layer, 0); }
+  const uint8_t* V(int32_t block, int layer) const { return Slot(block, layer, 1); }
+  // Row of KV head `head` at in-block position `pos` within K() or V().
+  static size_t RowOffset(const KvLayout& l, int head, int pos) {
+    return (static_cast<size_t>(head) * l.block_tokens + pos) * l.head_bytes();
+  }
 
   size_t bytes() const { return bytes_; }
 
  private:
   // Layer-major storage: one layer's K/V of consecutive blocks are adjacent, so attention over
   // a sequence whose blocks were allocated together streams through memory.
-  uint16_t* Slot(int32_t block, int layer, int which) const {
-    const size_t per_kv = static_cast<size_t>(layout_.block_tokens) * layout_.kv_dim();
+  uint8_t* Slot(int32_t block, int layer, int which) const {
+    const size_t per_kv = static_cast<size_t>(layout_.block_tokens) * layout_.row_bytes();
     return data_ + ((static_cast<size_t>(layer) * ref_.size() + block) * 2 + which) * per_kv;
   }
 
@@ -87,7 +103,7 @@ class KvPool {
   void Unpublish(int32_t block);
 
   KvLayout layout_;
-  uint16_t* data_ = nullptr;  // [n_layers][n_blocks][2][block_tokens][kv_dim] f16
+  uint8_t* data_ = nullptr;  // [n_layers][n_blocks][2][n_kv_heads][block_tokens][head_bytes]
   size_t bytes_ = 0;
   size_t mapped_ = 0;
 

@@ -331,7 +331,7 @@ void PrefixCache::Flush() { disk_.Flush(); }
 PrefixCacheStats PrefixCache::Stats() {
   std::lock_guard<std::mutex> lock(mu_);
   PrefixCacheStats s = counters_;
-  const uint64_t bb = id_.layout.block_elems() * sizeof(uint16_t);
+  const uint64_t bb = id_.layout.block_bytes();
   s.block_bytes = bb;
   s.pool_blocks = pool_.n_blocks();
   s.pool_cached = pool_.n_cached();

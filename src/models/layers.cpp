@@ -5,7 +5,6 @@
 #include <cmath>
 #include <vector>
 
-#include "base/fp16.h"
 #include "kernels/attention.h"
 
 namespace semantic::models {
@@ -59,16 +58,17 @@ void SwiGlu(float* gate, const float* up, int64_t n) {
 
 void StoreKv(kv::KvPool& pool, const kv::SequenceKv& seq, int layer, int start, int n_tok,
              const float* k, const float* v) {
-  const int bt = pool.layout().block_tokens;
-  const int kv_dim = pool.layout().kv_dim();
+  const kv::KvLayout& L = pool.layout();
+  const int bt = L.block_tokens, hd = L.head_dim, kv_dim = L.kv_dim();
+  const kernels::KvRotation rot = kernels::KvRotationFor(L.dtype, hd);
   for (int t = 0; t < n_tok; ++t) {
     const int p = start + t;
     const int32_t block = seq.blocks[p / bt];
-    uint16_t* kd = pool.K(block, layer) + static_cast<size_t>(p % bt) * kv_dim;
-    uint16_t* vd = pool.V(block, layer) + static_cast<size_t>(p % bt) * kv_dim;
-    for (int i = 0; i < kv_dim; ++i) {
-      kd[i] = Fp32ToFp16(k[static_cast<size_t>(t) * kv_dim + i]);
-      vd[i] = Fp32ToFp16(v[static_cast<size_t>(t) * kv_dim + i]);
+    for (int h = 0; h < L.n_kv_heads; ++h) {
+      const size_t src = static_cast<size_t>(t) * kv_dim + h * hd;
+      const size_t dst = kv::KvPool::RowOffset(L, h, p % bt);
+      kernels::QuantizeKvRow(L.dtype, k + src, pool.K(block, layer) + dst, hd, rot.k);
+      kernels::QuantizeKvRow(L.dtype, v + src, pool.V(block, layer) + dst, hd, rot.v);
     }
   }
 }
@@ -114,20 +114,22 @@ void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool) {
   std::vector<float> partial(partial_floats);  // per segment item: [group][hd] out, m, l
   pool.ParallelFor(static_cast<int64_t>(items.size()), [&](int64_t begin, int64_t end) {
     std::vector<float> scratch;
-    std::vector<const uint16_t*> k_blocks, v_blocks;
+    std::vector<const uint8_t*> k_blocks, v_blocks;
     for (int64_t i = begin; i < end; ++i) {
       const AttentionItem& it = items[i];
       const AttentionArgs& A = args[it.arg];
       const kv::KvLayout& L = A.pool->layout();
       const int hd = L.head_dim, group = A.n_head / L.n_kv_heads, bt = L.block_tokens;
       const int b0 = it.p0 / bt, b1 = (it.p1 + bt - 1) / bt;
+      const size_t head_off = kv::KvPool::RowOffset(L, it.kvh, 0);
       k_blocks.resize(b1 - b0);
       v_blocks.resize(b1 - b0);
       for (int b = b0; b < b1; ++b) {
-        k_blocks[b - b0] = A.pool->K(A.seq->blocks[b], A.layer) + it.kvh * hd;
-        v_blocks[b - b0] = A.pool->V(A.seq->blocks[b], A.layer) + it.kvh * hd;
+        k_blocks[b - b0] = A.pool->K(A.seq->blocks[b], A.layer) + head_off;
+        v_blocks[b - b0] = A.pool->V(A.seq->blocks[b], A.layer) + head_off;
       }
-      kernels::PagedHeadKv kv{k_blocks.data(), v_blocks.data(), bt, L.kv_dim(), hd};
+      kernels::PagedHeadKv kv{
+          k_blocks.data(), v_blocks.data(), bt, static_cast<int>(L.head_bytes()), hd, L.dtype};
       const int n_pos = it.p1 - it.p0;
       scratch.resize(static_cast<size_t>(group) * n_pos);
       const size_t q_off = (static_cast<size_t>(it.t) * A.n_head + it.kvh * group) * hd;

@@ -24,7 +24,8 @@ void Rope(float* x, int64_t n_tok, int n_heads, int head_dim, int n_rot, const i
 void SwiGlu(float* gate, const float* up, int64_t n);
 
 // Stores this step's K and V rows ([n_tok][kv_dim] f32) into the sequence's blocks for `layer`
-// at positions start..start+n_tok-1 (as f16).
+// at positions start..start+n_tok-1, in the pool's dtype (f16, or q8_0 / q4_0 Hadamard-rotated
+// and quantized as llama.cpp writes its KV cache; see kernels/kv_dtype.h).
 void StoreKv(kv::KvPool& pool, const kv::SequenceKv& seq, int layer, int start, int n_tok,
              const float* k, const float* v);
 

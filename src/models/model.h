@@ -53,8 +53,9 @@ class Model {
  public:
   virtual ~Model() = default;
   const ModelConfig& config() const { return config_; }
-  kv::KvLayout KvLayoutFor(int block_tokens) const {
-    return {config_.n_layers, config_.n_head_kv, config_.head_dim, block_tokens};
+  kv::KvLayout KvLayoutFor(int block_tokens,
+                           kernels::KvDtype dtype = kernels::KvDtype::kF16) const {
+    return {config_.n_layers, config_.n_head_kv, config_.head_dim, block_tokens, dtype};
   }
 
   // Runs the batch, appends each sequence's new K/V to its blocks and advances kv->n_tokens.

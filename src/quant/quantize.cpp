@@ -2,6 +2,7 @@
 // in kernels/cpu must reproduce these bit for bit) and f32 -> weight quantizers for tests.
 #include "quant/quantize.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -249,6 +250,24 @@ void QuantizeRowQ8_0(const float* x, BlockQ8_0* y, int64_t n) {
   for (int64_t i = 0; i < n / kQK; ++i) {
     int sum;
     y[i].d = Fp32ToFp16(QuantizeBlock8(x + i * kQK, y[i].qs, &sum));
+  }
+}
+
+void QuantizeRowQ4_0(const float* x, BlockQ4_0* y, int64_t n) {
+  CHECK(n % kQK == 0);
+  for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
+    float amax = 0.f, max = 0.f;
+    for (int j = 0; j < kQK; ++j)
+      if (amax < std::fabs(x[j])) amax = std::fabs(x[j]), max = x[j];
+    const float d = max / -8.f;
+    const float id = d != 0.f ? 1.f / d : 0.f;
+    y[i].d = Fp32ToFp16(d);
+    for (int j = 0; j < kQK / 2; ++j) {
+      // x*id is in [-8, 8] (NaN-free input), so x*id + 8.5 >= 0.5 and the cast truncates.
+      const int q0 = std::min(15, static_cast<int>(static_cast<int8_t>(x[j] * id + 8.5f)));
+      const int q1 = std::min(15, static_cast<int>(static_cast<int8_t>(x[j + 16] * id + 8.5f)));
+      y[i].qs[j] = static_cast<uint8_t>(q0 | (q1 << 4));
+    }
   }
 }
 

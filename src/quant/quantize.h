@@ -11,6 +11,9 @@ namespace semantic::quant {
 
 // x: [n] f32, n % 32 == 0; y: [n/32] blocks. d = amax/127 (stored fp16), q = rne(x * 127/amax).
 void QuantizeRowQ8_0(const float* x, BlockQ8_0* y, int64_t n);
+// ggml's quantize_row_q4_0_ref (used by llama.cpp to write a q4_0 KV cache): max = the element of
+// largest |x| (first on ties), d = max / -8 (f32; stored fp16), q = min(15, trunc(x/d + 8.5)).
+void QuantizeRowQ4_0(const float* x, BlockQ4_0* y, int64_t n);
 // As Q8_0, plus s = fp16(d * sum(q)) with the unrounded f32 d.
 void QuantizeRowQ8_1(const float* x, BlockQ8_1* y, int64_t n);
 // x: [n] f32, n % 256 == 0. max = the element of largest |x| (first one on ties),

@@ -185,6 +185,31 @@ TEST(ActivationQuant, Q8_0RoundsHalfToEven) {
   EXPECT_EQ(b.qs[6], 3);
 }
 
+TEST(KvQuant, Q4_0AsGgmlRef) {
+  // ggml's quantize_row_q4_0_ref: d = max / -8 for the signed element of largest |x|, and
+  // q = min(15, trunc(x/d + 8.5)) -- halves round up, unlike the RNE of the Q8 quantizers.
+  std::vector<float> x(32, 0.f);
+  x[0] = -8.f;  // max = -8 -> d = 1
+  x[1] = 0.5f, x[2] = -0.5f, x[3] = -1.5f, x[4] = 7.6f, x[16] = 2.5f, x[17] = -7.9f;
+  BlockQ4_0 b;
+  QuantizeRowQ4_0(x.data(), &b, 32);
+  EXPECT_EQ(Fp16ToFp32(b.d), 1.f);
+  auto q = [&](int j) { return j < 16 ? b.qs[j] & 0xF : b.qs[j - 16] >> 4; };
+  EXPECT_EQ(q(0), 0);    // -8
+  EXPECT_EQ(q(1), 9);    // 0.5 -> +1
+  EXPECT_EQ(q(2), 8);    // -0.5 -> 0
+  EXPECT_EQ(q(3), 7);    // -1.5 -> -1
+  EXPECT_EQ(q(4), 15);   // 7.6 -> clamped to +7
+  EXPECT_EQ(q(16), 11);  // 2.5 -> +3
+  EXPECT_EQ(q(17), 0);   // -7.9 -> -8
+  x[0] = 8.f;            // now max = +8 -> d = -1: signs flip
+  QuantizeRowQ4_0(x.data(), &b, 32);
+  EXPECT_EQ(Fp16ToFp32(b.d), -1.f);
+  EXPECT_EQ(q(0), 0);   // 8 / -1 = -8
+  EXPECT_EQ(q(1), 8);   // -0.5 + 8.5 = 8
+  EXPECT_EQ(q(3), 10);  // 1.5 + 8.5 = 10
+}
+
 TEST(ActivationQuant, Q8_1Sum) {
   std::vector<float> x(32, 0.f);
   x[0] = -2.f;  // amax 2: d = 2/127, id = 63.5

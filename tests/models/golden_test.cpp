@@ -21,11 +21,32 @@ using testing::GoldenCase;
 using testing::kNearTie;
 using testing::SourceDir;
 
-class GoldenTest : public ::testing::TestWithParam<std::pair<const char*, const char*>> {
+// Bounds for a quantized KV cache. Rounding K/V to 8 or 4 bits turns float-order differences
+// (ours vs llama.cpp's matmuls) into whole-step flips of single quants: perturbing our own K by a
+// relative 1e-4 before quantization moves SmolLM2's logits by up to 1.3 (q8_0) and 5.0 (q4_0) and
+// changes 18% of q4_0's top-1 tokens on a 57-token prompt (f16: 1.2 and 4%). So these fixtures
+// get measured bounds instead of the f16 rule "as close as llama.cpp's own decode path".
+struct KvBounds {
+  double min_agree = 0;     // fraction of positions with llama.cpp's top-1
+  double min_decisive = 0;  // same, outside near-ties
+  double min_top2 = 0;      // fraction within llama.cpp's top-2
+  float max_delta = 0;      // max |dlogit| over llama.cpp's top-5
+  bool greedy = true;       // greedy continuations must match until a near-tie
+};
+
+struct GoldenParam {
+  const char* model;
+  const char* fixture;
+  kernels::KvDtype kv_dtype;  // as llama.cpp's cache type when it made the fixture
+  const char* name;
+  KvBounds bounds;            // quantized KV only
+};
+
+class GoldenTest : public ::testing::TestWithParam<GoldenParam> {
  protected:
   void SetUp() override {
-    const std::string model = SourceDir() + "/models/" + GetParam().first;
-    const std::string fixture = SourceDir() + "/tests/data/golden/" + GetParam().second;
+    const std::string model = SourceDir() + "/models/" + GetParam().model;
+    const std::string fixture = SourceDir() + "/tests/data/golden/" + GetParam().fixture;
     if (!std::filesystem::exists(model)) GTEST_SKIP() << "model not present: " << model;
     std::ifstream in(fixture);
     ASSERT_TRUE(in) << fixture;
@@ -39,7 +60,7 @@ class GoldenTest : public ::testing::TestWithParam<std::pair<const char*, const 
     auto m = models::LoadModel(*gguf_, *pool_);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     model_ = std::move(*m);
-    kv_ = std::make_unique<kv::KvPool>(model_->KvLayoutFor(16), 1024);
+    kv_ = std::make_unique<kv::KvPool>(model_->KvLayoutFor(16, GetParam().kv_dtype), 1024);
   }
 
   // Greedy continuation of several prompts decoded together in one batch per step.
@@ -106,9 +127,17 @@ TEST_P(GoldenTest, TeacherForcedTop1Agreement) {
   std::printf("[golden] %s vs %s: top-1 agreement %d/%d (%.2f%%; llama.cpp's own decode path: "
               "%d/%d), outside near-ties %d/%d, within reference top-2 %d/%d, max |dlogit| "
               "(top-5) %.4f\n",
-              GetParam().first, reference_.c_str(), agree, positions, 100.0 * agree / positions,
+              GetParam().name, reference_.c_str(), agree, positions, 100.0 * agree / positions,
               self_agree, positions, decisive_agree, decisive, in_top2, positions, max_delta);
   EXPECT_GE(positions, 256);
+  if (GetParam().kv_dtype != kernels::KvDtype::kF16) {
+    const KvBounds& b = GetParam().bounds;
+    EXPECT_GE(agree, b.min_agree * positions);
+    EXPECT_GE(decisive_agree, b.min_decisive * decisive);
+    EXPECT_GE(in_top2, b.min_top2 * positions);
+    EXPECT_LT(max_delta, b.max_delta);
+    return;
+  }
   // Every decisive position agrees (>= 99%), and overall we agree with llama.cpp at least as
   // well as llama.cpp's decode path agrees with its own batched path (less one position).
   EXPECT_GE(decisive_agree, 0.99 * decisive);
@@ -118,6 +147,7 @@ TEST_P(GoldenTest, TeacherForcedTop1Agreement) {
 }
 
 TEST_P(GoldenTest, GreedyContinuationsMatchUntilANearTie) {
+  if (!GetParam().bounds.greedy) GTEST_SKIP() << "q4_0 KV: a decode diverges at the first flip";
   int identical = 0;
   for (const GoldenCase& c : cases_) {
     auto out = GreedyBatch({&c}, static_cast<int>(c.greedy.size()))[0];
@@ -161,10 +191,20 @@ TEST_P(GoldenTest, BatchOfFourMixedLengthsMatchesSolo) {
   }
 }
 
+// The quantized-KV fixtures were made with llama.cpp's cache in the same type (flash attention,
+// Hadamard-rotated K/V). Measured against them: q8_0 324/341 top-1 (296/297 decisive, 340/341
+// in top-2, max |dlogit| 1.40); q4_0 295/341 (271/283, 334/341, 4.68).
 INSTANTIATE_TEST_SUITE_P(
     Models, GoldenTest,
-    ::testing::Values(std::make_pair("SmolLM2-135M-Instruct.Q4_1.gguf", "smollm2-135m-q4_1.json")),
-    [](const auto& info) { return std::string("SmolLM2_Q4_1"); });
+    ::testing::Values(GoldenParam{"SmolLM2-135M-Instruct.Q4_1.gguf", "smollm2-135m-q4_1.json",
+                                  kernels::KvDtype::kF16, "SmolLM2_Q4_1", {}},
+                      GoldenParam{"SmolLM2-135M-Instruct.Q4_1.gguf",
+                                  "smollm2-135m-q4_1-kv-q8_0.json", kernels::KvDtype::kQ8_0,
+                                  "SmolLM2_Q4_1_KV_Q8_0", {0.93, 0.99, 0.995, 2.0f, true}},
+                      GoldenParam{"SmolLM2-135M-Instruct.Q4_1.gguf",
+                                  "smollm2-135m-q4_1-kv-q4_0.json", kernels::KvDtype::kQ4_0,
+                                  "SmolLM2_Q4_1_KV_Q4_0", {0.83, 0.94, 0.97, 7.0f, false}}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace semantic

@@ -1,6 +1,8 @@
 // KV block pool: allocation, ref counts, exhaustion and sequence block tables.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "kv/kv_pool.h"
 
 namespace semantic::kv {
@@ -23,20 +25,46 @@ TEST(KvPoolTest, AllocateReleaseAndExhaust) {
 }
 
 TEST(KvPoolTest, BlocksDoNotOverlap) {
-  KvLayout L{3, 2, 4, 4};
-  KvPool pool(L, 2);
-  for (int b = 0; b < 2; ++b)
-    for (int l = 0; l < 3; ++l) {
-      for (int i = 0; i < L.block_tokens * L.kv_dim(); ++i) {
-        pool.K(b, l)[i] = static_cast<uint16_t>(b * 1000 + l * 10 + 1);
-        pool.V(b, l)[i] = static_cast<uint16_t>(b * 1000 + l * 10 + 2);
+  for (kernels::KvDtype dt :
+       {kernels::KvDtype::kF16, kernels::KvDtype::kQ8_0, kernels::KvDtype::kQ4_0}) {
+    KvLayout L{3, 2, 32, 4, dt};
+    KvPool pool(L, 2);
+    const size_t n = L.block_tokens * L.row_bytes();  // bytes of one block's K (or V) of a layer
+    for (int b = 0; b < 2; ++b)
+      for (int l = 0; l < 3; ++l) {
+        std::memset(pool.K(b, l), b * 16 + l * 4 + 1, n);
+        std::memset(pool.V(b, l), b * 16 + l * 4 + 2, n);
       }
-    }
-  for (int b = 0; b < 2; ++b)
-    for (int l = 0; l < 3; ++l) {
-      EXPECT_EQ(pool.K(b, l)[0], b * 1000 + l * 10 + 1);
-      EXPECT_EQ(pool.V(b, l)[L.block_tokens * L.kv_dim() - 1], b * 1000 + l * 10 + 2);
-    }
+    for (int b = 0; b < 2; ++b)
+      for (int l = 0; l < 3; ++l) {
+        EXPECT_EQ(pool.K(b, l)[0], b * 16 + l * 4 + 1);
+        EXPECT_EQ(pool.K(b, l)[n - 1], b * 16 + l * 4 + 1);
+        EXPECT_EQ(pool.V(b, l)[0], b * 16 + l * 4 + 2);
+        EXPECT_EQ(pool.V(b, l)[n - 1], b * 16 + l * 4 + 2);
+      }
+    EXPECT_EQ(pool.bytes(), L.block_bytes() * 2);
+  }
+}
+
+TEST(KvPoolTest, RowBytesPerDtype) {
+  KvLayout L{30, 3, 64, 16};  // SmolLM2-135M: kv_dim 192
+  EXPECT_EQ(L.row_bytes(), 384u);
+  L.dtype = kernels::KvDtype::kQ8_0;
+  EXPECT_EQ(L.row_bytes(), 6u * 34);
+  EXPECT_EQ(L.head_bytes(), 2u * 34);
+  L.dtype = kernels::KvDtype::kQ4_0;
+  EXPECT_EQ(L.row_bytes(), 6u * 18);
+  EXPECT_EQ(L.block_bytes(), 30u * 2 * 16 * 6 * 18);
+  EXPECT_TRUE(ValidateKvLayout(L).ok());
+}
+
+TEST(KvPoolTest, QuantizedDtypesNeedWholeBlocksPerHead) {
+  KvLayout L{2, 4, 48, 16, kernels::KvDtype::kQ8_0};  // kv_dim 192 = 6 blocks, but 48 per head
+  const Status st = ValidateKvLayout(L);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("head_dim is 48"), std::string::npos) << st.message();
+  L.dtype = kernels::KvDtype::kF16;
+  EXPECT_TRUE(ValidateKvLayout(L).ok());
 }
 
 TEST(KvPoolTest, SequenceReserveGrowsByBlocks) {

@@ -44,6 +44,16 @@ inline uint16_t PatternValue(uint64_t key, int layer, int which, size_t i) {
       Mix(key ^ (static_cast<uint64_t>(layer) << 48) ^ (static_cast<uint64_t>(which) << 40) ^ i));
 }
 
+// The f16 test layouts viewed as 16-bit elements.
+inline uint16_t* K16(KvPool& p, int32_t b, int l) { return reinterpret_cast<uint16_t*>(p.K(b, l)); }
+inline uint16_t* V16(KvPool& p, int32_t b, int l) { return reinterpret_cast<uint16_t*>(p.V(b, l)); }
+inline const uint16_t* K16(const KvPool& p, int32_t b, int l) {
+  return reinterpret_cast<const uint16_t*>(p.K(b, l));
+}
+inline const uint16_t* V16(const KvPool& p, int32_t b, int l) {
+  return reinterpret_cast<const uint16_t*>(p.V(b, l));
+}
+
 inline size_t SlabElems(const KvPool& pool) {
   return static_cast<size_t>(pool.layout().block_tokens) * pool.layout().kv_dim();
 }
@@ -52,8 +62,8 @@ inline void FillPattern(KvPool& pool, int32_t block, uint64_t key) {
   const size_t n = SlabElems(pool);
   for (int l = 0; l < pool.layout().n_layers; ++l) {
     for (size_t i = 0; i < n; ++i) {
-      pool.K(block, l)[i] = PatternValue(key, l, 0, i);
-      pool.V(block, l)[i] = PatternValue(key, l, 1, i);
+      K16(pool, block, l)[i] = PatternValue(key, l, 0, i);
+      V16(pool, block, l)[i] = PatternValue(key, l, 1, i);
     }
   }
 }
@@ -63,8 +73,8 @@ inline bool HasPattern(const KvPool& pool, int32_t block, uint64_t key) {
   const size_t n = SlabElems(pool);
   for (int l = 0; l < pool.layout().n_layers; ++l) {
     for (size_t i = 0; i < n; ++i) {
-      if (pool.K(block, l)[i] != PatternValue(key, l, 0, i)) return false;
-      if (pool.V(block, l)[i] != PatternValue(key, l, 1, i)) return false;
+      if (K16(pool, block, l)[i] != PatternValue(key, l, 0, i)) return false;
+      if (V16(pool, block, l)[i] != PatternValue(key, l, 1, i)) return false;
     }
   }
   return true;
@@ -75,7 +85,7 @@ inline constexpr uint16_t kSentinel = 0xA5C3;
 inline void FillSentinel(KvPool& pool, int32_t block) {
   const size_t n = SlabElems(pool);
   for (int l = 0; l < pool.layout().n_layers; ++l) {
-    for (size_t i = 0; i < n; ++i) pool.K(block, l)[i] = pool.V(block, l)[i] = kSentinel;
+    for (size_t i = 0; i < n; ++i) K16(pool, block, l)[i] = V16(pool, block, l)[i] = kSentinel;
   }
 }
 
@@ -83,7 +93,7 @@ inline bool HasSentinel(const KvPool& pool, int32_t block) {
   const size_t n = SlabElems(pool);
   for (int l = 0; l < pool.layout().n_layers; ++l) {
     for (size_t i = 0; i < n; ++i) {
-      if (pool.K(block, l)[i] != kSentinel || pool.V(block, l)[i] != kSentinel) return false;
+      if (K16(pool, block, l)[i] != kSentinel || V16(pool, block, l)[i] != kSentinel) return false;
     }
   }
   return true;

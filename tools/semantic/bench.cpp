@@ -26,6 +26,7 @@ struct BenchArgs {
   int block_tokens = 16;
   bool json = false;
   bool membw = false;
+  kernels::KvDtype kv_dtype = kernels::KvDtype::kF16;
 };
 
 // Read bandwidth of a 1 GiB buffer with all threads (GB/s, best of 5).
@@ -98,6 +99,7 @@ int Run(BenchArgs a) {
   opts.threads = a.threads;
   opts.context = a.depth + std::max(a.n_prompt, a.n_gen) + 64;
   opts.block_tokens = a.block_tokens;
+  opts.kv_dtype = a.kv_dtype;
   auto gen = engine::Generator::Open(opts);
   if (!gen.ok()) {
     std::fprintf(stderr, "error: %s\n", gen.status().message().c_str());
@@ -142,9 +144,10 @@ int Run(BenchArgs a) {
     return 1;
   }
   if (a.json) {
-    std::printf("{\"engine\":\"semantic\",\"model\":\"%s\",\"threads\":%d,\"kernels\":\"%s\","
-                "\"results\":[",
-                a.model.c_str(), g.pool().size(), kernels::ActiveIsa());
+    std::printf(
+        "{\"engine\":\"semantic\",\"model\":\"%s\",\"threads\":%d,\"kernels\":\"%s\","
+        "\"kv_dtype\":\"%s\",\"results\":[",
+        a.model.c_str(), g.pool().size(), kernels::ActiveIsa(), kernels::KvDtypeName(a.kv_dtype));
     for (size_t i = 0; i < results.size(); ++i) {
       const Result& r = results[i];
       std::printf("%s{\"test\":\"%s\",\"n_tokens\":%d,\"depth\":%d,\"tps_mean\":%.3f,"
@@ -155,10 +158,11 @@ int Run(BenchArgs a) {
     }
     std::printf("]}\n");
   } else {
-    std::printf("| model | threads | kernels | test | t/s |\n|---|---|---|---|---|\n");
+    std::printf("| model | threads | kernels | kv | test | t/s |\n|---|---|---|---|---|---|\n");
     for (const Result& r : results) {
-      std::printf("| %s | %d | %s | %s | %.2f ± %.2f |\n", g.model().config().name.c_str(),
-                  g.pool().size(), kernels::ActiveIsa(), r.test.c_str(), r.Mean(), r.Sd());
+      std::printf("| %s | %d | %s | %s | %s | %.2f ± %.2f |\n", g.model().config().name.c_str(),
+                  g.pool().size(), kernels::ActiveIsa(), kernels::KvDtypeName(a.kv_dtype),
+                  r.test.c_str(), r.Mean(), r.Sd());
     }
   }
   return 0;
@@ -185,6 +189,7 @@ void RegisterBench(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 4096));
   cmd->add_option("-b,--batch", args->batch, "Tokens per forward pass in prompt processing")
       ->check(CLI::Range(1, 1 << 16))->capture_default_str();
+  AddKvDtypeOption(cmd, &args->kv_dtype);
   cmd->add_flag("--json", args->json, "Print JSON instead of a table");
   cmd->add_flag("--memory-bandwidth", args->membw, "Measure memory read bandwidth instead");
   cmd->callback([args, &exit_code] { exit_code = Run(*args); });

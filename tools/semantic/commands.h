@@ -3,12 +3,16 @@
 
 #include <CLI/CLI.hpp>
 
+#include "config/settings.h"
+#include "kernels/kv_dtype.h"
+
 namespace semantic::cli {
 
 // Each Register* adds a subcommand whose callback sets `exit_code`.
 void RegisterInspect(CLI::App& app, int& exit_code);
 void RegisterGenerate(CLI::App& app, int& exit_code);
 void RegisterBench(CLI::App& app, int& exit_code);
+void RegisterPerplexity(CLI::App& app, int& exit_code);
 void RegisterServe(CLI::App& app, int& exit_code);
 void RegisterConfig(CLI::App& app, int& exit_code);
 void RegisterVersion(CLI::App& app, int& exit_code);
@@ -17,5 +21,10 @@ void RegisterCache(CLI::App& app, int& exit_code);
 // Default model path: $SEMANTIC_MODEL, else models/SmolLM2-135M-Instruct.Q4_1.gguf beside the
 // binary's source tree or the working directory.
 std::string DefaultModelPath();
+
+// model.kv_dtype as the kernels' enum.
+kernels::KvDtype KvDtypeFromConfig(config::KvDtype d);
+// Adds --kv-dtype {f16,q8_0,q4_0} to cmd, stored in *out.
+void AddKvDtypeOption(CLI::App* cmd, kernels::KvDtype* out);
 
 }  // namespace semantic::cli

@@ -22,6 +22,7 @@ struct GenerateArgs {
   int max_tokens = 256;
   int threads = 0;
   int context = 4096;
+  kernels::KvDtype kv_dtype = kernels::KvDtype::kF16;
   engine::SamplingParams sampling;
   long long seed = -1;
 };
@@ -73,6 +74,7 @@ int Run(GenerateArgs a) {
   opts.model_path = a.model;
   opts.threads = a.threads;
   opts.context = a.context;
+  opts.kv_dtype = a.kv_dtype;
   auto gen = engine::Generator::Open(opts);
   if (!gen.ok()) {
     std::fprintf(stderr, "error: %s\n", gen.status().message().c_str());
@@ -164,6 +166,7 @@ void RegisterGenerate(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0, 1024));
   cmd->add_option("-c,--context", args->context, "KV context size in tokens")
       ->check(CLI::Range(16, 1 << 22))->capture_default_str();
+  AddKvDtypeOption(cmd, &args->kv_dtype);
   cmd->add_flag("--print-ids", args->print_ids, "Also print the generated token ids");
   cmd->add_flag("-q,--quiet", args->quiet, "No model/speed lines on stderr");
   cmd->callback([args, &exit_code] { exit_code = Run(*args); });

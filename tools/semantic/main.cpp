@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   semantic::cli::RegisterInspect(app, exit_code);
   semantic::cli::RegisterGenerate(app, exit_code);
   semantic::cli::RegisterBench(app, exit_code);
+  semantic::cli::RegisterPerplexity(app, exit_code);
   semantic::cli::RegisterServe(app, exit_code);
   semantic::cli::RegisterConfig(app, exit_code);
   semantic::cli::RegisterVersion(app, exit_code);

@@ -46,16 +46,12 @@ int Run(const config::Settings& cfg) {
   if (!std::filesystem::exists(model_path) && model_path == "models/SmolLM2-135M-Instruct.Q4_1.gguf") {
     model_path = DefaultModelPath();  // the bundled default, wherever the binary was started
   }
-  if (mc.kv_dtype != config::KvDtype::kF16) {
-    std::fprintf(stderr, "error: model.kv_dtype = %s is not supported yet (only f16)\n",
-                 config::Name(mc.kv_dtype));
-    return 2;
-  }
   engine::GeneratorOptions opts;
   opts.model_path = model_path;
   opts.threads = mc.threads;
   opts.context = mc.context_length;  // resized below once the model's KV size per token is known
   opts.block_tokens = mc.block_tokens;
+  opts.kv_dtype = KvDtypeFromConfig(mc.kv_dtype);
   LOG_INFO("loading %s", model_path.c_str());
   auto gen = engine::Generator::Open(opts);
   if (!gen.ok()) {
@@ -65,13 +61,14 @@ int Run(const config::Settings& cfg) {
   engine::Generator& g = **gen;
   {
     // KV pool: room for one full context at least, up to a RAM budget shared by all sequences.
-    const auto& c = g.model().config();
-    const double bytes_per_token = 2.0 * 2 * c.n_layers * c.n_head_kv * c.head_dim;  // f16 K+V
+    const kv::KvLayout layout = g.kv_pool().layout();  // a copy: the pool is replaced below
+    const double bytes_per_token = 2.0 * layout.n_layers * layout.row_bytes();  // K + V
     const long long budget_tokens =
         static_cast<long long>(static_cast<double>(mc.cache_budget) / bytes_per_token);
     const long long tokens = std::max<long long>(mc.context_length, budget_tokens);
     g.ResizeKvPool(static_cast<int>((tokens + mc.block_tokens - 1) / mc.block_tokens));
-    LOG_INFO("KV pool: %lld tokens (%.0f MiB)", tokens, tokens * bytes_per_token / 1048576.0);
+    LOG_INFO("KV pool: %lld tokens (%.0f MiB, %s)", tokens, tokens * bytes_per_token / 1048576.0,
+             kernels::KvDtypeName(layout.dtype));
     if (budget_tokens < mc.context_length) {
       LOG_WARN("model.cache_budget (%.0f MiB) holds %lld tokens, less than one context of %d: "
                "the pool is sized for one context instead (lower --context or raise "
@@ -92,7 +89,7 @@ int Run(const config::Settings& cfg) {
   kv::BlockFileIdentity identity;
   identity.model_fingerprint = engine::ModelFingerprint(g.gguf());
   identity.layout = g.kv_pool().layout();
-  identity.kv_dtype = static_cast<uint32_t>(mc.kv_dtype);
+  identity.kv_dtype = static_cast<uint32_t>(identity.layout.dtype);
   kv::PrefixCacheOptions co;
   co.cache_dir = cfg.agent.evict_to_disk ? cfg.agent.cache_dir : "";
   co.disk_budget = static_cast<uint64_t>(cfg.agent.disk_budget);

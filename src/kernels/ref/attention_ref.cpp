@@ -1,32 +1,79 @@
-// Scalar reference for paged attention (the oracle for the AVX2 kernel).
+// Scalar reference for paged attention over f16 / q8_0 / q4_0 K/V (the oracle for the AVX2
+// kernels).
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "base/fp16.h"
 #include "kernels/attention.h"
+#include "quant/blocks.h"
+#include "quant/dequantize.h"
+#include "quant/quantize.h"
 
 namespace semantic::kernels::ref {
 namespace {
 
-// s[p] = scale * f16(q) . k[p] for p < n_pos; returns max_p s[p].
+const uint8_t* Row(const uint8_t* const* blocks, const PagedHeadKv& kv, int p) {
+  return blocks[p / kv.block_tokens] + static_cast<size_t>(p % kv.block_tokens) * kv.row_stride;
+}
+
+quant::DType QuantType(KvDtype t) {
+  return t == KvDtype::kQ8_0   ? quant::DType::kQ8_0
+         : t == KvDtype::kQ4_0 ? quant::DType::kQ4_0
+                               : quant::DType::kF16;
+}
+
+// Sum over 32 elements of the integer quants of one K block times q's Q8_0 quants.
+int BlockDot(KvDtype t, const uint8_t* k, const quant::BlockQ8_0& q) {
+  int sum = 0;
+  if (t == KvDtype::kQ8_0) {
+    const auto* b = reinterpret_cast<const quant::BlockQ8_0*>(k);
+    for (int i = 0; i < 32; ++i) sum += b->qs[i] * q.qs[i];
+  } else {
+    const auto* b = reinterpret_cast<const quant::BlockQ4_0*>(k);
+    for (int i = 0; i < 16; ++i) {
+      sum += ((b->qs[i] & 0xF) - 8) * q.qs[i] + ((b->qs[i] >> 4) - 8) * q.qs[i + 16];
+    }
+  }
+  return sum;
+}
+
+// s[p] = scale * q . k[p] for p < n_pos (q rounded to f16, or quantized to Q8_0 for the block
+// types); returns max_p s[p].
 float Scores(const PagedHeadKv& kv, const float* q, int n_pos, float scale, float* s) {
-  const int hd = kv.head_dim, bt = kv.block_tokens;
+  const int hd = kv.head_dim;
   std::vector<float> q16(hd);
-  for (int i = 0; i < hd; ++i) q16[i] = Fp16ToFp32(Fp32ToFp16(q[i]));
+  std::vector<quant::BlockQ8_0> q8(hd / 32);
+  if (kv.dtype == KvDtype::kF16) {
+    for (int i = 0; i < hd; ++i) q16[i] = Fp16ToFp32(Fp32ToFp16(q[i]));
+  } else {
+    quant::QuantizeRowQ8_0(q, q8.data(), hd);
+  }
+  const size_t kblock = KvRowBytes(kv.dtype, 32);
   float max_s = -INFINITY;
   for (int p = 0; p < n_pos; ++p) {
-    const uint16_t* k = kv.k_blocks[p / bt] + static_cast<size_t>(p % bt) * kv.row_stride;
+    const uint8_t* k = Row(kv.k_blocks, kv, p);
     float dot = 0.0f;
-    for (int i = 0; i < hd; ++i) dot += q16[i] * Fp16ToFp32(k[i]);
+    if (kv.dtype == KvDtype::kF16) {
+      const auto* k16 = reinterpret_cast<const uint16_t*>(k);
+      for (int i = 0; i < hd; ++i) dot += q16[i] * Fp16ToFp32(k16[i]);
+    } else {
+      for (int b = 0; b < hd / 32; ++b) {
+        const uint8_t* kb = k + b * kblock;  // every block starts with its f16 scale
+        const float d = Fp16ToFp32(*reinterpret_cast<const uint16_t*>(kb)) * Fp16ToFp32(q8[b].d);
+        dot += static_cast<float>(BlockDot(kv.dtype, kb, q8[b])) * d;
+      }
+    }
     s[p] = dot * scale;
     max_s = std::max(max_s, s[p]);
   }
   return max_s;
 }
 
-const uint16_t* VRow(const PagedHeadKv& kv, int p) {
-  return kv.v_blocks[p / kv.block_tokens] + static_cast<size_t>(p % kv.block_tokens) * kv.row_stride;
+// o[i] += w * v[p][i] for the head's V row at position p.
+void AddV(const PagedHeadKv& kv, int p, float w, float* o, float* tmp) {
+  quant::DequantizeRowRef(QuantType(kv.dtype), Row(kv.v_blocks, kv, p), tmp, kv.head_dim);
+  for (int i = 0; i < kv.head_dim; ++i) o[i] += w * tmp[i];
 }
 
 }  // namespace
@@ -34,6 +81,10 @@ const uint16_t* VRow(const PagedHeadKv& kv, int p) {
 void AttendGroup(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
                  float* scratch, float* out) {
   const int hd = kv.head_dim;
+  const KvRotation rot = KvRotationFor(kv.dtype, hd);
+  std::vector<float> tmp(hd), q_rot(q, q + n_q * hd);  // q in the cache's rotated space
+  HadamardRotate(q_rot.data(), n_q * hd, rot.k);
+  q = q_rot.data();
   for (int h = 0; h < n_q; ++h) {
     float* s = scratch + static_cast<size_t>(h) * n_pos;
     const float max_s = Scores(kv, q + h * hd, n_pos, scale, s);
@@ -46,16 +97,21 @@ void AttendGroup(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, floa
     float* o = out + h * hd;
     std::fill(o, o + hd, 0.0f);
     for (int p = 0; p < n_pos; ++p) {
-      const float w = Fp16ToFp32(Fp32ToFp16(s[p] * inv));  // f16 weights, as llama.cpp
-      const uint16_t* v = VRow(kv, p);
-      for (int i = 0; i < hd; ++i) o[i] += w * Fp16ToFp32(v[i]);
+      float w = s[p] * inv;
+      if (kv.dtype == KvDtype::kF16) w = Fp16ToFp32(Fp32ToFp16(w));  // f16 weights, as llama.cpp
+      AddV(kv, p, w, o, tmp.data());
     }
   }
+  HadamardRotate(out, n_q * hd, rot.v);
 }
 
 void AttendGroupPartial(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
                         float* scratch, float* out, float* m, float* l) {
   const int hd = kv.head_dim;
+  const KvRotation rot = KvRotationFor(kv.dtype, hd);
+  std::vector<float> tmp(hd), q_rot(q, q + n_q * hd);
+  HadamardRotate(q_rot.data(), n_q * hd, rot.k);
+  q = q_rot.data();
   for (int h = 0; h < n_q; ++h) {
     float* s = scratch + static_cast<size_t>(h) * n_pos;
     const float max_s = Scores(kv, q + h * hd, n_pos, scale, s);
@@ -65,12 +121,12 @@ void AttendGroupPartial(const PagedHeadKv& kv, const float* q, int n_q, int n_po
     for (int p = 0; p < n_pos; ++p) {
       const float w = std::exp(s[p] - max_s);
       sum += w;
-      const uint16_t* v = VRow(kv, p);
-      for (int i = 0; i < hd; ++i) o[i] += w * Fp16ToFp32(v[i]);
+      AddV(kv, p, w, o, tmp.data());
     }
     m[h] = max_s;
     l[h] = static_cast<float>(sum);
   }
+  HadamardRotate(out, n_q * hd, rot.v);  // linear, so merging rotated-back partials is exact
 }
 
 }  // namespace semantic::kernels::ref

@@ -1,0 +1,48 @@
+"""`semantic serve --kv-dtype q8_0|q4_0`: the server starts with a quantized KV cache, reports it,
+sizes the pool by the smaller rows, and answers."""
+import subprocess
+import time
+
+import pytest
+import requests
+
+from conftest import BUILD, MODEL, free_port
+
+
+@pytest.mark.parametrize("dtype", ["q8_0", "q4_0"])
+def test_serve_with_quantized_kv(dtype, tmp_path):
+    if not MODEL.exists():
+        pytest.skip(f"model not present: {MODEL}")
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [str(BUILD / "semantic"), "serve", "--model", str(MODEL), "--port", str(port),
+             "--context", "2048", "--cache-budget", "64MiB", "--kv-dtype", dtype],
+            stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                assert proc.poll() is None, log_path.read_text()
+                try:
+                    if requests.get(base + "/health/ready", timeout=1).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                time.sleep(0.2)
+            model = requests.get(base + "/v1/models", timeout=10).json()["data"][0]
+            assert model["spec"]["kv_dtype"] == dtype
+            r = requests.post(base + "/v1/chat/completions", timeout=60, json={
+                "model": model["id"],
+                "messages": [{"role": "user", "content": "What is the capital city of France? "
+                                                         "Answer in one word."}],
+                "max_tokens": 30, "temperature": 0}).json()
+            assert "Paris" in r["choices"][0]["message"]["content"]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+    # 64 MiB at SmolLM2's 30 layers x 2 x 192 values: 1.06 or 0.56 bytes a value instead of 2.
+    text = log_path.read_text()
+    tokens = {"q8_0": 64 * 2**20 // (30 * 2 * 6 * 34), "q4_0": 64 * 2**20 // (30 * 2 * 6 * 18)}
+    assert f"KV pool: {tokens[dtype]} tokens" in text and dtype in text, text

@@ -1,0 +1,30 @@
+// The KV element type for subcommands: mapping from the config enum and a --kv-dtype flag for
+// the commands that open a model directly (bench, generate, perplexity).
+#include <map>
+#include <string>
+
+#include "tools/semantic/commands.h"
+
+namespace semantic::cli {
+
+kernels::KvDtype KvDtypeFromConfig(config::KvDtype d) {
+  switch (d) {
+    case config::KvDtype::kQ8_0:
+      return kernels::KvDtype::kQ8_0;
+    case config::KvDtype::kQ4_0:
+      return kernels::KvDtype::kQ4_0;
+    default:
+      return kernels::KvDtype::kF16;
+  }
+}
+
+void AddKvDtypeOption(CLI::App* cmd, kernels::KvDtype* out) {
+  const std::map<std::string, kernels::KvDtype> names{{"f16", kernels::KvDtype::kF16},
+                                                      {"q8_0", kernels::KvDtype::kQ8_0},
+                                                      {"q4_0", kernels::KvDtype::kQ4_0}};
+  cmd->add_option("--kv-dtype", *out, "KV cache element type: f16, q8_0 or q4_0")
+      ->transform(CLI::CheckedTransformer(names, CLI::ignore_case))
+      ->default_str("f16");
+}
+
+}  // namespace semantic::cli
