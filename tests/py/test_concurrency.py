@@ -153,6 +153,10 @@ def test_request_timeout_ends_the_request_and_frees_it(tmp_path):
     j = r.json()
     assert j["choices"][0]["finish_reason"] == "length"
     assert j["usage"]["completion_tokens"] < 500
+    import time
+    deadline = time.time() + 5  # the gauge is updated right after the reply is sent
+    while metric(s.base, "semantic_sequences_running") != 0 and time.time() < deadline:
+        time.sleep(0.05)
     assert metric(s.base, "semantic_sequences_running") == 0
     s.stop()
     assert "timed out" in s.log_text()
