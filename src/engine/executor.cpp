@@ -298,9 +298,10 @@ bool Executor::Step() {
   }
   if (batch.empty()) {
     if (!Runnable()) return false;  // only restores in flight: wait for them
-    bool any_running = false;
-    for (Sequence* s : order) any_running |= s->running && !s->restoring.load();
-    if (any_running && !plan.preempt.empty()) return true;  // blocks freed: plan again
+    // A restore that ended after the plan was made, or blocks freed by preemption: plan again.
+    bool restoring_in_plan = false;
+    for (const SchedSeq& v : seqs) restoring_in_plan |= v.restoring;
+    if (restoring_in_plan || !plan.preempt.empty()) return true;
     // Nothing can run: the oldest sequence cannot get KV blocks although nothing else runs
     // (blocks held by pinned sessions or pending disk writes).
     auto it = std::find_if(active_.begin(), active_.end(),
