@@ -102,6 +102,13 @@ class PrefixCacheTest : public ::testing::Test {
     o.default_ttl_ms = ttl_ms;
     return o;
   }
+  // A server run that computes `t` with the disk tier and shuts down (blocks flushed on exit);
+  // returns the keys of its full blocks.
+  std::vector<uint64_t> WriteToDisk(const std::vector<int32_t>& t) const {
+    Instance in(WithDisk());
+    EXPECT_TRUE(in.cache.Open().ok());
+    return in.Run(t);
+  }
   std::string tier_dir() const { return scratch_.path() + "/" + KeyHex(kFingerprint); }
   std::string session_file(const std::string& id) const {
     return tier_dir() + "/agents/" + id + ".json";
@@ -363,11 +370,7 @@ TEST_F(PrefixCacheTest, RestartRestoresBlocksFromDisk) {
 
 TEST_F(PrefixCacheTest, RamAndDiskBlocksCombineInOneMatch) {
   const auto t = Tokens(17);
-  {
-    Instance in(WithDisk());
-    ASSERT_TRUE(in.cache.Open().ok());
-    in.Run(t);
-  }
+  WriteToDisk(t);
   Instance in(WithDisk());
   ASSERT_TRUE(in.cache.Open().ok());
   Seq first;  // brings block 0 into RAM only
@@ -385,11 +388,7 @@ TEST_F(PrefixCacheTest, RamAndDiskBlocksCombineInOneMatch) {
 
 TEST_F(PrefixCacheTest, RamOnlyPassThenAFullPassExtendTheSameSequence) {
   const auto t = Tokens(17);
-  {
-    Instance in(WithDisk());
-    ASSERT_TRUE(in.cache.Open().ok());
-    in.Run(t);
-  }
+  WriteToDisk(t);
   Instance in(WithDisk());
   ASSERT_TRUE(in.cache.Open().ok());
   Seq warm;  // block 0 back in RAM
@@ -419,15 +418,8 @@ TEST_F(PrefixCacheTest, RamOnlyPassThenAFullPassExtendTheSameSequence) {
 
 TEST_F(PrefixCacheTest, DamagedDiskBlockEndsTheMatchAndIsRecomputed) {
   const auto t = Tokens(17);
-  std::string path1;
-  {
-    Instance in(WithDisk());
-    ASSERT_TRUE(in.cache.Open().ok());
-    const auto keys = in.Run(t);
-    in.cache.Flush();
-    const std::string hex = KeyHex(keys[1]);
-    path1 = tier_dir() + "/blocks/" + hex.substr(0, 2) + "/" + hex + ".kvb";
-  }
+  const std::string hex = KeyHex(WriteToDisk(t)[1]);
+  const std::string path1 = tier_dir() + "/blocks/" + hex.substr(0, 2) + "/" + hex + ".kvb";
   auto bytes = ReadBytes(path1);
   bytes[bytes.size() - 3] ^= 0x10;  // K/V payload: the start-up scan does not notice
   WriteBytes(path1, bytes);
