@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 #include <nlohmann/json.hpp>
 
 #include "engine/sampler.h"
@@ -41,6 +42,8 @@ struct GoldenParam {
   const char* name;
   KvBounds bounds;            // quantized KV only
 };
+
+void PrintTo(const GoldenParam& p, std::ostream* os) { *os << p.name; }
 
 class GoldenTest : public ::testing::TestWithParam<GoldenParam> {
  protected:
