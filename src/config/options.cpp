@@ -183,6 +183,21 @@ std::vector<OptionDecl> BuildTable() {
   ignored("agent", "lru_eviction_enabled", "use agent.eviction_policy");
   ignored("agent", "validate_model_tag", "caches are always checked against the model fingerprint");
 
+  // [scheduler]: admission and backpressure (batch size and step budget are model.max_batch and
+  // model.prefill_chunk).
+  add(Decl("scheduler", "max_queue", T::kInt, "256",
+           "Requests waiting to start; beyond it new requests get 429 (OpenAI) / 529 (Anthropic) "
+           "with Retry-After.",
+           Bind<&Settings::scheduler, &SchedulerSettings::max_queue>())
+          .Range(1, 1 << 20)
+          .Flags({"--max-queue"}));
+  add(Decl("scheduler", "max_running_per_agent", T::kInt, "0",
+           "Requests of one agent running at once (others of that agent wait; other agents go "
+           "ahead); 0: no limit.",
+           Bind<&Settings::scheduler, &SchedulerSettings::max_running_per_agent>())
+          .Range(0, 4096)
+          .Flags({"--max-running-per-agent"}));
+
   // [server]: HTTP transport, limits and authentication.
   add(Decl("server", "host", T::kString, "127.0.0.1",
            "Address to bind; 0.0.0.0 listens on every interface.",
@@ -325,7 +340,8 @@ const std::vector<OptionDecl>& Options() {
 }
 
 const std::vector<std::string>& Sections() {
-  static const std::vector<std::string> kSections = {"model", "agent", "server", "logging",
+  static const std::vector<std::string> kSections = {"model", "agent", "scheduler", "server",
+                                                     "logging",
                                                      "metrics"};
   return kSections;
 }

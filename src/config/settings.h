@@ -44,6 +44,11 @@ struct AgentSettings {
   std::chrono::milliseconds session_ttl{};  // 0: sessions never expire
 };
 
+struct SchedulerSettings {
+  int max_queue{};              // waiting requests before 429/529
+  int max_running_per_agent{};  // 0: no limit
+};
+
 struct ServerSettings {
   std::string host;
   int port{};
@@ -72,6 +77,7 @@ struct MetricsSettings {
 struct Settings {
   ModelSettings model;
   AgentSettings agent;
+  SchedulerSettings scheduler;
   ServerSettings server;
   LoggingSettings logging;
   MetricsSettings metrics;

@@ -5,12 +5,19 @@
 #include <cmath>
 
 #include "base/log.h"
+#include "base/timer.h"
 
 namespace semantic::engine {
 
 Executor::Executor(models::Model& model, kv::KvPool& pool, const tokenizer::Tokenizer& tok,
                    const ExecutorOptions& options)
-    : model_(model), pool_(pool), tok_(tok), options_(options) {}
+    : model_(model), pool_(pool), tok_(tok), options_(options) {
+  sched_.max_running = options.max_running;
+  sched_.max_batched_tokens = options.step_token_budget;
+  sched_.max_running_per_agent = options.max_running_per_agent;
+  sched_.block_tokens = pool.layout().block_tokens;
+  sched_.prefill_cap_while_decoding = std::min(64, options.step_token_budget);  // until measured
+}
 
 Executor::~Executor() { Stop(); }
 
@@ -18,6 +25,7 @@ void Executor::Start() {
   if (thread_.joinable()) return;
   stop_ = false;
   thread_ = std::thread([this] { Loop(); });
+  restore_thread_ = std::thread([this] { RestoreLoop(); });
 }
 
 void Executor::Stop() {
@@ -27,6 +35,30 @@ void Executor::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (restore_thread_.joinable()) restore_thread_.join();
+}
+
+void Executor::RestoreLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stop_ || !restore_queue_.empty(); });
+    if (restore_queue_.empty()) return;  // stopping, nothing left
+    Sequence* s = restore_queue_.front();
+    restore_queue_.pop_front();
+    lock.unlock();
+    Timer timer;
+    const int reusable = s->pending >= 0 ? s->context_len : s->context_len - 1;
+    kv::PrefixMatch m = options_.cache->Acquire(s->history, reusable, &s->kv, &s->keys,
+                                                /*ram_only=*/false, s->root);
+    s->published = s->keys.size();
+    if (s->pending < 0) s->cached = s->kv.n_tokens;
+    LOG_DEBUG("request %llu: restored %d blocks (%d from disk) in %.1f ms; %d context tokens cached",
+              static_cast<unsigned long long>(s->req.id), m.ram_blocks + m.disk_blocks,
+              m.disk_blocks, timer.Seconds() * 1e3, s->kv.n_tokens);
+    lock.lock();
+    s->restoring.store(false);
+    cv_.notify_all();
+  }
 }
 
 int Executor::MaxContext() const {
@@ -40,18 +72,24 @@ ExecutorStats Executor::Stats() const {
   return stats_;
 }
 
+bool Executor::QueueFull() const {
+  return options_.max_queue > 0 && queued_.load() >= options_.max_queue;
+}
+
 std::shared_ptr<ResultChannel> Executor::Submit(Request request) {
   auto seq = std::make_unique<Sequence>();
   seq->channel = std::make_shared<ResultChannel>();
   seq->sampler = std::make_unique<Sampler>(request.sampling);
   seq->history = request.prompt;
+  seq->context_len = static_cast<int>(request.prompt.size());
   seq->req = std::move(request);
   auto channel = seq->channel;
+  ++queued_;
   {
     std::lock_guard<std::mutex> lock(mu_);
     incoming_.push_back(std::move(seq));
   }
-  cv_.notify_one();
+  cv_.notify_all();  // the restore thread waits on the same condition variable
   return channel;
 }
 
@@ -59,8 +97,15 @@ void Executor::Loop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !incoming_.empty() || !active_.empty(); });
+      const bool woke = cv_.wait_for(lock, std::chrono::seconds(5), [&] {
+        return stop_ || !incoming_.empty() || Runnable();
+      });
       if (stop_) break;
+      if (!woke) {
+        lock.unlock();
+        if (options_.cache) options_.cache->ExpireSessions();  // idle: sessions past their TTL
+        continue;
+      }
       while (!incoming_.empty()) {
         active_.push_back(std::move(incoming_.front()));
         incoming_.pop_front();
@@ -68,12 +113,109 @@ void Executor::Loop() {
     }
     Step();
   }
-  // Shutting down: everything still here is cancelled.
-  std::lock_guard<std::mutex> lock(mu_);
+  // Shutting down: everything still here is cancelled (after in-flight restores end).
+  std::unique_lock<std::mutex> lock(mu_);
+  restore_queue_.clear();
+  cv_.wait(lock, [&] {
+    for (auto& s : active_) {
+      if (s->restoring.load()) return false;
+    }
+    return true;
+  });
   for (auto& s : incoming_) active_.push_back(std::move(s));
   incoming_.clear();
   for (auto& s : active_) Finish(*s, "cancelled");
   active_.clear();
+}
+
+void Executor::Admit(Sequence& s) {
+  s.running = true;
+  if (s.counted_waiting) {
+    s.counted_waiting = false;
+    --queued_;
+  }
+  if (!options_.cache) return;
+  if (!s.admitted) {
+    s.admitted = true;
+    options_.cache->BeginRequest(s.req.agent_id);
+    s.root = options_.cache->RootFor(s.req.cache_salt);
+  }
+  // A fresh request computes at least its last prompt token (its logits start the generation);
+  // a resumed one (preempted while decoding) needs no logits: all of its context may be cached.
+  // RAM hits here; blocks on disk are read by the restore thread while other sequences run.
+  const int reusable = s.pending >= 0 ? s.context_len : s.context_len - 1;
+  options_.cache->Acquire(s.history, reusable, &s.kv, &s.keys, /*ram_only=*/true, s.root);
+  s.published = s.keys.size();
+  if (s.pending < 0) s.cached = s.kv.n_tokens;
+  if (options_.cache->NextOnDisk(s.history, reusable, s.keys, s.root)) {
+    s.restoring.store(true);
+    std::lock_guard<std::mutex> lock(mu_);
+    restore_queue_.push_back(&s);
+    cv_.notify_all();
+  } else if (s.kv.n_tokens > 0) {
+    LOG_DEBUG("request %llu: %d context tokens cached in RAM",
+              static_cast<unsigned long long>(s.req.id), s.kv.n_tokens);
+  }
+}
+
+void Executor::Preempt(Sequence& s) {
+  // Its full blocks are published (and queued for the disk tier): they stay in the prefix cache
+  // and are found again on resume. Only the partial last block is recomputed.
+  LOG_INFO("request %llu preempted at %d tokens (KV blocks exhausted); it resumes from the cache",
+           static_cast<unsigned long long>(s.req.id), s.kv.n_tokens);
+  s.kv.Clear(pool_);
+  s.keys.clear();
+  s.published = 0;
+  s.running = false;
+  if (s.pending >= 0) s.context_len = static_cast<int>(s.history.size()) - 1;
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  ++stats_.preemptions;
+}
+
+void Executor::TuneChunking(const std::vector<models::BatchSeq>& batch,
+                            const std::vector<Sequence*>& members, double ms) {
+  int decodes = 0, prefill = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].tokens == &members[i]->pending) ++decodes;
+    else prefill += batch[i].n_tokens;
+  }
+  constexpr double kAlpha = 0.3;
+  if (prefill == 0) {
+    decode_step_ms_ = decode_step_ms_ > 0 ? (1 - kAlpha) * decode_step_ms_ + kAlpha * ms : ms;
+  } else if (decode_step_ms_ > 0) {
+    const double per_token = std::max(0.0, ms - (decodes > 0 ? decode_step_ms_ : 0.0)) / prefill;
+    prefill_ms_per_token_ = prefill_ms_per_token_ > 0
+                                ? (1 - kAlpha) * prefill_ms_per_token_ + kAlpha * per_token
+                                : per_token;
+  }
+  // A step with a prefill chunk may take about kItlFactor times a decode-only step.
+  constexpr double kItlFactor = 3.0;
+  if (decode_step_ms_ > 0 && prefill_ms_per_token_ > 0) {
+    const double cap = (kItlFactor - 1.0) * decode_step_ms_ / prefill_ms_per_token_;
+    sched_.prefill_cap_while_decoding =
+        std::clamp(static_cast<int>(cap), 16, options_.step_token_budget);
+  }
+}
+
+bool Executor::Runnable() const {
+  for (const auto& s : active_) {
+    if (!s->restoring.load()) return true;
+  }
+  return false;
+}
+
+void Executor::Release(Sequence& s) {
+  s.running = false;
+  if (s.counted_waiting) {  // ended before it ever ran (cancelled, failed, shutdown)
+    s.counted_waiting = false;
+    --queued_;
+  }
+  if (options_.cache && s.admitted) {
+    options_.cache->EndRequest(s.req.agent_id, s.keys, s.kv.n_tokens,
+                               static_cast<int>(s.req.prompt.size()), s.cached);
+    s.admitted = false;
+  }
+  s.kv.Clear(pool_);
 }
 
 void Executor::Finish(Sequence& s, const std::string& reason) {
@@ -81,9 +223,10 @@ void Executor::Finish(Sequence& s, const std::string& reason) {
   e.kind = Event::Kind::kDone;
   e.finish_reason = reason;
   e.prompt_tokens = static_cast<int>(s.req.prompt.size());
+  e.cached_tokens = s.cached;
   e.completion_tokens = s.generated;
+  Release(s);  // the session is recorded before the client can see the end
   s.channel->Push(std::move(e));
-  s.kv.Clear(pool_);
   std::lock_guard<std::mutex> lock(stats_mu_);
   ++stats_.requests_done;
 }
@@ -93,56 +236,84 @@ void Executor::Fail(Sequence& s, const std::string& error, int http_status) {
   e.kind = Event::Kind::kError;
   e.error = error;
   e.http_status = http_status;
+  Release(s);
   s.channel->Push(std::move(e));
-  s.kv.Clear(pool_);
 }
 
 bool Executor::Step() {
-  // Drop cancelled sequences first (client went away): their blocks go back to the pool.
+  // Drop cancelled sequences first (client went away): their blocks go back to the pool. A
+  // sequence being restored is left alone until its restore ends.
+  const auto now = std::chrono::steady_clock::now();
   for (auto it = active_.begin(); it != active_.end();) {
-    if ((*it)->req.cancelled->load()) {
-      Finish(**it, "cancelled");
+    Sequence& s = **it;
+    const bool timed_out = s.req.deadline != std::chrono::steady_clock::time_point{} &&
+                           now > s.req.deadline;
+    if ((s.req.cancelled->load() || timed_out) && !s.restoring.load()) {
+      if (timed_out && !s.req.cancelled->load()) {
+        LOG_WARN("request %llu timed out (server.request_timeout) after %d tokens",
+                 static_cast<unsigned long long>(s.req.id), s.generated);
+      }
+      Finish(s, s.req.cancelled->load() ? "cancelled" : "timeout");
       it = active_.erase(it);
     } else {
       ++it;
     }
   }
-  if (active_.empty()) return false;
+  if (active_.empty()) {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.running = 0;
+    return false;
+  }
 
-  // Assemble the batch: decode tokens of running sequences, then prefill chunks, in admission
-  // order, within the token budget and the running-sequence cap. KV is reserved up front; a
-  // sequence that cannot get blocks waits for a later step.
+  // Plan the step (engine/scheduler.h): admissions, then decodes, prefill chunks, preemptions.
+  std::vector<Sequence*> order;
+  for (auto& sp : active_) order.push_back(sp.get());
+  auto view = [&](const Sequence& s) {
+    SchedSeq v;
+    v.agent = s.req.agent_id;
+    v.running = s.running;
+    v.restoring = s.restoring.load();
+    v.kv_tokens = s.kv.n_tokens;
+    v.blocks = static_cast<int>(s.kv.blocks.size());
+    v.to_prefill = std::max(0, s.context_len - s.kv.n_tokens);
+    return v;
+  };
+  std::vector<SchedSeq> seqs;
+  for (Sequence* s : order) seqs.push_back(view(*s));
+  for (int i : PlanAdmission(seqs, pool_.n_free(), sched_)) {
+    Admit(*order[i]);
+    seqs[i] = view(*order[i]);
+  }
+  const StepPlan plan = PlanStep(seqs, pool_.n_free(), sched_);
+  for (int i : plan.preempt) Preempt(*order[i]);
   std::vector<models::BatchSeq> batch;
   std::vector<Sequence*> members;
-  int budget = options_.step_token_budget;
-  int running = 0;
-  for (auto& sp : active_) {
-    Sequence& s = *sp;
-    const bool decoding = s.prefilled == static_cast<int>(s.req.prompt.size());
-    if (running >= options_.max_running) break;
-    if (decoding) {
-      if (budget < 1 || !s.kv.Reserve(pool_, 1).ok()) continue;
-      batch.push_back({&s.pending, 1, &s.kv, false});
-      --budget;
-    } else {
-      const int n = std::min<int>(budget, static_cast<int>(s.req.prompt.size()) - s.prefilled);
-      if (n <= 0) continue;
-      if (!s.kv.Reserve(pool_, n).ok()) continue;  // pool full: wait for blocks
-      batch.push_back({s.req.prompt.data() + s.prefilled, n, &s.kv, false});
-      budget -= n;
-    }
+  for (const StepPlan::Work& w : plan.work) {
+    Sequence& s = *order[w.seq];
+    if (!s.kv.Reserve(pool_, w.n_tokens).ok()) continue;  // blocks held elsewhere meanwhile
+    const bool decode = s.kv.n_tokens >= s.context_len;
+    batch.push_back({decode ? &s.pending : s.history.data() + s.kv.n_tokens, w.n_tokens, &s.kv,
+                     false});
     members.push_back(&s);
-    ++running;
   }
   if (batch.empty()) {
-    // Nothing fits: the oldest sequence cannot get KV although nothing else runs.
-    Sequence& s = *active_.front();
-    Fail(s, "not enough KV cache for this request", 503);
-    active_.pop_front();
+    if (!Runnable()) return false;  // only restores in flight: wait for them
+    // A restore that ended after the plan was made, or blocks freed by preemption: plan again.
+    bool restoring_in_plan = false;
+    for (const SchedSeq& v : seqs) restoring_in_plan |= v.restoring;
+    if (restoring_in_plan || !plan.preempt.empty()) return true;
+    // Nothing can run: the oldest sequence cannot get KV blocks although nothing else runs
+    // (blocks held by pinned sessions or pending disk writes).
+    auto it = std::find_if(active_.begin(), active_.end(),
+                           [](const auto& p) { return !p->restoring.load(); });
+    Fail(**it, "not enough KV cache for this request", 503);
+    active_.erase(it);
     return true;
   }
 
+  Timer step_timer;
   Status st = model_.Forward(batch, pool_, &logits_);
+  TuneChunking(batch, members, step_timer.Seconds() * 1e3);
   if (!st.ok()) {
     LOG_ERROR("forward failed: %s", st.message().c_str());
     for (Sequence* s : members) {
@@ -158,10 +329,13 @@ bool Executor::Step() {
   uint64_t generated = 0, prompt_done = 0;
   for (size_t i = 0; i < members.size(); ++i) {
     Sequence& s = *members[i];
-    if (s.prefilled < static_cast<int>(s.req.prompt.size())) {
-      s.prefilled += batch[i].n_tokens;
+    if (options_.cache) {
+      options_.cache->Publish(s.history, &s.kv, &s.keys, &s.published, s.root);
+    }
+    if (batch[i].tokens != &s.pending) {  // a prefill chunk
       prompt_done += batch[i].n_tokens;
-      if (s.prefilled < static_cast<int>(s.req.prompt.size())) continue;  // more prompt to go
+      if (s.kv.n_tokens < s.context_len) continue;  // more context to go
+      if (s.pending >= 0) continue;  // resumed after preemption: its next token is known
     }
     const float* row = logits_.Row(logits_.seq_row[i]);
     const int32_t next = s.sampler->Sample(row, logits_.n_vocab, s.history);

@@ -12,7 +12,9 @@
 #include <thread>
 
 #include "engine/request.h"
+#include "engine/scheduler.h"
 #include "kv/kv_pool.h"
+#include "kv/prefix_cache.h"
 #include "models/model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -21,7 +23,10 @@ namespace semantic::engine {
 struct ExecutorOptions {
   int max_running = 8;         // sequences decoded together
   int step_token_budget = 512; // tokens per forward (decode tokens + prefill chunk)
+  int max_running_per_agent = 0;  // 0: no limit
+  int max_queue = 0;              // requests waiting to start; 0: unbounded
   int max_context = 0;         // positions per sequence (0: the model's trained context)
+  kv::PrefixCache* cache = nullptr;  // prefix reuse + agent sessions (null: none)
 };
 
 struct ExecutorStats {
@@ -30,6 +35,7 @@ struct ExecutorStats {
   uint64_t prompt_tokens = 0;
   int running = 0;
   int waiting = 0;
+  uint64_t preemptions = 0;
 };
 
 class Executor {
@@ -46,6 +52,10 @@ class Executor {
   // (non-empty prompt that fits the context; see MaxContext).
   std::shared_ptr<ResultChannel> Submit(Request request);
 
+  // Whether the waiting line is at max_queue (new requests should be refused with 429/529).
+  bool QueueFull() const;
+  int Queued() const { return queued_.load(); }
+
   // Positions one sequence may hold (prompt + generated).
   int MaxContext() const;
   ExecutorStats Stats() const;
@@ -57,13 +67,30 @@ class Executor {
     kv::SequenceKv kv;
     std::unique_ptr<Sampler> sampler;
     std::vector<int32_t> history;  // prompt + generated
-    int prefilled = 0;             // prompt tokens already in KV
+    int context_len = 0;           // history tokens that must be in KV before the next decode
+    bool running = false;          // admitted by the scheduler (holds a running slot)
+    bool counted_waiting = true;   // still counted in queued_ (never admitted yet)
     int generated = 0;
     int32_t pending = -1;          // sampled token not yet fed to the model
+    bool admitted = false;         // prefix cache consulted
+    std::atomic<bool> restoring{false};  // blocks being read from disk by the restore thread
+    int cached = 0;                // prompt tokens reused from the cache
+    std::vector<uint64_t> keys;    // prefix keys of the full blocks in kv
+    uint64_t root = 0;             // chain root (model fingerprint + cache salt)
+    size_t published = 0;          // blocks of kv already published
   };
 
   void Loop();
   bool Step();  // false when idle
+  // Measures a step and sets the prefill cap for steps that also decode (scheduler.h).
+  void TuneChunking(const std::vector<models::BatchSeq>& batch,
+                    const std::vector<Sequence*>& members, double ms);
+  bool Runnable() const;  // some active sequence is not waiting for a restore (requires mu_ or
+                          // the executor thread)
+  void Admit(Sequence& s);
+  void Preempt(Sequence& s);  // parks a running sequence: blocks to the cache, back to waiting
+  void RestoreLoop();  // restore thread: disk reads for admitted sequences, off the step loop
+  void Release(Sequence& s);  // hands the KV back (cache bookkeeping first)
   void Finish(Sequence& s, const std::string& reason);
   void Fail(Sequence& s, const std::string& error, int http_status);
 
@@ -71,17 +98,23 @@ class Executor {
   kv::KvPool& pool_;
   const tokenizer::Tokenizer& tok_;
   ExecutorOptions options_;
+  SchedulerConfig sched_;
+  double decode_step_ms_ = 0;        // EMA of decode-only step time
+  double prefill_ms_per_token_ = 0;  // EMA of the prefill cost per token
 
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::unique_ptr<Sequence>> incoming_;
   bool stop_ = false;
   std::thread thread_;
+  std::thread restore_thread_;
+  std::deque<Sequence*> restore_queue_;  // guarded by mu_
 
   // Executor-thread state.
   std::list<std::unique_ptr<Sequence>> active_;  // admission order
   models::Logits logits_;
 
+  std::atomic<int> queued_{0};  // submitted, never admitted yet
   mutable std::mutex stats_mu_;
   ExecutorStats stats_;
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -18,12 +19,15 @@ namespace semantic::engine {
 struct Request {
   uint64_t id = 0;
   std::string agent_id;             // durable session name (cache issue); may be empty
+  std::string cache_salt;           // requests share cached blocks only with the same salt
   std::vector<int32_t> prompt;      // token ids, non-empty
   int max_tokens = 256;
   SamplingParams sampling;
   int top_logprobs = 0;             // 0: no logprobs; k > 0: also the k most likely tokens
   bool logprobs = false;
   std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
+  // Ends the request ("timeout") at the first step after this time; none when default.
+  std::chrono::steady_clock::time_point deadline{};
 };
 
 struct TokenLogprob {
@@ -37,7 +41,7 @@ struct Event {
   float logprob = 0.0f;
   std::vector<TokenLogprob> top;  // when top_logprobs > 0
   // kDone:
-  std::string finish_reason;      // "stop" (end-of-generation token), "length", "cancelled"
+  std::string finish_reason;      // "stop" (EOG token), "length", "cancelled", "timeout"
   int prompt_tokens = 0;
   int cached_tokens = 0;
   int completion_tokens = 0;

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -28,6 +30,15 @@ struct KvLayout {
   }
 };
 
+// Block metadata follows DESIGN.md §3: flat arrays (ref count, key, LRU links), O(1) operations.
+// A block is in one of three states:
+//   in use   ref > 0 (held by sequences or a pinned session);
+//   cached   ref == 0 but published under a prefix key: reusable by Lookup until evicted, kept
+//            in LRU order (least recently released first);
+//   free     ref == 0, no key.
+// Allocate takes a free block, else evicts the least recently used cached block. Metadata calls
+// are thread-safe (the executor, the disk writer and the agent API share the pool); K/V data is
+// not locked: a published block is immutable, and a block being filled belongs to one sequence.
 // InvalidArgument unless the layout is usable: positive sizes, and for the block types a
 // head_dim that is a whole number of 32-element blocks (each head's slice is addressed alone).
 Status ValidateKvLayout(const KvLayout& layout);
@@ -41,13 +52,29 @@ class KvPool {
 
   const KvLayout& layout() const { return layout_; }
   int n_blocks() const { return static_cast<int>(ref_.size()); }
-  int n_free() const { return static_cast<int>(free_.size()); }
+  // Blocks that Allocate can hand out (free + cached).
+  int n_free() const;
+  int n_cached() const;  // ref 0, still published
 
-  // A fresh block with ref count 1, or ResourceExhausted.
+  // A fresh block with ref count 1 (evicting the LRU cached block if needed), or
+  // ResourceExhausted when every block is in use.
   Expected<int32_t> Allocate();
   void Retain(int32_t block);
   void Release(int32_t block);
-  int RefCount(int32_t block) const { return ref_[block]; }
+  int RefCount(int32_t block) const;
+
+  // Prefix index. Publish registers a full, immutable block under `key`; false when the key is
+  // already held by another block (this one stays unpublished). Lookup returns the block
+  // published under `key` with its ref count raised (taking it off the LRU list), or -1.
+  bool Publish(int32_t block, uint64_t key);
+  int32_t Lookup(uint64_t key);
+  bool Contains(uint64_t key) const;
+  uint64_t KeyOf(int32_t block) const;  // 0: unpublished
+  // Drops a cached (ref 0) block's key so it becomes free; false if it is in use or unknown.
+  bool Forget(uint64_t key);
+  // Forgets every cached block (blocks in use keep their keys).
+  void ForgetAll();
+  uint64_t evictions() const;
 
   // K or V of `layer` in `block`, head-major: [n_kv_heads][block_tokens][head_bytes()] bytes,
   // each head's rows of head_dim elements of layout().dtype (f16 bits or GGML q8_0 / q4_0
@@ -71,12 +98,24 @@ class KvPool {
     return data_ + ((static_cast<size_t>(layer) * ref_.size() + block) * 2 + which) * per_kv;
   }
 
+  void LruUnlink(int32_t block);
+  void LruPushBack(int32_t block);
+  void Unpublish(int32_t block);
+
   KvLayout layout_;
   uint8_t* data_ = nullptr;  // [n_layers][n_blocks][2][n_kv_heads][block_tokens][head_bytes]
   size_t bytes_ = 0;
   size_t mapped_ = 0;
+
+  mutable std::mutex mu_;
   std::vector<int32_t> ref_;    // [n_blocks] reference counts
   std::vector<int32_t> free_;   // stack of free block ids
+  std::vector<uint64_t> key_;   // [n_blocks] prefix key, 0 when unpublished
+  std::vector<int32_t> prev_, next_;  // LRU links of cached blocks (-1: none)
+  int32_t lru_head_ = -1, lru_tail_ = -1;
+  int n_cached_ = 0;
+  uint64_t evictions_ = 0;
+  std::unordered_map<uint64_t, int32_t> index_;
 };
 
 // The KV of one sequence: its blocks in position order and how many positions are filled.

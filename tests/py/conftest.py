@@ -1,5 +1,6 @@
 """Starts the real `semantic serve` binary on a free loopback port for the API tests."""
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -19,38 +20,70 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server():
-    if not MODEL.exists():
-        pytest.skip(f"model not present: {MODEL}")
-    port = free_port()
-    log = open(BUILD / "pytest-server.log", "w")
-    proc = subprocess.Popen(
-        [str(BUILD / "semantic"), "serve", "--model", str(MODEL), "--port", str(port),
-         "--context", "2048", "--cache-budget", "256MiB"],
-        stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}; see {log.name}")
-        try:
-            if requests.get(base + "/health/ready", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    else:
-        proc.kill()
+class ServerProcess:
+    """One `semantic serve` process; restartable on the same port and arguments."""
+
+    def __init__(self, args, log_name, model=MODEL, env=None, shell_prefix=None):
+        if not Path(model).exists():
+            pytest.skip(f"model not present: {model}")
+        self.port = free_port()
+        self.args = [str(BUILD / "semantic"), "serve", "--model", str(model),
+                     "--port", str(self.port)] + [str(a) for a in args]
+        self.log_path = BUILD / log_name
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc = None
+        self.env = dict(os.environ, **(env or {}))
+        if shell_prefix:  # e.g. "ulimit -f 8": run through bash with that first
+            self.args = ["bash", "-c", shell_prefix + ' && exec "$@"', "semantic"] + self.args
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=self.env)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                if requests.get(self.base + "/health/ready", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.proc.kill()
         raise RuntimeError("server did not become ready in 60 s")
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
-    log.close()
+
+    def stop(self, sig=signal.SIGTERM):
+        """Stops the server; SIGTERM must exit cleanly (0), SIGKILL is a crash."""
+        if self.proc is None:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+        self.proc = None
+        self.log.close()
+        if sig == signal.SIGTERM:
+            assert rc == 0, f"server exited with {rc} on SIGTERM; see {self.log_path}"
+        return rc
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def log_text(self):
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    s = ServerProcess(["--context", "2048", "--cache-budget", "256MiB",
+                       "--cache-dir", tmp_path_factory.mktemp("kv-cache")],
+                      "pytest-server.log").start()
+    yield s.base
+    s.stop()
 
 
 @pytest.fixture(scope="session")

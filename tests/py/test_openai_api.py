@@ -26,7 +26,8 @@ def test_chat_nonstream_greedy_answers(client, model_id):
     u = r.usage
     assert u.prompt_tokens > 5 and u.completion_tokens > 0
     assert u.total_tokens == u.prompt_tokens + u.completion_tokens
-    assert u.prompt_tokens_details.cached_tokens == 0
+    # Earlier requests may have cached the template's system-prompt blocks; never the last token.
+    assert 0 <= u.prompt_tokens_details.cached_tokens < u.prompt_tokens
 
 
 def test_stream_equals_nonstream_and_reports_usage(client, model_id):

@@ -23,6 +23,7 @@ struct BenchArgs {
   int threads = 0;
   int reps = 5;
   int batch = 512;
+  int block_tokens = 16;
   bool json = false;
   bool membw = false;
   kernels::KvDtype kv_dtype = kernels::KvDtype::kF16;
@@ -97,6 +98,7 @@ int Run(BenchArgs a) {
   opts.model_path = a.model;
   opts.threads = a.threads;
   opts.context = a.depth + std::max(a.n_prompt, a.n_gen) + 64;
+  opts.block_tokens = a.block_tokens;
   opts.kv_dtype = a.kv_dtype;
   auto gen = engine::Generator::Open(opts);
   if (!gen.ok()) {
@@ -183,6 +185,8 @@ void RegisterBench(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0, 1024));
   cmd->add_option("-r,--repetitions", args->reps, "Repetitions")
       ->check(CLI::Range(1, 1000))->capture_default_str();
+  cmd->add_option("--block-tokens", args->block_tokens, "Tokens per KV block")
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("-b,--batch", args->batch, "Tokens per forward pass in prompt processing")
       ->check(CLI::Range(1, 1 << 16))->capture_default_str();
   AddKvDtypeOption(cmd, &args->kv_dtype);

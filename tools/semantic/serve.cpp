@@ -5,10 +5,13 @@
 #include <thread>
 
 #include "base/log.h"
+#include "base/timer.h"
 #include "config/flags.h"
 #include "config/settings.h"
 #include "engine/executor.h"
 #include "engine/generator.h"
+#include "engine/model_fingerprint.h"
+#include "kv/prefix_cache.h"
 #include "kernels/ops.h"
 #include "server/http/server.h"
 #include "tools/semantic/commands.h"
@@ -17,6 +20,20 @@ namespace semantic::cli {
 namespace {
 
 server::HttpServer* g_server = nullptr;
+
+// One small forward before serving: faults in every weight page and wakes the thread pool, so
+// the first request (often an agent returning after a restart) does not pay for it.
+void WarmUp(engine::Generator& g) {
+  Timer timer;
+  kv::SequenceKv seq;
+  if (!seq.Reserve(g.kv_pool(), 8).ok()) return;
+  std::vector<int32_t> tokens(8, std::max(0, g.tokenizer().bos_id()));
+  models::Logits logits;
+  Status st = g.mutable_model().Forward({{tokens.data(), 8, &seq, false}}, g.kv_pool(), &logits);
+  seq.Clear(g.kv_pool());
+  LOG_INFO("warm-up forward: %.0f ms%s", timer.Seconds() * 1e3,
+           st.ok() ? "" : (" (failed: " + st.message() + ")").c_str());
+}
 
 void OnSignal(int) {
   if (g_server) g_server->Stop();
@@ -52,6 +69,12 @@ int Run(const config::Settings& cfg) {
     g.ResizeKvPool(static_cast<int>((tokens + mc.block_tokens - 1) / mc.block_tokens));
     LOG_INFO("KV pool: %lld tokens (%.0f MiB, %s)", tokens, tokens * bytes_per_token / 1048576.0,
              kernels::KvDtypeName(layout.dtype));
+    if (budget_tokens < mc.context_length) {
+      LOG_WARN("model.cache_budget (%.0f MiB) holds %lld tokens, less than one context of %d: "
+               "the pool is sized for one context instead (lower --context or raise "
+               "--cache-budget to keep RAM within the budget)",
+               mc.cache_budget / 1048576.0, budget_tokens, mc.context_length);
+    }
   }
   const auto& tok = g.tokenizer();
   auto chat = server::ChatRenderer::Create(
@@ -62,8 +85,28 @@ int Run(const config::Settings& cfg) {
     std::fprintf(stderr, "error: %s\n", chat.status().message().c_str());
     return 1;
   }
+  // Prefix cache over the pool, with the disk tier and agent sessions behind it.
+  kv::BlockFileIdentity identity;
+  identity.model_fingerprint = engine::ModelFingerprint(g.gguf());
+  identity.layout = g.kv_pool().layout();
+  identity.kv_dtype = static_cast<uint32_t>(identity.layout.dtype);
+  kv::PrefixCacheOptions co;
+  co.cache_dir = cfg.agent.evict_to_disk ? cfg.agent.cache_dir : "";
+  co.disk_budget = static_cast<uint64_t>(cfg.agent.disk_budget);
+  co.default_ttl_ms = cfg.agent.session_ttl.count();
+  kv::PrefixCache cache(g.kv_pool(), identity, co);
+  if (Status cst = cache.Open(); !cst.ok()) {
+    LOG_WARN("KV disk tier disabled, caching in RAM only: %s", cst.message().c_str());
+  } else if (cache.disk_enabled()) {
+    LOG_INFO("KV disk tier: %s (budget %.1f GiB)", co.cache_dir.c_str(),
+             co.disk_budget / 1073741824.0);
+  }
+  WarmUp(g);
   engine::ExecutorOptions eo;
+  eo.cache = &cache;
   eo.max_running = mc.max_batch;
+  eo.max_running_per_agent = cfg.scheduler.max_running_per_agent;
+  eo.max_queue = cfg.scheduler.max_queue;
   eo.step_token_budget = mc.prefill_chunk;
   eo.max_context = mc.context_length;
   engine::Executor exec(g.mutable_model(), g.kv_pool(), tok, eo);
@@ -77,19 +120,24 @@ int Run(const config::Settings& cfg) {
   handle.tokenizer = &tok;
   handle.chat = chat->get();
   handle.executor = &exec;
+  handle.cache = &cache;
   handle.block_tokens = mc.block_tokens;
   handle.kv_dtype = config::Name(mc.kv_dtype);
   handle.default_max_tokens = mc.default_max_tokens;
   handle.default_temperature = static_cast<float>(mc.default_temperature);
+  handle.request_timeout_ms = cfg.server.request_timeout.count();
   server::ServerOptions so;
   so.host = cfg.server.host;
   so.port = cfg.server.port;
   so.max_body_bytes = static_cast<size_t>(cfg.server.max_body);
   so.http_threads = cfg.server.http_threads;
+  so.admin_key = cfg.server.admin_key;
   server::HttpServer http(so, handle);
   g_server = &http;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
+  // A file-size limit (ulimit -f) must fail the cache write (counted, logged), not kill the server.
+  std::signal(SIGXFSZ, SIG_IGN);
   http.SetReady(true);
   LOG_INFO("model %s ready (%s, %d layers, context %d, %d threads, kernels %s)",
            handle.id.c_str(), handle.config->arch.c_str(), handle.config->n_layers,
@@ -97,6 +145,8 @@ int Run(const config::Settings& cfg) {
   Status st = http.Run();
   g_server = nullptr;
   exec.Stop();
+  LOG_INFO("writing pending KV blocks and sessions");
+  cache.Flush();
   if (!st.ok()) {
     std::fprintf(stderr, "error: %s\n", st.message().c_str());
     return 1;

@@ -1,4 +1,4 @@
-// OpenAI error body.
+// OpenAI and Anthropic error bodies.
 #include "server/http/error_response.h"
 
 #include <nlohmann/json.hpp>
@@ -13,6 +13,29 @@ void SendOpenAiError(httplib::Response& res, const ApiError& e) {
               {"code", e.code.empty() ? json(nullptr) : json(e.code)}};
   res.status = e.status;
   res.set_content(JsonText(json{{"error", err}}), "application/json");
+}
+
+const char* AnthropicErrorType(int status) {
+  switch (status) {
+    case 401: return "authentication_error";
+    case 403: return "permission_error";
+    case 404: return "not_found_error";
+    case 413: return "request_too_large";
+    case 429: return "rate_limit_error";
+    case 504: return "timeout_error";
+    case 529: return "overloaded_error";
+    default: return status >= 500 ? "api_error" : "invalid_request_error";
+  }
+}
+
+nlohmann::json AnthropicErrorBody(const ApiError& e) {
+  return {{"type", "error"},
+          {"error", {{"type", AnthropicErrorType(e.status)}, {"message", e.message}}}};
+}
+
+void SendAnthropicError(httplib::Response& res, const ApiError& e) {
+  res.status = e.status;
+  res.set_content(JsonText(AnthropicErrorBody(e)), "application/json");
 }
 
 std::string JsonText(const nlohmann::json& j) {

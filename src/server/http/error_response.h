@@ -1,4 +1,4 @@
-// Writes an ApiError as OpenAI's error body {error: {message, type, param, code}}, and JSON
+// Writes an ApiError as OpenAI's or Anthropic's error body, and JSON
 // response text that never throws on invalid UTF-8.
 #pragma once
 
@@ -12,6 +12,12 @@
 namespace semantic::server {
 
 void SendOpenAiError(httplib::Response& res, const ApiError& e);
+
+// Anthropic's shape {type: "error", error: {type, message}}; the error type follows the status
+// (AnthropicErrorType), the message names the offending field.
+void SendAnthropicError(httplib::Response& res, const ApiError& e);
+nlohmann::json AnthropicErrorBody(const ApiError& e);
+const char* AnthropicErrorType(int status);
 
 // JSON text for responses; invalid UTF-8 (a byte-level token on its own) becomes U+FFFD instead
 // of an exception.

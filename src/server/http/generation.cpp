@@ -7,7 +7,8 @@ namespace semantic::server {
 
 GenerationOutcome RunGeneration(engine::Executor& exec, const tokenizer::Tokenizer& tok,
                                 engine::Request request, const std::vector<std::string>& stops,
-                                const std::function<bool(const Delta&)>& on_delta) {
+                                const std::function<bool(const Delta&)>& on_delta,
+                                const std::function<bool()>& on_idle) {
   auto cancelled = request.cancelled;
   GenerationOutcome out;
   out.prompt_tokens = static_cast<int>(request.prompt.size());
@@ -15,6 +16,11 @@ GenerationOutcome RunGeneration(engine::Executor& exec, const tokenizer::Tokeniz
   TextStream text(tok, stops);
   for (;;) {
     std::vector<engine::Event> events = channel->Take(100);
+    if (events.empty() && on_idle && !on_idle()) {
+      cancelled->store(true);
+      out.finish_reason = "cancelled";
+      return out;
+    }
     Delta delta;
     bool done = false;
     for (engine::Event& e : events) {
@@ -27,6 +33,7 @@ GenerationOutcome RunGeneration(engine::Executor& exec, const tokenizer::Tokeniz
         if (text.stopped()) {
           cancelled->store(true);  // stop string: end the sequence now
           out.finish_reason = "stop";
+          out.stop_sequence = text.matched();
         }
       } else if (e.kind == engine::Event::Kind::kDone) {
         if (out.finish_reason.empty()) out.finish_reason = e.finish_reason;

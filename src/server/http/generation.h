@@ -19,6 +19,7 @@ struct Delta {
 
 struct GenerationOutcome {
   std::string finish_reason;  // "stop", "length", "cancelled", "error"
+  std::string stop_sequence;  // the stop string that ended the text (finish "stop"), else ""
   int prompt_tokens = 0;
   int cached_tokens = 0;
   int completion_tokens = 0;
@@ -27,9 +28,11 @@ struct GenerationOutcome {
 };
 
 // on_delta returns false when the client is gone: the request is cancelled and the function
-// returns with finish_reason "cancelled".
+// returns with finish_reason "cancelled". on_idle (optional) runs about every 100 ms while no
+// event arrives (queueing, prefill), for keep-alive writes; false cancels the same way.
 GenerationOutcome RunGeneration(engine::Executor& exec, const tokenizer::Tokenizer& tok,
                                 engine::Request request, const std::vector<std::string>& stops,
-                                const std::function<bool(const Delta&)>& on_delta);
+                                const std::function<bool(const Delta&)>& on_delta,
+                                const std::function<bool()>& on_idle = nullptr);
 
 }  // namespace semantic::server

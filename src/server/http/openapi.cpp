@@ -28,15 +28,66 @@ json PostOp(const char* summary, const char* request_schema, const char* respons
           {"parameters", json::array({{{"name", "X-Session-ID"}, {"in", "header"},
                                        {"required", false},
                                        {"schema", {{"type", "string"}}},
-                                       {"description", "Agent identity (durable KV session)"}}})},
+                                       {"description", "Agent identity (durable KV session)"}},
+                                      {{"name", "X-Agent-ID"}, {"in", "header"},
+                                       {"required", false},
+                                       {"schema", {{"type", "string"}}},
+                                       {"description", "Same as X-Session-ID (checked first)"}}})},
           {"requestBody",
            {{"required", true},
             {"content", {{"application/json", {{"schema", Ref(request_schema)}}}}}}},
           {"responses", responses}};
 }
 
+// Anthropic routes answer errors as {type: "error", error: {type, message}}.
+json AnthropicOp(const char* summary, const char* request_schema, const char* response_schema,
+                 bool streams) {
+  json op = PostOp(summary, request_schema, response_schema, streams);
+  json e = JsonResponse("Anthropic-style error", Ref("AnthropicError"));
+  for (const char* code : {"400", "404", "413", "429", "529"}) op["responses"][code] = e;
+  op["responses"].erase("503");
+  return op;
+}
+
 json GetOp(const char* summary, json schema) {
   return {{"summary", summary}, {"responses", {{"200", JsonResponse("OK", schema)}}}};
+}
+
+json AgentOp(const char* summary, const char* ok_code, bool body) {
+  json e = JsonResponse("OpenAI-style error", Ref("Error"));
+  json op = {{"summary", summary},
+             {"responses", {{ok_code, JsonResponse("The agent session", Ref("Agent"))},
+                            {"400", e}, {"404", e}, {"409", e}}}};
+  if (body) {
+    op["requestBody"] = {{"required", false},
+                         {"content", {{"application/json", {{"schema", Ref("AgentRequest")}}}}}};
+  }
+  return op;
+}
+
+// Anthropic Messages request; count_tokens takes the same body without max_tokens.
+json AnthropicRequestSchema(bool generate) {
+  json str = {{"type", "string"}}, arr = {{"type", "array"}}, obj = {{"type", "object"}};
+  json props = {
+      {"model", {{"type", "string"}, {"description", "The served model; any claude-* name too"}}},
+      {"messages", {{"type", "array"}, {"minItems", 1}}},
+      {"system", {{"oneOf", json::array({str, arr})}}},
+      {"tools", arr},
+      {"tool_choice", obj},
+      {"thinking", obj},
+      {"metadata", {{"type", "object"}, {"properties", {{"user_id", str}}}}}};
+  json required = {"model", "messages"};
+  if (generate) {
+    props["max_tokens"] = {{"type", "integer"}, {"minimum", 0},
+                           {"description", "Clamped to the context left; 0 only warms the cache"}};
+    props["stop_sequences"] = {{"type", "array"}, {"items", str}};
+    props["temperature"] = {{"type", "number"}, {"minimum", 0}, {"maximum", 1}};
+    props["top_p"] = {{"type", "number"}, {"minimum", 0}, {"maximum", 1}};
+    props["top_k"] = {{"type", "integer"}, {"minimum", 0}};
+    props["stream"] = {{"type", "boolean"}};
+    required.push_back("max_tokens");
+  }
+  return {{"type", "object"}, {"required", required}, {"properties", props}};
 }
 
 json Schemas() {
@@ -57,7 +108,9 @@ json Schemas() {
       {"stream", boolean},
       {"stream_options", {{"type", "object"}, {"properties", {{"include_usage", boolean}}}}},
       {"user", str},
-      {"session_id", str}};
+      {"session_id", {{"type", "string"}, {"pattern", "^[A-Za-z0-9_.-]{1,256}$"}}},
+      {"cache_salt", {{"type", "string"},
+                      {"description", "Requests share cached KV blocks only with the same salt"}}}};
   json chat_props = common;
   chat_props["messages"] = {
       {"type", "array"},
@@ -108,7 +161,41 @@ json Schemas() {
       {"ModelList", {{"type", "object"},
                      {"properties", {{"object", str}, {"data", {{"type", "array"}}}}}}},
       {"Status", {{"type", "object"}, {"properties", {{"status", str}}}}},
-      {"Info", {{"type", "object"}}}};
+      {"AgentRequest",
+       {{"type", "object"},
+        {"properties", {{"agent_id", {{"type", "string"}, {"pattern", "^[A-Za-z0-9_.-]{1,256}$"}}},
+                        {"pinned", boolean},
+                        {"ttl_seconds", {{"type", "number"}, {"minimum", 0}}}}}}},
+      {"Agent",
+       {{"type", "object"},
+        {"properties", {{"agent_id", str}, {"cache_size_tokens", integer},
+                        {"cached_blocks", integer}, {"blocks_in_ram", integer},
+                        {"blocks_on_disk", integer},
+                        {"tier", {{"type", "string"}, {"enum", {"hot", "warm", "cold"}}}},
+                        {"pinned", boolean}, {"ttl_seconds", num}, {"created_at", num},
+                        {"last_used_at", num}, {"requests", integer}, {"active", boolean}}}}},
+      {"Info", {{"type", "object"}}},
+      {"AnthropicError",
+       {{"type", "object"},
+        {"properties", {{"type", {{"type", "string"}, {"enum", {"error"}}}},
+                        {"error", {{"type", "object"},
+                                   {"properties", {{"type", str}, {"message", str}}}}}}}}},
+      {"MessagesRequest", AnthropicRequestSchema(true)},
+      {"CountTokensRequest", AnthropicRequestSchema(false)},
+      {"Message",
+       {{"type", "object"},
+        {"properties",
+         {{"id", str}, {"type", str}, {"role", str}, {"model", str},
+          {"content", {{"type", "array"}}},
+          {"stop_reason", {{"type", "string"},
+                           {"enum", {"end_turn", "max_tokens", "stop_sequence",
+                                     "model_context_window_exceeded"}}}},
+          {"stop_sequence", {{"type", {"string", "null"}}}},
+          {"usage", {{"type", "object"},
+                     {"properties", {{"input_tokens", integer}, {"output_tokens", integer},
+                                     {"cache_read_input_tokens", integer},
+                                     {"cache_creation_input_tokens", integer}}}}}}}}},
+      {"TokenCount", {{"type", "object"}, {"properties", {{"input_tokens", integer}}}}}};
 }
 
 }  // namespace
@@ -127,11 +214,44 @@ json OpenApiSpec(const std::string& version) {
                         true)}}},
       {"/v1/completions",
        {{"post", PostOp("OpenAI text completion", "CompletionRequest", "Completion", true)}}},
+      {"/v1/messages",
+       {{"post", AnthropicOp("Anthropic Messages (also with ?beta=true)", "MessagesRequest",
+                             "Message", true)}}},
+      {"/v1/messages/count_tokens",
+       {{"post", AnthropicOp("Prompt tokens a Messages request would prefill",
+                             "CountTokensRequest", "TokenCount", false)}}},
+      {"/api/event_logging/batch",
+       {{"post", {{"summary", "Claude Code telemetry: accepted and dropped"},
+                  {"responses", {{"200", JsonResponse("Accepted", Ref("Info"))}}}}}}},
+      {"/metrics", {{"get", GetOp("Prometheus text format 0.0.4", {{"type", "string"}})}}},
+      {"/v1/agents", {{"post", AgentOp("Create an agent session (409 if it exists)", "201", true)}}},
+      {"/v1/agents/list", {{"get", GetOp("Every agent session, RAM and disk", Ref("Info"))}}},
+      {"/v1/agents/stats",
+       {{"get", GetOp("Tier counts, pool use, bytes per tier, hits and misses", Ref("Info"))}}},
+      {"/v1/agents/{agent_id}",
+       {{"get", AgentOp("One agent session", "200", false)},
+        {"delete", {{"summary", "Delete the session (evict_only=true: drop its RAM blocks, keep "
+                                "disk)"},
+                    {"parameters", json::array({{{"name", "evict_only"}, {"in", "query"},
+                                                 {"schema", {{"type", "boolean"}}}}})},
+                    {"responses", {{"204", {{"description", "Deleted"}}}}}}}}},
+      {"/v1/agents/{agent_id}/pin",
+       {{"post", AgentOp("Keep the agent's blocks in RAM and on disk", "200", false)}}},
+      {"/v1/agents/{agent_id}/unpin", {{"post", AgentOp("Undo pin", "200", false)}}},
+      {"/v1/agents/{agent_id}/ttl",
+       {{"post", AgentOp("Set ttl_seconds (0: never expires)", "200", true)}}},
+      {"/v1/agents/{agent_id}/fork",
+       {{"post", AgentOp("New session {agent_id} sharing this one's blocks", "201", true)}}},
+      {"/v1/agents/{agent_id}/flush",
+       {{"post", AgentOp("Write pending blocks and records to disk", "200", false)}}},
+      {"/admin/caches",
+       {{"delete", {{"summary", "Drop every session and cached block (X-Admin-Key)"},
+                    {"responses", {{"200", JsonResponse("Cleared", Ref("Info"))}}}}}}},
   };
   return {{"openapi", "3.1.0"},
           {"info", {{"title", "semantic"}, {"version", version},
                     {"description", "Local LLM inference server with persistent per-agent KV "
-                                    "caches; OpenAI-compatible API."}}},
+                                    "caches; OpenAI- and Anthropic-compatible APIs."}}},
           {"paths", paths},
           {"components", {{"schemas", Schemas()}}}};
 }

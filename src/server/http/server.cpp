@@ -1,4 +1,5 @@
-// HTTP routes (cpp-httplib): service endpoints, OpenAI endpoints, error shape, body limits.
+// HTTP routes (cpp-httplib): service endpoints, OpenAI and Anthropic endpoints, error shapes,
+// body limits.
 #include "server/http/server.h"
 
 #include <httplib.h>
@@ -9,7 +10,10 @@
 #include "server/http/error_response.h"
 
 #include "base/log.h"
+#include "server/api/agents/handlers.h"
+#include "server/api/anthropic/handlers.h"
 #include "server/api/openai/handlers.h"
+#include "server/http/metrics.h"
 #include "server/http/openapi.h"
 
 namespace semantic::server {
@@ -32,12 +36,13 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
   s.set_payload_max_length(options.max_body_bytes);
 
   s.Get("/", [m](const httplib::Request&, httplib::Response& res) {
-    json info = {{"name", "semantic"},
-                 {"version", "0.1.0"},
-                 {"model", m->id},
-                 {"endpoints",
-                  {"/health", "/health/live", "/health/ready", "/health/startup",
-                   "/openapi.json", "/v1/models", "/v1/chat/completions", "/v1/completions"}}};
+    json endpoints = json::array();
+    const json spec = OpenApiSpec("0.1.0");
+    for (const auto& [path, ops] : spec["paths"].items()) {
+      if (path != "/") endpoints.push_back(path);
+    }
+    json info = {{"name", "semantic"}, {"version", "0.1.0"}, {"model", m->id},
+                 {"endpoints", endpoints}};
     res.set_content(JsonText(info), "application/json");
   });
   s.Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) {
@@ -68,9 +73,27 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
   s.Post("/v1/completions", [m](const httplib::Request& req, httplib::Response& res) {
     openai::HandleCompletions(*m, req, res);
   });
+  s.Post("/v1/messages", [m](const httplib::Request& req, httplib::Response& res) {
+    anthropic::HandleMessages(*m, req, res);
+  });
+  s.Post("/v1/messages/count_tokens", [m](const httplib::Request& req, httplib::Response& res) {
+    anthropic::HandleCountTokens(*m, req, res);
+  });
+  s.Post("/api/event_logging/batch", anthropic::HandleEventLogging);
+
+  if (m->cache) agents::Register(s, m, &impl_->options.admin_key);
+  s.Get("/metrics", [m](const httplib::Request&, httplib::Response& res) {
+    res.set_content(PrometheusText(*m), "text/plain; version=0.0.4; charset=utf-8");
+  });
 
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler already produced an error body
+    if (anthropic::IsAnthropicPath(req.path) && res.status >= 400) {
+      std::string what = res.status == 413 ? "request body is too large" : "request failed";
+      if (res.status == 404) what = "no route for " + req.method + " " + req.path;
+      SendAnthropicError(res, {res.status, what, "invalid_request_error", "", ""});
+      return;
+    }
     if (res.status == 404) {
       SendOpenAiError(res, {404, "no route for " + req.method + " " + req.path,
                       "invalid_request_error", "", "not_found"});
@@ -80,13 +103,16 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     } else if (res.status == 405) {
       SendOpenAiError(res, {405, "method " + req.method + " is not allowed on " + req.path,
                       "invalid_request_error", "", "method_not_allowed"});
+    } else if (res.status == 400) {
+      SendOpenAiError(res, BadRequest("malformed HTTP request (a POST without a body needs "
+                                      "'Content-Length: 0')", "", "bad_http_request"));
     } else if (res.status >= 400) {
       SendOpenAiError(res, {res.status, "request failed", res.status >= 500 ? "server_error"
                                                                        : "invalid_request_error",
                       "", ""});
     }
   });
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res,
+  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
                              std::exception_ptr ep) {
     std::string what = "unknown";
     try {
@@ -96,7 +122,9 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     } catch (...) {
     }
     LOG_ERROR("handler threw: %s", what.c_str());
-    SendOpenAiError(res, {500, "internal error: " + what, "server_error", "", "internal_error"});
+    const ApiError e{500, "internal error: " + what, "server_error", "", "internal_error"};
+    if (anthropic::IsAnthropicPath(req.path)) return SendAnthropicError(res, e);
+    SendOpenAiError(res, e);
   });
   s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     LOG_DEBUG("%s %s -> %d", req.method.c_str(), req.path.c_str(), res.status);

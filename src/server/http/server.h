@@ -7,6 +7,7 @@
 
 #include "base/status.h"
 #include "engine/executor.h"
+#include "kv/prefix_cache.h"
 #include "models/model.h"
 #include "server/api/common/chat_render.h"
 #include "tokenizer/tokenizer.h"
@@ -18,6 +19,7 @@ struct ServerOptions {
   int port = 8000;
   size_t max_body_bytes = 16u << 20;
   int http_threads = 8;
+  std::string admin_key;  // empty: admin API disabled
 };
 
 // What the handlers need from the loaded model.
@@ -28,10 +30,12 @@ struct ModelHandle {
   const tokenizer::Tokenizer* tokenizer = nullptr;
   const ChatRenderer* chat = nullptr;
   engine::Executor* executor = nullptr;
+  kv::PrefixCache* cache = nullptr;  // agent sessions and cache statistics
   int block_tokens = 16;
   std::string kv_dtype = "f16";
   int default_max_tokens = 0;        // 0: until the context is full
   float default_temperature = 1.0f;  // when a request sets none
+  int64_t request_timeout_ms = 0;    // 0: none
 };
 
 class HttpServer {

@@ -15,7 +15,13 @@ std::string TextStream::Push(int32_t id) {
   held_ += detok_.Push(id);
   // A complete stop string: emit what precedes the earliest one and stop.
   size_t cut = std::string::npos;
-  for (const std::string& s : stops_) cut = std::min(cut, held_.find(s));
+  for (const std::string& s : stops_) {
+    const size_t at = held_.find(s);
+    if (at < cut) {
+      cut = at;
+      matched_ = s;
+    }
+  }
   if (cut != std::string::npos) {
     stopped_ = true;
     std::string out = held_.substr(0, cut);

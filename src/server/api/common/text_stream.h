@@ -18,12 +18,15 @@ class TextStream {
   // Whatever is held back at the end of generation (not called after a stop).
   std::string Flush();
   bool stopped() const { return stopped_; }
+  // The stop string that ended the text ("" while not stopped).
+  const std::string& matched() const { return matched_; }
 
  private:
   tokenizer::StreamingDetokenizer detok_;
   std::vector<std::string> stops_;
   std::string held_;  // decoded text not yet emitted (may be a stop-string prefix)
   bool stopped_ = false;
+  std::string matched_;
 };
 
 }  // namespace semantic::server

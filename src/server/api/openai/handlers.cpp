@@ -1,13 +1,15 @@
 // OpenAI handlers: validate -> render/tokenize -> executor -> JSON or SSE chunks.
 #include "server/api/openai/handlers.h"
 
-#include <atomic>
 #include <chrono>
-#include <random>
 
+#include "server/api/common/agent_id.h"
+#include "server/api/common/engine_request.h"
+#include "server/api/common/ids.h"
 #include "server/api/openai/requests.h"
 #include "server/http/error_response.h"
 #include "server/http/generation.h"
+#include "server/http/json_body.h"
 
 namespace semantic::server::openai {
 
@@ -15,72 +17,35 @@ using nlohmann::json;
 
 namespace {
 
-std::string NewId(const char* prefix) {
-  static std::atomic<uint64_t> counter{0};
-  static const uint64_t salt = std::random_device{}();
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%s-%012llx%04llx", prefix,
-                static_cast<unsigned long long>(salt & 0xffffffffffffull),
-                static_cast<unsigned long long>(++counter & 0xffff));
-  return buf;
-}
-
 long long Now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-
-bool ParseBody(const httplib::Request& req, httplib::Response& res, json* body) {
-  *body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body->is_discarded()) {
-    SendOpenAiError(res, {400, "request body is not valid JSON", "invalid_request_error", "",
-                    "invalid_json"});
-    return false;
-  }
-  if (!body->is_object()) {
-    SendOpenAiError(res, BadRequest("request body must be a JSON object", "", "invalid_json"));
-    return false;
-  }
-  return true;
-}
-
-bool ModelMatches(const ModelHandle& m, const std::string& name) {
-  return name == m.id || name == m.id + ".gguf" || name == "default" || name == "semantic" ||
-         (!m.config->name.empty() && name == m.config->name);
-}
-
 // Common checks and the engine request. Returns false after sending an error.
 bool BuildRequest(const ModelHandle& m, const GenerationFields& g, std::vector<int32_t> prompt,
-                  const std::string& header_session, httplib::Response& res,
-                  engine::Request* out) {
+                  const httplib::Request& req, httplib::Response& res, engine::Request* out) {
+  auto agent = ResolveAgentId(req, g.session_id, "session_id", g.user, "user");
+  if (auto* e = std::get_if<ApiError>(&agent)) {
+    SendOpenAiError(res, *e);
+    return false;
+  }
   if (!ModelMatches(m, g.model)) {
     SendOpenAiError(res, {404, "model '" + g.model + "' does not exist; this server serves '" + m.id +
                              "' (see GET /v1/models)",
                     "invalid_request_error", "model", "model_not_found"});
     return false;
   }
-  const int ctx = m.executor->MaxContext();
-  if (prompt.empty()) {
-    SendOpenAiError(res, BadRequest("the prompt is empty after rendering", "messages"));
+  auto made = MakeEngineRequest(
+      m, {std::move(prompt), g.max_tokens, g.sampling, g.temperature_set, g.logprobs,
+          g.top_logprobs, std::get<std::string>(agent), g.cache_salt});
+  if (auto* e = std::get_if<ApiError>(&made)) {
+    if (e->status == 429) res.set_header("Retry-After", "1");
+    SendOpenAiError(res, *e);
     return false;
   }
-  if (static_cast<int>(prompt.size()) >= ctx) {
-    SendOpenAiError(res, {400, "the prompt has " + std::to_string(prompt.size()) +
-                             " tokens; this model's context holds " + std::to_string(ctx),
-                    "invalid_request_error", "messages", "context_length_exceeded"});
-    return false;
-  }
-  out->prompt = std::move(prompt);
-  const int fallback = m.default_max_tokens > 0 ? m.default_max_tokens : ctx;
-  out->max_tokens = std::min(g.max_tokens.value_or(fallback),
-                             ctx - static_cast<int>(out->prompt.size()));
-  out->sampling = g.sampling;
-  if (!g.temperature_set) out->sampling.temperature = m.default_temperature;
-  out->logprobs = g.logprobs;
-  out->top_logprobs = g.top_logprobs;
-  out->agent_id = !header_session.empty() ? header_session : g.session;
+  *out = std::move(std::get<engine::Request>(made));
   return true;
 }
 
@@ -92,7 +57,8 @@ json Usage(const GenerationOutcome& o) {
 }
 
 std::string FinishReason(const GenerationOutcome& o) {
-  return o.finish_reason == "length" ? "length" : "stop";
+  // A request cut by server.request_timeout ends like one cut by max_tokens.
+  return o.finish_reason == "length" || o.finish_reason == "timeout" ? "length" : "stop";
 }
 
 // Chat logprobs entries for the tokens of one delta.
@@ -199,7 +165,7 @@ json ModelsResponse(const ModelHandle& m) {
 void HandleChatCompletions(const ModelHandle& m, const httplib::Request& req,
                            httplib::Response& res) {
   json body;
-  if (!ParseBody(req, res, &body)) return;
+  if (!ParseJsonBody(req, res, &body)) return;
   auto parsed = ParseChatRequest(body);
   if (auto* e = std::get_if<ApiError>(&parsed)) return SendOpenAiError(res, *e);
   ChatRequest& cr = std::get<ChatRequest>(parsed);
@@ -210,11 +176,11 @@ void HandleChatCompletions(const ModelHandle& m, const httplib::Request& req,
   }
   std::vector<int32_t> prompt = m.tokenizer->Encode(*rendered, true, true);
   engine::Request request;
-  if (!BuildRequest(m, cr.gen, std::move(prompt), req.get_header_value("X-Session-ID"), res,
+  if (!BuildRequest(m, cr.gen, std::move(prompt), req, res,
                     &request)) {
     return;
   }
-  const std::string id = NewId("chatcmpl");
+  const std::string id = NewId("chatcmpl-");
   const long long created = Now();
   const std::string model_id = m.id;
   const bool want_lp = cr.gen.logprobs;
@@ -255,7 +221,7 @@ void HandleChatCompletions(const ModelHandle& m, const httplib::Request& req,
 
 void HandleCompletions(const ModelHandle& m, const httplib::Request& req, httplib::Response& res) {
   json body;
-  if (!ParseBody(req, res, &body)) return;
+  if (!ParseJsonBody(req, res, &body)) return;
   auto parsed = ParseCompletionRequest(body, m.config->n_vocab);
   if (auto* e = std::get_if<ApiError>(&parsed)) return SendOpenAiError(res, *e);
   CompletionRequest& cr = std::get<CompletionRequest>(parsed);
@@ -265,11 +231,11 @@ void HandleCompletions(const ModelHandle& m, const httplib::Request& req, httpli
                                                                : cr.prompt_text)
                                         : "";
   engine::Request request;
-  if (!BuildRequest(m, cr.gen, std::move(prompt), req.get_header_value("X-Session-ID"), res,
+  if (!BuildRequest(m, cr.gen, std::move(prompt), req, res,
                     &request)) {
     return;
   }
-  const std::string id = NewId("cmpl");
+  const std::string id = NewId("cmpl-");
   const long long created = Now();
   const std::string model_id = m.id;
   const bool want_lp = cr.gen.logprobs;

@@ -24,7 +24,7 @@ bool ParseGeneration(const nlohmann::json& body, Fields& f, GenerationFields* g)
   std::optional<double> temperature, top_p, presence, frequency;
   std::optional<long long> max_tokens, max_completion_tokens, seed, n, top_logprobs, top_k;
   std::optional<bool> stream, logprobs;
-  std::optional<std::string> user, session;
+  std::optional<std::string> user, session, cache_salt;
   f.Number("temperature", 0.0, 2.0, &temperature);
   f.Number("top_p", 0.0, 1.0, &top_p);
   f.Number("presence_penalty", -2.0, 2.0, &presence);
@@ -37,6 +37,7 @@ bool ParseGeneration(const nlohmann::json& body, Fields& f, GenerationFields* g)
   f.Bool("stream", &stream);
   f.String("user", &user);
   f.String("session_id", &session);
+  f.String("cache_salt", &cache_salt);
   f.StringOrList("stop", 4, &g->stop);
   if (!f.ok()) return false;
   if (n && *n != 1) {
@@ -67,7 +68,9 @@ bool ParseGeneration(const nlohmann::json& body, Fields& f, GenerationFields* g)
   if (max_completion_tokens) g->max_tokens = static_cast<int>(*max_completion_tokens);
   else if (max_tokens) g->max_tokens = static_cast<int>(*max_tokens);
   g->stream = stream.value_or(false);
-  g->session = session ? *session : user.value_or("");
+  g->session_id = session;
+  g->user = user;
+  g->cache_salt = cache_salt.value_or("");
   return true;
 }
 

@@ -22,7 +22,9 @@ struct GenerationFields {
   bool include_usage = false;
   bool logprobs = false;
   int top_logprobs = 0;
-  std::string session;  // body session_id or user
+  std::optional<std::string> session_id;  // body "session_id": an explicit agent id
+  std::optional<std::string> user;        // body "user": an agent id if it is a valid one
+  std::string cache_salt;                 // body "cache_salt": a separate prefix-cache space
 };
 
 struct ChatRequest {

@@ -1,0 +1,70 @@
+// The scheduler as a pure planner (no model, no threads): given the sequences in the executor and
+// the free KV blocks, it decides one step — which running sequences decode, which prompts get a
+// prefill chunk, which waiting requests are admitted and which running sequence is preempted
+// (its blocks parked in the cache) when blocks run out. Unit-tested on its own
+// (tests/unit/scheduler_test.cpp).
+//
+// Policy:
+//  - Order is arrival order (FIFO), so an older request always goes first: nothing starves.
+//  - Every running decode gets its token first (steady inter-token latency), then prompt chunks
+//    of running sequences, then newly admitted ones, within `max_batched_tokens`; a long prompt
+//    is cut into chunks so it never stalls the running streams.
+//  - Admission respects `max_running` and `max_running_per_agent` (a waiting request of a busy
+//    agent lets later requests of other agents go ahead; it keeps its place in line).
+//  - When the blocks a running decode needs are not free, the newest running sequence is
+//    preempted: its full blocks stay in the prefix cache (and the disk tier), so on resume they
+//    are found again instead of recomputed. The oldest sequence is never preempted for a newer one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace semantic::engine {
+
+struct SchedulerConfig {
+  int max_running = 8;            // sequences in a step
+  int max_batched_tokens = 512;   // tokens in a step (decodes + prefill chunks)
+  int max_running_per_agent = 0;  // 0: no per-agent limit
+  int block_tokens = 16;
+  // Prefill tokens per sequence in a step that also decodes (0: no cap). The executor sets it
+  // from measured step times so a step with one prefill chunk stays within a small multiple of a
+  // decode-only step: running streams keep a steady inter-token latency while a long prompt
+  // arrives, and several newcomers still all progress in each step.
+  int prefill_cap_while_decoding = 0;
+};
+
+// What the planner needs to know of one sequence, in arrival order.
+struct SchedSeq {
+  std::string agent;       // "" : anonymous (no per-agent limit)
+  bool running = false;    // admitted: may hold blocks
+  bool restoring = false;  // running, waiting for its blocks to come back from disk
+  int kv_tokens = 0;       // positions in its KV
+  int blocks = 0;          // blocks it holds
+  int to_prefill = 0;      // context tokens still to put in the KV (0: decoding)
+};
+
+struct StepPlan {
+  struct Work {
+    int seq;       // index into the input
+    int n_tokens;  // 1 for a decode, the chunk length for a prefill
+  };
+  std::vector<Work> work;      // in input order
+  std::vector<int> preempt;    // running sequences to park (blocks released, back to waiting)
+  int blocks_needed = 0;       // new blocks the work allocates
+};
+
+// Which waiting sequences join now, in order: FIFO within max_running and the per-agent limit,
+// and only while the free blocks (beyond what running decodes need next) can hold their first
+// prompt chunk. The executor then looks up their cached prefixes before planning the step.
+// `free_blocks`: blocks the pool can hand out (free plus evictable cached blocks).
+std::vector<int> PlanAdmission(const std::vector<SchedSeq>& seqs, int free_blocks,
+                               const SchedulerConfig& cfg);
+
+// The step for the running sequences.
+StepPlan PlanStep(const std::vector<SchedSeq>& seqs, int free_blocks, const SchedulerConfig& cfg);
+
+// Blocks a sequence holding `blocks` for `kv_tokens` positions must add for `n` more.
+int BlocksToAdd(int kv_tokens, int blocks, int n, int block_tokens);
+
+}  // namespace semantic::engine

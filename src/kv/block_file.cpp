@@ -1,0 +1,130 @@
+// Block file encode/decode with full validation before anything touches the pool.
+#include "kv/block_file.h"
+
+#include <xxhash.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "kv/block_key.h"
+
+namespace semantic::kv {
+
+namespace {
+
+size_t RowBytes(const BlockFileIdentity& id) { return id.layout.row_bytes(); }
+
+size_t TokenBytes(const BlockFileIdentity& id) {
+  return static_cast<size_t>(id.layout.block_tokens) * sizeof(int32_t);
+}
+
+size_t KvBytes(const BlockFileIdentity& id) {
+  return static_cast<size_t>(id.layout.n_layers) * 2 * id.layout.block_tokens * RowBytes(id);
+}
+
+uint64_t HeaderHash(const BlockFileHeader& h) {
+  return XXH3_64bits(&h, offsetof(BlockFileHeader, header_xxh3));
+}
+
+}  // namespace
+
+size_t BlockFileBytes(const BlockFileIdentity& id) {
+  return sizeof(BlockFileHeader) + TokenBytes(id) + KvBytes(id);
+}
+
+std::vector<uint8_t> EncodeBlock(const BlockFileIdentity& id, const KvPool& pool, int32_t block,
+                                 uint64_t key, uint64_t parent_key, const int32_t* tokens) {
+  std::vector<uint8_t> out(BlockFileBytes(id));
+  uint8_t* p = out.data() + sizeof(BlockFileHeader);
+  std::memcpy(p, tokens, TokenBytes(id));
+  p += TokenBytes(id);
+  const size_t slab = static_cast<size_t>(id.layout.block_tokens) * RowBytes(id);
+  for (int l = 0; l < id.layout.n_layers; ++l) {
+    std::memcpy(p, pool.K(block, l), slab);
+    std::memcpy(p + slab, pool.V(block, l), slab);
+    p += 2 * slab;
+  }
+  BlockFileHeader h{};
+  std::memcpy(h.magic, kBlockMagic, sizeof(h.magic));
+  h.version = kBlockFormatVersion;
+  h.header_bytes = sizeof(BlockFileHeader);
+  h.model_fingerprint = id.model_fingerprint;
+  h.key = key;
+  h.parent_key = parent_key;
+  h.block_tokens = static_cast<uint32_t>(id.layout.block_tokens);
+  h.kv_dtype = id.kv_dtype;
+  h.n_layers = static_cast<uint32_t>(id.layout.n_layers);
+  h.n_kv_heads = static_cast<uint32_t>(id.layout.n_kv_heads);
+  h.head_dim = static_cast<uint32_t>(id.layout.head_dim);
+  h.row_bytes = static_cast<uint32_t>(RowBytes(id));
+  h.payload_bytes = TokenBytes(id) + KvBytes(id);
+  h.payload_xxh3 = XXH3_64bits(out.data() + sizeof(BlockFileHeader), h.payload_bytes);
+  h.created_unix_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  h.header_xxh3 = HeaderHash(h);
+  std::memcpy(out.data(), &h, sizeof(h));
+  return out;
+}
+
+Status CheckBlockHeader(const BlockFileIdentity& id, const BlockFileHeader& h, size_t file_size) {
+  if (std::memcmp(h.magic, kBlockMagic, sizeof(h.magic)) != 0) {
+    return InvalidArgument("not a semantic KV block file (bad magic)");
+  }
+  if (h.header_xxh3 != HeaderHash(h)) return DataLoss("header checksum mismatch");
+  if (h.version != kBlockFormatVersion || h.header_bytes != sizeof(BlockFileHeader)) {
+    return InvalidArgument("unsupported block format version " + std::to_string(h.version));
+  }
+  if (h.model_fingerprint != id.model_fingerprint) {
+    return InvalidArgument("written by another model (fingerprint " +
+                           KeyHex(h.model_fingerprint) + ", expected " +
+                           KeyHex(id.model_fingerprint) + ")");
+  }
+  if (h.block_tokens != static_cast<uint32_t>(id.layout.block_tokens) ||
+      h.kv_dtype != id.kv_dtype || h.n_layers != static_cast<uint32_t>(id.layout.n_layers) ||
+      h.n_kv_heads != static_cast<uint32_t>(id.layout.n_kv_heads) ||
+      h.head_dim != static_cast<uint32_t>(id.layout.head_dim) || h.row_bytes != RowBytes(id)) {
+    return InvalidArgument("KV layout differs (block size, dtype, layers or heads)");
+  }
+  if (h.payload_bytes != TokenBytes(id) + KvBytes(id) ||
+      file_size != sizeof(BlockFileHeader) + h.payload_bytes) {
+    return InvalidArgument("file size " + std::to_string(file_size) + " does not match its header");
+  }
+  return Status::Ok();
+}
+
+Status DecodeBlock(const BlockFileIdentity& id, const uint8_t* data, size_t size,
+                   uint64_t expect_key, uint64_t expect_parent, const int32_t* expect_tokens,
+                   KvPool& pool, int32_t block) {
+  if (size < sizeof(BlockFileHeader)) return InvalidArgument("file shorter than its header");
+  BlockFileHeader h;
+  std::memcpy(&h, data, sizeof(h));
+  RETURN_IF_ERROR(CheckBlockHeader(id, h, size));
+  const uint8_t* payload = data + sizeof(BlockFileHeader);
+  if (XXH3_64bits(payload, h.payload_bytes) != h.payload_xxh3) {
+    return DataLoss("payload checksum mismatch");
+  }
+  std::vector<int32_t> tokens(id.layout.block_tokens);
+  std::memcpy(tokens.data(), payload, TokenBytes(id));
+  if (BlockKey(h.parent_key, tokens.data(), id.layout.block_tokens) != h.key) {
+    return InvalidArgument("key does not match its parent and tokens");
+  }
+  if (h.key != expect_key || h.parent_key != expect_parent) {
+    return InvalidArgument("holds block " + KeyHex(h.key) + ", not " + KeyHex(expect_key));
+  }
+  if (expect_tokens != nullptr &&
+      std::memcmp(expect_tokens, tokens.data(), TokenBytes(id)) != 0) {
+    return InvalidArgument("token ids differ from the request's");
+  }
+  const uint8_t* p = payload + TokenBytes(id);
+  const size_t slab = static_cast<size_t>(id.layout.block_tokens) * RowBytes(id);
+  for (int l = 0; l < id.layout.n_layers; ++l) {
+    std::memcpy(pool.K(block, l), p, slab);
+    std::memcpy(pool.V(block, l), p + slab, slab);
+    p += 2 * slab;
+  }
+  return Status::Ok();
+}
+
+}  // namespace semantic::kv

@@ -1,0 +1,358 @@
+// Prefix reuse, publication, sessions and statistics over the pool and the disk tier.
+#include "kv/prefix_cache.h"
+
+#include <filesystem>
+#include <set>
+
+#include "base/atomic_file.h"
+#include "base/log.h"
+#include "kv/block_key.h"
+
+namespace semantic::kv {
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string SessionPath(const std::string& id) { return "agents/" + id + ".json"; }
+}  // namespace
+
+PrefixCache::PrefixCache(KvPool& pool, const BlockFileIdentity& id,
+                         const PrefixCacheOptions& options)
+    : pool_(pool), id_(id), options_(options), disk_(pool, id) {
+  root_ = RootKey(id.model_fingerprint, options.salt);
+}
+
+PrefixCache::~PrefixCache() { Flush(); }
+
+Status PrefixCache::Open() {
+  Status st = disk_.Open(options_.cache_dir, options_.disk_budget);
+  if (!st.ok() || !disk_.enabled()) return st;
+  std::error_code ec;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = fs::directory_iterator(disk_.dir() + "/agents", ec);
+       !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    const std::string path = it->path().string();
+    if (IsTempFileName(it->path().filename().string())) {
+      fs::remove(it->path(), ec);
+      continue;
+    }
+    auto text = ReadWholeFile(path);
+    Expected<AgentSession> s =
+        text.ok() ? AgentSession::FromJson(std::string(text->begin(), text->end()),
+                                           id_.model_fingerprint)
+                  : Expected<AgentSession>(text.status());
+    if (s.ok() && it->path().filename().string() != s->id + ".json") {
+      s = DataLoss("file name and session id differ");
+    }
+    if (!s.ok()) {
+      LOG_WARN("agent session %s quarantined: %s", path.c_str(), s.status().message().c_str());
+      fs::rename(path, disk_.dir() + "/quarantine/" + it->path().filename().string(), ec);
+      continue;
+    }
+    AgentSession& session = sessions_[s->id] = std::move(*s);
+    if (session.pinned) PinBlocks(session, true);
+  }
+  if (!sessions_.empty()) LOG_INFO("KV cache: %zu agent sessions restored", sessions_.size());
+  return Status::Ok();
+}
+
+uint64_t PrefixCache::RootFor(std::string_view salt) const {
+  if (salt.empty()) return root_;
+  std::string combined = options_.salt;
+  combined += '\0';
+  combined += salt;
+  return RootKey(id_.model_fingerprint, combined);
+}
+
+bool PrefixCache::NextOnDisk(const std::vector<int32_t>& tokens, int max_tokens,
+                             const std::vector<uint64_t>& keys, uint64_t root) const {
+  if (root == 0) root = root_;
+  const int bt = pool_.layout().block_tokens;
+  const size_t i = keys.size();
+  if (static_cast<int>((i + 1) * bt) > std::min<int>(max_tokens, tokens.size())) return false;
+  const uint64_t parent = keys.empty() ? root : keys.back();
+  return disk_.Has(BlockKey(parent, tokens.data() + i * bt, bt));
+}
+
+PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tokens,
+                                 SequenceKv* kv, std::vector<uint64_t>* keys, bool ram_only,
+                                 uint64_t root) {
+  if (root == 0) root = root_;
+  PrefixMatch m;
+  const int bt = pool_.layout().block_tokens;
+  const int max_blocks = std::max(0, std::min<int>(max_tokens, tokens.size())) / bt;
+  const int first = static_cast<int>(keys->size());
+  uint64_t parent = keys->empty() ? root : keys->back();
+  uint64_t load_failures = 0;
+  bool stopped_for_disk = false;
+  for (int i = first; i < max_blocks; ++i) {
+    const int32_t* t = tokens.data() + static_cast<size_t>(i) * bt;
+    const uint64_t key = BlockKey(parent, t, bt);
+    int32_t b = pool_.Lookup(key);
+    if (b >= 0) {
+      ++m.ram_blocks;
+    } else if (ram_only) {
+      stopped_for_disk = true;
+      break;
+    } else if (disk_.Has(key)) {
+      auto fresh = pool_.Allocate();
+      if (!fresh.ok()) break;
+      Status st = disk_.Load(key, parent, t, *fresh);
+      if (!st.ok()) {
+        pool_.Release(*fresh);
+        ++load_failures;
+        break;
+      }
+      pool_.Publish(*fresh, key);
+      b = *fresh;
+      ++m.disk_blocks;
+    } else {
+      break;
+    }
+    kv->blocks.push_back(b);
+    keys->push_back(key);
+    parent = key;
+  }
+  kv->n_tokens = static_cast<int>(keys->size()) * bt;
+  m.tokens = (static_cast<int>(keys->size()) - first) * bt;
+  std::lock_guard<std::mutex> lock(mu_);
+  counters_.ram_hits += m.ram_blocks;
+  counters_.disk_hits += m.disk_blocks;
+  if (!stopped_for_disk) {  // a RAM-only pass that stops is continued by a full pass
+    counters_.misses += std::max(0, max_blocks - static_cast<int>(keys->size()));
+  }
+  counters_.disk_load_failures += load_failures;
+  return m;
+}
+
+void PrefixCache::Publish(const std::vector<int32_t>& tokens, SequenceKv* kv,
+                          std::vector<uint64_t>* keys, size_t* n_published, uint64_t root) {
+  if (root == 0) root = root_;
+  const int bt = pool_.layout().block_tokens;
+  const size_t full = static_cast<size_t>(kv->n_tokens / bt);
+  ExtendKeys(root, tokens, kv->n_tokens, bt, keys);
+  for (size_t j = *n_published; j < full; ++j) {
+    const uint64_t key = (*keys)[j];
+    int32_t b = kv->blocks[j];
+    if (!pool_.Publish(b, key)) {
+      // Another sequence computed the same block first: share that one, free ours.
+      const int32_t other = pool_.Lookup(key);
+      if (other >= 0) {
+        pool_.Release(b);
+        kv->blocks[j] = b = other;
+      }
+    }
+    if (options_.persist) {
+      disk_.EnqueueBlock(b, key, j == 0 ? root : (*keys)[j - 1],
+                         tokens.data() + j * static_cast<size_t>(bt));
+    }
+  }
+  *n_published = std::max(*n_published, full);
+}
+
+void PrefixCache::BeginRequest(const std::string& agent_id) {
+  if (agent_id.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  ++active_[agent_id];
+}
+
+void PrefixCache::EndRequest(const std::string& agent_id, const std::vector<uint64_t>& keys,
+                             int n_tokens, int prompt_tokens, int cached_tokens) {
+  std::lock_guard<std::mutex> lock(mu_);
+  counters_.prompt_tokens += prompt_tokens;
+  counters_.cached_tokens += cached_tokens;
+  if (agent_id.empty()) return;
+  if (auto it = active_.find(agent_id); it != active_.end() && --it->second <= 0) {
+    active_.erase(it);
+  }
+  const int64_t now = UnixMs();
+  auto [it, fresh] = sessions_.try_emplace(agent_id);
+  AgentSession& s = it->second;
+  if (fresh) {
+    s.id = agent_id;
+    s.created_ms = now;
+    s.ttl_ms = options_.default_ttl_ms;
+  }
+  if (s.pinned) PinBlocks(s, false);
+  s.keys = keys;
+  s.n_tokens = n_tokens;
+  s.last_use_ms = now;
+  ++s.requests;
+  s.prompt_tokens += prompt_tokens;
+  s.cached_tokens += cached_tokens;
+  if (s.pinned) PinBlocks(s, true);
+  SaveSession(s);
+}
+
+void PrefixCache::SaveSession(const AgentSession& s) {
+  disk_.EnqueueFile(SessionPath(s.id), s.ToJson(id_.model_fingerprint));
+}
+
+void PrefixCache::PinBlocks(AgentSession& s, bool on) {
+  std::vector<int32_t>& held = pinned_blocks_[s.id];
+  for (int32_t b : held) pool_.Release(b);
+  held.clear();
+  for (uint64_t key : s.keys) {
+    disk_.Protect(key, on);
+    if (!on) continue;
+    const int32_t b = pool_.Lookup(key);
+    if (b >= 0) held.push_back(b);
+  }
+  if (!on) pinned_blocks_.erase(s.id);
+}
+
+AgentInfo PrefixCache::Describe(const AgentSession& s) {
+  AgentInfo info;
+  info.session = s;
+  for (uint64_t key : s.keys) {
+    info.blocks_in_ram += pool_.Contains(key) ? 1 : 0;
+    info.blocks_on_disk += disk_.Has(key) ? 1 : 0;
+  }
+  info.active = active_.count(s.id) > 0;
+  return info;
+}
+
+std::vector<AgentInfo> PrefixCache::ListAgents() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<AgentInfo> out;
+  for (const auto& [id, s] : sessions_) out.push_back(Describe(s));
+  return out;
+}
+
+std::optional<AgentInfo> PrefixCache::GetAgent(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return std::nullopt;
+  return Describe(it->second);
+}
+
+AgentInfo PrefixCache::PutAgent(const std::string& id, std::optional<bool> pinned,
+                                std::optional<int64_t> ttl_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, fresh] = sessions_.try_emplace(id);
+  AgentSession& s = it->second;
+  if (fresh) {
+    s.id = id;
+    s.created_ms = s.last_use_ms = UnixMs();
+    s.ttl_ms = options_.default_ttl_ms;
+  }
+  if (ttl_ms) s.ttl_ms = *ttl_ms;
+  if (pinned && *pinned != s.pinned) {
+    s.pinned = *pinned;
+    PinBlocks(s, s.pinned);
+  }
+  SaveSession(s);
+  return Describe(s);
+}
+
+void PrefixCache::DropSessionBlocks(const AgentSession& s, bool from_disk) {
+  std::set<uint64_t> shared;
+  for (const auto& [id, other] : sessions_) {
+    if (id != s.id) shared.insert(other.keys.begin(), other.keys.end());
+  }
+  for (uint64_t key : s.keys) {
+    if (shared.count(key)) continue;
+    pool_.Forget(key);
+    if (from_disk) disk_.Remove(key);
+  }
+}
+
+bool PrefixCache::DeleteAgent(const std::string& id, bool evict_only) {
+  // Pending writes hold their blocks; let them finish so the blocks can be dropped (and, for
+  // evict_only, so the blocks leaving RAM are on disk first).
+  disk_.Flush();
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return false;
+  AgentSession& s = it->second;
+  if (s.pinned) PinBlocks(s, false);
+  if (evict_only) {
+    for (uint64_t key : it->second.keys) {
+      if (disk_.Has(key) || !disk_.enabled()) pool_.Forget(key);
+    }
+    it->second.pinned = false;
+    SaveSession(it->second);
+    return true;
+  }
+  DropSessionBlocks(s, /*from_disk=*/true);
+  sessions_.erase(it);
+  lock.unlock();
+  disk_.RemoveFile(SessionPath(id));
+  return true;
+}
+
+Status PrefixCache::ForkAgent(const std::string& from, const std::string& to) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = sessions_.find(from);
+  if (it == sessions_.end()) return NotFound("no agent '" + from + "'");
+  if (sessions_.count(to)) return InvalidArgument("agent '" + to + "' already exists");
+  AgentSession copy = it->second;
+  copy.id = to;
+  copy.created_ms = copy.last_use_ms = UnixMs();
+  copy.pinned = false;
+  copy.requests = copy.cached_tokens = copy.prompt_tokens = 0;
+  SaveSession(sessions_[to] = std::move(copy));
+  return Status::Ok();
+}
+
+void PrefixCache::Clear() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, s] : sessions_) {
+      if (s.pinned) PinBlocks(s, false);
+      ids.push_back(id);
+    }
+    sessions_.clear();
+  }
+  disk_.Flush();
+  pool_.ForgetAll();
+  disk_.RemoveAll();
+  for (const auto& id : ids) disk_.RemoveFile(SessionPath(id));
+}
+
+int PrefixCache::ExpireSessions() {
+  std::vector<std::string> expired;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t now = UnixMs();
+    for (const auto& [id, s] : sessions_) {
+      if (s.ttl_ms > 0 && !s.pinned && !active_.count(id) && now - s.last_use_ms > s.ttl_ms) {
+        expired.push_back(id);
+      }
+    }
+  }
+  for (const auto& id : expired) DeleteAgent(id, false);
+  return static_cast<int>(expired.size());
+}
+
+void PrefixCache::Flush() { disk_.Flush(); }
+
+PrefixCacheStats PrefixCache::Stats() {
+  std::lock_guard<std::mutex> lock(mu_);
+  PrefixCacheStats s = counters_;
+  const uint64_t bb = id_.layout.block_bytes();
+  s.block_bytes = bb;
+  s.pool_blocks = pool_.n_blocks();
+  s.pool_cached = pool_.n_cached();
+  s.pool_in_use = pool_.n_blocks() - pool_.n_free();
+  s.ram_bytes_in_use = bb * s.pool_in_use;
+  s.ram_bytes_cached = bb * s.pool_cached;
+  s.ram_evictions = pool_.evictions();
+  s.sessions = static_cast<int>(sessions_.size());
+  for (const auto& [id, session] : sessions_) {
+    s.sessions_pinned += session.pinned ? 1 : 0;
+    bool hot = false;
+    for (uint64_t key : session.keys) {
+      if (pool_.Contains(key)) {
+        hot = true;
+        break;
+      }
+    }
+    s.sessions_hot += hot ? 1 : 0;
+  }
+  s.disk = disk_.Stats();
+  return s;
+}
+
+}  // namespace semantic::kv

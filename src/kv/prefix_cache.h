@@ -1,0 +1,131 @@
+// The KV cache as the engine and the agent API see it (DESIGN.md §3): prefix reuse over the block
+// pool's index, the disk tier behind it, and agent sessions. The executor calls Acquire when a
+// sequence starts, Publish after every forward, and EndRequest when it finishes; the HTTP
+// threads call the session operations. All methods are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "kv/agent_sessions.h"
+#include "kv/disk_tier.h"
+#include "kv/kv_pool.h"
+
+namespace semantic::kv {
+
+struct PrefixCacheOptions {
+  std::string cache_dir;        // empty: no disk tier
+  uint64_t disk_budget = 0;     // bytes; 0: no disk tier
+  std::string salt;             // separates tenants that must not share blocks
+  int64_t default_ttl_ms = 0;   // new sessions' TTL (0: never expire)
+  bool persist = true;          // write full blocks to the disk tier
+};
+
+// Blocks a sequence starts with.
+struct PrefixMatch {
+  int tokens = 0;        // positions covered (a multiple of block_tokens)
+  int ram_blocks = 0;
+  int disk_blocks = 0;
+};
+
+struct PrefixCacheStats {
+  uint64_t prompt_tokens = 0;      // prompt tokens of finished requests
+  uint64_t cached_tokens = 0;      // of those, served from cache
+  uint64_t ram_hits = 0, disk_hits = 0, misses = 0;  // blocks looked up at admission
+  uint64_t disk_load_failures = 0;
+  int pool_blocks = 0, pool_in_use = 0, pool_cached = 0;
+  uint64_t ram_bytes_in_use = 0, ram_bytes_cached = 0, block_bytes = 0;
+  uint64_t ram_evictions = 0;
+  int sessions = 0, sessions_hot = 0, sessions_pinned = 0;
+  DiskTierStats disk;
+};
+
+// A session as the agent API reports it.
+struct AgentInfo {
+  AgentSession session;
+  int blocks_in_ram = 0;
+  int blocks_on_disk = 0;
+  bool active = false;  // a request of this agent is running
+};
+
+class PrefixCache {
+ public:
+  PrefixCache(KvPool& pool, const BlockFileIdentity& id, const PrefixCacheOptions& options);
+  ~PrefixCache();
+
+  // Opens the disk tier and loads session records; a failure disables the tier (the message
+  // is returned for the log) but the cache keeps working in RAM.
+  Status Open();
+
+  uint64_t root() const { return root_; }
+  // The chain root for requests with their own cache salt (blocks are shared only between
+  // requests with the same salt); "" gives root(). The methods below take a root; 0 = root().
+  uint64_t RootFor(std::string_view salt) const;
+  const KvPool& pool() const { return pool_; }
+  bool disk_enabled() const { return disk_.enabled(); }
+
+  // Extends `kv` (whose blocks are the ones named by `keys`, possibly none) with the longest
+  // cached continuation of `tokens`, at most `max_tokens` positions in all: from RAM only, or
+  // from RAM and disk. The result counts only the blocks this call added.
+  PrefixMatch Acquire(const std::vector<int32_t>& tokens, int max_tokens, SequenceKv* kv,
+                      std::vector<uint64_t>* keys, bool ram_only = false, uint64_t root = 0);
+  // Whether the block after `keys` (within max_tokens) is on disk: worth a background restore.
+  bool NextOnDisk(const std::vector<int32_t>& tokens, int max_tokens,
+                  const std::vector<uint64_t>& keys, uint64_t root = 0) const;
+  // Publishes the newly full blocks of a sequence whose first kv->n_tokens positions hold
+  // `tokens`, deduplicating against blocks others published, and queues them for disk.
+  void Publish(const std::vector<int32_t>& tokens, SequenceKv* kv, std::vector<uint64_t>* keys,
+               size_t* n_published, uint64_t root = 0);
+  // Records the end of a request: updates the agent's session (if any) and usage counters.
+  void EndRequest(const std::string& agent_id, const std::vector<uint64_t>& keys, int n_tokens,
+                  int prompt_tokens, int cached_tokens);
+  void BeginRequest(const std::string& agent_id);
+
+  // Agent API.
+  std::vector<AgentInfo> ListAgents();
+  std::optional<AgentInfo> GetAgent(const std::string& id);
+  // Creates an empty session (or updates pin/ttl of an existing one).
+  AgentInfo PutAgent(const std::string& id, std::optional<bool> pinned,
+                     std::optional<int64_t> ttl_ms);
+  // evict_only: drop the agent's blocks from RAM (they stay on disk) and keep the session.
+  // Otherwise forget the session and delete its blocks that no other session uses.
+  bool DeleteAgent(const std::string& id, bool evict_only);
+  // Copies `from`'s block chain to a new session `to` (blocks are shared; both grow apart).
+  Status ForkAgent(const std::string& from, const std::string& to);
+  // Drops every session and cached block (RAM and disk); blocks in use stay until released.
+  void Clear();
+  // Expires sessions past their TTL; returns how many.
+  int ExpireSessions();
+  // Writes every pending block and session record.
+  void Flush();
+
+  PrefixCacheStats Stats();
+
+ private:
+  void SaveSession(const AgentSession& s);  // requires mu_
+  void PinBlocks(AgentSession& s, bool on);  // requires mu_
+  AgentInfo Describe(const AgentSession& s);  // requires mu_
+  void DropSessionBlocks(const AgentSession& s, bool from_disk);  // requires mu_
+
+  KvPool& pool_;
+  BlockFileIdentity id_;
+  PrefixCacheOptions options_;
+  uint64_t root_ = 0;
+  DiskTier disk_;
+
+  std::mutex mu_;
+  std::map<std::string, AgentSession> sessions_;
+  std::map<std::string, std::vector<int32_t>> pinned_blocks_;  // RAM blocks a pin holds
+  std::map<std::string, int> active_;                          // running requests per agent
+  PrefixCacheStats counters_;
+};
+
+}  // namespace semantic::kv

@@ -1,0 +1,31 @@
+// Anthropic Messages request bodies (/v1/messages, /v1/messages/count_tokens) parsed and
+// validated into dialect-neutral generation settings plus the chat to render.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/sampler.h"
+#include "server/api/common/fields.h"
+
+namespace semantic::server::anthropic {
+
+struct MessagesRequest {
+  std::string model;
+  std::optional<int> max_tokens;  // required for /v1/messages; 0 = prefill only (cache warm-up)
+  engine::SamplingParams sampling;
+  bool temperature_set = false;
+  std::vector<std::string> stop_sequences;
+  bool stream = false;
+  std::optional<std::string> user_id;  // metadata.user_id
+  nlohmann::json messages;             // template chat (see conversation.h)
+  nlohmann::json tools;                // OpenAI function shape, for the template
+};
+
+// count_tokens: `max_tokens` is optional there. Unknown fields are ignored; `tool_choice` and
+// `thinking` are validated for shape only (this server does not parse tool calls yet).
+ApiResult<MessagesRequest> ParseMessagesRequest(const nlohmann::json& body, bool count_tokens);
+
+}  // namespace semantic::server::anthropic

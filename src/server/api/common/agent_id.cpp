@@ -1,0 +1,39 @@
+// ResolveAgentId: headers, explicit field, user field.
+#include "server/api/common/agent_id.h"
+
+#include <xxhash.h>
+
+#include "kv/agent_sessions.h"
+#include "kv/block_key.h"
+
+namespace semantic::server {
+
+std::variant<std::string, ApiError> ResolveAgentId(const httplib::Request& req,
+                                                   const std::optional<std::string>& explicit_id,
+                                                   const std::string& explicit_field,
+                                                   const std::optional<std::string>& user,
+                                                   const std::string& user_field) {
+  for (const char* header : {"X-Agent-ID", "X-Session-ID"}) {
+    if (!req.has_header(header)) continue;
+    const std::string id = req.get_header_value(header);
+    if (Status st = kv::ValidateAgentId(id); !st.ok()) {
+      return BadRequest(std::string("header ") + header + ": " + st.message(), header,
+                        "invalid_agent_id");
+    }
+    return id;
+  }
+  if (explicit_id) {
+    if (Status st = kv::ValidateAgentId(*explicit_id); !st.ok()) {
+      return BadRequest("'" + explicit_field + "': " + st.message(), explicit_field,
+                        "invalid_agent_id");
+    }
+    return *explicit_id;
+  }
+  if (user && !user->empty()) {
+    if (kv::ValidateAgentId(*user).ok()) return *user;
+    return "user-" + kv::KeyHex(XXH3_64bits(user->data(), user->size()));
+  }
+  return std::string();
+}
+
+}  // namespace semantic::server

@@ -1,0 +1,58 @@
+// ModelMatches, MakeEngineRequest.
+#include "server/api/common/engine_request.h"
+
+#include <chrono>
+
+#include <algorithm>
+
+#include "base/log.h"
+
+namespace semantic::server {
+
+bool ModelMatches(const ModelHandle& m, const std::string& name) {
+  return name == m.id || name == m.id + ".gguf" || name == "default" || name == "semantic" ||
+         (!m.config->name.empty() && name == m.config->name);
+}
+
+ApiResult<engine::Request> MakeEngineRequest(const ModelHandle& m, EngineRequestInput in) {
+  const int ctx = m.executor->MaxContext();
+  const int n_prompt = static_cast<int>(in.prompt.size());
+  if (in.prompt.empty()) return BadRequest("the prompt is empty after rendering", "messages");
+  if (n_prompt >= ctx) {
+    return ApiError{400,
+                    "the prompt has " + std::to_string(n_prompt) +
+                        " tokens; this model's context holds " + std::to_string(ctx),
+                    "invalid_request_error", "messages", "context_length_exceeded"};
+  }
+  engine::Request out;
+  out.prompt = std::move(in.prompt);
+  const int room = ctx - n_prompt;
+  const int fallback = m.default_max_tokens > 0 ? m.default_max_tokens : ctx;
+  const int wanted = in.max_tokens.value_or(fallback);
+  if (in.max_tokens && wanted > room) {
+    LOG_INFO(
+        "max_tokens %d clamped to %d: the prompt's %d tokens leave %d of the %d-token "
+        "context",
+        wanted, room, n_prompt, room, ctx);
+  }
+  out.max_tokens = std::min(wanted, room);
+  out.sampling = in.sampling;
+  if (!in.temperature_set) out.sampling.temperature = m.default_temperature;
+  out.logprobs = in.logprobs;
+  out.top_logprobs = in.top_logprobs;
+  if (m.executor->QueueFull()) {
+    return ApiError{429,
+                    "server overloaded: " + std::to_string(m.executor->Queued()) +
+                        " requests are waiting to start; retry later",
+                    "rate_limit_error", "", "server_overloaded"};
+  }
+  out.agent_id = std::move(in.agent_id);
+  out.cache_salt = std::move(in.cache_salt);
+  if (m.request_timeout_ms > 0) {  // server.request_timeout: the executor ends it at this time
+    out.deadline = std::chrono::steady_clock::now() +
+                   std::chrono::milliseconds(m.request_timeout_ms);
+  }
+  return out;
+}
+
+}  // namespace semantic::server

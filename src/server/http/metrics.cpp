@@ -1,0 +1,102 @@
+// Prometheus text for the executor and the KV cache tiers.
+#include "server/http/metrics.h"
+
+#include <cstdio>
+
+namespace semantic::server {
+
+namespace {
+
+class Writer {
+ public:
+  void Metric(const char* name, const char* type, const char* help, double value,
+              const char* labels = "") {
+    if (last_ != name) {
+      out_ += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+      last_ = name;
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.17g", value);
+    out_ += std::string(name) + labels + " " + buf + "\n";
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+  std::string last_;
+};
+
+}  // namespace
+
+std::string PrometheusText(const ModelHandle& m) {
+  Writer w;
+  const engine::ExecutorStats e = m.executor->Stats();
+  w.Metric("semantic_requests_completed_total", "counter", "Generation requests finished.",
+           static_cast<double>(e.requests_done));
+  w.Metric("semantic_generated_tokens_total", "counter", "Tokens generated.",
+           static_cast<double>(e.tokens_generated));
+  w.Metric("semantic_prompt_tokens_computed_total", "counter",
+           "Prompt tokens run through the model (not served from cache).",
+           static_cast<double>(e.prompt_tokens));
+  w.Metric("semantic_sequences_running", "gauge", "Sequences in the executor.", e.running);
+  w.Metric("semantic_requests_queued", "gauge", "Requests waiting to start.",
+           m.executor->Queued());
+  w.Metric("semantic_preemptions_total", "counter",
+           "Running sequences parked because KV blocks ran out (resumed from the cache).",
+           static_cast<double>(e.preemptions));
+  if (!m.cache) return w.Take();
+  const kv::PrefixCacheStats c = m.cache->Stats();
+  w.Metric("semantic_prompt_tokens_total", "counter", "Prompt tokens of finished requests.",
+           static_cast<double>(c.prompt_tokens));
+  w.Metric("semantic_prompt_tokens_cached_total", "counter",
+           "Prompt tokens of finished requests served from the KV cache.",
+           static_cast<double>(c.cached_tokens));
+  const char* hit_help = "KV blocks looked up at admission, by result.";
+  w.Metric("semantic_kv_block_lookups_total", "counter", hit_help,
+           static_cast<double>(c.ram_hits), "{result=\"ram_hit\"}");
+  w.Metric("semantic_kv_block_lookups_total", "counter", hit_help,
+           static_cast<double>(c.disk_hits), "{result=\"disk_hit\"}");
+  w.Metric("semantic_kv_block_lookups_total", "counter", hit_help, static_cast<double>(c.misses),
+           "{result=\"miss\"}");
+  const char* bytes_help = "Bytes of KV blocks per tier.";
+  w.Metric("semantic_kv_bytes", "gauge", bytes_help, static_cast<double>(c.ram_bytes_in_use),
+           "{tier=\"ram\",state=\"in_use\"}");
+  w.Metric("semantic_kv_bytes", "gauge", bytes_help, static_cast<double>(c.ram_bytes_cached),
+           "{tier=\"ram\",state=\"cached\"}");
+  w.Metric("semantic_kv_bytes", "gauge", bytes_help, static_cast<double>(c.disk.bytes),
+           "{tier=\"disk\",state=\"stored\"}");
+  w.Metric("semantic_kv_budget_bytes", "gauge", "Byte budget per tier.",
+           static_cast<double>(c.block_bytes) * c.pool_blocks, "{tier=\"ram\"}");
+  w.Metric("semantic_kv_budget_bytes", "gauge", "Byte budget per tier.",
+           static_cast<double>(c.disk.budget), "{tier=\"disk\"}");
+  w.Metric("semantic_pool_utilization_ratio", "gauge",
+           "Fraction of RAM KV blocks holding data (in use or cached).",
+           c.pool_blocks ? static_cast<double>(c.pool_in_use + c.pool_cached) / c.pool_blocks : 0);
+  const char* ev_help = "KV blocks evicted, per tier (RAM: prefix forgotten; disk: file deleted).";
+  w.Metric("semantic_kv_evictions_total", "counter", ev_help,
+           static_cast<double>(c.ram_evictions), "{tier=\"ram\"}");
+  w.Metric("semantic_kv_evictions_total", "counter", ev_help,
+           static_cast<double>(c.disk.evictions), "{tier=\"disk\"}");
+  w.Metric("semantic_kv_disk_writes_total", "counter", "Block files written.",
+           static_cast<double>(c.disk.writes));
+  w.Metric("semantic_kv_disk_write_errors_total", "counter", "Failed disk tier writes.",
+           static_cast<double>(c.disk.write_errors));
+  w.Metric("semantic_kv_disk_writes_skipped_total", "counter",
+           "Block writes skipped because the disk writer was too far behind (kept in RAM only).",
+           static_cast<double>(c.disk.writes_skipped));
+  w.Metric("semantic_kv_disk_loads_total", "counter", "Blocks restored from disk.",
+           static_cast<double>(c.disk.loads));
+  w.Metric("semantic_kv_disk_pending_writes", "gauge", "Writes queued for the disk tier.",
+           static_cast<double>(c.disk.pending_writes));
+  w.Metric("semantic_kv_quarantined_files_total", "counter",
+           "Cache files that failed a check (checksum, fingerprint, format) and were set aside.",
+           static_cast<double>(c.disk.quarantined));
+  w.Metric("semantic_agents", "gauge", "Agent sessions by tier (hot: blocks in RAM).",
+           c.sessions_hot, "{tier=\"hot\"}");
+  w.Metric("semantic_agents", "gauge", "Agent sessions by tier (hot: blocks in RAM).",
+           c.sessions - c.sessions_hot, "{tier=\"warm\"}");
+  w.Metric("semantic_agents_pinned", "gauge", "Pinned agent sessions.", c.sessions_pinned);
+  return w.Take();
+}
+
+}  // namespace semantic::server
