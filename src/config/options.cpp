@@ -97,7 +97,10 @@ std::vector<OptionDecl> BuildTable() {
           .Range(128, 1 << 20)
           .Alias("model.max_context_length")
           .Flags({"-c", "--context"}));
-  add(Decl("model", "kv_dtype", T::kEnum, "f16", "Element type of KV blocks, in RAM and on disk.",
+  add(Decl("model", "kv_dtype", T::kEnum, "f16",
+           "Element type of KV blocks, in RAM and on disk: f16 = 2 bytes a value; q8_0 = 1.06 "
+           "(SmolLM2 perplexity +0.2%, faster decode at long context); q4_0 = 0.56 (+4%). The "
+           "block types need head_dim % 32 == 0; see docs/kv-dtypes.md.",
            Bind<&Settings::model, &ModelSettings::kv_dtype>())
           .Choices({"f16", "q8_0", "q4_0"})
           .Alias("model.kv_bits", AliasValue::kKvBits)

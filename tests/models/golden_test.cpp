@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "engine/sampler.h"
 #include "kv/kv_pool.h"
@@ -39,8 +40,10 @@ struct GoldenParam {
   const char* fixture;
   kernels::KvDtype kv_dtype;  // as llama.cpp's cache type when it made the fixture
   const char* name;
-  KvBounds bounds;            // quantized KV only
+  KvBounds bounds;  // quantized KV only
 };
+
+void PrintTo(const GoldenParam& p, std::ostream* os) { *os << p.name; }
 
 class GoldenTest : public ::testing::TestWithParam<GoldenParam> {
  protected:
@@ -124,11 +127,12 @@ TEST_P(GoldenTest, TeacherForcedTop1Agreement) {
     }
     seq.Clear(*kv_);
   }
-  std::printf("[golden] %s vs %s: top-1 agreement %d/%d (%.2f%%; llama.cpp's own decode path: "
-              "%d/%d), outside near-ties %d/%d, within reference top-2 %d/%d, max |dlogit| "
-              "(top-5) %.4f\n",
-              GetParam().name, reference_.c_str(), agree, positions, 100.0 * agree / positions,
-              self_agree, positions, decisive_agree, decisive, in_top2, positions, max_delta);
+  std::printf(
+      "[golden] %s vs %s: top-1 agreement %d/%d (%.2f%%; llama.cpp's own decode path: "
+      "%d/%d), outside near-ties %d/%d, within reference top-2 %d/%d, max |dlogit| "
+      "(top-5) %.4f\n",
+      GetParam().name, reference_.c_str(), agree, positions, 100.0 * agree / positions, self_agree,
+      positions, decisive_agree, decisive, in_top2, positions, max_delta);
   EXPECT_GE(positions, 256);
   if (GetParam().kv_dtype != kernels::KvDtype::kF16) {
     const KvBounds& b = GetParam().bounds;
@@ -194,17 +198,23 @@ TEST_P(GoldenTest, BatchOfFourMixedLengthsMatchesSolo) {
 // The quantized-KV fixtures were made with llama.cpp's cache in the same type (flash attention,
 // Hadamard-rotated K/V). Measured against them: q8_0 324/341 top-1 (296/297 decisive, 340/341
 // in top-2, max |dlogit| 1.40); q4_0 295/341 (271/283, 334/341, 4.68).
-INSTANTIATE_TEST_SUITE_P(
-    Models, GoldenTest,
-    ::testing::Values(GoldenParam{"SmolLM2-135M-Instruct.Q4_1.gguf", "smollm2-135m-q4_1.json",
-                                  kernels::KvDtype::kF16, "SmolLM2_Q4_1", {}},
-                      GoldenParam{"SmolLM2-135M-Instruct.Q4_1.gguf",
-                                  "smollm2-135m-q4_1-kv-q8_0.json", kernels::KvDtype::kQ8_0,
-                                  "SmolLM2_Q4_1_KV_Q8_0", {0.93, 0.99, 0.995, 2.0f, true}},
-                      GoldenParam{"SmolLM2-135M-Instruct.Q4_1.gguf",
-                                  "smollm2-135m-q4_1-kv-q4_0.json", kernels::KvDtype::kQ4_0,
-                                  "SmolLM2_Q4_1_KV_Q4_0", {0.83, 0.94, 0.97, 7.0f, false}}),
-    [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Models, GoldenTest,
+                         ::testing::Values(GoldenParam{"SmolLM2-135M-Instruct.Q4_1.gguf",
+                                                       "smollm2-135m-q4_1.json",
+                                                       kernels::KvDtype::kF16,
+                                                       "SmolLM2_Q4_1",
+                                                       {}},
+                                           GoldenParam{"SmolLM2-135M-Instruct.Q4_1.gguf",
+                                                       "smollm2-135m-q4_1-kv-q8_0.json",
+                                                       kernels::KvDtype::kQ8_0,
+                                                       "SmolLM2_Q4_1_KV_Q8_0",
+                                                       {0.93, 0.99, 0.995, 2.0f, true}},
+                                           GoldenParam{"SmolLM2-135M-Instruct.Q4_1.gguf",
+                                                       "smollm2-135m-q4_1-kv-q4_0.json",
+                                                       kernels::KvDtype::kQ4_0,
+                                                       "SmolLM2_Q4_1_KV_Q4_0",
+                                                       {0.83, 0.94, 0.97, 7.0f, false}}),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace semantic

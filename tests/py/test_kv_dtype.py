@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from conftest import BUILD, MODEL, free_port
+from conftest import BUILD, MODEL, ROOT, free_port
 
 
 @pytest.mark.parametrize("dtype", ["q8_0", "q4_0"])
@@ -46,3 +46,23 @@ def test_serve_with_quantized_kv(dtype, tmp_path):
     text = log_path.read_text()
     tokens = {"q8_0": 64 * 2**20 // (30 * 2 * 6 * 34), "q4_0": 64 * 2**20 // (30 * 2 * 6 * 18)}
     assert f"KV pool: {tokens[dtype]} tokens" in text and dtype in text, text
+
+
+def test_perplexity_reports_each_dtype_against_f16():
+    if not MODEL.exists():
+        pytest.skip(f"model not present: {MODEL}")
+    import json
+    text = ROOT / "tests" / "data" / "text" / "kv-quality.txt"
+    r = subprocess.run([str(BUILD / "semantic"), "perplexity", "-m", str(MODEL), "-f", str(text),
+                        "--ctx", "128", "--chunks", "3", "--kv-dtype", "q8_0,q4_0", "--json"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["chunks"] == 3 and out["scored"] == 3 * 63
+    res = {x["kv_dtype"]: x for x in out["results"]}
+    assert list(res) == ["f16", "q8_0", "q4_0"]
+    assert res["f16"]["kl_mean"] == 0 and res["f16"]["dppl_pct"] == 0
+    assert 1 < res["f16"]["ppl"] < 1000
+    # Ordered by bits; both well under the KL of a broken cache (order 1).
+    assert 0 < res["q8_0"]["kl_mean"] < res["q4_0"]["kl_mean"] < 0.5
+    assert res["q8_0"]["same_top1_pct"] > 80
