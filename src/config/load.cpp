@@ -22,8 +22,10 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
+constexpr std::string_view kAliasesSection = "aliases";  // free-form: name = model
+
 bool KnownSection(std::string_view s) {
-  if (!SectionForAlias(s).empty()) return true;
+  if (!SectionForAlias(s).empty() || s == kAliasesSection) return true;
   const auto& secs = Sections();
   return std::find(secs.begin(), secs.end(), s) != secs.end();
 }
@@ -62,7 +64,7 @@ std::string Suggest(const std::string& name) {
 std::string SectionList() {
   std::string out;
   for (const auto& s : Sections()) out += (out.empty() ? "" : ", ") + s;
-  return out + "; [mlx] means [model]";
+  return out + ", aliases; [mlx] means [model]";
 }
 
 std::string RawToText(const Value& raw) {
@@ -140,8 +142,30 @@ class Layer {
   std::map<int, Setting> values_;
 };
 
+// One `"name" = "model"` line of [aliases]: replaces an earlier entry for the same name.
+void ReadAlias(const TomlEntry& e, const std::string& where, ModelAliases* aliases,
+               std::vector<std::string>* errors) {
+  const auto* model = std::get_if<std::string>(&e.raw);
+  if (model == nullptr || !e.unsupported.empty()) {
+    errors->push_back(where + ": aliases." + e.key +
+                      ": expected a string naming a served model (\"default\" or its id)");
+    return;
+  }
+  if (model->empty()) {
+    errors->push_back(where + ": aliases." + e.key + ": the model name is empty");
+    return;
+  }
+  for (auto& [name, target] : *aliases) {
+    if (name == e.key) {
+      target = *model;
+      return;
+    }
+  }
+  aliases->emplace_back(e.key, *model);
+}
+
 void ReadFile(const std::string& path, const std::string& home, Layer* layer,
-              std::vector<std::string>* errors) {
+              ModelAliases* aliases, std::vector<std::string>* errors) {
   auto read = ReadTomlFile(path);
   if (!read.ok()) {
     errors->push_back(read.status().message());
@@ -157,6 +181,10 @@ void ReadFile(const std::string& path, const std::string& home, Layer* layer,
   for (const auto& e : read->entries) {
     if (!KnownSection(e.section)) continue;  // reported once above
     Origin origin{Origin::Kind::kFile, path + ":" + std::to_string(e.line), ""};
+    if (e.section == kAliasesSection) {
+      ReadAlias(e, origin.ToString(), aliases, errors);
+      continue;
+    }
     const Alias* via = nullptr;
     const int index = FindOption(e.section, e.key, &via);
     const std::string written = e.section + "." + e.key;
@@ -291,7 +319,7 @@ Expected<LoadedConfig> Load(const LoadInputs& in) {
   std::vector<std::string> errors;
   for (const auto& path : in.files) {
     Layer layer(&errors, &cfg.warnings);
-    ReadFile(path, home, &layer, &errors);
+    ReadFile(path, home, &layer, &cfg.settings.aliases, &errors);
     layer.ApplyTo(&cfg);
   }
   Layer env_layer(&errors, &cfg.warnings);

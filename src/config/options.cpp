@@ -92,7 +92,8 @@ std::vector<OptionDecl> BuildTable() {
            "without .gguf.",
            Bind<&Settings::model, &ModelSettings::served_name>()));
   add(Decl("model", "context_length", T::kInt, "8192",
-           "KV positions per sequence (prompt plus output).",
+           "KV positions per sequence (prompt plus output). Beyond the model's trained context "
+           "requests are served with a warning at start-up: output quality degrades there.",
            Bind<&Settings::model, &ModelSettings::context_length>())
           .Range(128, 1 << 20)
           .Alias("model.max_context_length")

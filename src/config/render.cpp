@@ -138,6 +138,12 @@ std::string RenderDefaultToml() {
       out += d.key + " = " + FormatToml(d, DefaultValue(d)) + "\n";
     }
   }
+  out +=
+      "\n# Model names a client may send -> a served model (\"default\" or its id); `*` and `?`\n"
+      "# match any run of characters / one character; the first match wins. None by default.\n"
+      "[aliases]\n"
+      "# \"gpt-4o\" = \"default\"\n"
+      "# \"claude-sonnet-*\" = \"default\"\n";
   return out;
 }
 
@@ -236,6 +242,24 @@ The original project's names are accepted as well:
              " |\n";
     }
   }
+  out += R"(
+## [aliases]
+
+Model names a client may send, each mapped to a served model: `"name" = "model"`, where the model
+is `"default"` (the served model) or the served model's id. The name may hold `*` (any run of
+characters) and `?` (one character). Entries are tried in file order and the first match decides;
+a later file replaces an earlier file's entry for the same name. Names without `*`/`?` are also
+listed by `GET /v1/models`. A target that is not served stops `semantic serve` with an error naming
+the alias. Without aliases, the OpenAI routes accept the model's own names (its id, `default`,
+`semantic`) and the Anthropic routes also accept any `claude-*` name (Claude Code sends those).
+
+```toml
+[aliases]
+"gpt-4o" = "default"
+"claude-sonnet-*" = "default"
+"claude-haiku-*" = "SmolLM2-135M-Instruct.Q4_1"
+```
+)";
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace semantic::config {
@@ -74,6 +75,11 @@ struct MetricsSettings {
   bool include_agent_id_label{};
 };
 
+// [aliases]: model names a client may send, mapped to a served model. The name may hold `*` (any
+// run of characters) and `?` (one character): "claude-sonnet-*" = "default". In file order; the
+// first match wins; a later file replaces an earlier file's entry for the same name.
+using ModelAliases = std::vector<std::pair<std::string, std::string>>;
+
 struct Settings {
   ModelSettings model;
   AgentSettings agent;
@@ -81,6 +87,7 @@ struct Settings {
   ServerSettings server;
   LoggingSettings logging;
   MetricsSettings metrics;
+  ModelAliases aliases;
 };
 
 // Every option at its declared default (HOME from the process environment for ~).

@@ -62,9 +62,10 @@ void Executor::RestoreLoop() {
 }
 
 int Executor::MaxContext() const {
-  int ctx = std::min(pool_.n_blocks() * pool_.layout().block_tokens, model_.config().n_ctx_train);
-  if (options_.max_context > 0) ctx = std::min(ctx, options_.max_context);
-  return ctx;
+  // An explicit max_context may exceed the trained context (the operator asked for it; serve warns
+  // that quality degrades there); without one the trained context is the limit.
+  const int limit = options_.max_context > 0 ? options_.max_context : model_.config().n_ctx_train;
+  return std::min(pool_.n_blocks() * pool_.layout().block_tokens, limit);
 }
 
 ExecutorStats Executor::Stats() const {

@@ -160,6 +160,29 @@ TEST(ConfigLoad, LaterFilesWin) {
   EXPECT_EQ(OriginOf(c, "server", "host"), "file:" + base.path() + ":3");
 }
 
+TEST(ConfigLoad, AliasesInFileOrderLaterFileReplacesSameName) {
+  TempToml base(
+      "[aliases]\n\"claude-sonnet-*\" = \"default\"\n\"gpt-4o\" = \"smol\"\n"
+      "\"claude-3.5-haiku\" = \"default\"\n");
+  TempToml profile("[aliases]\n\"gpt-4o\" = \"other\"\n");
+  LoadInputs in;
+  in.files = {base.path(), profile.path()};
+  LoadedConfig c = MustLoad(in);
+  const ModelAliases want = {
+      {"claude-sonnet-*", "default"}, {"gpt-4o", "other"}, {"claude-3.5-haiku", "default"}};
+  EXPECT_EQ(c.settings.aliases, want);
+  EXPECT_TRUE(Defaults().aliases.empty());
+}
+
+TEST(ConfigLoad, AliasMustNameAModelAsAString) {
+  TempToml bad("[aliases]\n\"gpt-4o\" = 3\n\"x\" = \"\"\n");
+  LoadInputs in;
+  in.files = {bad.path()};
+  const std::string e = LoadError(in);
+  EXPECT_TRUE(Contains(e, bad.path() + ":2: aliases.gpt-4o: expected a string")) << e;
+  EXPECT_TRUE(Contains(e, bad.path() + ":3: aliases.x: the model name is empty")) << e;
+}
+
 TEST(ConfigLoad, AgentMemoryNamesInFiles) {
   TempToml file(
       "[mlx]\nmodel_id = \"other.gguf\"\nmax_context_length = 100000\nmax_batch_size = 2\n"

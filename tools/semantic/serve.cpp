@@ -13,6 +13,7 @@
 #include "engine/model_fingerprint.h"
 #include "kv/prefix_cache.h"
 #include "kernels/ops.h"
+#include "server/api/common/model_names.h"
 #include "server/http/server.h"
 #include "tools/semantic/commands.h"
 
@@ -59,6 +60,11 @@ int Run(const config::Settings& cfg) {
     return 1;
   }
   engine::Generator& g = **gen;
+  if (mc.context_length > g.model().config().n_ctx_train) {
+    LOG_WARN("model.context_length %d is beyond the %d positions the model was trained on: "
+             "requests that long are served, but the model's output quality degrades there",
+             mc.context_length, g.model().config().n_ctx_train);
+  }
   {
     // KV pool: room for one full context at least, up to a RAM budget shared by all sequences.
     const kv::KvLayout layout = g.kv_pool().layout();  // a copy: the pool is replaced below
@@ -126,6 +132,11 @@ int Run(const config::Settings& cfg) {
   handle.default_max_tokens = mc.default_max_tokens;
   handle.default_temperature = static_cast<float>(mc.default_temperature);
   handle.request_timeout_ms = cfg.server.request_timeout.count();
+  handle.aliases = cfg.aliases;
+  if (const std::string bad = server::CheckAliases(handle); !bad.empty()) {
+    std::fprintf(stderr, "error: %s\n", bad.c_str());
+    return 1;
+  }
   server::ServerOptions so;
   so.host = cfg.server.host;
   so.port = cfg.server.port;

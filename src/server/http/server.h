@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "config/settings.h"
 #include "engine/executor.h"
 #include "kv/prefix_cache.h"
 #include "models/model.h"
@@ -36,6 +37,7 @@ struct ModelHandle {
   int default_max_tokens = 0;        // 0: until the context is full
   float default_temperature = 1.0f;  // when a request sets none
   int64_t request_timeout_ms = 0;    // 0: none
+  config::ModelAliases aliases;      // [aliases]: name pattern -> model
 };
 
 class HttpServer {

@@ -1,6 +1,7 @@
 // Anthropic content blocks -> template chat messages. Paths in errors follow Anthropic's style
 // ("messages.0.content.1").
 #include "server/api/anthropic/conversation.h"
+#include "server/api/anthropic/prefix_stability.h"
 
 #include <functional>
 #include <optional>
@@ -219,7 +220,7 @@ ApiResult<json> ConvertMessages(const json* system, const json& messages) {
   json out = json::array();
   if (system != nullptr && !system->is_null()) {
     std::string text;
-    if (auto e = TextOf(*system, "system", false, &text)) return *e;
+    if (auto e = TextOf(StableSystem(*system), "system", false, &text)) return *e;
     if (!text.empty()) out.push_back({{"role", "system"}, {"content", text}});
   }
   if (!messages.is_array()) {

@@ -1,4 +1,4 @@
-// ModelMatches, MakeEngineRequest.
+// MakeEngineRequest.
 #include "server/api/common/engine_request.h"
 
 #include <chrono>
@@ -8,11 +8,6 @@
 #include "base/log.h"
 
 namespace semantic::server {
-
-bool ModelMatches(const ModelHandle& m, const std::string& name) {
-  return name == m.id || name == m.id + ".gguf" || name == "default" || name == "semantic" ||
-         (!m.config->name.empty() && name == m.config->name);
-}
 
 ApiResult<engine::Request> MakeEngineRequest(const ModelHandle& m, EngineRequestInput in) {
   const int ctx = m.executor->MaxContext();

@@ -8,13 +8,11 @@
 
 #include "engine/request.h"
 #include "server/api/common/fields.h"
+#include "server/api/common/model_names.h"
 #include "server/http/server.h"
 
 namespace semantic::server {
 
-// Names that select the served model: its id (with or without ".gguf"), its configured name,
-// "default" and "semantic".
-bool ModelMatches(const ModelHandle& m, const std::string& name);
 
 struct EngineRequestInput {
   std::vector<int32_t> prompt;

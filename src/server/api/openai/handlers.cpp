@@ -157,9 +157,17 @@ json ModelsResponse(const ModelHandle& m) {
                {"context_length_trained", c.n_ctx_train},
                {"block_tokens", m.block_tokens},
                {"kv_dtype", m.kv_dtype}};
+  json aliases = json::array();
+  for (const auto& [pattern, target] : m.aliases) aliases.push_back(pattern);
   json model = {{"id", m.id}, {"object", "model"}, {"created", 0}, {"owned_by", "semantic"},
-                {"spec", spec}};
-  return {{"object", "list"}, {"data", json::array({model})}};
+                {"spec", spec}, {"aliases", aliases}};
+  json data = json::array({model});
+  for (const auto& [pattern, target] : m.aliases) {  // plain names are listed as models too
+    if (pattern.find_first_of("*?") != std::string::npos) continue;
+    data.push_back({{"id", pattern}, {"object", "model"}, {"created", 0}, {"owned_by", "semantic"},
+                    {"alias_of", m.id}});
+  }
+  return {{"object", "list"}, {"data", data}};
 }
 
 void HandleChatCompletions(const ModelHandle& m, const httplib::Request& req,
