@@ -149,6 +149,9 @@ def test_claude_code_two_turns_and_the_second_reads_the_cache(cc_server, tmp_pat
     total = u["input_tokens"] + u["cache_read_input_tokens"] + u["cache_creation_input_tokens"]
     assert total > first["usage"]["input_tokens"] + first["usage"]["cache_read_input_tokens"]
     assert u["cache_read_input_tokens"] >= 0.9 * total, u
+    # Claude Code's X-Claude-Code-Session-Id names the agent session: both turns are one agent.
+    agent = requests.get(f"{cc_server.base}/v1/agents/{first['session_id']}", timeout=10).json()
+    assert agent["requests"] >= 2 and agent["cached_tokens"] >= u["cache_read_input_tokens"], agent
     print(f"\nClaude Code TTFT: turn 1 {first.get('ttft_ms')} ms "
           f"({first['usage']['input_tokens']} computed), turn 2 {second.get('ttft_ms')} ms "
           f"({u['cache_read_input_tokens']}/{total} cached)")

@@ -13,7 +13,7 @@ std::variant<std::string, ApiError> ResolveAgentId(const httplib::Request& req,
                                                    const std::string& explicit_field,
                                                    const std::optional<std::string>& user,
                                                    const std::string& user_field) {
-  for (const char* header : {"X-Agent-ID", "X-Session-ID"}) {
+  for (const char* header : {"X-Agent-ID", "X-Session-ID", "X-Claude-Code-Session-Id"}) {
     if (!req.has_header(header)) continue;
     const std::string id = req.get_header_value(header);
     if (Status st = kv::ValidateAgentId(id); !st.ok()) {

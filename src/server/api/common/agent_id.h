@@ -1,5 +1,5 @@
-// Which agent session a request belongs to. Sources, first found wins: the X-Agent-ID or
-// X-Session-ID header, an explicit body field (OpenAI "session_id"), then a user field (OpenAI
+// Which agent session a request belongs to. Sources, first found wins: the X-Agent-ID,
+// X-Session-ID or X-Claude-Code-Session-Id (sent by Claude Code on every request) header, an explicit body field (OpenAI "session_id"), then a user field (OpenAI
 // "user", Anthropic "metadata.user_id"). Explicit ids must be valid (kv::ValidateAgentId) or the
 // request fails naming the source; a user value that is not a valid id (an e-mail address, say)
 // names the session "user-<xxh3 hex>" instead, so such clients keep working.
