@@ -213,7 +213,8 @@ void Executor::Release(Sequence& s) {
   }
   if (options_.cache && s.admitted) {
     options_.cache->EndRequest(s.req.agent_id, s.keys, s.kv.n_tokens,
-                               static_cast<int>(s.req.prompt.size()), s.cached);
+                               static_cast<int>(s.req.prompt.size()), s.cached,
+                               s.req.cache_hold_ms);
     s.admitted = false;
   }
   s.kv.Clear(pool_);

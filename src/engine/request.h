@@ -20,6 +20,7 @@ struct Request {
   uint64_t id = 0;
   std::string agent_id;             // durable session name (cache issue); may be empty
   std::string cache_salt;           // requests share cached blocks only with the same salt
+  int64_t cache_hold_ms = 0;        // > 0: the agent's blocks stay in RAM this long after it ends
   std::vector<int32_t> prompt;      // token ids, non-empty
   int max_tokens = 256;
   SamplingParams sampling;

@@ -46,6 +46,7 @@ std::string AgentSession::ToJson(uint64_t model_fingerprint) const {
             {"last_use_ms", last_use_ms},
             {"ttl_ms", ttl_ms},
             {"pinned", pinned},
+            {"hold_until_ms", hold_until_ms},
             {"requests", requests},
             {"cached_tokens", cached_tokens},
             {"prompt_tokens", prompt_tokens},
@@ -53,8 +54,7 @@ std::string AgentSession::ToJson(uint64_t model_fingerprint) const {
   return j.dump();
 }
 
-Expected<AgentSession> AgentSession::FromJson(const std::string& text,
-                                              uint64_t model_fingerprint) {
+Expected<AgentSession> AgentSession::FromJson(const std::string& text, uint64_t model_fingerprint) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return DataLoss("not valid JSON");
   try {
@@ -72,6 +72,7 @@ Expected<AgentSession> AgentSession::FromJson(const std::string& text,
     s.last_use_ms = j.at("last_use_ms").get<int64_t>();
     s.ttl_ms = j.at("ttl_ms").get<int64_t>();
     s.pinned = j.at("pinned").get<bool>();
+    s.hold_until_ms = j.value("hold_until_ms", int64_t{0});
     s.requests = j.value("requests", uint64_t{0});
     s.cached_tokens = j.value("cached_tokens", uint64_t{0});
     s.prompt_tokens = j.value("prompt_tokens", uint64_t{0});

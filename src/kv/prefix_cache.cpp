@@ -1,6 +1,7 @@
 // Prefix reuse, publication, sessions and statistics over the pool and the disk tier.
 #include "kv/prefix_cache.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -38,9 +39,9 @@ Status PrefixCache::Open() {
     }
     auto text = ReadWholeFile(path);
     Expected<AgentSession> s =
-        text.ok() ? AgentSession::FromJson(std::string(text->begin(), text->end()),
-                                           id_.model_fingerprint)
-                  : Expected<AgentSession>(text.status());
+        text.ok()
+            ? AgentSession::FromJson(std::string(text->begin(), text->end()), id_.model_fingerprint)
+            : Expected<AgentSession>(text.status());
     if (s.ok() && it->path().filename().string() != s->id + ".json") {
       s = DataLoss("file name and session id differ");
     }
@@ -50,7 +51,7 @@ Status PrefixCache::Open() {
       continue;
     }
     AgentSession& session = sessions_[s->id] = std::move(*s);
-    if (session.pinned) PinBlocks(session, true);
+    if (session.Held(UnixMs())) PinBlocks(session, true);
   }
   if (!sessions_.empty()) LOG_INFO("KV cache: %zu agent sessions restored", sessions_.size());
   return Status::Ok();
@@ -74,9 +75,8 @@ bool PrefixCache::NextOnDisk(const std::vector<int32_t>& tokens, int max_tokens,
   return disk_.Has(BlockKey(parent, tokens.data() + i * bt, bt));
 }
 
-PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tokens,
-                                 SequenceKv* kv, std::vector<uint64_t>* keys, bool ram_only,
-                                 uint64_t root) {
+PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tokens, SequenceKv* kv,
+                                 std::vector<uint64_t>* keys, bool ram_only, uint64_t root) {
   if (root == 0) root = root_;
   PrefixMatch m;
   const int bt = pool_.layout().block_tokens;
@@ -157,7 +157,7 @@ void PrefixCache::BeginRequest(const std::string& agent_id) {
 }
 
 void PrefixCache::EndRequest(const std::string& agent_id, const std::vector<uint64_t>& keys,
-                             int n_tokens, int prompt_tokens, int cached_tokens) {
+                             int n_tokens, int prompt_tokens, int cached_tokens, int64_t hold_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   counters_.prompt_tokens += prompt_tokens;
   counters_.cached_tokens += cached_tokens;
@@ -173,14 +173,14 @@ void PrefixCache::EndRequest(const std::string& agent_id, const std::vector<uint
     s.created_ms = now;
     s.ttl_ms = options_.default_ttl_ms;
   }
-  if (s.pinned) PinBlocks(s, false);
   s.keys = keys;
   s.n_tokens = n_tokens;
   s.last_use_ms = now;
   ++s.requests;
   s.prompt_tokens += prompt_tokens;
   s.cached_tokens += cached_tokens;
-  if (s.pinned) PinBlocks(s, true);
+  if (hold_ms > 0) s.hold_until_ms = std::max(s.hold_until_ms, now + hold_ms);
+  PinBlocks(s, s.Held(now));  // re-taken over the new chain
   SaveSession(s);
 }
 
@@ -189,16 +189,19 @@ void PrefixCache::SaveSession(const AgentSession& s) {
 }
 
 void PrefixCache::PinBlocks(AgentSession& s, bool on) {
-  std::vector<int32_t>& held = pinned_blocks_[s.id];
-  for (int32_t b : held) pool_.Release(b);
-  held.clear();
-  for (uint64_t key : s.keys) {
-    disk_.Protect(key, on);
-    if (!on) continue;
-    const int32_t b = pool_.Lookup(key);
-    if (b >= 0) held.push_back(b);
+  if (auto it = pinned_blocks_.find(s.id); it != pinned_blocks_.end()) {
+    for (int32_t b : it->second.blocks) pool_.Release(b);
+    for (uint64_t key : it->second.keys) disk_.Protect(key, false);
+    pinned_blocks_.erase(it);
   }
-  if (!on) pinned_blocks_.erase(s.id);
+  if (!on) return;
+  HeldBlocks& held = pinned_blocks_[s.id];
+  held.keys = s.keys;
+  for (uint64_t key : s.keys) {
+    disk_.Protect(key, true);
+    const int32_t b = pool_.Lookup(key);
+    if (b >= 0) held.blocks.push_back(b);
+  }
 }
 
 AgentInfo PrefixCache::Describe(const AgentSession& s) {
@@ -239,7 +242,7 @@ AgentInfo PrefixCache::PutAgent(const std::string& id, std::optional<bool> pinne
   if (ttl_ms) s.ttl_ms = *ttl_ms;
   if (pinned && *pinned != s.pinned) {
     s.pinned = *pinned;
-    PinBlocks(s, s.pinned);
+    PinBlocks(s, s.Held(UnixMs()));  // unpinning keeps a cache_control hold
   }
   SaveSession(s);
   return Describe(s);
@@ -265,12 +268,13 @@ bool PrefixCache::DeleteAgent(const std::string& id, bool evict_only) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return false;
   AgentSession& s = it->second;
-  if (s.pinned) PinBlocks(s, false);
+  PinBlocks(s, false);
   if (evict_only) {
     for (uint64_t key : it->second.keys) {
       if (disk_.Has(key) || !disk_.enabled()) pool_.Forget(key);
     }
     it->second.pinned = false;
+    it->second.hold_until_ms = 0;
     SaveSession(it->second);
     return true;
   }
@@ -290,6 +294,7 @@ Status PrefixCache::ForkAgent(const std::string& from, const std::string& to) {
   copy.id = to;
   copy.created_ms = copy.last_use_ms = UnixMs();
   copy.pinned = false;
+  copy.hold_until_ms = 0;
   copy.requests = copy.cached_tokens = copy.prompt_tokens = 0;
   SaveSession(sessions_[to] = std::move(copy));
   return Status::Ok();
@@ -300,7 +305,7 @@ void PrefixCache::Clear() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [id, s] : sessions_) {
-      if (s.pinned) PinBlocks(s, false);
+      PinBlocks(s, false);
       ids.push_back(id);
     }
     sessions_.clear();
@@ -316,8 +321,9 @@ int PrefixCache::ExpireSessions() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     const int64_t now = UnixMs();
-    for (const auto& [id, s] : sessions_) {
-      if (s.ttl_ms > 0 && !s.pinned && !active_.count(id) && now - s.last_use_ms > s.ttl_ms) {
+    for (auto& [id, s] : sessions_) {
+      if (!s.Held(now) && pinned_blocks_.count(id)) PinBlocks(s, false);  // a hold ran out
+      if (s.ttl_ms > 0 && !s.Held(now) && !active_.count(id) && now - s.last_use_ms > s.ttl_ms) {
         expired.push_back(id);
       }
     }

@@ -85,8 +85,10 @@ class PrefixCache {
   void Publish(const std::vector<int32_t>& tokens, SequenceKv* kv, std::vector<uint64_t>* keys,
                size_t* n_published, uint64_t root = 0);
   // Records the end of a request: updates the agent's session (if any) and usage counters.
+  // hold_ms > 0 (Anthropic cache_control): the session's blocks stay in RAM (and on disk) for
+  // at least that long, as if pinned.
   void EndRequest(const std::string& agent_id, const std::vector<uint64_t>& keys, int n_tokens,
-                  int prompt_tokens, int cached_tokens);
+                  int prompt_tokens, int cached_tokens, int64_t hold_ms = 0);
   void BeginRequest(const std::string& agent_id);
 
   // Agent API.
@@ -111,7 +113,9 @@ class PrefixCache {
 
  private:
   void SaveSession(const AgentSession& s);  // requires mu_
-  void PinBlocks(AgentSession& s, bool on);  // requires mu_
+  // Holds the session's blocks (RAM references, disk protection) when `on`, after releasing any
+  // hold taken before. requires mu_
+  void PinBlocks(AgentSession& s, bool on);
   AgentInfo Describe(const AgentSession& s);  // requires mu_
   void DropSessionBlocks(const AgentSession& s, bool from_disk);  // requires mu_
 
@@ -123,7 +127,11 @@ class PrefixCache {
 
   std::mutex mu_;
   std::map<std::string, AgentSession> sessions_;
-  std::map<std::string, std::vector<int32_t>> pinned_blocks_;  // RAM blocks a pin holds
+  struct HeldBlocks {
+    std::vector<uint64_t> keys;  // protected on disk
+    std::vector<int32_t> blocks;  // referenced in RAM
+  };
+  std::map<std::string, HeldBlocks> pinned_blocks_;  // what each pinned or held session holds
   std::map<std::string, int> active_;                          // running requests per agent
   PrefixCacheStats counters_;
 };

@@ -59,6 +59,34 @@ def test_billing_header_does_not_defeat_prefix_reuse(server):
     assert count("x-anthropic-billing-header: cc_version=1.0.0.abc;\n" + rules) == count(rules)
 
 
+def test_cache_control_holds_the_agents_blocks_for_its_ttl(server):
+    """A cache_control breakpoint holds the agent's blocks in RAM like a pin, for 5 min (or 1 h
+    with ttl "1h"); a request without one leaves an agent unheld; evicting drops the hold."""
+    import time
+    ac = anthropic.Anthropic(base_url=server, api_key="x", max_retries=0)
+
+    def ask(agent, cache_control):
+        block = {"type": "text", "text": "Remember the number 42. " * 20}
+        if cache_control:
+            block["cache_control"] = cache_control
+        ac.messages.create(model=MODEL, max_tokens=2, extra_body={"temperature": 0},
+                           extra_headers={"X-Agent-ID": agent},
+                           messages=[{"role": "user", "content": [block]}])
+        return requests.get(f"{server}/v1/agents/{agent}", timeout=10).json()
+
+    now = time.time()
+    plain = ask("cc-none", None)
+    assert plain["held_until"] is None and not plain["pinned"]
+    five = ask("cc-5m", {"type": "ephemeral"})
+    assert 290 <= five["held_until"] - now <= 320, five
+    assert five["blocks_in_ram"] == five["cached_blocks"] > 0 and not five["pinned"]
+    hour = ask("cc-1h", {"type": "ephemeral", "ttl": "1h"})
+    assert 3590 <= hour["held_until"] - now <= 3620, hour
+    r = requests.delete(f"{server}/v1/agents/cc-1h?evict_only=true", timeout=10)
+    assert r.status_code == 204, r.text
+    assert requests.get(f"{server}/v1/agents/cc-1h", timeout=10).json()["held_until"] is None
+
+
 @pytest.fixture(scope="module")
 def alias_server(tmp_path_factory):
     cfg = tmp_path_factory.mktemp("aliases") / "aliases.toml"

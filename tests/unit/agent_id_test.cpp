@@ -71,6 +71,7 @@ AgentSession FullSession() {
   s.last_use_ms = 1700000999999;
   s.ttl_ms = 86400000;
   s.pinned = true;
+  s.hold_until_ms = 1700001299999;
   s.requests = 17;
   s.cached_tokens = 9000;
   s.prompt_tokens = 12000;
@@ -85,6 +86,7 @@ void ExpectSameSession(const AgentSession& a, const AgentSession& b) {
   EXPECT_EQ(a.last_use_ms, b.last_use_ms);
   EXPECT_EQ(a.ttl_ms, b.ttl_ms);
   EXPECT_EQ(a.pinned, b.pinned);
+  EXPECT_EQ(a.hold_until_ms, b.hold_until_ms);
   EXPECT_EQ(a.requests, b.requests);
   EXPECT_EQ(a.cached_tokens, b.cached_tokens);
   EXPECT_EQ(a.prompt_tokens, b.prompt_tokens);
@@ -106,6 +108,16 @@ TEST(AgentSessionJsonTest, RoundTrip) {
   EXPECT_EQ(j["keys"][2], "ffffffffffffffff");
   // Stable: encoding the decoded record gives the same text.
   EXPECT_EQ(back->ToJson(kFp), text);
+}
+
+TEST(AgentSessionJsonTest, HeldWhilePinnedOrBeforeTheHoldEnds) {
+  AgentSession s;
+  EXPECT_FALSE(s.Held(1000));
+  s.hold_until_ms = 2000;
+  EXPECT_TRUE(s.Held(1999));
+  EXPECT_FALSE(s.Held(2000));
+  s.pinned = true;
+  EXPECT_TRUE(s.Held(5000));
 }
 
 TEST(AgentSessionJsonTest, RoundTripOfAnEmptySession) {

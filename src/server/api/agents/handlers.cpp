@@ -1,9 +1,8 @@
 // Agent API handlers over kv::PrefixCache.
 #include "server/api/agents/handlers.h"
 
-#include <random>
-
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "base/secure_compare.h"
 #include "kv/agent_sessions.h"
@@ -29,6 +28,7 @@ json AgentJson(const kv::AgentInfo& a, int block_tokens) {
           {"tier", tier},
           {"active", a.active},
           {"pinned", s.pinned},
+          {"held_until", s.hold_until_ms > kv::UnixMs() ? json(s.hold_until_ms / 1000.0) : json()},
           {"ttl_seconds", s.ttl_ms / 1000.0},
           {"created_at", s.created_ms / 1000.0},
           {"last_used_at", s.last_use_ms / 1000.0},
@@ -118,7 +118,8 @@ void Register(httplib::Server& s, const ModelHandle* m, const std::string* admin
     std::optional<std::string> id;
     std::optional<bool> pinned;
     std::optional<int64_t> ttl_ms;
-    if (!f.String("agent_id", &id) || !f.Bool("pinned", &pinned)) return SendOpenAiError(res, f.error());
+    if (!f.String("agent_id", &id) || !f.Bool("pinned", &pinned))
+      return SendOpenAiError(res, f.error());
     if (!TtlField(res, f, &ttl_ms)) return;
     const std::string agent = id ? *id : NewAgentId();
     if (!ValidId(res, agent, "agent_id")) return;
@@ -152,8 +153,8 @@ void Register(httplib::Server& s, const ModelHandle* m, const std::string* admin
     if (req.has_param("evict_only")) {
       const std::string v = req.get_param_value("evict_only");
       if (v != "true" && v != "false" && v != "1" && v != "0") {
-        return SendOpenAiError(res, BadRequest("'evict_only' must be true or false, got '" + v +
-                                                   "'", "evict_only"));
+        return SendOpenAiError(
+            res, BadRequest("'evict_only' must be true or false, got '" + v + "'", "evict_only"));
       }
       evict_only = v == "true" || v == "1";
     }
@@ -179,7 +180,8 @@ void Register(httplib::Server& s, const ModelHandle* m, const std::string* admin
     Fields f(body);
     std::optional<int64_t> ttl_ms;
     if (!TtlField(res, f, &ttl_ms)) return;
-    if (!ttl_ms) return SendOpenAiError(res, BadRequest("'ttl_seconds' is required", "ttl_seconds"));
+    if (!ttl_ms)
+      return SendOpenAiError(res, BadRequest("'ttl_seconds' is required", "ttl_seconds"));
     if (!cache->GetAgent(id)) return NotFound(res, id);
     res.set_content(JsonText(AgentJson(cache->PutAgent(id, std::nullopt, ttl_ms), bt)),
                     "application/json");
@@ -196,8 +198,8 @@ void Register(httplib::Server& s, const ModelHandle* m, const std::string* admin
     if (!ValidId(res, target, "agent_id")) return;
     if (!cache->GetAgent(from)) return NotFound(res, from);
     if (Status st = cache->ForkAgent(from, target); !st.ok()) {
-      return SendOpenAiError(res, {409, st.message(), "invalid_request_error", "agent_id",
-                                   "agent_exists"});
+      return SendOpenAiError(
+          res, {409, st.message(), "invalid_request_error", "agent_id", "agent_exists"});
     }
     res.status = 201;
     res.set_content(JsonText(AgentJson(*cache->GetAgent(target), bt)), "application/json");
@@ -211,8 +213,9 @@ void Register(httplib::Server& s, const ModelHandle* m, const std::string* admin
   });
   s.Delete("/admin/caches", [=](const httplib::Request& req, httplib::Response& res) {
     if (admin_key->empty()) {
-      return SendOpenAiError(res, {403, "the admin API is disabled: set server.admin_key "
-                                        "(SEMANTIC_SERVER__ADMIN_KEY) to enable it",
+      return SendOpenAiError(res, {403,
+                                   "the admin API is disabled: set server.admin_key "
+                                   "(SEMANTIC_SERVER__ADMIN_KEY) to enable it",
                                    "permission_error", "", "admin_disabled"});
     }
     std::string given = req.get_header_value("X-Admin-Key");

@@ -114,6 +114,7 @@ void HandleMessages(const ModelHandle& m, const httplib::Request& req, httplib::
                                     0, std::get<std::string>(agent), ""});
   if (auto* e = std::get_if<ApiError>(&made)) return SendQueueError(m, n_prompt, *e, res);
   engine::Request request = std::move(std::get<engine::Request>(made));
+  request.cache_hold_ms = r.cache_hold_ms;
   info.context_clamped = request.max_tokens < wanted;
 
   if (r.stream) {

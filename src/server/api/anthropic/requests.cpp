@@ -1,6 +1,7 @@
 // Validation of Anthropic Messages bodies (Anthropic's ranges: temperature 0-1, max_tokens >= 0).
 #include "server/api/anthropic/requests.h"
 
+#include "server/api/anthropic/cache_control.h"
 #include "server/api/anthropic/conversation.h"
 
 namespace semantic::server::anthropic {
@@ -121,6 +122,7 @@ ApiResult<MessagesRequest> ParseMessagesRequest(const json& body, bool count_tok
   r.sampling.seed = ~0ull;
   if (max_tokens) r.max_tokens = static_cast<int>(*max_tokens);
   r.stream = stream.value_or(false);
+  r.cache_hold_ms = CacheHoldMs(body);
 
   auto messages = body.find("messages");
   if (messages == body.end() || messages->is_null()) {

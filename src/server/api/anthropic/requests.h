@@ -22,6 +22,7 @@ struct MessagesRequest {
   std::optional<std::string> user_id;  // metadata.user_id
   nlohmann::json messages;             // template chat (see conversation.h)
   nlohmann::json tools;                // OpenAI function shape, for the template
+  int64_t cache_hold_ms = 0;           // from cache_control breakpoints (cache_control.h)
 };
 
 // count_tokens: `max_tokens` is optional there. Unknown fields are ignored; `tool_choice` and
