@@ -75,7 +75,7 @@ std::string ForcedCallPrefix(ToolFamily family, std::string_view tool_name) {
       break;
   }
   if (tool_name.empty()) return open + "\"name\": \"";
-  return open + "\"name\": \"" + JsonEscaped(tool_name) + "\", \"" + args_key + "\": ";
+  return open + "\"name\": \"" + JsonEscaped(tool_name) + "\", \"" + args_key + "\":";
 }
 
 ToolCallParser::ToolCallParser(ToolFamily family, ToolParseOptions options)

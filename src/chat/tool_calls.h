@@ -24,8 +24,10 @@ ToolFamily DetectToolFamily(std::string_view template_source);
 const char* ToolFamilyName(ToolFamily family);  // "generic", "hermes", "llama3", "mistral"
 
 // The start of an assistant turn that leaves the model only one way on: continuing a call (to
-// `tool_name`, or to a tool of its choice when it is ""). Not a grammar: the arguments that follow
-// are the model's own and may still be invalid.
+// `tool_name`, up to the arguments' colon; or to a tool of its choice when it is "", up to the
+// name's opening quote). It stops before a space or brace so that the model writes the usual
+// tokens (` {"` is one token in many vocabularies; a prompt ending in `{` makes small models
+// write bare keys). Not a grammar: what follows is the model's own and may still be invalid.
 std::string ForcedCallPrefix(ToolFamily family, std::string_view tool_name);
 
 struct ToolCall {

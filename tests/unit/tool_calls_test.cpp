@@ -89,16 +89,16 @@ TEST(ToolFamilyTest, DetectedFromTheModelsTemplates) {
 TEST(ToolFamilyTest, ForcedPrefixesOpenACall) {
   EXPECT_EQ(ForcedCallPrefix(kHermes, ""), "<tool_call>\n{\"name\": \"");
   EXPECT_EQ(ForcedCallPrefix(kHermes, "get_weather"),
-            "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": ");
-  EXPECT_EQ(ForcedCallPrefix(kLlama, "f"), "{\"name\": \"f\", \"parameters\": ");
+            "<tool_call>\n{\"name\": \"get_weather\", \"arguments\":");
+  EXPECT_EQ(ForcedCallPrefix(kLlama, "f"), "{\"name\": \"f\", \"parameters\":");
   EXPECT_EQ(ForcedCallPrefix(kMistral, ""), "[TOOL_CALLS][{\"name\": \"");
   EXPECT_EQ(ForcedCallPrefix(kGeneric, "a\"b"),
-            "{\"tool_call\": {\"name\": \"a\\\"b\", \"arguments\": ");
+            "{\"tool_call\": {\"name\": \"a\\\"b\", \"arguments\":");
 }
 
 TEST(ToolFamilyTest, ForcedPrefixPlusContinuationIsACall) {
   for (ToolFamily f : {kHermes, kLlama, kMistral, kGeneric}) {
-    std::string tail = "{\"city\": \"Paris\"}}";
+    std::string tail = " {\"city\": \"Paris\"}}";
     if (f == kHermes) tail += "\n</tool_call>";
     if (f == kMistral) tail += "]";
     if (f == kGeneric) tail += "}";
