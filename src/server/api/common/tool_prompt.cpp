@@ -2,6 +2,7 @@
 #include "server/api/common/tool_prompt.h"
 
 #include <map>
+#include <vector>
 
 namespace semantic::server {
 
@@ -32,17 +33,26 @@ std::string Str(const json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// {"name": …, "arguments": …}: name first and spaced like the forced-call prefix
+// (chat::ForcedCallPrefix), so history, example and forced answers look alike to the model.
+std::string CallText(const std::string& name, const json& args) {
+  return "{\"name\": " + Dump(json(name)) + ", \"arguments\": " + Dump(args) + "}";
+}
+
 // One assistant turn's calls as the generic family answers: {"tool_call": ...} for one call,
 // {"tool_calls": [...]} for several.
 std::string GenericCallsText(const json& calls) {
-  json list = json::array();
+  std::vector<std::string> list;
   for (const json& c : calls) {
     const json fn = c.is_object() ? c.value("function", json::object()) : json::object();
-    json args = fn.value("arguments", json::object());
-    list.push_back({{"name", Str(fn, "name")}, {"arguments", args}});
+    list.push_back(CallText(Str(fn, "name"), fn.value("arguments", json::object())));
   }
-  if (list.size() == 1) return json{{"tool_call", list[0]}}.dump();
-  return json{{"tool_calls", list}}.dump();
+  if (list.size() == 1) return "{\"tool_call\": " + list[0] + "}";
+  std::string joined;
+  for (const std::string& x : list) joined += (joined.empty() ? "" : ", ") + x;
+  return "{\"tool_calls\": [" + joined + "]}";
 }
 
 // Example arguments for a tool's schema: each property (at most 4) with a placeholder of its type.
@@ -127,20 +137,17 @@ std::string GenericToolInstructions(const json& tools) {
       "arguments):\n";
   for (const json& t : tools) {
     const json fn = t.value("function", json::object());
-    json line = {{"name", Str(fn, "name")}};
-    if (fn.contains("description")) line["description"] = fn["description"];
-    line["parameters"] = fn.value("parameters", json::object());
-    text += line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    text += "{\"name\": " + Dump(json(Str(fn, "name")));
+    if (fn.contains("description")) text += ", \"description\": " + Dump(fn["description"]);
+    text += ", \"parameters\": " + Dump(fn.value("parameters", json::object())) + "}\n";
   }
   const json first = tools.empty() ? json::object() : tools[0].value("function", json::object());
-  const json example = {
-      {"tool_call", {{"name", Str(first, "name")}, {"arguments", ExampleArguments(first)}}}};
   text +=
       "\nAnswer with one JSON object and nothing else.\n"
       "To call a tool: {\"tool_call\": {\"name\": \"<tool name>\", \"arguments\": <the arguments "
-      "as a JSON object>}}\nFor example: " +
-      example.dump(-1, ' ', false, json::error_handler_t::replace) +
-      "\nTo answer the user directly: {\"response\": \"<your answer>\"}";
+      "as a JSON object>}}\nFor example: {\"tool_call\": " +
+      CallText(Str(first, "name"), ExampleArguments(first)) +
+      "}\nTo answer the user directly: {\"response\": \"<your answer>\"}";
   return text;
 }
 
