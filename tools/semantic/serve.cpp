@@ -91,6 +91,8 @@ int Run(const config::Settings& cfg) {
     std::fprintf(stderr, "error: %s\n", chat.status().message().c_str());
     return 1;
   }
+  LOG_INFO("tool calls: %s format (docs/tool-calling.md)",
+           chat::ToolFamilyName((*chat)->tool_family()));
   // Prefix cache over the pool, with the disk tier and agent sessions behind it.
   kv::BlockFileIdentity identity;
   identity.model_fingerprint = engine::ModelFingerprint(g.gguf());

@@ -1,6 +1,7 @@
 // Anthropic message, usage and SSE framing.
 #include "server/api/anthropic/format.h"
 
+#include "server/api/common/ids.h"
 #include "server/http/error_response.h"
 
 namespace semantic::server::anthropic {
@@ -23,25 +24,36 @@ json FinalUsage(const MessageInfo& info, const GenerationOutcome& o) {
   return Usage(o.prompt_tokens, o.cached_tokens, info.prefill_only ? 0 : o.completion_tokens);
 }
 
-std::string StopReason(const MessageInfo& info, const GenerationOutcome& o) {
+std::string StopReason(const MessageInfo& info, const GenerationOutcome& o, bool tool_calls) {
   if (o.finish_reason == "length") {
     return info.context_clamped && !info.prefill_only ? "model_context_window_exceeded"
                                                       : "max_tokens";
   }
-  return o.stop_sequence.empty() ? "end_turn" : "stop_sequence";
+  if (!o.stop_sequence.empty()) return "stop_sequence";
+  return tool_calls ? "tool_use" : "end_turn";
+}
+
+json ToolUseBlock(const std::string& name, const std::string& arguments, bool streaming) {
+  json input = json::object();
+  if (!streaming) {
+    input = json::parse(arguments, nullptr, false);
+    if (!input.is_object()) input = json::object();  // the parser only passes objects
+  }
+  return {{"type", "tool_use"}, {"id", NewId("toolu_")}, {"name", name}, {"input", input}};
 }
 
 json StopSequence(const GenerationOutcome& o) {
   return o.stop_sequence.empty() ? json(nullptr) : json(o.stop_sequence);
 }
 
-json Message(const MessageInfo& info, const std::string& text, const GenerationOutcome& o) {
+json Message(const MessageInfo& info, json content, const GenerationOutcome& o, bool tool_calls) {
+  if (content.empty()) content.push_back({{"type", "text"}, {"text", ""}});
   return {{"id", info.id},
           {"type", "message"},
           {"role", "assistant"},
           {"model", info.model},
-          {"content", json::array({{{"type", "text"}, {"text", text}}})},
-          {"stop_reason", StopReason(info, o)},
+          {"content", std::move(content)},
+          {"stop_reason", StopReason(info, o, tool_calls)},
           {"stop_sequence", StopSequence(o)},
           {"usage", FinalUsage(info, o)}};
 }

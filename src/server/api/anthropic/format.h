@@ -20,13 +20,19 @@ struct MessageInfo {
 nlohmann::json Usage(int prompt_tokens, int cached_tokens, int output_tokens);
 nlohmann::json FinalUsage(const MessageInfo& info, const GenerationOutcome& o);
 
-// end_turn | max_tokens | stop_sequence | model_context_window_exceeded.
-std::string StopReason(const MessageInfo& info, const GenerationOutcome& o);
+// end_turn | tool_use (the answer ended with tool calls) | max_tokens | stop_sequence |
+// model_context_window_exceeded.
+std::string StopReason(const MessageInfo& info, const GenerationOutcome& o, bool tool_calls);
 nlohmann::json StopSequence(const GenerationOutcome& o);  // the matched string or null
 
-// The whole message (non-streaming answer).
-nlohmann::json Message(const MessageInfo& info, const std::string& text,
-                       const GenerationOutcome& o);
+// {type: "tool_use", id: "toolu_…", name, input}; `input` is `arguments` (a JSON object's text)
+// parsed, or {} when streaming (the input then follows as input_json_delta).
+nlohmann::json ToolUseBlock(const std::string& name, const std::string& arguments, bool streaming);
+
+// The whole message (non-streaming answer); content: text and tool_use blocks in output order
+// (an empty text block when there are none).
+nlohmann::json Message(const MessageInfo& info, nlohmann::json content, const GenerationOutcome& o,
+                       bool tool_calls);
 // message_start's message: empty content, no stop reason yet, prompt usage so far.
 nlohmann::json StartMessage(const MessageInfo& info, int prompt_tokens);
 

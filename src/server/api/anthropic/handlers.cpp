@@ -7,6 +7,8 @@
 #include "server/api/common/agent_id.h"
 #include "server/api/common/engine_request.h"
 #include "server/api/common/ids.h"
+#include "server/api/common/tool_output.h"
+#include "server/api/common/tool_prompt.h"
 #include "server/http/error_response.h"
 #include "server/http/json_body.h"
 
@@ -22,8 +24,10 @@ bool AnthropicModelMatches(const ModelHandle& m, const std::string& name) {
 }
 
 // The prompt exactly as generation prefills it. A conversation that ends with an assistant turn
-// (without tool calls) is a prefill: the model continues that text instead of a new turn.
-ApiResult<std::vector<int32_t>> RenderPrompt(const ModelHandle& m, const MessagesRequest& r) {
+// (without tool calls) is a prefill: the model continues that text instead of a new turn. A
+// forced tool call's opening (*tool_prefill) follows it.
+ApiResult<std::vector<int32_t>> RenderPrompt(const ModelHandle& m, const MessagesRequest& r,
+                                             std::string* tool_prefill) {
   json messages = r.messages;
   std::string prefill;
   if (!messages.empty() && messages.back()["role"] == "assistant" &&
@@ -31,18 +35,21 @@ ApiResult<std::vector<int32_t>> RenderPrompt(const ModelHandle& m, const Message
     prefill = messages.back()["content"].get<std::string>();
     messages.erase(messages.size() - 1);
   }
-  auto rendered = m.chat->Render(messages, r.tools, true);
+  ToolPrompt tp = PrepareToolPrompt(m.chat->tool_family(), messages, r.tools, r.tool_choice);
+  auto rendered = m.chat->Render(tp.messages, tp.tools, true);
   if (!rendered.ok()) {
     return BadRequest("messages: the model's chat template cannot render this conversation: " +
                           rendered.status().message(),
                       "messages", "template_error");
   }
-  return m.tokenizer->Encode(*rendered + prefill, true, true);
+  *tool_prefill = tp.prefill;
+  return m.tokenizer->Encode(*rendered + prefill + tp.prefill, true, true);
 }
 
 // Body -> request -> model check -> prompt tokens. Sends the error and returns false on failure.
 bool Prepare(const ModelHandle& m, const httplib::Request& req, httplib::Response& res,
-             bool count_tokens, MessagesRequest* r, std::vector<int32_t>* prompt) {
+             bool count_tokens, MessagesRequest* r, std::vector<int32_t>* prompt,
+             std::string* tool_prefill) {
   res.set_header("request-id", NewId("req_"));
   json body;
   if (!ParseJsonBody(req, res, &body, false, SendAnthropicError)) return false;
@@ -59,7 +66,7 @@ bool Prepare(const ModelHandle& m, const httplib::Request& req, httplib::Respons
                              "not_found_error", "model", "model_not_found"});
     return false;
   }
-  auto tokens = RenderPrompt(m, *r);
+  auto tokens = RenderPrompt(m, *r, tool_prefill);
   if (auto* e = std::get_if<ApiError>(&tokens)) {
     SendAnthropicError(res, *e);
     return false;
@@ -91,7 +98,8 @@ bool IsAnthropicPath(const std::string& path) {
 void HandleCountTokens(const ModelHandle& m, const httplib::Request& req, httplib::Response& res) {
   MessagesRequest r;
   std::vector<int32_t> prompt;
-  if (!Prepare(m, req, res, true, &r, &prompt)) return;
+  std::string tool_prefill;
+  if (!Prepare(m, req, res, true, &r, &prompt, &tool_prefill)) return;
   res.set_content(JsonText({{"input_tokens", prompt.size()}}), "application/json");
 }
 
@@ -102,7 +110,8 @@ void HandleEventLogging(const httplib::Request&, httplib::Response& res) {
 void HandleMessages(const ModelHandle& m, const httplib::Request& req, httplib::Response& res) {
   MessagesRequest r;
   std::vector<int32_t> prompt;
-  if (!Prepare(m, req, res, false, &r, &prompt)) return;
+  std::string tool_prefill;
+  if (!Prepare(m, req, res, false, &r, &prompt, &tool_prefill)) return;
   auto agent = ResolveAgentId(req, std::nullopt, "", r.user_id, "metadata.user_id");
   if (auto* e = std::get_if<ApiError>(&agent)) return SendAnthropicError(res, *e);
 
@@ -117,20 +126,34 @@ void HandleMessages(const ModelHandle& m, const httplib::Request& req, httplib::
   request.cache_hold_ms = r.cache_hold_ms;
   info.context_clamped = request.max_tokens < wanted;
 
+  auto tools =
+      std::make_shared<ToolOutput>(m.chat->tool_family(), r.tools, r.tool_choice, tool_prefill);
   if (r.stream) {
-    return StreamMessage(m, std::move(request), std::move(r.stop_sequences), std::move(info), res);
+    return StreamMessage(m, std::move(request), std::move(r.stop_sequences), std::move(info),
+                         std::move(tools), res);
   }
-  std::string text;
-  GenerationOutcome o = RunGeneration(*m.executor, *m.tokenizer, std::move(request),
-                                      r.stop_sequences, [&](const Delta& d) {
-                                        if (!info.prefill_only) text += d.text;
-                                        return true;
-                                      });
+  json content = json::array();
+  GenerationOutcome o = RunToolGeneration(
+      m, std::move(request), r.stop_sequences, *tools,
+      [&](const Delta*, std::vector<chat::ToolCallEvent>& events) {
+        if (info.prefill_only) return true;
+        for (chat::ToolCallEvent& e : events) {
+          if (e.call) {
+            content.push_back(ToolUseBlock(e.call->name, e.call->arguments, false));
+          } else if (!content.empty() && content.back()["type"] == "text") {
+            content.back()["text"] = content.back()["text"].get<std::string>() + e.text;
+          } else {
+            content.push_back({{"type", "text"}, {"text", e.text}});
+          }
+        }
+        return true;
+      });
   if (o.finish_reason == "error") {
     return SendAnthropicError(
         res, {o.http_status >= 400 ? o.http_status : 500, o.error, "server_error", "", ""});
   }
-  res.set_content(JsonText(Message(info, text, o)), "application/json");
+  const bool called = !info.prefill_only && tools->calls() > 0;
+  res.set_content(JsonText(Message(info, std::move(content), o, called)), "application/json");
 }
 
 }  // namespace semantic::server::anthropic

@@ -1,6 +1,8 @@
 // Validation of Anthropic Messages bodies (Anthropic's ranges: temperature 0-1, max_tokens >= 0).
 #include "server/api/anthropic/requests.h"
 
+#include <algorithm>
+
 #include "server/api/anthropic/cache_control.h"
 #include "server/api/anthropic/conversation.h"
 
@@ -31,7 +33,7 @@ const json* TypedObject(const json& body, const char* key, const char* const* ty
   return nullptr;
 }
 
-void ParseChoiceAndThinking(const json& body, Fields& f) {
+void ParseChoiceAndThinking(const json& body, Fields& f, ToolChoice* choice) {
   static const char* const kChoices[] = {"auto", "any", "tool", "none", nullptr};
   if (const json* c = TypedObject(body, "tool_choice", kChoices, f)) {
     Fields cf(*c, "tool_choice.");
@@ -39,9 +41,17 @@ void ParseChoiceAndThinking(const json& body, Fields& f) {
     std::optional<bool> no_parallel;
     cf.String("name", &name);
     cf.Bool("disable_parallel_tool_use", &no_parallel);
-    if (cf.ok() && (*c)["type"] == "tool" && !name)
+    const std::string type = (*c)["type"];
+    if (cf.ok() && type == "tool" && !name)
       cf.Fail("tool_choice.name", "tool_choice.name: required when tool_choice.type is 'tool'");
     if (!cf.ok()) f.Fail(cf.error().param, cf.error().message);
+    using Mode = ToolChoice::Mode;
+    choice->mode = type == "none"   ? Mode::kNone
+                   : type == "any"  ? Mode::kRequired
+                   : type == "tool" ? Mode::kNamed
+                                    : Mode::kAuto;
+    choice->name = name.value_or("");
+    choice->parallel = !no_parallel.value_or(false);
   }
   static const char* const kThinking[] = {"enabled", "disabled", "adaptive", nullptr};
   if (const json* t = TypedObject(body, "thinking", kThinking, f)) {
@@ -50,6 +60,24 @@ void ParseChoiceAndThinking(const json& body, Fields& f) {
     if (!tf.Int("budget_tokens", 0, 1LL << 30, &budget))
       f.Fail(tf.error().param, tf.error().message);
   }
+}
+
+// tool_choice any/tool needs tools; tool needs one of that name (deferred tools are not there).
+std::optional<ApiError> CheckForcedTool(const ToolChoice& c, const json& tools) {
+  using Mode = ToolChoice::Mode;
+  if (c.mode != Mode::kRequired && c.mode != Mode::kNamed) return std::nullopt;
+  if (!tools.is_array() || tools.empty()) {
+    return BadRequest(
+        "tool_choice: forcing a tool call needs `tools` (none were given, or all "
+        "are deferred)",
+        "tool_choice");
+  }
+  const auto names = ToolNames(tools);
+  if (c.mode == Mode::kNamed && std::find(names.begin(), names.end(), c.name) == names.end()) {
+    return BadRequest("tool_choice.name: no tool named '" + c.name + "' in `tools`",
+                      "tool_choice.name");
+  }
+  return std::nullopt;
 }
 
 bool ParseStops(const json& body, Fields& f, std::vector<std::string>* out) {
@@ -111,7 +139,7 @@ ApiResult<MessagesRequest> ParseMessagesRequest(const json& body, bool count_tok
   if (!ParseStops(body, f, &r.stop_sequences) || !ParseMetadata(body, f, &r.user_id)) {
     return f.error();
   }
-  ParseChoiceAndThinking(body, f);
+  ParseChoiceAndThinking(body, f, &r.tool_choice);
   if (!f.ok()) return f.error();
   // Anthropic's defaults: temperature 1 (unless the server sets its own), no top-p/top-k cut.
   r.sampling.temperature = temperature ? static_cast<float>(*temperature) : 1.0f;
@@ -137,6 +165,7 @@ ApiResult<MessagesRequest> ParseMessagesRequest(const json& body, bool count_tok
     if (auto* e = std::get_if<ApiError>(&tools)) return *e;
     r.tools = std::move(std::get<json>(tools));
   }
+  if (auto e = CheckForcedTool(r.tool_choice, r.tools)) return *e;
   return r;
 }
 

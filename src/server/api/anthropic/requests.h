@@ -9,6 +9,7 @@
 
 #include "engine/sampler.h"
 #include "server/api/common/fields.h"
+#include "server/api/common/tool_choice.h"
 
 namespace semantic::server::anthropic {
 
@@ -22,11 +23,12 @@ struct MessagesRequest {
   std::optional<std::string> user_id;  // metadata.user_id
   nlohmann::json messages;             // template chat (see conversation.h)
   nlohmann::json tools;                // OpenAI function shape, for the template
+  ToolChoice tool_choice;              // tool_choice (+ disable_parallel_tool_use)
   int64_t cache_hold_ms = 0;           // from cache_control breakpoints (cache_control.h)
 };
 
-// count_tokens: `max_tokens` is optional there. Unknown fields are ignored; `tool_choice` and
-// `thinking` are validated for shape only (this server does not parse tool calls yet).
+// count_tokens: `max_tokens` is optional there. Unknown fields are ignored; `thinking` is
+// validated for shape only. tool_choice any/tool need tools, and tool a tool of that name.
 ApiResult<MessagesRequest> ParseMessagesRequest(const nlohmann::json& body, bool count_tokens);
 
 }  // namespace semantic::server::anthropic

@@ -42,6 +42,7 @@ chat::Value ToValue(const nlohmann::json& j) {
 struct ChatRenderer::Impl {
   chat::ChatTemplate tmpl;
   std::string bos, eos;
+  chat::ToolFamily tool_family;
 };
 
 ChatRenderer::~ChatRenderer() = default;
@@ -55,7 +56,8 @@ Expected<std::unique_ptr<ChatRenderer>> ChatRenderer::Create(const std::string& 
                   "the model's chat template cannot be used: " + parsed.status().message());
   }
   std::unique_ptr<ChatRenderer> r(new ChatRenderer());
-  r->impl_ = std::make_unique<Impl>(Impl{std::move(*parsed), bos, eos});
+  r->impl_ =
+      std::make_unique<Impl>(Impl{std::move(*parsed), bos, eos, chat::DetectToolFamily(source)});
   return r;
 }
 
@@ -70,5 +72,7 @@ Expected<std::string> ChatRenderer::Render(const nlohmann::json& messages,
   if (tools.is_array() && !tools.empty()) ctx.Set("tools", ToValue(tools));
   return impl_->tmpl.Render(ctx);
 }
+
+chat::ToolFamily ChatRenderer::tool_family() const { return impl_->tool_family; }
 
 }  // namespace semantic::server

@@ -3,12 +3,12 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "base/status.h"
+#include "chat/tool_calls.h"
 
 namespace semantic::server {
 
@@ -23,6 +23,8 @@ class ChatRenderer {
   // A template's raise_exception or an unsupported construct -> InvalidArgument.
   Expected<std::string> Render(const nlohmann::json& messages, const nlohmann::json& tools,
                                bool add_generation_prompt) const;
+  // The tool-call syntax the template teaches (generic when it renders no tools or is absent).
+  chat::ToolFamily tool_family() const;
 
  private:
   ChatRenderer() = default;

@@ -1,4 +1,5 @@
-// OpenAI handlers: validate -> render/tokenize -> executor -> JSON or SSE chunks.
+// OpenAI handlers: /v1/models and /v1/completions (validate -> tokenize -> executor -> JSON or
+// SSE chunks); chat completions are in chat_completions.cpp.
 #include "server/api/openai/handlers.h"
 
 #include <chrono>
@@ -7,6 +8,7 @@
 #include "server/api/common/engine_request.h"
 #include "server/api/common/ids.h"
 #include "server/api/openai/requests.h"
+#include "server/api/openai/response_parts.h"
 #include "server/http/error_response.h"
 #include "server/http/generation.h"
 #include "server/http/json_body.h"
@@ -16,73 +18,6 @@ namespace semantic::server::openai {
 using nlohmann::json;
 
 namespace {
-
-long long Now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// Common checks and the engine request. Returns false after sending an error.
-bool BuildRequest(const ModelHandle& m, const GenerationFields& g, std::vector<int32_t> prompt,
-                  const httplib::Request& req, httplib::Response& res, engine::Request* out) {
-  auto agent = ResolveAgentId(req, g.session_id, "session_id", g.user, "user");
-  if (auto* e = std::get_if<ApiError>(&agent)) {
-    SendOpenAiError(res, *e);
-    return false;
-  }
-  if (!ModelMatches(m, g.model)) {
-    SendOpenAiError(res, {404, "model '" + g.model + "' does not exist; this server serves '" + m.id +
-                             "' (see GET /v1/models)",
-                    "invalid_request_error", "model", "model_not_found"});
-    return false;
-  }
-  auto made = MakeEngineRequest(
-      m, {std::move(prompt), g.max_tokens, g.sampling, g.temperature_set, g.logprobs,
-          g.top_logprobs, std::get<std::string>(agent), g.cache_salt});
-  if (auto* e = std::get_if<ApiError>(&made)) {
-    if (e->status == 429) res.set_header("Retry-After", "1");
-    SendOpenAiError(res, *e);
-    return false;
-  }
-  *out = std::move(std::get<engine::Request>(made));
-  return true;
-}
-
-json Usage(const GenerationOutcome& o) {
-  return {{"prompt_tokens", o.prompt_tokens},
-          {"completion_tokens", o.completion_tokens},
-          {"total_tokens", o.prompt_tokens + o.completion_tokens},
-          {"prompt_tokens_details", {{"cached_tokens", o.cached_tokens}}}};
-}
-
-std::string FinishReason(const GenerationOutcome& o) {
-  // A request cut by server.request_timeout ends like one cut by max_tokens.
-  return o.finish_reason == "length" || o.finish_reason == "timeout" ? "length" : "stop";
-}
-
-// Chat logprobs entries for the tokens of one delta.
-std::vector<int> Bytes(const std::string& s) {
-  return std::vector<int>(reinterpret_cast<const unsigned char*>(s.data()),
-                          reinterpret_cast<const unsigned char*>(s.data()) + s.size());
-}
-
-json ChatLogprobs(const tokenizer::Tokenizer& tok, const Delta& d) {
-  json content = json::array();
-  for (const engine::Event& e : d.events) {
-    std::string piece = tok.TokenToPiece(e.token);
-    json top = json::array();
-    for (const auto& t : e.top) {
-      std::string p = tok.TokenToPiece(t.id);
-      top.push_back({{"token", p}, {"logprob", t.logprob},
-                     {"bytes", Bytes(p)}});
-    }
-    content.push_back({{"token", piece}, {"logprob", e.logprob},
-                       {"bytes", Bytes(piece)},
-                       {"top_logprobs", top}});
-  }
-  return {{"content", content}};
-}
 
 // Streams SSE chunks or collects the whole answer; `make_chunk(delta_text, delta, finish)` and
 // `make_final(text, logprobs, outcome)` build the dialect's JSON.
@@ -168,63 +103,6 @@ json ModelsResponse(const ModelHandle& m) {
                     {"alias_of", m.id}});
   }
   return {{"object", "list"}, {"data", data}};
-}
-
-void HandleChatCompletions(const ModelHandle& m, const httplib::Request& req,
-                           httplib::Response& res) {
-  json body;
-  if (!ParseJsonBody(req, res, &body)) return;
-  auto parsed = ParseChatRequest(body);
-  if (auto* e = std::get_if<ApiError>(&parsed)) return SendOpenAiError(res, *e);
-  ChatRequest& cr = std::get<ChatRequest>(parsed);
-  auto rendered = m.chat->Render(cr.messages, cr.tools, true);
-  if (!rendered.ok()) {
-    return SendOpenAiError(res, BadRequest("cannot render the chat template: " +
-                                          rendered.status().message(), "messages", "template_error"));
-  }
-  std::vector<int32_t> prompt = m.tokenizer->Encode(*rendered, true, true);
-  engine::Request request;
-  if (!BuildRequest(m, cr.gen, std::move(prompt), req, res,
-                    &request)) {
-    return;
-  }
-  const std::string id = NewId("chatcmpl-");
-  const long long created = Now();
-  const std::string model_id = m.id;
-  const bool want_lp = cr.gen.logprobs;
-  auto chunk = [=, &m](const std::string& text, const Delta* d, const char* finish) {
-    json delta = json::object();
-    if (d == nullptr && finish == nullptr) delta = {{"role", "assistant"}, {"content", ""}};
-    else if (!text.empty()) delta["content"] = text;
-    json choice = {{"index", 0}, {"delta", delta},
-                   {"finish_reason", finish ? json(finish) : json(nullptr)},
-                   {"logprobs", (want_lp && d) ? ChatLogprobs(*m.tokenizer, *d) : json(nullptr)}};
-    return json{{"id", id}, {"object", "chat.completion.chunk"}, {"created", created},
-                {"model", model_id}, {"system_fingerprint", "semantic-0.1.0"},
-                {"choices", json::array({choice})}};
-  };
-  auto final_json = [=](const std::string& text, const json& lps, const GenerationOutcome& o) {
-    json lp = nullptr;
-    if (want_lp) {
-      json content = json::array();
-      for (const auto& part : lps)
-        for (const auto& x : part["content"]) content.push_back(x);
-      lp = {{"content", content}};
-    }
-    json choice = {{"index", 0},
-                   {"message", {{"role", "assistant"}, {"content", text}, {"refusal", nullptr}}},
-                   {"logprobs", lp},
-                   {"finish_reason", FinishReason(o)}};
-    return json{{"id", id}, {"object", "chat.completion"}, {"created", created},
-                {"model", model_id}, {"system_fingerprint", "semantic-0.1.0"},
-                {"choices", json::array({choice})}, {"usage", Usage(o)}};
-  };
-  auto usage_chunk = [=](const GenerationOutcome& o) {
-    return json{{"id", id}, {"object", "chat.completion.chunk"}, {"created", created},
-                {"model", model_id}, {"choices", json::array()}, {"usage", Usage(o)}};
-  };
-  auto lp_of = [&m](const Delta& d) { return ChatLogprobs(*m.tokenizer, d); };
-  Respond(m, std::move(request), cr.gen, res, chunk, final_json, usage_chunk, lp_of, "");
 }
 
 void HandleCompletions(const ModelHandle& m, const httplib::Request& req, httplib::Response& res) {

@@ -1,6 +1,8 @@
 // Validation of /v1/chat/completions and /v1/completions bodies (OpenAI semantics and ranges).
 #include "server/api/openai/requests.h"
 
+#include <algorithm>
+
 namespace semantic::server::openai {
 namespace {
 
@@ -130,6 +132,73 @@ bool ContentText(const nlohmann::json& c, const std::string& where, Fields& f, s
   return true;
 }
 
+// tools: [{type: "function", function: {name, description?, parameters?}}].
+std::optional<ApiError> CheckTools(const nlohmann::json& tools) {
+  for (size_t i = 0; i < tools.size(); ++i) {
+    const auto& t = tools[i];
+    const std::string w = "tools[" + std::to_string(i) + "]";
+    if (!t.is_object() || t.value("type", nlohmann::json()) != "function") {
+      return BadRequest("'" + w + "' must be an object with \"type\": \"function\"", w);
+    }
+    auto fn = t.find("function");
+    if (fn == t.end() || !fn->is_object()) {
+      return BadRequest("'" + w + ".function' must be an object", w + ".function");
+    }
+    auto name = fn->find("name");
+    if (name == fn->end() || !name->is_string() || name->get_ref<const std::string&>().empty()) {
+      return BadRequest("'" + w + ".function.name' must be a non-empty string",
+                        w + ".function.name");
+    }
+  }
+  return std::nullopt;
+}
+
+// tool_choice: "none" | "auto" | "required" | {type: "function", function: {name}}, and
+// parallel_tool_calls. A forced call needs tools, and a named one a tool of that name.
+std::optional<ApiError> ParseToolChoice(const nlohmann::json& body, const nlohmann::json& tools,
+                                        Fields& f, ToolChoice* out) {
+  std::optional<bool> parallel;
+  if (!f.Bool("parallel_tool_calls", &parallel)) return f.error();
+  out->parallel = parallel.value_or(true);
+  auto it = body.find("tool_choice");
+  if (it == body.end() || it->is_null()) return std::nullopt;
+  const char* kShape =
+      "'tool_choice' must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", "
+      "\"function\": {\"name\": ...}}";
+  if (it->is_string()) {
+    const std::string mode = *it;
+    if (mode == "none")
+      out->mode = ToolChoice::Mode::kNone;
+    else if (mode == "auto")
+      out->mode = ToolChoice::Mode::kAuto;
+    else if (mode == "required")
+      out->mode = ToolChoice::Mode::kRequired;
+    else
+      return BadRequest(std::string(kShape) + ", got \"" + mode + "\"", "tool_choice");
+  } else if (it->is_object() && it->value("type", nlohmann::json()) == "function" &&
+             it->contains("function") && (*it)["function"].is_object() &&
+             (*it)["function"].contains("name") && (*it)["function"]["name"].is_string()) {
+    out->mode = ToolChoice::Mode::kNamed;
+    out->name = (*it)["function"]["name"];
+  } else {
+    return BadRequest(kShape, "tool_choice");
+  }
+  const bool forced =
+      out->mode == ToolChoice::Mode::kRequired || out->mode == ToolChoice::Mode::kNamed;
+  if (forced && (!tools.is_array() || tools.empty())) {
+    return BadRequest("'tool_choice' forces a tool call, but 'tools' is empty or missing",
+                      "tool_choice");
+  }
+  if (out->mode == ToolChoice::Mode::kNamed) {
+    const auto names = ToolNames(tools);
+    if (std::find(names.begin(), names.end(), out->name) == names.end()) {
+      return BadRequest("'tool_choice.function.name': no tool named '" + out->name + "' in 'tools'",
+                        "tool_choice.function.name");
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 ApiResult<ChatRequest> ParseChatRequest(const nlohmann::json& body) {
@@ -173,8 +242,10 @@ ApiResult<ChatRequest> ParseChatRequest(const nlohmann::json& body) {
   }
   if (auto t = body.find("tools"); t != body.end() && !t->is_null()) {
     if (!t->is_array()) return BadRequest("'tools' must be an array", "tools");
+    if (auto e = CheckTools(*t)) return *e;
     r.tools = *t;
   }
+  if (auto e = ParseToolChoice(body, r.tools, f, &r.tool_choice)) return *e;
   return r;
 }
 

@@ -1,14 +1,14 @@
 // OpenAI request bodies parsed and validated into dialect-neutral generation settings.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "engine/sampler.h"
 #include "server/api/common/fields.h"
+#include "server/api/common/tool_choice.h"
 
 namespace semantic::server::openai {
 
@@ -30,7 +30,8 @@ struct GenerationFields {
 struct ChatRequest {
   GenerationFields gen;
   nlohmann::json messages = nlohmann::json::array();  // normalised: role + string content
-  nlohmann::json tools;                                // passed to the template
+  nlohmann::json tools;                               // validated function tools
+  ToolChoice tool_choice;                             // tool_choice + parallel_tool_calls
 };
 
 struct CompletionRequest {
