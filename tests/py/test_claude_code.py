@@ -117,6 +117,21 @@ def test_aliases_select_the_served_model_and_are_listed(alias_server):
         assert e.value.body["param"] == "model"
 
 
+def test_models_list_in_anthropic_shape_for_anthropic_clients(alias_server):
+    """The Anthropic SDK (and Claude Code's model discovery) send anthropic-version and get
+    Anthropic's list shape; plain aliases are listed, glob patterns are not."""
+    ac = anthropic.Anthropic(base_url=alias_server.base, api_key="x", max_retries=0)
+    page = ac.models.list()
+    ids = [m.id for m in page.data]
+    assert ids[1:] == ["gpt-4o"] and len(ids) == 2
+    assert all(m.type == "model" for m in page.data)
+    assert "alias of" in page.data[1].display_name
+    raw = requests.get(alias_server.base + "/v1/models", timeout=10,
+                       headers={"anthropic-version": "2023-06-01"}).json()
+    assert raw["has_more"] is False and raw["first_id"] == ids[0] and raw["last_id"] == "gpt-4o"
+    assert raw["data"][0]["max_input_tokens"] > 0
+
+
 def test_an_alias_to_a_model_that_is_not_served_stops_the_server(tmp_path):
     cfg = tmp_path / "bad.toml"
     cfg.write_text('[aliases]\n"gpt-4o" = "llama-3-70b"\n')

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "server/api/agents/handlers.h"
 #include "server/api/anthropic/handlers.h"
+#include "server/api/anthropic/models.h"
 #include "server/api/openai/handlers.h"
 #include "server/http/metrics.h"
 #include "server/http/openapi.h"
@@ -64,8 +65,11 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
   };
   s.Get("/health/ready", ready);
   s.Get("/health/startup", ready);
-  s.Get("/v1/models", [m](const httplib::Request&, httplib::Response& res) {
-    res.set_content(JsonText(openai::ModelsResponse(*m)), "application/json");
+  s.Get("/v1/models", [m](const httplib::Request& req, httplib::Response& res) {
+    const bool anthropic_client = req.has_header("anthropic-version");
+    res.set_content(JsonText(anthropic_client ? anthropic::ModelsResponse(*m)
+                                              : openai::ModelsResponse(*m)),
+                    "application/json");
   });
   s.Post("/v1/chat/completions", [m](const httplib::Request& req, httplib::Response& res) {
     openai::HandleChatCompletions(*m, req, res);
