@@ -64,7 +64,7 @@ std::string Suggest(const std::string& name) {
 std::string SectionList() {
   std::string out;
   for (const auto& s : Sections()) out += (out.empty() ? "" : ", ") + s;
-  return out + ", aliases; [mlx] means [model]";
+  return out + ", aliases; [mlx] means [model], [security] means [server]";
 }
 
 std::string RawToText(const Value& raw) {

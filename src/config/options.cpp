@@ -228,12 +228,24 @@ std::vector<OptionDecl> BuildTable() {
            Bind<&Settings::server, &ServerSettings::shutdown_timeout>())
           .Range(0, 3600 * kSecond));
   add(Decl("server", "api_keys", T::kList, "",
-           "Accepted client keys (Authorization: Bearer or x-api-key), comma-separated; empty: "
-           "no authentication.",
+           "Accepted client keys, comma-separated, sent as Authorization: Bearer KEY, x-api-key "
+           "or anthropic-api-key (compared in constant time); empty (and no api_key_file): no "
+           "authentication. /health routes are always open; /admin routes need admin_key.",
            Bind<&Settings::server, &ServerSettings::api_keys>())
           .Secret()
+          .Env("SEMANTIC_API_KEYS")
           .Env("SEMANTIC_API_KEY")
           .Flags({"--api-keys"}));
+  add(Decl("server", "api_key_file", T::kPath, "",
+           "File of accepted client keys, one per line (blank lines and # comments ignored), "
+           "added to api_keys; read at start-up.",
+           Bind<&Settings::server, &ServerSettings::api_key_file>())
+          .Flags({"--api-key-file"}));
+  add(Decl("server", "allow_unauthenticated", T::kBool, "false",
+           "Serve a non-loopback host without any API key. Without it, semantic refuses to start "
+           "on such an address unless keys are configured.",
+           Bind<&Settings::server, &ServerSettings::allow_unauthenticated>())
+          .Flags({"--allow-unauthenticated"}));
   add(Decl("server", "admin_key", T::kString, "",
            "Key for the /admin API (header X-Admin-Key or Bearer); empty: /admin is disabled.",
            Bind<&Settings::server, &ServerSettings::admin_key>())
@@ -349,6 +361,7 @@ const std::vector<std::string>& Sections() {
 
 std::string_view SectionForAlias(std::string_view name) {
   if (name == "mlx") return "model";
+  if (name == "security") return "server";  // [security] api_keys, admin_key, ...
   return {};
 }
 

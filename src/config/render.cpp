@@ -222,7 +222,9 @@ The original project's names are accepted as well:
       out += "| `" + d.Name() + "` | " + MdEscape(d.help) + " |\n";
   }
   for (const auto& section : Sections()) {
-    out += "\n## [" + section + "]" + (section == "model" ? " (also [mlx])" : "") + "\n\n";
+    out += "\n## [" + section + "]" +
+           (section == "model" ? " (also [mlx])" : section == "server" ? " (also [security])" : "") +
+           "\n\n";
     out += "| Key | Type | Default | Description |\n|---|---|---|---|\n";
     for (const auto& d : opts) {
       if (d.section != section || d.type == OptionType::kIgnored) continue;

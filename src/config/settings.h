@@ -58,6 +58,8 @@ struct ServerSettings {
   std::chrono::milliseconds request_timeout{};   // 0: none
   std::chrono::milliseconds shutdown_timeout{};  // drain time on SIGTERM
   std::vector<std::string> api_keys;             // empty: no auth
+  std::string api_key_file;                      // more keys, one per line
+  bool allow_unauthenticated{};                  // non-loopback host without keys
   std::string admin_key;                         // empty: admin API disabled
   int http_threads{};
   int rate_limit_per_agent{};  // requests per minute; 0: unlimited

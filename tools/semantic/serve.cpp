@@ -14,6 +14,7 @@
 #include "kv/prefix_cache.h"
 #include "kernels/ops.h"
 #include "server/api/common/model_names.h"
+#include "server/http/auth.h"
 #include "server/http/server.h"
 #include "tools/semantic/commands.h"
 
@@ -43,6 +44,26 @@ void OnSignal(int) {
 int Run(const config::Settings& cfg) {
   const config::ModelSettings& mc = cfg.model;
   log::SetLevel(static_cast<log::Level>(cfg.logging.level));
+  // Client keys first: a server that would be open to the network fails before loading anything.
+  std::vector<std::string> api_keys = cfg.server.api_keys;
+  if (!cfg.server.api_key_file.empty()) {
+    auto more = server::ReadKeyFile(cfg.server.api_key_file);
+    if (!more.ok()) {
+      std::fprintf(stderr, "error: %s\n", more.status().message().c_str());
+      return 1;
+    }
+    api_keys.insert(api_keys.end(), more->begin(), more->end());
+  }
+  if (api_keys.empty() && !server::IsLoopbackHost(cfg.server.host) &&
+      !cfg.server.allow_unauthenticated) {
+    std::fprintf(stderr,
+                 "error: server.host %s is reachable from other machines and no API key is set: "
+                 "set server.api_keys (or --api-keys / SEMANTIC_API_KEYS / --api-key-file), or "
+                 "pass --allow-unauthenticated to serve it open\n",
+                 cfg.server.host.c_str());
+    return 1;
+  }
+  if (api_keys.empty()) LOG_INFO("no API keys configured: clients are not authenticated");
   std::string model_path = mc.path;
   if (!std::filesystem::exists(model_path) && model_path == "models/SmolLM2-135M-Instruct.Q4_1.gguf") {
     model_path = DefaultModelPath();  // the bundled default, wherever the binary was started
@@ -145,6 +166,7 @@ int Run(const config::Settings& cfg) {
   so.max_body_bytes = static_cast<size_t>(cfg.server.max_body);
   so.http_threads = cfg.server.http_threads;
   so.admin_key = cfg.server.admin_key;
+  so.api_keys = std::move(api_keys);
   server::HttpServer http(so, handle);
   g_server = &http;
   std::signal(SIGINT, OnSignal);

@@ -13,6 +13,7 @@
 #include "server/api/agents/handlers.h"
 #include "server/api/anthropic/handlers.h"
 #include "server/api/anthropic/models.h"
+#include "server/http/auth.h"
 #include "server/api/openai/handlers.h"
 #include "server/http/metrics.h"
 #include "server/http/openapi.h"
@@ -35,6 +36,18 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
   const ModelHandle* m = &impl_->model;
   s.new_task_queue = [n = options.http_threads] { return new httplib::ThreadPool(n); };
   s.set_payload_max_length(options.max_body_bytes);
+  s.set_pre_routing_handler([keys = options.api_keys](const httplib::Request& req,
+                                                      httplib::Response& res) {
+    if (Authorized(req, keys)) return httplib::Server::HandlerResponse::Unhandled;
+    const std::string why =
+        "missing or invalid API key: send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'";
+    if (anthropic::IsAnthropicPath(req.path)) {
+      SendAnthropicError(res, {401, why, "authentication_error", "", ""});
+    } else {
+      SendOpenAiError(res, {401, why, "invalid_request_error", "", "invalid_api_key"});
+    }
+    return httplib::Server::HandlerResponse::Handled;
+  });
 
   s.Get("/", [m](const httplib::Request&, httplib::Response& res) {
     json endpoints = json::array();

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "config/settings.h"
@@ -21,6 +22,7 @@ struct ServerOptions {
   size_t max_body_bytes = 16u << 20;
   int http_threads = 8;
   std::string admin_key;  // empty: admin API disabled
+  std::vector<std::string> api_keys;  // empty: no client authentication (auth.h)
 };
 
 // What the handlers need from the loaded model.

@@ -1,0 +1,62 @@
+// Authorized, ReadKeyFile, IsLoopbackHost.
+#include "server/http/auth.h"
+
+#include <fstream>
+
+#include "base/secure_compare.h"
+
+namespace semantic::server {
+
+namespace {
+
+bool OpenPath(const std::string& path) {
+  return path == "/health" || path.rfind("/health/", 0) == 0 || path.rfind("/admin/", 0) == 0;
+}
+
+// Every key is compared (no early exit), so timing does not tell which one was close.
+bool Matches(const std::string& given, const std::vector<std::string>& keys) {
+  bool ok = false;
+  for (const auto& k : keys) ok |= !given.empty() && ConstantTimeEquals(given, k);
+  return ok;
+}
+
+std::string Trim(const std::string& s) {
+  const size_t a = s.find_first_not_of(" \t\r\n");
+  if (a == std::string::npos) return "";
+  return s.substr(a, s.find_last_not_of(" \t\r\n") - a + 1);
+}
+
+}  // namespace
+
+bool Authorized(const httplib::Request& req, const std::vector<std::string>& keys) {
+  if (keys.empty() || OpenPath(req.path)) return true;
+  bool ok = false;
+  const std::string auth = req.get_header_value("Authorization");
+  if (auth.size() > 7 &&
+      (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) {
+    ok |= Matches(Trim(auth.substr(7)), keys);
+  }
+  ok |= Matches(req.get_header_value("x-api-key"), keys);
+  ok |= Matches(req.get_header_value("anthropic-api-key"), keys);
+  return ok;
+}
+
+Expected<std::vector<std::string>> ReadKeyFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return IoError("server.api_key_file: cannot read " + path);
+  std::vector<std::string> keys;
+  std::string line;
+  while (std::getline(in, line)) {
+    line = Trim(line);
+    if (!line.empty() && line[0] != '#') keys.push_back(line);
+  }
+  if (in.bad()) return IoError("server.api_key_file: cannot read " + path);
+  if (keys.empty()) return InvalidArgument("server.api_key_file: no key in " + path);
+  return keys;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+}  // namespace semantic::server
