@@ -255,11 +255,13 @@ std::vector<OptionDecl> BuildTable() {
            Bind<&Settings::server, &ServerSettings::http_threads>())
           .Range(1, 1024));
   add(Decl("server", "rate_limit_per_agent", T::kInt, "0",
-           "Requests per minute per agent; 0: unlimited.",
+           "Generating requests per minute per agent (a bucket of a minute's worth, refilled "
+           "continuously; beyond it 429 with Retry-After); 0: unlimited.",
            Bind<&Settings::server, &ServerSettings::rate_limit_per_agent>())
           .Range(0, 1000000));
   add(Decl("server", "rate_limit_global", T::kInt, "0",
-           "Requests per minute for the whole server; 0: unlimited.",
+           "Generating requests per minute for the whole server (same bucket rule); 0: "
+           "unlimited.",
            Bind<&Settings::server, &ServerSettings::rate_limit_global>())
           .Range(0, 100000000));
   ignored("server", "workers", "one process serves all requests; see server.http_threads");

@@ -156,6 +156,8 @@ int Run(const config::Settings& cfg) {
   handle.default_temperature = static_cast<float>(mc.default_temperature);
   handle.request_timeout_ms = cfg.server.request_timeout.count();
   handle.aliases = cfg.aliases;
+  server::RateLimiter limiter(cfg.server.rate_limit_per_agent, cfg.server.rate_limit_global);
+  if (limiter.enabled()) handle.rate_limiter = &limiter;
   if (const std::string bad = server::CheckAliases(handle); !bad.empty()) {
     std::fprintf(stderr, "error: %s\n", bad.c_str());
     return 1;

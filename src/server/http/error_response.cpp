@@ -12,6 +12,7 @@ void SendOpenAiError(httplib::Response& res, const ApiError& e) {
               {"param", e.param.empty() ? json(nullptr) : json(e.param)},
               {"code", e.code.empty() ? json(nullptr) : json(e.code)}};
   res.status = e.status;
+  if (e.retry_after_s > 0) res.set_header("Retry-After", std::to_string(e.retry_after_s));
   res.set_content(JsonText(json{{"error", err}}), "application/json");
 }
 
@@ -35,6 +36,7 @@ nlohmann::json AnthropicErrorBody(const ApiError& e) {
 
 void SendAnthropicError(httplib::Response& res, const ApiError& e) {
   res.status = e.status;
+  if (e.retry_after_s > 0) res.set_header("Retry-After", std::to_string(e.retry_after_s));
   res.set_content(JsonText(AnthropicErrorBody(e)), "application/json");
 }
 

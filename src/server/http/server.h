@@ -11,6 +11,7 @@
 #include "engine/executor.h"
 #include "kv/prefix_cache.h"
 #include "models/model.h"
+#include "server/http/rate_limit.h"
 #include "server/api/common/chat_render.h"
 #include "tokenizer/tokenizer.h"
 
@@ -40,6 +41,7 @@ struct ModelHandle {
   float default_temperature = 1.0f;  // when a request sets none
   int64_t request_timeout_ms = 0;    // 0: none
   config::ModelAliases aliases;      // [aliases]: name pattern -> model
+  RateLimiter* rate_limiter = nullptr;  // [server] rate_limit_*; none: unlimited
 };
 
 class HttpServer {

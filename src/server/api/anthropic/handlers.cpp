@@ -84,7 +84,6 @@ void SendQueueError(const ModelHandle& m, int n_prompt, ApiError e, httplib::Res
                 std::to_string(m.executor->MaxContext() - 1) + " maximum";
   } else if (e.code == "server_overloaded") {
     e.status = 529;  // overloaded_error; the SDKs retry it after Retry-After
-    res.set_header("Retry-After", "1");
   }
   SendAnthropicError(res, e);
 }

@@ -11,6 +11,7 @@ struct ApiError {
   std::string type = "invalid_request_error";  // OpenAI error type
   std::string param;                            // offending field ("" if none)
   std::string code;                             // machine-readable code ("" if none)
+  int retry_after_s = 0;                        // > 0: sent as the Retry-After header
 };
 
 inline ApiError BadRequest(std::string message, std::string param = "",

@@ -1,9 +1,8 @@
 // MakeEngineRequest.
 #include "server/api/common/engine_request.h"
 
-#include <chrono>
-
 #include <algorithm>
+#include <chrono>
 
 #include "base/log.h"
 
@@ -35,17 +34,37 @@ ApiResult<engine::Request> MakeEngineRequest(const ModelHandle& m, EngineRequest
   if (!in.temperature_set) out.sampling.temperature = m.default_temperature;
   out.logprobs = in.logprobs;
   out.top_logprobs = in.top_logprobs;
+  if (m.rate_limiter != nullptr) {
+    const RateLimiter::Verdict v = m.rate_limiter->Take(in.agent_id);
+    if (!v.allowed) {
+      const bool agent = std::string(v.which) == "agent";
+      ApiError e{429,
+                 agent ? "rate limit: agent '" + in.agent_id + "' may send " +
+                             std::to_string(m.rate_limiter->per_agent()) +
+                             " requests per minute (server.rate_limit_per_agent)"
+                       : "rate limit: the server accepts " +
+                             std::to_string(m.rate_limiter->global()) +
+                             " requests per minute (server.rate_limit_global)",
+                 "rate_limit_error", "", "rate_limit_exceeded"};
+      e.message += "; retry in " + std::to_string(v.retry_after_s) + " s";
+      e.retry_after_s = v.retry_after_s;
+      return e;
+    }
+  }
   if (m.executor->QueueFull()) {
     return ApiError{429,
                     "server overloaded: " + std::to_string(m.executor->Queued()) +
                         " requests are waiting to start; retry later",
-                    "rate_limit_error", "", "server_overloaded"};
+                    "rate_limit_error",
+                    "",
+                    "server_overloaded",
+                    /*retry_after_s=*/1};
   }
   out.agent_id = std::move(in.agent_id);
   out.cache_salt = std::move(in.cache_salt);
   if (m.request_timeout_ms > 0) {  // server.request_timeout: the executor ends it at this time
-    out.deadline = std::chrono::steady_clock::now() +
-                   std::chrono::milliseconds(m.request_timeout_ms);
+    out.deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(m.request_timeout_ms);
   }
   return out;
 }

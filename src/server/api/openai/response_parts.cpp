@@ -36,7 +36,6 @@ bool BuildRequest(const ModelHandle& m, const GenerationFields& g, std::vector<i
       m, {std::move(prompt), g.max_tokens, g.sampling, g.temperature_set, g.logprobs,
           g.top_logprobs, std::get<std::string>(agent), g.cache_salt});
   if (auto* e = std::get_if<ApiError>(&made)) {
-    if (e->status == 429) res.set_header("Retry-After", "1");
     SendOpenAiError(res, *e);
     return false;
   }
