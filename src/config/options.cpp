@@ -179,7 +179,8 @@ std::vector<OptionDecl> BuildTable() {
            "Idle time after which an unpinned agent session is deleted; 0: never.",
            Bind<&Settings::agent, &AgentSettings::session_ttl>())
           .Range(0, 3650 * kDay));
-  ignored("agent", "batch_window_ms", "requests join the running batch at the next step");
+  ignored("agent", "batch_window_ms",
+          "requests join the running batch at the next step; see scheduler.batch_window");
   ignored("agent", "lru_eviction_enabled", "use agent.eviction_policy");
   ignored("agent", "validate_model_tag", "caches are always checked against the model fingerprint");
 
@@ -197,6 +198,12 @@ std::vector<OptionDecl> BuildTable() {
            Bind<&Settings::scheduler, &SchedulerSettings::max_running_per_agent>())
           .Range(0, 4096)
           .Flags({"--max-running-per-agent"}));
+  add(Decl("scheduler", "batch_window", T::kDuration, "10ms",
+           "Longest a request that finds the server idle waits for others sent with it (the wait "
+           "ends after 2 ms without a new one), so requests sent together are prefilled together "
+           "and decode as one batch; 0: no wait.",
+           Bind<&Settings::scheduler, &SchedulerSettings::batch_window>())
+          .Range(0, kSecond));
 
   // [server]: HTTP transport, limits and authentication.
   add(Decl("server", "host", T::kString, "127.0.0.1",

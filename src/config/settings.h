@@ -47,6 +47,7 @@ struct AgentSettings {
 struct SchedulerSettings {
   int max_queue{};              // waiting requests before 429/529
   int max_running_per_agent{};  // 0: no limit
+  std::chrono::milliseconds batch_window{};  // an idle executor's wait for the rest of a burst
 };
 
 struct ServerSettings {

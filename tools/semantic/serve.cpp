@@ -107,6 +107,7 @@ int Run(const config::Settings& cfg) {
   eo.max_running = mc.max_batch;
   eo.max_running_per_agent = cfg.scheduler.max_running_per_agent;
   eo.max_queue = cfg.scheduler.max_queue;
+  eo.batch_window_ms = static_cast<int>(cfg.scheduler.batch_window.count());
   eo.step_token_budget = mc.prefill_chunk;
   eo.max_context = mc.context_length;
   engine::Executor exec(g.mutable_model(), g.kv_pool(), tok, eo);
