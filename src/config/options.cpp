@@ -245,9 +245,17 @@ std::vector<OptionDecl> BuildTable() {
            Bind<&Settings::server, &ServerSettings::admin_key>())
           .Secret()
           .Env("SEMANTIC_ADMIN_KEY"));
-  add(Decl("server", "http_threads", T::kInt, "8", "Threads serving HTTP connections.",
+  add(Decl("server", "http_threads", T::kInt, "8",
+           "Threads kept ready to serve HTTP connections; more start while all are busy, up to "
+           "server.max_http_threads.",
            Bind<&Settings::server, &ServerSettings::http_threads>())
           .Range(1, 1024));
+  add(Decl("server", "max_http_threads", T::kInt, "0",
+           "Most threads serving HTTP connections (each streaming request and each idle "
+           "keep-alive connection holds one; beyond it a new connection waits for a free "
+           "thread); 0: http_threads + model.max_batch + scheduler.max_queue.",
+           Bind<&Settings::server, &ServerSettings::max_http_threads>())
+          .Range(0, 65536));
   add(Decl("server", "rate_limit_per_agent", T::kInt, "0",
            "Requests per minute per agent; 0: unlimited.",
            Bind<&Settings::server, &ServerSettings::rate_limit_per_agent>())

@@ -59,7 +59,8 @@ struct ServerSettings {
   std::chrono::milliseconds shutdown_timeout{};  // drain time on SIGTERM
   std::vector<std::string> api_keys;             // empty: no auth
   std::string admin_key;                         // empty: admin API disabled
-  int http_threads{};
+  int http_threads{};                            // kept ready
+  int max_http_threads{};      // 0: http_threads + model.max_batch + scheduler.max_queue
   int rate_limit_per_agent{};  // requests per minute; 0: unlimited
   int rate_limit_global{};     // requests per minute; 0: unlimited
 };

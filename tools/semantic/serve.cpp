@@ -132,6 +132,11 @@ int Run(const config::Settings& cfg) {
   so.port = cfg.server.port;
   so.max_body_bytes = static_cast<size_t>(cfg.server.max_body);
   so.http_threads = cfg.server.http_threads;
+  // Every running and every queued request may hold a connection thread; so may as many idle
+  // keep-alive connections as threads are kept ready.
+  so.max_http_threads = cfg.server.max_http_threads > 0
+                            ? cfg.server.max_http_threads
+                            : cfg.server.http_threads + mc.max_batch + cfg.scheduler.max_queue;
   so.admin_key = cfg.server.admin_key;
   server::HttpServer http(so, handle);
   g_server = &http;
