@@ -134,6 +134,19 @@ StepPlan PlanStep(const std::vector<SchedSeq>& seqs, int free_blocks, const Sche
     plan.work.push_back({i, len});
     return len;
   };
+  // Under block pressure, sharing would leave every prompt part-prefilled, holding blocks none can
+  // finish with (and nothing decodes, so nothing is preempted): a prompt joins the sharing only
+  // if the blocks for all of it are free after the older ones'; the rest wait their turn (FIFO).
+  int reserve = free;
+  for (size_t k = 0; k < owed.size(); ++k) {
+    const SchedSeq& s = seqs[owed[k]];
+    const int need = BlocksToAdd(s.kv_tokens, s.blocks, s.to_prefill, cfg.block_tokens);
+    if (need > reserve && k > 0) {
+      owed.resize(k);
+      break;
+    }
+    reserve -= need;
+  }
   std::vector<int> want;
   for (int i : owed) want.push_back(seqs[i].to_prefill);
   const std::vector<int> shares = FairShares(want, budget);

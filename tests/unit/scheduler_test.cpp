@@ -133,6 +133,21 @@ TEST(SchedulerTest, ABurstOfPromptsSharesTheBudgetAndFinishesTogether) {
   for (const auto& s : seqs) EXPECT_EQ(s.to_prefill, 0);
 }
 
+// Short of blocks, prompts of a burst do not all start: each would hold part of its prompt's
+// blocks and none could finish. The oldest goes first; a newer one joins only if the blocks for
+// all of it are free after the older ones'.
+TEST(SchedulerTest, UnderBlockPressureABurstIsPrefilledInOrder) {
+  std::vector<SchedSeq> seqs = {Prefilling(0, 300), Prefilling(0, 300), Prefilling(0, 100)};
+  StepPlan p = PlanStep(seqs, 30, Config(8, 512));  // 30 blocks: 19 + 7 fit, 19 + 19 do not
+  ASSERT_EQ(p.work.size(), 1u);
+  EXPECT_EQ(p.work[0].seq, 0);
+  EXPECT_EQ(p.work[0].n_tokens, 300);
+  p = PlanStep(seqs, 40, Config(8, 512));  // 19 + 19 fit: the first two share
+  ASSERT_EQ(p.work.size(), 2u);
+  EXPECT_EQ(p.work[0].n_tokens, 256);
+  EXPECT_EQ(p.work[1].n_tokens, 256);
+}
+
 TEST(SchedulerTest, FairSharesGiveWhatShortRequestsLeaveToTheOthers) {
   EXPECT_EQ(FairShares({10, 300, 300}, 100), (std::vector<int>{10, 45, 45}));
   EXPECT_EQ(FairShares({10, 20}, 100), (std::vector<int>{10, 20}));
