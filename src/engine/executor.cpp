@@ -214,12 +214,14 @@ void Executor::TuneChunking(const std::vector<models::BatchSeq>& batch,
                                 ? (1 - kAlpha) * prefill_ms_per_token_ + kAlpha * per_token
                                 : per_token;
   }
-  // A step with a prefill chunk may take about kItlFactor times a decode-only step.
+  // A step with a prefill chunk may take about kItlFactor times a decode-only step. The floor is
+  // low: deep in a long prompt a token's attention costs ~10 ms (6K positions, 2 busy cores), so
+  // a floor of 16 made every step 5-6x a decode step (bench/itl_long_prompt).
   constexpr double kItlFactor = 2.5;
   if (decode_step_ms_ > 0 && prefill_ms_per_token_ > 0) {
     const double cap = (kItlFactor - 1.0) * decode_step_ms_ / prefill_ms_per_token_;
     sched_.prefill_cap_while_decoding =
-        std::clamp(static_cast<int>(cap), 16, options_.step_token_budget);
+        std::clamp(static_cast<int>(cap), 4, options_.step_token_budget);
   }
 }
 
