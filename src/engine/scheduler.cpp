@@ -158,7 +158,12 @@ StepPlan PlanStep(const std::vector<SchedSeq>& seqs, int free_blocks, const Sche
                      : budget;
   for (int i : capped) {
     if (budget <= 0 || cap_left <= 0) break;
-    cap_left -= add_chunk(i, std::min({seqs[i].to_prefill, budget, cap_left}));
+    // The same rule: a newer prompt does not take blocks an older one needs to finish.
+    const SchedSeq& s = seqs[i];
+    const int need = BlocksToAdd(s.kv_tokens, s.blocks, s.to_prefill, cfg.block_tokens);
+    if (need > reserve && !(owed.empty() && i == capped.front())) break;
+    reserve -= need;
+    cap_left -= add_chunk(i, std::min({s.to_prefill, budget, cap_left}));
   }
   std::sort(plan.work.begin(), plan.work.end(),
             [](const StepPlan::Work& a, const StepPlan::Work& b) { return a.seq < b.seq; });

@@ -148,6 +148,20 @@ TEST(SchedulerTest, UnderBlockPressureABurstIsPrefilledInOrder) {
   EXPECT_EQ(p.work[1].n_tokens, 256);
 }
 
+// The same for a prompt that arrived after a stream began: it does not take the blocks an older
+// prompt needs to finish (a running decode can preempt, but a step with only part-prefilled
+// prompts cannot).
+TEST(SchedulerTest, ANewerPromptLeavesTheBlocksAnOlderOneNeeds) {
+  SchedulerConfig c = Config(8, 512);
+  c.prefill_cap_while_decoding = 64;
+  std::vector<SchedSeq> seqs = {Decoding(20), Prefilling(0, 300), Prefilling(0, 300)};
+  seqs[2].arrived_step = 5;  // capped; seqs[1] is owed (arrived before the stream began)
+  seqs[0].first_token_step = 3;
+  StepPlan p = PlanStep(seqs, 30, c);  // 30 blocks: the decode 0, the first prompt 19
+  ASSERT_EQ(p.work.size(), 2u);
+  EXPECT_EQ(p.work[1].seq, 1);
+}
+
 TEST(SchedulerTest, FairSharesGiveWhatShortRequestsLeaveToTheOthers) {
   EXPECT_EQ(FairShares({10, 300, 300}, 100), (std::vector<int>{10, 45, 45}));
   EXPECT_EQ(FairShares({10, 20}, 100), (std::vector<int>{10, 20}));
