@@ -180,7 +180,8 @@ std::vector<OptionDecl> BuildTable() {
            "Idle time after which an unpinned agent session is deleted; 0: never.",
            Bind<&Settings::agent, &AgentSettings::session_ttl>())
           .Range(0, 3650 * kDay));
-  ignored("agent", "batch_window_ms", "requests join the running batch at the next step");
+  ignored("agent", "batch_window_ms",
+          "requests join the running batch at the next step; see scheduler.batch_window");
   ignored("agent", "lru_eviction_enabled", "use agent.eviction_policy");
   ignored("agent", "validate_model_tag", "caches are always checked against the model fingerprint");
 
@@ -198,6 +199,12 @@ std::vector<OptionDecl> BuildTable() {
            Bind<&Settings::scheduler, &SchedulerSettings::max_running_per_agent>())
           .Range(0, 4096)
           .Flags({"--max-running-per-agent"}));
+  add(Decl("scheduler", "batch_window", T::kDuration, "10ms",
+           "Longest a request that finds the server idle waits for others sent with it (the wait "
+           "ends after 2 ms without a new one), so requests sent together are prefilled together "
+           "and decode as one batch; 0: no wait.",
+           Bind<&Settings::scheduler, &SchedulerSettings::batch_window>())
+          .Range(0, kSecond));
 
   // [server]: HTTP transport, limits and authentication.
   add(Decl("server", "host", T::kString, "127.0.0.1",
@@ -251,9 +258,17 @@ std::vector<OptionDecl> BuildTable() {
            Bind<&Settings::server, &ServerSettings::admin_key>())
           .Secret()
           .Env("SEMANTIC_ADMIN_KEY"));
-  add(Decl("server", "http_threads", T::kInt, "8", "Threads serving HTTP connections.",
+  add(Decl("server", "http_threads", T::kInt, "8",
+           "Threads kept ready to serve HTTP connections; more start while all are busy, up to "
+           "server.max_http_threads.",
            Bind<&Settings::server, &ServerSettings::http_threads>())
           .Range(1, 1024));
+  add(Decl("server", "max_http_threads", T::kInt, "0",
+           "Most threads serving HTTP connections (each streaming request and each idle "
+           "keep-alive connection holds one; beyond it a new connection waits for a free "
+           "thread); 0: http_threads + model.max_batch + scheduler.max_queue.",
+           Bind<&Settings::server, &ServerSettings::max_http_threads>())
+          .Range(0, 65536));
   add(Decl("server", "rate_limit_per_agent", T::kInt, "0",
            "Generating requests per minute per agent (a bucket of a minute's worth, refilled "
            "continuously; beyond it 429 with Retry-After); 0: unlimited.",

@@ -48,6 +48,7 @@ struct AgentSettings {
 struct SchedulerSettings {
   int max_queue{};              // waiting requests before 429/529
   int max_running_per_agent{};  // 0: no limit
+  std::chrono::milliseconds batch_window{};  // an idle executor's wait for the rest of a burst
 };
 
 struct ServerSettings {
@@ -61,7 +62,8 @@ struct ServerSettings {
   std::string api_key_file;                      // more keys, one per line
   bool allow_unauthenticated{};                  // non-loopback host without keys
   std::string admin_key;                         // empty: admin API disabled
-  int http_threads{};
+  int http_threads{};                            // kept ready
+  int max_http_threads{};      // 0: http_threads + model.max_batch + scheduler.max_queue
   int rate_limit_per_agent{};  // requests per minute; 0: unlimited
   int rate_limit_global{};     // requests per minute; 0: unlimited
 };

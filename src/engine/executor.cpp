@@ -107,7 +107,9 @@ void Executor::Loop() {
         if (options_.cache) options_.cache->ExpireSessions();  // idle: sessions past their TTL
         continue;
       }
+      if (active_.empty()) GatherBurst(lock);
       while (!incoming_.empty()) {
+        incoming_.front()->arrived_step = steps_;
         active_.push_back(std::move(incoming_.front()));
         incoming_.pop_front();
       }
@@ -127,6 +129,30 @@ void Executor::Loop() {
   incoming_.clear();
   for (auto& s : active_) Finish(*s, "cancelled");
   active_.clear();
+}
+
+void Executor::GatherBurst(std::unique_lock<std::mutex>& lock) {
+  // Clients that send together (agents released by one event, a fan-out) reach the queue a few
+  // milliseconds apart: HTTP threads parse and tokenize in parallel. Starting the first alone
+  // makes it decode while the rest prefill behind the per-step prefill cap (measured: 8 requests
+  // of 128 tokens took 9 steps to start instead of 2, the first stream's tokens 30x apart).
+  constexpr int kBatchQuietMs = 2;
+  if (options_.batch_window_ms <= 0) return;
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::milliseconds(options_.batch_window_ms);
+  size_t seen = incoming_.size();
+  while (!stop_ && seen < static_cast<size_t>(options_.max_running)) {
+    const auto quiet_end = std::min(
+        deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(kBatchQuietMs));
+    cv_.wait_until(lock, quiet_end, [&] { return stop_ || incoming_.size() != seen; });
+    if (incoming_.size() == seen || std::chrono::steady_clock::now() >= deadline) break;
+    seen = incoming_.size();
+  }
+  if (incoming_.size() > 1) {
+    LOG_DEBUG("%zu requests start together (gathered in %.1f ms)", incoming_.size(),
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                  .count());
+  }
 }
 
 void Executor::Admit(Sequence& s) {
@@ -189,12 +215,14 @@ void Executor::TuneChunking(const std::vector<models::BatchSeq>& batch,
                                 ? (1 - kAlpha) * prefill_ms_per_token_ + kAlpha * per_token
                                 : per_token;
   }
-  // A step with a prefill chunk may take about kItlFactor times a decode-only step.
-  constexpr double kItlFactor = 3.0;
+  // A step with a prefill chunk may take about kItlFactor times a decode-only step. The floor is
+  // low: deep in a long prompt a token's attention costs ~10 ms (6K positions, 2 busy cores), so
+  // a floor of 16 made every step 5-6x a decode step (bench/itl_long_prompt).
+  constexpr double kItlFactor = 2.5;
   if (decode_step_ms_ > 0 && prefill_ms_per_token_ > 0) {
     const double cap = (kItlFactor - 1.0) * decode_step_ms_ / prefill_ms_per_token_;
     sched_.prefill_cap_while_decoding =
-        std::clamp(static_cast<int>(cap), 16, options_.step_token_budget);
+        std::clamp(static_cast<int>(cap), 4, options_.step_token_budget);
   }
 }
 
@@ -278,6 +306,8 @@ bool Executor::Step() {
     v.kv_tokens = s.kv.n_tokens;
     v.blocks = static_cast<int>(s.kv.blocks.size());
     v.to_prefill = std::max(0, s.context_len - s.kv.n_tokens);
+    v.arrived_step = s.arrived_step;
+    v.first_token_step = s.first_token_step;
     return v;
   };
   std::vector<SchedSeq> seqs;
@@ -315,7 +345,23 @@ bool Executor::Step() {
 
   Timer step_timer;
   Status st = model_.Forward(batch, pool_, &logits_);
-  TuneChunking(batch, members, step_timer.Seconds() * 1e3);
+  const double step_ms = step_timer.Seconds() * 1e3;
+  ++steps_;
+  TuneChunking(batch, members, step_ms);
+  if (log::GetLevel() <= log::Level::kDebug) {
+    int decodes = 0, chunks = 0, prefill = 0, waiting = 0;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].tokens == &members[i]->pending) {
+        ++decodes;
+      } else {
+        ++chunks;
+        prefill += batch[i].n_tokens;
+      }
+    }
+    for (const auto& sp : active_) waiting += sp->running ? 0 : 1;
+    LOG_DEBUG("step: %d decodes, %d prefill tokens in %d chunks, %d waiting, forward %.1f ms",
+              decodes, prefill, chunks, waiting, step_ms);
+  }
   if (!st.ok()) {
     LOG_ERROR("forward failed: %s", st.message().c_str());
     for (Sequence* s : members) {
@@ -358,6 +404,7 @@ bool Executor::Step() {
         for (int j = 0; j < k; ++j) e.top.push_back({ids[j], row[ids[j]] - log_z});
       }
     }
+    if (s.first_token_step < 0) s.first_token_step = steps_;
     ++s.generated;
     ++generated;
     s.history.push_back(next);

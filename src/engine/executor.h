@@ -26,6 +26,9 @@ struct ExecutorOptions {
   int max_running_per_agent = 0;  // 0: no limit
   int max_queue = 0;              // requests waiting to start; 0: unbounded
   int max_context = 0;         // positions per sequence (0: the model's trained context)
+  // A request that finds the executor idle waits up to this long for others sent with it (the
+  // wait ends once kBatchQuietMs pass without a new one), so a burst starts in one step.
+  int batch_window_ms = 0;
   kv::PrefixCache* cache = nullptr;  // prefix reuse + agent sessions (null: none)
 };
 
@@ -78,9 +81,13 @@ class Executor {
     std::vector<uint64_t> keys;    // prefix keys of the full blocks in kv
     uint64_t root = 0;             // chain root (model fingerprint + cache salt)
     size_t published = 0;          // blocks of kv already published
+    int64_t arrived_step = 0;      // steps_ when taken in (scheduler.h: SchedSeq)
+    int64_t first_token_step = -1;  // steps_ after the step that sampled its first token
   };
 
   void Loop();
+  // Idle and requests arrived: lets the rest of a burst arrive (batch_window_ms). Requires mu_.
+  void GatherBurst(std::unique_lock<std::mutex>& lock);
   bool Step();  // false when idle
   // Measures a step and sets the prefill cap for steps that also decode (scheduler.h).
   void TuneChunking(const std::vector<models::BatchSeq>& batch,
@@ -99,6 +106,7 @@ class Executor {
   const tokenizer::Tokenizer& tok_;
   ExecutorOptions options_;
   SchedulerConfig sched_;
+  int64_t steps_ = 0;                // forwards run (the scheduler's step clock)
   double decode_step_ms_ = 0;        // EMA of decode-only step time
   double prefill_ms_per_token_ = 0;  // EMA of the prefill cost per token
 

@@ -76,6 +76,11 @@ void Sampler::MinP(std::vector<Candidate>& c, float min_p) {
 }
 
 int32_t Sampler::Sample(const float* logits, int n_vocab, const std::vector<int32_t>& history) {
+  const SamplingParams& p = params_;
+  if (p.temperature <= 0.0f && p.repeat_penalty == 1.0f && p.frequency_penalty == 0.0f &&
+      p.presence_penalty == 0.0f) {
+    return Argmax(logits, n_vocab);  // the same first maximum, without copying the vocabulary
+  }
   cand_.resize(n_vocab);
   for (int i = 0; i < n_vocab; ++i) cand_[i] = {i, logits[i], 0.0f};
   ApplyPenalties(cand_, history, params_);

@@ -45,6 +45,32 @@ std::vector<int> PlanAdmission(const std::vector<SchedSeq>& seqs, int free_block
   return admit;
 }
 
+std::vector<int> FairShares(const std::vector<int>& want, int budget) {
+  const int n = static_cast<int>(want.size());
+  std::vector<int> got(n, 0);
+  for (;;) {
+    int open = 0;
+    for (int i = 0; i < n; ++i) open += got[i] < want[i] ? 1 : 0;
+    if (open == 0 || budget <= 0) break;
+    const int share = budget / open;
+    if (share == 0) {  // fewer tokens than prompts: one each, oldest first
+      for (int i = 0; i < n && budget > 0; ++i) {
+        if (got[i] < want[i]) {
+          ++got[i];
+          --budget;
+        }
+      }
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      const int g = std::min(want[i] - got[i], share);
+      got[i] += g;
+      budget -= g;
+    }
+  }
+  return got;
+}
+
 StepPlan PlanStep(const std::vector<SchedSeq>& seqs, int free_blocks, const SchedulerConfig& cfg) {
   StepPlan plan;
   const int n = static_cast<int>(seqs.size());
@@ -80,24 +106,64 @@ StepPlan PlanStep(const std::vector<SchedSeq>& seqs, int free_blocks, const Sche
   // Victims are newer than the decode that needed them and decodes are planned oldest first, so
   // no victim is in `work`.
 
-  // 2. Prefill chunks of running sequences, oldest first, in what is left of the budget and
-  //    the blocks (capped while streams are decoding).
-  // The cap is per sequence: several newcomers all make progress in the same step.
-  const int per_seq = !plan.work.empty() && cfg.prefill_cap_while_decoding > 0
-                          ? cfg.prefill_cap_while_decoding
-                          : budget;
-  for (int i = 0; i < n && budget > 0; ++i) {
+  // 2. Prefill chunks in what is left of the budget and the blocks. Prompts that were already
+  //    waiting when every stream of this step began ("owed": a burst split by the budget) share
+  //    the budget equally, so a burst's prompts finish in the same step and start decoding
+  //    together; prompts that arrived after some stream began go oldest first, and all of their
+  //    chunks together stay within the cap while streams decode.
+  int64_t first_stream = -1;  // earliest first_token_step among this step's decodes
+  for (const StepPlan::Work& w : plan.work) {
+    const int64_t f = seqs[w.seq].first_token_step;
+    if (f >= 0 && (first_stream < 0 || f < first_stream)) first_stream = f;
+  }
+  std::vector<int> owed, capped;
+  for (int i = 0; i < n; ++i) {
     const SchedSeq& s = seqs[i];
     if (!s.running || s.restoring || preempted[i] || s.to_prefill <= 0) continue;
-    int len = std::min({s.to_prefill, budget, per_seq});
+    (first_stream >= 0 && first_stream <= s.arrived_step ? capped : owed).push_back(i);
+  }
+  auto add_chunk = [&](int i, int len) {
+    const SchedSeq& s = seqs[i];
     const int room = (s.blocks + free) * cfg.block_tokens - s.kv_tokens;  // fits in free blocks
     len = std::min(len, room);
-    if (len <= 0) continue;
+    if (len <= 0) return 0;
     const int need = BlocksToAdd(s.kv_tokens, s.blocks, len, cfg.block_tokens);
     free -= need;
     plan.blocks_needed += need;
     budget -= len;
     plan.work.push_back({i, len});
+    return len;
+  };
+  // Under block pressure, sharing would leave every prompt part-prefilled, holding blocks none can
+  // finish with (and nothing decodes, so nothing is preempted): a prompt joins the sharing only
+  // if the blocks for all of it are free after the older ones'; the rest wait their turn (FIFO).
+  int reserve = free;
+  for (size_t k = 0; k < owed.size(); ++k) {
+    const SchedSeq& s = seqs[owed[k]];
+    const int need = BlocksToAdd(s.kv_tokens, s.blocks, s.to_prefill, cfg.block_tokens);
+    if (need > reserve && k > 0) {
+      owed.resize(k);
+      break;
+    }
+    reserve -= need;
+  }
+  std::vector<int> want;
+  for (int i : owed) want.push_back(seqs[i].to_prefill);
+  const std::vector<int> shares = FairShares(want, budget);
+  for (size_t k = 0; k < owed.size(); ++k) {
+    if (shares[k] > 0) add_chunk(owed[k], shares[k]);
+  }
+  int cap_left = cfg.prefill_cap_while_decoding > 0 && first_stream >= 0
+                     ? cfg.prefill_cap_while_decoding
+                     : budget;
+  for (int i : capped) {
+    if (budget <= 0 || cap_left <= 0) break;
+    // The same rule: a newer prompt does not take blocks an older one needs to finish.
+    const SchedSeq& s = seqs[i];
+    const int need = BlocksToAdd(s.kv_tokens, s.blocks, s.to_prefill, cfg.block_tokens);
+    if (need > reserve && !(owed.empty() && i == capped.front())) break;
+    reserve -= need;
+    cap_left -= add_chunk(i, std::min({s.to_prefill, budget, cap_left}));
   }
   std::sort(plan.work.begin(), plan.work.end(),
             [](const StepPlan::Work& a, const StepPlan::Work& b) { return a.seq < b.seq; });

@@ -1,7 +1,10 @@
 """Continuous batching through the real server: concurrent clients get exactly what they get
 alone, preemption under KV pressure changes nothing in the outputs, disconnects free their
-blocks, and a full queue answers 429 with Retry-After."""
+blocks, a full queue answers 429 with Retry-After, and clients beyond the HTTP threads kept
+ready are served at once."""
+import http.client
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -160,3 +163,41 @@ def test_request_timeout_ends_the_request_and_frees_it(tmp_path):
     assert metric(s.base, "semantic_sequences_running") == 0
     s.stop()
     assert "timed out" in s.log_text()
+
+
+def test_clients_beyond_the_kept_http_threads_are_served_at_once(tmp_path):
+    """Each idle keep-alive connection holds an HTTP thread (up to 5 s) and so does each streaming
+    request. With server.http_threads (8) of them open, the 9th client used to wait until one of
+    them timed out; threads now start on demand up to server.max_http_threads."""
+    s = tiny_server(tmp_path, "pytest-http-threads.log", extra=["--server-http-threads", "8"])
+    s.start()
+
+    def health(conn):
+        t0 = time.time()
+        conn.request("GET", "/health")
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 200
+        return time.time() - t0
+
+    idle = []
+    for i in range(12):  # stay open after their request: their threads wait for the next one
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        assert health(c) < 2.0, f"client {i + 1} waited for a thread"
+        idle.append(c)
+
+    def generation(i):
+        t0 = time.time()
+        r = complete(s.base, {"prompt": [5 + i, 6, 7], "max_tokens": 8, "temperature": 0},
+                     timeout=30)
+        return r.status_code, time.time() - t0
+
+    with ThreadPoolExecutor(16) as pool:  # 16 more clients at once
+        results = list(pool.map(generation, range(16)))
+    for i, (code, secs) in enumerate(results):
+        assert code == 200
+        assert secs < 3.0, f"client {13 + i} took {secs:.1f} s"
+    for c in idle:  # the kept connections still work
+        assert health(c) < 2.0
+        c.close()
+    s.stop()

@@ -54,15 +54,120 @@ TEST(SchedulerTest, PrefillIsCappedWhileStreamsDecodeAndNotOtherwise) {
   StepPlan p = PlanStep(seqs, 1000, c);
   ASSERT_EQ(p.work.size(), 2u);
   EXPECT_EQ(p.work[1].n_tokens, 24);
-  seqs.push_back(Prefilling(0, 100));  // a second newcomer progresses in the same step
+  seqs.push_back(Prefilling(0, 100));  // the older prompt takes the whole cap
   p = PlanStep(seqs, 1000, c);
-  ASSERT_EQ(p.work.size(), 3u);
-  EXPECT_EQ(p.work[2].n_tokens, 24);
+  ASSERT_EQ(p.work.size(), 2u);
+  EXPECT_EQ(p.work[1].seq, 1);
+  EXPECT_EQ(p.work[1].n_tokens, 24);
   seqs.pop_back();
   seqs.erase(seqs.begin());  // the stream finished: the prompt gets the whole budget
   p = PlanStep(seqs, 1000, c);
   ASSERT_EQ(p.work.size(), 1u);
   EXPECT_EQ(p.work[0].n_tokens, 512);
+}
+
+// Seven newcomers next to one decoding stream: the step's prompt chunks together stay within
+// the cap, so the stream's inter-token latency does not grow with the number of newcomers; the
+// oldest prompt goes first and the next one gets what it leaves.
+TEST(SchedulerTest, ThePrefillCapIsSharedByAllPromptsOfAStep) {
+  SchedulerConfig c = Config(8, 512);
+  c.prefill_cap_while_decoding = 24;
+  std::vector<SchedSeq> seqs = {Decoding(140), Prefilling(0, 10)};
+  for (int i = 0; i < 6; ++i) seqs.push_back(Prefilling(0, 128));
+  StepPlan p = PlanStep(seqs, 1000, c);
+  ASSERT_EQ(p.work.size(), 3u);
+  EXPECT_EQ(p.work[0].n_tokens, 1);
+  EXPECT_EQ(p.work[1].seq, 1);
+  EXPECT_EQ(p.work[1].n_tokens, 10);
+  EXPECT_EQ(p.work[2].seq, 2);
+  EXPECT_EQ(p.work[2].n_tokens, 14);
+  int prefill = 0;
+  for (const auto& w : p.work) prefill += w.seq > 0 ? w.n_tokens : 0;
+  EXPECT_EQ(prefill, 24);
+}
+
+// Eight requests sent together, four prefilled in the first step (the budget): the other four
+// were already waiting when the first four began streaming, so they are not held to the cap
+// (which would make them trickle in over dozens of steps) and share the budget equally; a prompt
+// that arrives after the streams began is capped.
+TEST(SchedulerTest, PromptsWaitingBeforeAStreamBeganAreNotCappedForIt) {
+  SchedulerConfig c = Config(8, 512);
+  c.prefill_cap_while_decoding = 16;
+  std::vector<SchedSeq> seqs;
+  for (int i = 0; i < 4; ++i) {
+    seqs.push_back(Decoding(129));
+    seqs.back().first_token_step = 1;  // sampled in step 0
+  }
+  for (int i = 0; i < 4; ++i) seqs.push_back(Prefilling(0, 128));  // arrived_step 0
+  StepPlan p = PlanStep(seqs, 1000, c);
+  ASSERT_EQ(p.work.size(), 8u);
+  for (int i = 4; i < 8; ++i) EXPECT_EQ(p.work[i].n_tokens, 127) << i;  // 508 shared equally
+  seqs.push_back(Prefilling(0, 4096));
+  seqs.back().arrived_step = 1;  // came after the streams' first tokens
+  p = PlanStep(seqs, 1000, c);
+  ASSERT_EQ(p.work.size(), 8u);  // the owed prompts fill the budget first
+  for (auto& s : seqs) {
+    if (s.to_prefill == 128) s.to_prefill = 0;  // the wave decodes now
+  }
+  for (int i = 4; i < 8; ++i) seqs[i].first_token_step = 2;
+  p = PlanStep(seqs, 1000, c);
+  ASSERT_EQ(p.work.size(), 9u);
+  EXPECT_EQ(p.work[8].n_tokens, 16);  // capped: it arrived after the first four began
+}
+
+// A burst of prompts sent together into an idle server: equal shares of the budget, so all of
+// them finish prefill in the same step (no stream decodes alone while the rest prefill).
+TEST(SchedulerTest, ABurstOfPromptsSharesTheBudgetAndFinishesTogether) {
+  std::vector<SchedSeq> seqs;
+  for (int i = 0; i < 8; ++i) seqs.push_back(Prefilling(0, 128));
+  for (int step = 0; step < 2; ++step) {
+    StepPlan p = PlanStep(seqs, 1000, Config(8, 512));
+    ASSERT_EQ(p.work.size(), 8u);
+    for (const auto& w : p.work) {
+      EXPECT_EQ(w.n_tokens, 64);
+      seqs[w.seq].to_prefill -= w.n_tokens;
+      seqs[w.seq].kv_tokens += w.n_tokens;
+      seqs[w.seq].blocks = (seqs[w.seq].kv_tokens + 15) / 16;
+    }
+  }
+  for (const auto& s : seqs) EXPECT_EQ(s.to_prefill, 0);
+}
+
+// Short of blocks, prompts of a burst do not all start: each would hold part of its prompt's
+// blocks and none could finish. The oldest goes first; a newer one joins only if the blocks for
+// all of it are free after the older ones'.
+TEST(SchedulerTest, UnderBlockPressureABurstIsPrefilledInOrder) {
+  std::vector<SchedSeq> seqs = {Prefilling(0, 300), Prefilling(0, 300), Prefilling(0, 100)};
+  StepPlan p = PlanStep(seqs, 30, Config(8, 512));  // 30 blocks: 19 + 7 fit, 19 + 19 do not
+  ASSERT_EQ(p.work.size(), 1u);
+  EXPECT_EQ(p.work[0].seq, 0);
+  EXPECT_EQ(p.work[0].n_tokens, 300);
+  p = PlanStep(seqs, 40, Config(8, 512));  // 19 + 19 fit: the first two share
+  ASSERT_EQ(p.work.size(), 2u);
+  EXPECT_EQ(p.work[0].n_tokens, 256);
+  EXPECT_EQ(p.work[1].n_tokens, 256);
+}
+
+// The same for a prompt that arrived after a stream began: it does not take the blocks an older
+// prompt needs to finish (a running decode can preempt, but a step with only part-prefilled
+// prompts cannot).
+TEST(SchedulerTest, ANewerPromptLeavesTheBlocksAnOlderOneNeeds) {
+  SchedulerConfig c = Config(8, 512);
+  c.prefill_cap_while_decoding = 64;
+  std::vector<SchedSeq> seqs = {Decoding(20), Prefilling(0, 300), Prefilling(0, 300)};
+  seqs[2].arrived_step = 5;  // capped; seqs[1] is owed (arrived before the stream began)
+  seqs[0].first_token_step = 3;
+  StepPlan p = PlanStep(seqs, 30, c);  // 30 blocks: the decode 0, the first prompt 19
+  ASSERT_EQ(p.work.size(), 2u);
+  EXPECT_EQ(p.work[1].seq, 1);
+}
+
+TEST(SchedulerTest, FairSharesGiveWhatShortRequestsLeaveToTheOthers) {
+  EXPECT_EQ(FairShares({10, 300, 300}, 100), (std::vector<int>{10, 45, 45}));
+  EXPECT_EQ(FairShares({10, 20}, 100), (std::vector<int>{10, 20}));
+  EXPECT_EQ(FairShares({50, 50, 50}, 100), (std::vector<int>{34, 33, 33}));
+  EXPECT_EQ(FairShares({5, 5, 5}, 2), (std::vector<int>{1, 1, 0}));
+  EXPECT_EQ(FairShares({}, 100), (std::vector<int>{}));
 }
 
 TEST(SchedulerTest, ALongPromptIsChunkedAcrossSteps) {

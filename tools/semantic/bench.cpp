@@ -1,5 +1,7 @@
 // `semantic bench`: llama-bench-style throughput on synthetic tokens — prompt processing (ppN:
 // one batch of N tokens) and generation (tgN: N single-token decodes), after DEPTH tokens of KV.
+// With --parallel P, tgN decodes P sequences together (one forward of P tokens per step, as the
+// executor batches P streams) and reports their aggregate tokens per second.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -23,6 +25,7 @@ struct BenchArgs {
   int threads = 0;
   int reps = 5;
   int batch = 512;
+  int parallel = 1;
   int block_tokens = 16;
   bool json = false;
   bool membw = false;
@@ -97,7 +100,7 @@ int Run(BenchArgs a) {
   engine::GeneratorOptions opts;
   opts.model_path = a.model;
   opts.threads = a.threads;
-  opts.context = a.depth + std::max(a.n_prompt, a.n_gen) + 64;
+  opts.context = (a.depth + std::max(a.n_prompt, a.n_gen) + 64) * std::max(1, a.parallel);
   opts.block_tokens = a.block_tokens;
   opts.kv_dtype = a.kv_dtype;
   auto gen = engine::Generator::Open(opts);
@@ -116,22 +119,32 @@ int Run(BenchArgs a) {
   models::Logits logits;
   std::vector<Result> results;
   auto run_test = [&](const std::string& name, int n, bool prompt) -> Status {
-    Result r{name + (a.depth ? " @ d" + std::to_string(a.depth) : ""), n, {}};
+    const int P = prompt ? 1 : a.parallel;
+    Result r{name + (P > 1 ? " x" + std::to_string(P) : "") +
+                 (a.depth ? " @ d" + std::to_string(a.depth) : ""),
+             n,
+             {}};
     for (int rep = -1; rep < a.reps; ++rep) {  // rep -1 is a warm-up
-      kv::SequenceKv seq;
-      RETURN_IF_ERROR(Feed(g, seq, random_tokens(a.depth), a.batch, logits));
-      auto toks = random_tokens(n);
+      std::vector<kv::SequenceKv> seqs(P);
+      for (auto& seq : seqs) RETURN_IF_ERROR(Feed(g, seq, random_tokens(a.depth), a.batch, logits));
+      std::vector<std::vector<int32_t>> toks(P);
+      for (auto& t : toks) t = random_tokens(n);
       Timer t;
       if (prompt) {
-        RETURN_IF_ERROR(Feed(g, seq, toks, a.batch, logits));
+        RETURN_IF_ERROR(Feed(g, seqs[0], toks[0], a.batch, logits));
       } else {
+        std::vector<models::BatchSeq> batch(P);
         for (int i = 0; i < n; ++i) {
-          RETURN_IF_ERROR(Feed(g, seq, {toks[i]}, 1, logits));
+          for (int j = 0; j < P; ++j) {
+            RETURN_IF_ERROR(seqs[j].Reserve(g.kv_pool(), 1));
+            batch[j] = {&toks[j][i], 1, &seqs[j], false};
+          }
+          RETURN_IF_ERROR(g.mutable_model().Forward(batch, g.kv_pool(), &logits));
         }
       }
       const double secs = t.Seconds();
-      seq.Clear(g.kv_pool());
-      if (rep >= 0) r.tps.push_back(n / secs);
+      for (auto& seq : seqs) seq.Clear(g.kv_pool());
+      if (rep >= 0) r.tps.push_back(static_cast<double>(n) * P / secs);
     }
     results.push_back(r);
     return Status::Ok();
@@ -189,6 +202,11 @@ void RegisterBench(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 4096));
   cmd->add_option("-b,--batch", args->batch, "Tokens per forward pass in prompt processing")
       ->check(CLI::Range(1, 1 << 16))->capture_default_str();
+  cmd->add_option("--parallel", args->parallel,
+                  "Sequences decoded together in tgN (one forward of P tokens per step); t/s is "
+                  "their aggregate")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   AddKvDtypeOption(cmd, &args->kv_dtype);
   cmd->add_flag("--json", args->json, "Print JSON instead of a table");
   cmd->add_flag("--memory-bandwidth", args->membw, "Measure memory read bandwidth instead");

@@ -136,6 +136,7 @@ int Run(const config::Settings& cfg) {
   eo.max_running = mc.max_batch;
   eo.max_running_per_agent = cfg.scheduler.max_running_per_agent;
   eo.max_queue = cfg.scheduler.max_queue;
+  eo.batch_window_ms = static_cast<int>(cfg.scheduler.batch_window.count());
   eo.step_token_budget = mc.prefill_chunk;
   eo.max_context = mc.context_length;
   engine::Executor exec(g.mutable_model(), g.kv_pool(), tok, eo);
@@ -167,6 +168,11 @@ int Run(const config::Settings& cfg) {
   so.port = cfg.server.port;
   so.max_body_bytes = static_cast<size_t>(cfg.server.max_body);
   so.http_threads = cfg.server.http_threads;
+  // Every running and every queued request may hold a connection thread; so may as many idle
+  // keep-alive connections as threads are kept ready.
+  so.max_http_threads = cfg.server.max_http_threads > 0
+                            ? cfg.server.max_http_threads
+                            : cfg.server.http_threads + mc.max_batch + cfg.scheduler.max_queue;
   so.admin_key = cfg.server.admin_key;
   so.api_keys = std::move(api_keys);
   server::HttpServer http(so, handle);

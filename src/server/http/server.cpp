@@ -7,14 +7,14 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "server/http/error_response.h"
-
 #include "base/log.h"
 #include "server/api/agents/handlers.h"
 #include "server/api/anthropic/handlers.h"
 #include "server/api/anthropic/models.h"
 #include "server/http/auth.h"
 #include "server/api/openai/handlers.h"
+#include "server/http/connection_threads.h"
+#include "server/http/error_response.h"
 #include "server/http/metrics.h"
 #include "server/http/openapi.h"
 
@@ -34,7 +34,9 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
   impl_->model = std::move(model);
   httplib::Server& s = impl_->http;
   const ModelHandle* m = &impl_->model;
-  s.new_task_queue = [n = options.http_threads] { return new httplib::ThreadPool(n); };
+  s.new_task_queue = [keep = options.http_threads, max = options.max_http_threads] {
+    return new ConnectionThreads(keep, max);
+  };
   s.set_payload_max_length(options.max_body_bytes);
   s.set_pre_routing_handler([keys = options.api_keys](const httplib::Request& req,
                                                       httplib::Response& res) {

@@ -21,7 +21,8 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8000;
   size_t max_body_bytes = 16u << 20;
-  int http_threads = 8;
+  int http_threads = 8;       // connection threads kept ready
+  int max_http_threads = 64;  // more start while all are busy, up to this many
   std::string admin_key;  // empty: admin API disabled
   std::vector<std::string> api_keys;  // empty: no client authentication (auth.h)
 };
