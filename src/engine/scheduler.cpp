@@ -165,6 +165,23 @@ StepPlan PlanStep(const std::vector<SchedSeq>& seqs, int free_blocks, const Sche
     reserve -= need;
     cap_left -= add_chunk(i, std::min({s.to_prefill, budget, cap_left}));
   }
+  // 3. Nothing could be planned while sequences wait for blocks: part-prefilled prompts hold the
+  //    free blocks and nothing decodes (so step 1 preempted none). Preempt the newest running
+  //    sequences until the oldest waiting one can take its next token; it runs next step.
+  if (plan.work.empty()) {
+    for (int i = 0; i < n; ++i) {
+      const SchedSeq& s = seqs[i];
+      if (!s.running || s.restoring || preempted[i]) continue;
+      const int need = BlocksToAdd(s.kv_tokens, s.blocks, 1, cfg.block_tokens);
+      for (int j = n - 1; j > i && need > free; --j) {
+        if (!seqs[j].running || seqs[j].restoring || preempted[j]) continue;
+        preempted[j] = true;
+        plan.preempt.push_back(j);
+        free += seqs[j].blocks;
+      }
+      break;  // only the oldest: the others keep their turn
+    }
+  }
   std::sort(plan.work.begin(), plan.work.end(),
             [](const StepPlan::Work& a, const StepPlan::Work& b) { return a.seq < b.seq; });
   return plan;

@@ -1,7 +1,7 @@
 // The scheduler planner on its own: budgets, FIFO, chunking, per-agent limits, preemption.
-#include <gtest/gtest.h>
-
 #include "engine/scheduler.h"
+
+#include <gtest/gtest.h>
 
 namespace semantic::engine {
 namespace {
@@ -151,6 +151,22 @@ TEST(SchedulerTest, UnderBlockPressureABurstIsPrefilledInOrder) {
 // The same for a prompt that arrived after a stream began: it does not take the blocks an older
 // prompt needs to finish (a running decode can preempt, but a step with only part-prefilled
 // prompts cannot).
+TEST(SchedulerTest, PartPrefilledPromptsHoldingEveryBlockArePreemptedNewestFirst) {
+  // Three prompts part-prefilled earlier hold all blocks; none can take a token and nothing
+  // decodes: the newest are preempted until the oldest can continue (it runs next step).
+  std::vector<SchedSeq> seqs = {Prefilling(32, 300), Prefilling(32, 300), Prefilling(32, 300)};
+  StepPlan p = PlanStep(seqs, 0, Config(8, 64));
+  EXPECT_TRUE(p.work.empty());
+  EXPECT_EQ(p.preempt, std::vector<int>({2}));
+  StepPlan next = PlanStep({seqs[0], seqs[1]}, 2, Config(8, 64));
+  ASSERT_FALSE(next.work.empty());
+  EXPECT_EQ(next.work[0].seq, 0);
+  // A lone sequence that cannot grow has nobody to preempt: the plan stays empty (the executor
+  // then fails it with 503, the pool is too small for it).
+  StepPlan lone = PlanStep({Prefilling(32, 300)}, 0, Config(8, 64));
+  EXPECT_TRUE(lone.work.empty() && lone.preempt.empty());
+}
+
 TEST(SchedulerTest, ANewerPromptLeavesTheBlocksAnOlderOneNeeds) {
   SchedulerConfig c = Config(8, 512);
   c.prefill_cap_while_decoding = 64;
@@ -283,8 +299,10 @@ TEST(SchedulerTest, NoRequestStarvesUnderAStreamOfNewArrivals) {
     StepPlan p = PlanStep(seqs, 1000, c);
     for (const auto& w : p.work) {
       SchedSeq& s = seqs[w.seq];
-      if (s.to_prefill > 0) s.to_prefill -= w.n_tokens;
-      else if (w.seq == 0) ++generated;
+      if (s.to_prefill > 0)
+        s.to_prefill -= w.n_tokens;
+      else if (w.seq == 0)
+        ++generated;
       s.kv_tokens += w.n_tokens;
       s.blocks = (s.kv_tokens + 16) / 16;
     }
