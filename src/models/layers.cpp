@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "base/fp16.h"
 #include "kernels/attention.h"
 
 namespace semantic::models {
@@ -56,6 +57,24 @@ void SwiGlu(float* gate, const float* up, int64_t n) {
   }
 }
 
+void GeluTanhGlu(float* gate, const float* up, int64_t n) {
+  constexpr float kSqrt2OverPi = 0.79788456080286535588f, kCoef = 0.044715f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    float y;
+    if (g <= -10.0f) {
+      y = 0.0f;
+    } else if (g >= 10.0f) {
+      y = g;
+    } else {
+      const float x = Fp16ToFp32(Fp32ToFp16(g));
+      y = Fp16ToFp32(
+          Fp32ToFp16(0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kCoef * x * x)))));
+    }
+    gate[i] = y * up[i];
+  }
+}
+
 void StoreKv(kv::KvPool& pool, const kv::SequenceKv& seq, int layer, int start, int n_tok,
              const float* k, const float* v) {
   const kv::KvLayout& L = pool.layout();
@@ -83,7 +102,7 @@ constexpr int kSegmentPositions = 1024;
 struct AttentionItem {
   int arg, t, kvh;
   int seg, n_seg;  // segment index and count (n_seg 1: whole range, normalized directly)
-  int p0, p1;      // positions [p0, p1)
+  int p0, p1;      // positions [p0, p1); p0 not a block boundary only under a sliding window
   size_t partial;  // offset of this item's partial output (n_seg > 1)
 };
 
@@ -99,13 +118,14 @@ void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool) {
     const int group = A.n_head / L.n_kv_heads;
     const int seg_len = std::max(1, kSegmentPositions / L.block_tokens) * L.block_tokens;
     for (int t = 0; t < A.n_tok; ++t) {
-      const int n_pos = A.start + t + 1;
+      const int end = A.start + t + 1;  // one past the query's position
+      const int lo = A.window > 0 ? std::max(0, end - A.window) : 0;
+      const int n_pos = end - lo;
       const int n_seg = n_pos > seg_len ? (n_pos + seg_len - 1) / seg_len : 1;
       for (int kvh = 0; kvh < L.n_kv_heads; ++kvh) {
         for (int sgi = 0; sgi < n_seg; ++sgi) {
-          const int p0 = sgi * seg_len, p1 = std::min(n_pos, p0 + seg_len);
-          items.push_back({a, t, kvh, sgi, n_seg, n_seg > 1 ? p0 : 0, n_seg > 1 ? p1 : n_pos,
-                           partial_floats});
+          const int p0 = lo + sgi * seg_len, p1 = std::min(end, p0 + seg_len);
+          items.push_back({a, t, kvh, sgi, n_seg, p0, p1, partial_floats});
           if (n_seg > 1) partial_floats += static_cast<size_t>(group) * (L.head_dim + 2);
         }
       }
@@ -120,22 +140,26 @@ void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool) {
       const AttentionArgs& A = args[it.arg];
       const kv::KvLayout& L = A.pool->layout();
       const int hd = L.head_dim, group = A.n_head / L.n_kv_heads, bt = L.block_tokens;
-      const int b0 = it.p0 / bt, b1 = (it.p1 + bt - 1) / bt;
-      const size_t head_off = kv::KvPool::RowOffset(L, it.kvh, 0);
-      k_blocks.resize(b1 - b0);
-      v_blocks.resize(b1 - b0);
-      for (int b = b0; b < b1; ++b) {
-        k_blocks[b - b0] = A.pool->K(A.seq->blocks[b], A.layer) + head_off;
-        v_blocks[b - b0] = A.pool->V(A.seq->blocks[b], A.layer) + head_off;
+      // Whole blocks from p0's block on; or, when a sliding window starts inside a block, one
+      // row per position (a view with one-token blocks), so no position before p0 is read.
+      const bool aligned = it.p0 % bt == 0;
+      const int view_bt = aligned ? bt : 1;
+      const int v0 = it.p0 / view_bt, v1 = (it.p1 + view_bt - 1) / view_bt;
+      k_blocks.resize(v1 - v0);
+      v_blocks.resize(v1 - v0);
+      for (int b = v0; b < v1; ++b) {
+        const int p = b * view_bt;  // first position of this view block
+        const size_t off = kv::KvPool::RowOffset(L, it.kvh, p % bt);
+        k_blocks[b - v0] = A.pool->K(A.seq->blocks[p / bt], A.layer) + off;
+        v_blocks[b - v0] = A.pool->V(A.seq->blocks[p / bt], A.layer) + off;
       }
       kernels::PagedHeadKv kv{
-          k_blocks.data(), v_blocks.data(), bt, static_cast<int>(L.head_bytes()), hd, L.dtype};
+          k_blocks.data(), v_blocks.data(), view_bt, static_cast<int>(L.head_bytes()), hd, L.dtype};
       const int n_pos = it.p1 - it.p0;
       scratch.resize(static_cast<size_t>(group) * n_pos);
       const size_t q_off = (static_cast<size_t>(it.t) * A.n_head + it.kvh * group) * hd;
       if (it.n_seg == 1) {
-        kernels::AttendGroup(kv, A.q + q_off, group, n_pos, A.scale, scratch.data(),
-                             A.out + q_off);
+        kernels::AttendGroup(kv, A.q + q_off, group, n_pos, A.scale, scratch.data(), A.out + q_off);
       } else {
         float* o = partial.data() + it.partial;
         kernels::AttendGroupPartial(kv, A.q + q_off, group, n_pos, A.scale, scratch.data(), o,

@@ -1,5 +1,6 @@
 // Shared transformer pieces on f32 activations: RMSNorm, RoPE (NORM and NEOX pairing),
-// SwiGLU, and causal attention that reads K/V from paged blocks.
+// SwiGLU / GeGLU, and causal (optionally sliding-window) attention that reads K/V from paged
+// blocks.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,11 @@ void Rope(float* x, int64_t n_tok, int n_heads, int head_dim, int n_rot, const i
 // gate[t][i] = silu(gate[t][i]) * up[t][i]; [n_tok][n].
 void SwiGlu(float* gate, const float* up, int64_t n);
 
+// gate[t][i] = gelu(gate[t][i]) * up[t][i] with the tanh GELU as llama.cpp's CPU backend computes
+// it (GGML_GELU_FP16): the input rounded to f16, the GELU value rounded to f16, 0 below -10 and
+// the identity above 10.
+void GeluTanhGlu(float* gate, const float* up, int64_t n);
+
 // Stores this step's K and V rows ([n_tok][kv_dim] f32) into the sequence's blocks for `layer`
 // at positions start..start+n_tok-1, in the pool's dtype (f16, or q8_0 / q4_0 Hadamard-rotated
 // and quantized as llama.cpp writes its KV cache; see kernels/kv_dtype.h).
@@ -30,7 +36,8 @@ void StoreKv(kv::KvPool& pool, const kv::SequenceKv& seq, int layer, int start, 
              const float* k, const float* v);
 
 // Causal attention for one sequence's n_tok new queries at positions start..start+n_tok-1 over
-// all positions 0..start+t. q: [n_tok][n_head][head_dim]; out: [n_tok][n_head][head_dim].
+// all positions 0..start+t (window == 0), or only the last `window` of them, start+t-window+1 ..
+// start+t (sliding-window layers). q: [n_tok][n_head][head_dim]; out: [n_tok][n_head][head_dim].
 // Heads share KV heads in groups of n_head/n_head_kv (GQA). scale multiplies q·k.
 struct AttentionArgs {
   const kv::KvPool* pool = nullptr;
@@ -42,6 +49,7 @@ struct AttentionArgs {
   float scale = 1.0f;
   const float* q = nullptr;
   float* out = nullptr;
+  int window = 0;
 };
 void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool);
 

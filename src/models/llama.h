@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "kernels/ops.h"
+#include "models/batch.h"
 #include "models/model.h"
+#include "models/transformer_gguf.h"
 
 namespace semantic::models {
 
@@ -17,20 +19,14 @@ class LlamaModel : public Model {
  private:
   explicit LlamaModel(ThreadPool& pool) : pool_(pool) {}
 
-  struct Layer {
-    std::vector<float> attn_norm, ffn_norm;  // [n_embd] f32
-    kernels::WeightView wq, wk, wv, wo, w_gate, w_up, w_down;
-  };
+  using Layer = DenseLayerWeights;
 
   ThreadPool& pool_;
-  kernels::WeightView tok_embd_, output_;
-  std::vector<float> output_norm_;  // [n_embd]
-  std::vector<float> rope_freqs_;   // [n_rot/2] (Llama 3.1 scaling), empty if absent
+  EmbeddingAndHead head_;
+  std::vector<float> rope_freqs_;  // [n_rot/2] (Llama 3.1 scaling), empty if absent
   std::vector<Layer> layers_;
 
-  // Scratch reused across calls (see Forward for shapes).
-  std::vector<int32_t> tokens_, pos_;
-  std::vector<float> x_, xn_, q_, k_, v_, attn_, gate_, up_;
+  Activations a_;  // scratch reused across calls
 };
 
 }  // namespace semantic::models

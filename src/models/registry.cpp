@@ -1,6 +1,7 @@
 // Maps general.architecture to a model implementation.
 #include <string>
 
+#include "models/gemma3.h"
 #include "models/llama.h"
 #include "models/model.h"
 
@@ -10,8 +11,9 @@ Expected<std::unique_ptr<Model>> LoadModel(const loader::GgufFile& gguf, ThreadP
   auto arch = gguf.GetString("general.architecture");
   if (!arch.ok()) return InvalidArgument(gguf.path() + ": no general.architecture key");
   if (*arch == "llama") return LlamaModel::Load(gguf, pool);
+  if (*arch == "gemma3") return Gemma3Model::Load(gguf, pool);
   return Unimplemented(gguf.path() + ": architecture '" + *arch +
-                       "' is not supported (supported: llama)");
+                       "' is not supported (supported: llama, gemma3)");
 }
 
 }  // namespace semantic::models

@@ -2,6 +2,7 @@
 // teacher-forced top-1 agreement, logit deltas, greedy continuations and batch invariance.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -41,6 +42,11 @@ struct GoldenParam {
   kernels::KvDtype kv_dtype;  // as llama.cpp's cache type when it made the fixture
   const char* name;
   KvBounds bounds;  // quantized KV only
+  // Greedy steps of "The capital of France is" before llama.cpp's first near-tie (at least).
+  size_t france_decisive = 14;
+  // f16 KV: bound on max |dlogit| over llama.cpp's top-5, set from llama.cpp's own
+  // batched-vs-one-at-a-time difference on the same prompts (docs/correctness.md).
+  float max_delta = 1.25f;
 };
 
 void PrintTo(const GoldenParam& p, std::ostream* os) { *os << p.name; }
@@ -74,8 +80,8 @@ class GoldenTest : public ::testing::TestWithParam<GoldenParam> {
     std::vector<models::BatchSeq> batch;
     for (size_t i = 0; i < cs.size(); ++i) {
       EXPECT_TRUE(seqs[i].Reserve(*kv_, static_cast<int>(cs[i]->tokens.size())).ok());
-      batch.push_back({cs[i]->tokens.data(), static_cast<int>(cs[i]->tokens.size()), &seqs[i],
-                       false});
+      batch.push_back(
+          {cs[i]->tokens.data(), static_cast<int>(cs[i]->tokens.size()), &seqs[i], false});
     }
     models::Logits logits;
     EXPECT_TRUE(model_->Forward(batch, *kv_, &logits).ok());
@@ -104,6 +110,7 @@ class GoldenTest : public ::testing::TestWithParam<GoldenParam> {
 
 TEST_P(GoldenTest, TeacherForcedTop1Agreement) {
   int positions = 0, agree = 0, decisive = 0, decisive_agree = 0, in_top2 = 0, self_agree = 0;
+  int self_in_top2 = 0, outside_top2_decisive = 0;
   float max_delta = 0.0f;
   for (const GoldenCase& c : cases_) {
     kv::SequenceKv seq;
@@ -117,8 +124,12 @@ TEST_P(GoldenTest, TeacherForcedTop1Agreement) {
       const int32_t ours = engine::Argmax(row, logits.n_vocab);
       ++positions;
       agree += ours == ref[0].first;
-      in_top2 += ours == ref[0].first || ours == ref[1].first;
+      const bool top2 = ours == ref[0].first || ours == ref[1].first;
+      in_top2 += top2;
+      outside_top2_decisive += !top2 && ref[0].second - ref[1].second >= kNearTie;
       self_agree += c.decode_path_top1[p] == ref[0].first;
+      self_in_top2 +=
+          c.decode_path_top1[p] == ref[0].first || c.decode_path_top1[p] == ref[1].first;
       if (ref[0].second - ref[1].second >= kNearTie) {
         ++decisive;
         decisive_agree += ours == ref[0].first;
@@ -133,6 +144,8 @@ TEST_P(GoldenTest, TeacherForcedTop1Agreement) {
       "(top-5) %.4f\n",
       GetParam().name, reference_.c_str(), agree, positions, 100.0 * agree / positions, self_agree,
       positions, decisive_agree, decisive, in_top2, positions, max_delta);
+  std::printf("[golden] llama.cpp's own decode path within its batched top-2: %d/%d\n",
+              self_in_top2, positions);
   EXPECT_GE(positions, 256);
   if (GetParam().kv_dtype != kernels::KvDtype::kF16) {
     const KvBounds& b = GetParam().bounds;
@@ -143,11 +156,15 @@ TEST_P(GoldenTest, TeacherForcedTop1Agreement) {
     return;
   }
   // Every decisive position agrees (>= 99%), and overall we agree with llama.cpp at least as
-  // well as llama.cpp's decode path agrees with its own batched path (less one position).
+  // well as llama.cpp's decode path agrees with its own batched path (less one position). Our
+  // top-1 is within llama.cpp's top-2 at every decisive position and, overall, as often as
+  // llama.cpp's own decode path is (less one position): on Gemma 3 that path falls outside its
+  // batched top-2 at 3 near-tie positions.
   EXPECT_GE(decisive_agree, 0.99 * decisive);
   EXPECT_GE(agree, self_agree - 1);
-  EXPECT_EQ(in_top2, positions);
-  EXPECT_LT(max_delta, 1.25f);  // quantized activations amplify float-order differences
+  EXPECT_EQ(outside_top2_decisive, 0);
+  EXPECT_GE(in_top2, std::min(positions, self_in_top2 - 1));
+  EXPECT_LT(max_delta, GetParam().max_delta);  // quantized activations amplify float order
 }
 
 TEST_P(GoldenTest, GreedyContinuationsMatchUntilANearTie) {
@@ -170,19 +187,21 @@ TEST_P(GoldenTest, GreedyContinuationsMatchUntilANearTie) {
 }
 
 TEST_P(GoldenTest, CapitalOfFranceMatchesUntilANearTie) {
-  // The README's example, 16 greedy tokens. Step 15 of this continuation ("311" vs "321") is a
-  // near-tie in llama.cpp itself (top-1/top-2 gap 0.19 logits), so tokens are required to be
-  // identical up to the first near-tie and the full-length result is reported.
+  // The README's example, 16 greedy tokens. For SmolLM2, step 15 of this continuation ("311" vs
+  // "321") is a near-tie in llama.cpp itself (top-1/top-2 gap 0.19 logits), so tokens are
+  // required to be identical up to the first near-tie and the full-length result is reported.
   const GoldenCase& c = cases_[0];
   auto out = GreedyBatch({&c}, 16)[0];
   size_t checked = 0;
   while (checked < 16 && c.greedy_gap[checked] >= kNearTie) ++checked;
-  EXPECT_GE(checked, 14u);
+  EXPECT_GE(checked, GetParam().france_decisive);
   EXPECT_EQ(std::vector<int32_t>(out.begin(), out.begin() + checked),
             std::vector<int32_t>(c.greedy.begin(), c.greedy.begin() + checked));
   const bool all16 = out == std::vector<int32_t>(c.greedy.begin(), c.greedy.begin() + 16);
-  std::printf("[golden] 'The capital of France is': %zu decisive tokens identical; all 16 "
-              "identical: %s\n", checked, all16 ? "yes" : "no (near-tie at step 15)");
+  std::printf(
+      "[golden] 'The capital of France is': %zu decisive tokens identical; all 16 "
+      "identical: %s\n",
+      checked, all16 ? "yes" : "no (after a near-tie)");
 }
 
 TEST_P(GoldenTest, BatchOfFourMixedLengthsMatchesSolo) {
@@ -195,6 +214,10 @@ TEST_P(GoldenTest, BatchOfFourMixedLengthsMatchesSolo) {
   }
 }
 
+// Gemma 3 270M (fixture with a 696-token prompt, past the 512-token sliding window): llama.cpp's
+// own batched and one-token-at-a-time paths differ by up to 1.67 logits over the top-5 (the
+// Fibonacci prompt; its logits reach +-60), so the bound is 2.5 rather than SmolLM2's 1.25; its
+// first near-tie in "The capital of France is" is at greedy step 5.
 // The quantized-KV fixtures were made with llama.cpp's cache in the same type (flash attention,
 // Hadamard-rotated K/V). Measured against them: q8_0 324/341 top-1 (296/297 decisive, 340/341
 // in top-2, max |dlogit| 1.40); q4_0 295/341 (271/283, 334/341, 4.68).
@@ -213,7 +236,14 @@ INSTANTIATE_TEST_SUITE_P(Models, GoldenTest,
                                                        "smollm2-135m-q4_1-kv-q4_0.json",
                                                        kernels::KvDtype::kQ4_0,
                                                        "SmolLM2_Q4_1_KV_Q4_0",
-                                                       {0.83, 0.94, 0.97, 7.0f, false}}),
+                                                       {0.83, 0.94, 0.97, 7.0f, false}},
+                                           GoldenParam{"gemma-3-270m-q4_k_m.gguf",
+                                                       "gemma-3-270m-q4_k_m.json",
+                                                       kernels::KvDtype::kF16,
+                                                       "Gemma3_270M_Q4_K_M",
+                                                       {},
+                                                       4,
+                                                       2.5f}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

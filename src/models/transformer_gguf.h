@@ -1,0 +1,38 @@
+// The GGUF hyper-parameters and tensor tables that decoder-only transformers share
+// (`<arch>.block_count`, heads, RoPE, norm eps; token_embd/output; per-layer attention and
+// gated-FFN tensors).
+#pragma once
+
+#include <vector>
+
+#include "base/status.h"
+#include "kernels/ops.h"
+#include "loader/gguf/gguf_file.h"
+#include "models/model.h"
+
+namespace semantic::models {
+
+// Fills c from the `<general.architecture>.*` keys (see model-formats.md §2) and checks that the
+// attention shape is consistent (GQA groups, even head size, rotary dims == head size).
+Status ReadTransformerHparams(const loader::GgufFile& f, ModelConfig* c);
+
+// token_embd {n_embd, n_vocab} (sets c->n_vocab), output (or token_embd when tied: sets
+// c->tied_output) and output_norm [n_embd].
+struct EmbeddingAndHead {
+  kernels::WeightView tok_embd, output;
+  std::vector<float> output_norm;
+};
+Expected<EmbeddingAndHead> LoadEmbeddingAndHead(const loader::GgufFile& f, ModelConfig* c);
+
+// One layer's attention and gated FFN: blk.<i>.{attn_norm, attn_q, attn_k, attn_v, attn_output,
+// ffn_norm, ffn_gate, ffn_up, ffn_down}.
+struct DenseLayerWeights {
+  std::vector<float> attn_norm, ffn_norm;  // [n_embd] f32
+  kernels::WeightView wq, wk, wv, wo, w_gate, w_up, w_down;
+};
+Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const ModelConfig& c, int i);
+
+// "blk.<i>.<name>.weight"
+std::string BlockTensor(int i, const char* name);
+
+}  // namespace semantic::models
