@@ -86,10 +86,7 @@ int Run(GenerateArgs a) {
                  c.arch.c_str(), c.n_layers, (*gen)->pool().size(), kernels::ActiveIsa());
   }
   const auto& tok = (*gen)->tokenizer();
-  auto renderer = server::ChatRenderer::Create(
-      (*gen)->gguf().GetStringOr("tokenizer.chat_template", ""),
-      tok.bos_id() >= 0 ? tok.TokenToPiece(tok.bos_id(), true) : "",
-      tok.eos_id() >= 0 ? tok.TokenToPiece(tok.eos_id(), true) : "");
+  auto renderer = server::ChatRenderer::ForModel((*gen)->gguf(), tok);
   if (!renderer.ok()) {
     std::fprintf(stderr, "error: %s\n", renderer.status().message().c_str());
     return 1;

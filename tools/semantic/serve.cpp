@@ -104,10 +104,7 @@ int Run(const config::Settings& cfg) {
     }
   }
   const auto& tok = g.tokenizer();
-  auto chat = server::ChatRenderer::Create(
-      g.gguf().GetStringOr("tokenizer.chat_template", ""),
-      tok.bos_id() >= 0 ? tok.TokenToPiece(tok.bos_id(), true) : "",
-      tok.eos_id() >= 0 ? tok.TokenToPiece(tok.eos_id(), true) : "");
+  auto chat = server::ChatRenderer::ForModel(g.gguf(), tok);
   if (!chat.ok()) {
     std::fprintf(stderr, "error: %s\n", chat.status().message().c_str());
     return 1;

@@ -14,15 +14,37 @@ constexpr const char* kChatMlTemplate =
     "message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
+// Gemma's turn format (its published template, without the role-alternation check: the APIs merge
+// consecutive turns, and a raise would turn a request into a 400), for Gemma GGUF files that
+// carry no template.
+constexpr const char* kGemmaTemplate =
+    "{{ bos_token }}"
+    "{%- if messages[0]['role'] == 'system' -%}"
+    "{%- set first_user_prefix = messages[0]['content'] + '\n\n' -%}"
+    "{%- set loop_messages = messages[1:] -%}"
+    "{%- else -%}{%- set first_user_prefix = '' -%}{%- set loop_messages = messages -%}"
+    "{%- endif -%}"
+    "{%- for message in loop_messages -%}"
+    "{%- set role = 'model' if message['role'] == 'assistant' else 'user' -%}"
+    "{{ '<start_of_turn>' + role + '\n' + (first_user_prefix if loop.first else '') }}"
+    "{{ message['content'] | trim }}{{ '<end_of_turn>\n' }}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{ '<start_of_turn>model\n' }}{%- endif -%}";
+
 chat::Value ToValue(const nlohmann::json& j) {
   switch (j.type()) {
-    case nlohmann::json::value_t::null: return chat::Value();
-    case nlohmann::json::value_t::boolean: return chat::Value(j.get<bool>());
-    case nlohmann::json::value_t::number_integer: return chat::Value(j.get<int64_t>());
+    case nlohmann::json::value_t::null:
+      return chat::Value();
+    case nlohmann::json::value_t::boolean:
+      return chat::Value(j.get<bool>());
+    case nlohmann::json::value_t::number_integer:
+      return chat::Value(j.get<int64_t>());
     case nlohmann::json::value_t::number_unsigned:
       return chat::Value(static_cast<int64_t>(j.get<uint64_t>()));
-    case nlohmann::json::value_t::number_float: return chat::Value(j.get<double>());
-    case nlohmann::json::value_t::string: return chat::Value(j.get<std::string>());
+    case nlohmann::json::value_t::number_float:
+      return chat::Value(j.get<double>());
+    case nlohmann::json::value_t::string:
+      return chat::Value(j.get<std::string>());
     case nlohmann::json::value_t::array: {
       chat::Value a = chat::Value::NewArray();
       for (const auto& x : j) a.Append(ToValue(x));
@@ -33,7 +55,8 @@ chat::Value ToValue(const nlohmann::json& j) {
       for (auto it = j.begin(); it != j.end(); ++it) o.Set(it.key(), ToValue(it.value()));
       return o;
     }
-    default: return chat::Value();
+    default:
+      return chat::Value();
   }
 }
 
@@ -47,9 +70,19 @@ struct ChatRenderer::Impl {
 
 ChatRenderer::~ChatRenderer() = default;
 
+Expected<std::unique_ptr<ChatRenderer>> ChatRenderer::ForModel(const loader::GgufFile& gguf,
+                                                               const tokenizer::Tokenizer& tok) {
+  std::string source = gguf.GetStringOr("tokenizer.chat_template", "");
+  if (source.empty() && gguf.GetStringOr("general.architecture", "").rfind("gemma", 0) == 0) {
+    source = kGemmaTemplate;
+  }
+  return Create(source, tok.bos_id() >= 0 ? tok.TokenToPiece(tok.bos_id(), true) : "",
+                tok.eos_id() >= 0 ? tok.TokenToPiece(tok.eos_id(), true) : "");
+}
+
 Expected<std::unique_ptr<ChatRenderer>> ChatRenderer::Create(const std::string& source,
-                                                            const std::string& bos,
-                                                            const std::string& eos) {
+                                                             const std::string& bos,
+                                                             const std::string& eos) {
   auto parsed = chat::ChatTemplate::Parse(source.empty() ? kChatMlTemplate : source);
   if (!parsed.ok()) {
     return Status(parsed.status().code(),

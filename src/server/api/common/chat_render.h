@@ -9,6 +9,8 @@
 
 #include "base/status.h"
 #include "chat/tool_calls.h"
+#include "loader/gguf/gguf_file.h"
+#include "tokenizer/tokenizer.h"
 
 namespace semantic::server {
 
@@ -18,6 +20,10 @@ class ChatRenderer {
   static Expected<std::unique_ptr<ChatRenderer>> Create(const std::string& template_source,
                                                         const std::string& bos_token,
                                                         const std::string& eos_token);
+  // The model's template (tokenizer.chat_template), else a built-in one for its architecture
+  // (general.architecture gemma*: Gemma's turns), else ChatML; BOS/EOS from the tokenizer.
+  static Expected<std::unique_ptr<ChatRenderer>> ForModel(const loader::GgufFile& gguf,
+                                                          const tokenizer::Tokenizer& tok);
   ~ChatRenderer();
   // messages: [{role, content(string)}...] (plus tool fields passed through to the template).
   // A template's raise_exception or an unsupported construct -> InvalidArgument.
