@@ -141,7 +141,10 @@ std::vector<OptionDecl> BuildTable() {
            Bind<&Settings::model, &ModelSettings::default_temperature>())
           .Range(0, 2));
   add(Decl("model", "reasoning_extra_tokens", T::kInt, "0",
-           "Extra output tokens added to every request's limit, for models that think first.",
+           "Output tokens added to every request's max_tokens (and to "
+           "model.default_max_tokens), for models that think before they answer: the reasoning "
+           "does not eat the answer's budget. A limit of 0 stays 0; the sum is clamped to the "
+           "context.",
            Bind<&Settings::model, &ModelSettings::reasoning_extra_tokens>())
           .Range(0, 1 << 20));
   ignored("model", "chunked_prefill_enabled", "prefill is always chunked by model.prefill_chunk");
@@ -164,13 +167,17 @@ std::vector<OptionDecl> BuildTable() {
           .Range(0, 1024 * kTiB)
           .Flags({"--disk-budget"}));
   add(Decl("agent", "max_agents_in_memory", T::kInt, "0",
-           "Agent sessions whose blocks stay in RAM; beyond it the least recently used agent's "
-           "blocks leave RAM. 0: limited by model.cache_budget only.",
+           "Agent sessions whose blocks stay in RAM; beyond it, when a request ends, the least "
+           "recently used agents' blocks leave RAM (to the disk tier, or dropped without one). "
+           "Pinned or cache_control-held sessions neither count nor leave; running ones stay "
+           "until they end. 0: limited by model.cache_budget only.",
            Bind<&Settings::agent, &AgentSettings::max_agents_in_memory>())
           .Range(0, 1000000));
   add(Decl("agent", "eviction_policy", T::kEnum, "lru",
-           "lru: least recently used unpinned blocks leave RAM first; none: a request that needs "
-           "more RAM than is free fails with 503.",
+           "lru: least recently used unpinned blocks leave RAM first when blocks are needed; "
+           "none: cached blocks are never evicted for new work (only agent.max_agents_in_memory, "
+           "session TTLs and the agent API remove them), and a request that needs more RAM than "
+           "is free fails with 503.",
            Bind<&Settings::agent, &AgentSettings::eviction_policy>())
           .Choices({"lru", "none"}));
   add(Decl("agent", "evict_to_disk", T::kBool, "true",
@@ -217,7 +224,9 @@ std::vector<OptionDecl> BuildTable() {
           .Range(1, 65535)
           .Flags({"-p", "--port"}));
   add(Decl("server", "cors_origins", T::kList, "",
-           "Origins allowed by CORS, comma-separated; \"*\" allows any; empty: no CORS headers.",
+           "Origins allowed by CORS, comma-separated; \"*\" allows any; empty: no CORS headers. "
+           "A listed origin is echoed in Access-Control-Allow-Origin; preflight OPTIONS requests "
+           "are answered without an API key.",
            Bind<&Settings::server, &ServerSettings::cors_origins>())
           .Check(CheckOrigins)
           .Flags({"--cors-origins"}));
@@ -289,19 +298,24 @@ std::vector<OptionDecl> BuildTable() {
           .Alias("server.log_level")
           .Env("SEMANTIC_LOG_LEVEL")
           .Flags({"-l", "--log-level"}));
-  add(Decl("logging", "format", T::kEnum, "text", "text: one readable line; json: one object.",
+  add(Decl("logging", "format", T::kEnum, "text",
+           "text: one readable line; json: one object a line {ts, level, msg, request_id} "
+           "(request_id while serving an HTTP request).",
            Bind<&Settings::logging, &LoggingSettings::format>())
           .Choices({"text", "json"})
           .Flags({"--log-format"}));
   add(Decl("logging", "log_requests", T::kBool, "true",
-           "One log line per HTTP request (method, path, status, duration).",
+           "One info line per HTTP request (method, path, status, duration, agent id, request "
+           "id); false: the line is written at debug level.",
            Bind<&Settings::logging, &LoggingSettings::log_requests>()));
 
   // [metrics]
-  add(Decl("metrics", "enabled", T::kBool, "true", "Serve Prometheus metrics at /metrics.",
+  add(Decl("metrics", "enabled", T::kBool, "true",
+           "Serve Prometheus metrics at /metrics; false: /metrics answers 404 and is not listed.",
            Bind<&Settings::metrics, &MetricsSettings::enabled>()));
   add(Decl("metrics", "include_agent_id_label", T::kBool, "false",
-           "Label per-agent metrics with the agent id (one time series per agent).",
+           "Add per-agent series labelled agent_id (requests, prompt tokens cached/computed) for "
+           "the 100 most recently used agent sessions.",
            Bind<&Settings::metrics, &MetricsSettings::include_agent_id_label>()));
   ignored("metrics", "port", "metrics are served on server.port at /metrics");
   return t;

@@ -50,7 +50,17 @@ KvPool::~KvPool() { munmap(data_, mapped_); }
 
 int KvPool::n_free() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return static_cast<int>(free_.size()) + n_cached_;
+  return static_cast<int>(free_.size()) + (evict_cached_ ? n_cached_ : 0);
+}
+
+void KvPool::set_evict_cached(bool on) {
+  std::lock_guard<std::mutex> lock(mu_);
+  evict_cached_ = on;
+}
+
+bool KvPool::evict_cached() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return evict_cached_;
 }
 
 int KvPool::n_cached() const {
@@ -94,11 +104,16 @@ Expected<int32_t> KvPool::Allocate() {
   if (!free_.empty()) {
     b = free_.back();
     free_.pop_back();
-  } else if (lru_head_ >= 0) {
+  } else if (evict_cached_ && lru_head_ >= 0) {
     b = lru_head_;  // least recently used cached block: its prefix is forgotten
     LruUnlink(b);
     Unpublish(b);
     ++evictions_;
+  } else if (lru_head_ >= 0) {
+    return ResourceExhausted("KV pool full: " + std::to_string(n_cached_) + " of " +
+                             std::to_string(n_blocks()) +
+                             " blocks hold cached prefixes that agent.eviction_policy = none "
+                             "keeps in RAM, the rest are in use");
   } else {
     return ResourceExhausted("KV pool exhausted: all " + std::to_string(n_blocks()) +
                              " blocks of " + std::to_string(layout_.block_tokens) +

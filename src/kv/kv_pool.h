@@ -52,13 +52,18 @@ class KvPool {
 
   const KvLayout& layout() const { return layout_; }
   int n_blocks() const { return static_cast<int>(ref_.size()); }
-  // Blocks that Allocate can hand out (free + cached).
+  // Blocks that Allocate can hand out (free + cached; free only without eviction).
   int n_free() const;
   int n_cached() const;  // ref 0, still published
 
   // A fresh block with ref count 1 (evicting the LRU cached block if needed), or
   // ResourceExhausted when every block is in use.
   Expected<int32_t> Allocate();
+  // agent.eviction_policy: false ("none") keeps cached blocks until they are forgotten
+  // explicitly (Forget, ForgetAll): Allocate hands out only free blocks, and n_free() counts
+  // only those, so a request that needs more fails instead of evicting another's prefix.
+  void set_evict_cached(bool on);
+  bool evict_cached() const;
   void Retain(int32_t block);
   void Release(int32_t block);
   int RefCount(int32_t block) const;
@@ -114,6 +119,7 @@ class KvPool {
   std::vector<int32_t> prev_, next_;  // LRU links of cached blocks (-1: none)
   int32_t lru_head_ = -1, lru_tail_ = -1;
   int n_cached_ = 0;
+  bool evict_cached_ = true;
   uint64_t evictions_ = 0;
   std::unordered_map<uint64_t, int32_t> index_;
 };

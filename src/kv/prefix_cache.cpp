@@ -182,6 +182,45 @@ void PrefixCache::EndRequest(const std::string& agent_id, const std::vector<uint
   if (hold_ms > 0) s.hold_until_ms = std::max(s.hold_until_ms, now + hold_ms);
   PinBlocks(s, s.Held(now));  // re-taken over the new chain
   SaveSession(s);
+  EnforceAgentLimit();
+}
+
+void PrefixCache::EvictFromRam(const AgentSession& s, const std::unordered_set<uint64_t>& keep) {
+  for (uint64_t key : s.keys) {
+    if (!keep.count(key) && (disk_.Has(key) || !disk_.enabled())) pool_.Forget(key);
+  }
+}
+
+void PrefixCache::EnforceAgentLimit() {
+  const int limit = options_.max_agents_in_memory;
+  if (limit <= 0) return;
+  const int64_t now = UnixMs();
+  std::vector<const AgentSession*> hot, held;  // sessions with a block in RAM
+  for (const auto& [id, s] : sessions_) {
+    const bool in_ram = std::any_of(s.keys.begin(), s.keys.end(),
+                                    [&](uint64_t key) { return pool_.Contains(key); });
+    if (in_ram) (s.Held(now) ? held : hot).push_back(&s);
+  }
+  if (static_cast<int>(hot.size()) <= limit) return;
+  std::sort(hot.begin(), hot.end(), [](const AgentSession* a, const AgentSession* b) {
+    return a->last_use_ms > b->last_use_ms;  // most recent first
+  });
+  // The most recent `limit` stay, and so do running agents (their blocks are in use).
+  std::vector<const AgentSession*> victims;
+  std::unordered_set<uint64_t> keep;  // blocks of sessions that stay in RAM
+  for (size_t i = 0; i < hot.size(); ++i) {
+    const bool stays = static_cast<int>(i) < limit || active_.count(hot[i]->id);
+    if (!stays) {
+      victims.push_back(hot[i]);
+      continue;
+    }
+    keep.insert(hot[i]->keys.begin(), hot[i]->keys.end());
+  }
+  for (const AgentSession* s : held) keep.insert(s->keys.begin(), s->keys.end());
+  for (const AgentSession* s : victims) {
+    LOG_DEBUG("agent %s leaves RAM (agent.max_agents_in_memory = %d)", s->id.c_str(), limit);
+    EvictFromRam(*s, keep);
+  }
 }
 
 void PrefixCache::SaveSession(const AgentSession& s) {
@@ -270,9 +309,7 @@ bool PrefixCache::DeleteAgent(const std::string& id, bool evict_only) {
   AgentSession& s = it->second;
   PinBlocks(s, false);
   if (evict_only) {
-    for (uint64_t key : it->second.keys) {
-      if (disk_.Has(key) || !disk_.enabled()) pool_.Forget(key);
-    }
+    EvictFromRam(it->second, {});
     it->second.pinned = false;
     it->second.hold_until_ms = 0;
     SaveSession(it->second);
@@ -333,6 +370,22 @@ int PrefixCache::ExpireSessions() {
 }
 
 void PrefixCache::Flush() { disk_.Flush(); }
+
+std::vector<AgentUsage> PrefixCache::RecentAgentUsage(size_t max_agents) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<const AgentSession*> all;
+  for (const auto& [id, s] : sessions_) all.push_back(&s);
+  const size_t n = std::min(max_agents, all.size());
+  std::partial_sort(
+      all.begin(), all.begin() + n, all.end(), [](const AgentSession* a, const AgentSession* b) {
+        return a->last_use_ms != b->last_use_ms ? a->last_use_ms > b->last_use_ms : a->id < b->id;
+      });
+  std::vector<AgentUsage> out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back({all[i]->id, all[i]->requests, all[i]->prompt_tokens, all[i]->cached_tokens});
+  }
+  return out;
+}
 
 PrefixCacheStats PrefixCache::Stats() {
   std::lock_guard<std::mutex> lock(mu_);

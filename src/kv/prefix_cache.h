@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "base/status.h"
@@ -27,6 +28,17 @@ struct PrefixCacheOptions {
   std::string salt;             // separates tenants that must not share blocks
   int64_t default_ttl_ms = 0;   // new sessions' TTL (0: never expire)
   bool persist = true;          // write full blocks to the disk tier
+  // agent.max_agents_in_memory: unheld sessions with blocks in RAM; beyond it the least
+  // recently used ones leave RAM (to the disk tier when there is one). 0: no limit.
+  int max_agents_in_memory = 0;
+};
+
+// One session's usage counters, for per-agent metrics.
+struct AgentUsage {
+  std::string id;
+  uint64_t requests = 0;
+  uint64_t prompt_tokens = 0;
+  uint64_t cached_tokens = 0;
 };
 
 // Blocks a sequence starts with.
@@ -110,6 +122,8 @@ class PrefixCache {
   void Flush();
 
   PrefixCacheStats Stats();
+  // Usage of the `max_agents` most recently used sessions, most recent first.
+  std::vector<AgentUsage> RecentAgentUsage(size_t max_agents);
 
  private:
   void SaveSession(const AgentSession& s);  // requires mu_
@@ -118,6 +132,11 @@ class PrefixCache {
   void PinBlocks(AgentSession& s, bool on);
   AgentInfo Describe(const AgentSession& s);  // requires mu_
   void DropSessionBlocks(const AgentSession& s, bool from_disk);  // requires mu_
+  // Forgets the session's cached RAM blocks that are safe on disk (or all, without a disk
+  // tier), except those in `keep`; blocks in use stay. requires mu_
+  void EvictFromRam(const AgentSession& s, const std::unordered_set<uint64_t>& keep);
+  // Applies options_.max_agents_in_memory after a request ended. requires mu_
+  void EnforceAgentLimit();
 
   KvPool& pool_;
   BlockFileIdentity id_;

@@ -249,7 +249,8 @@ def test_body_over_the_limit_is_413_in_anthropic_shape(server):
     r = post(server, "/v1/messages", b'{"x": "' + b"a" * (17 << 20) + b'"}')
     assert r.status_code == 413
     assert r.json() == {"type": "error", "error": {"type": "request_too_large",
-                                                   "message": "request body is too large"}}
+                                                   "message": "request body is too large"},
+                        "request_id": r.headers["request-id"]}
 
 
 U = [{"role": "user", "content": "hi"}]
@@ -336,7 +337,8 @@ def test_malformed_request_is_4xx_in_anthropic_shape(server, path, body, status,
     r = post(server, path, body, headers)
     assert r.status_code == status, r.text
     j = r.json()
-    assert j["type"] == "error" and set(j) == {"type", "error"}
+    assert j["type"] == "error" and set(j) == {"type", "error", "request_id"}
+    assert j["request_id"] == r.headers["request-id"] == r.headers["X-Request-ID"]
     assert set(j["error"]) == {"type", "message"}
     assert j["error"]["type"] == ("not_found_error" if status == 404 else "invalid_request_error")
     if field is not None:

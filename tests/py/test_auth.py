@@ -45,7 +45,8 @@ def test_missing_or_wrong_keys_get_401_in_the_dialects_shape(auth_server):
     r = requests.post(base + "/v1/messages", json={}, timeout=10)
     assert r.status_code == 401
     assert r.json() == {"type": "error", "error": {
-        "type": "authentication_error", "message": r.json()["error"]["message"]}}
+        "type": "authentication_error", "message": r.json()["error"]["message"]},
+        "request_id": r.headers["request-id"]}
     for path in ("/v1/agents/stats", "/metrics", "/", "/openapi.json"):
         assert get(base, path).status_code == 401, path
 

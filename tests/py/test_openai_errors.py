@@ -80,7 +80,8 @@ def test_malformed_request_is_4xx_in_openai_shape(server, path, body, status, pa
                       timeout=30)
     assert r.status_code == status, r.text
     err = r.json()["error"]
-    assert set(err) == {"message", "type", "param", "code"}
+    assert set(err) == {"message", "type", "param", "code", "request_id"}
+    assert err["request_id"] == r.headers["X-Request-ID"]
     assert isinstance(err["message"], str) and len(err["message"]) > 10
     assert err["type"] == "invalid_request_error"
     if param is not None:

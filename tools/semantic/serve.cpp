@@ -41,9 +41,14 @@ void OnSignal(int) {
   if (g_server) g_server->Stop();
 }
 
+// [logging] level and format, before the first line is written (the configuration warnings).
+void ApplyLogSettings(const config::LoggingSettings& l) {
+  log::SetLevel(static_cast<log::Level>(l.level));
+  log::SetFormat(l.format == config::LogFormat::kJson ? log::Format::kJson : log::Format::kText);
+}
+
 int Run(const config::Settings& cfg) {
   const config::ModelSettings& mc = cfg.model;
-  log::SetLevel(static_cast<log::Level>(cfg.logging.level));
   // Client keys first: a server that would be open to the network fails before loading anything.
   std::vector<std::string> api_keys = cfg.server.api_keys;
   if (!cfg.server.api_key_file.empty()) {
@@ -120,6 +125,13 @@ int Run(const config::Settings& cfg) {
   co.cache_dir = cfg.agent.evict_to_disk ? cfg.agent.cache_dir : "";
   co.disk_budget = static_cast<uint64_t>(cfg.agent.disk_budget);
   co.default_ttl_ms = cfg.agent.session_ttl.count();
+  co.max_agents_in_memory = cfg.agent.max_agents_in_memory;
+  if (cfg.agent.eviction_policy == config::EvictionPolicy::kNone) {
+    g.kv_pool().set_evict_cached(false);
+    LOG_INFO(
+        "agent.eviction_policy = none: cached KV blocks stay in RAM; once RAM is full of "
+        "them, requests that need new blocks fail with 503");
+  }
   kv::PrefixCache cache(g.kv_pool(), identity, co);
   if (Status cst = cache.Open(); !cst.ok()) {
     LOG_WARN("KV disk tier disabled, caching in RAM only: %s", cst.message().c_str());
@@ -151,6 +163,8 @@ int Run(const config::Settings& cfg) {
   handle.block_tokens = mc.block_tokens;
   handle.kv_dtype = config::Name(mc.kv_dtype);
   handle.default_max_tokens = mc.default_max_tokens;
+  handle.reasoning_extra_tokens = mc.reasoning_extra_tokens;
+  handle.metrics_agent_label = cfg.metrics.include_agent_id_label;
   handle.default_temperature = static_cast<float>(mc.default_temperature);
   handle.request_timeout_ms = cfg.server.request_timeout.count();
   handle.aliases = cfg.aliases;
@@ -172,6 +186,9 @@ int Run(const config::Settings& cfg) {
                             : cfg.server.http_threads + mc.max_batch + cfg.scheduler.max_queue;
   so.admin_key = cfg.server.admin_key;
   so.api_keys = std::move(api_keys);
+  so.cors_origins = cfg.server.cors_origins;
+  so.log_requests = cfg.logging.log_requests;
+  so.metrics_enabled = cfg.metrics.enabled;
   server::HttpServer http(so, handle);
   g_server = &http;
   std::signal(SIGINT, OnSignal);
@@ -209,6 +226,7 @@ void RegisterServe(CLI::App& app, int& exit_code) {
       exit_code = 2;
       return;
     }
+    ApplyLogSettings(cfg->settings.logging);
     for (const auto& w : cfg->warnings) LOG_WARN("%s", w.c_str());
     exit_code = Run(cfg->settings);
   });

@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/http/request_context.h"
+
 namespace semantic::server {
 
 void SendOpenAiError(httplib::Response& res, const ApiError& e) {
@@ -11,6 +13,7 @@ void SendOpenAiError(httplib::Response& res, const ApiError& e) {
               {"type", e.type},
               {"param", e.param.empty() ? json(nullptr) : json(e.param)},
               {"code", e.code.empty() ? json(nullptr) : json(e.code)}};
+  if (const std::string id = RequestIdOf(res); !id.empty()) err["request_id"] = id;
   res.status = e.status;
   if (e.retry_after_s > 0) res.set_header("Retry-After", std::to_string(e.retry_after_s));
   res.set_content(JsonText(json{{"error", err}}), "application/json");
@@ -35,9 +38,12 @@ nlohmann::json AnthropicErrorBody(const ApiError& e) {
 }
 
 void SendAnthropicError(httplib::Response& res, const ApiError& e) {
+  using nlohmann::json;
   res.status = e.status;
   if (e.retry_after_s > 0) res.set_header("Retry-After", std::to_string(e.retry_after_s));
-  res.set_content(JsonText(AnthropicErrorBody(e)), "application/json");
+  json body = AnthropicErrorBody(e);
+  if (const std::string id = RequestIdOf(res); !id.empty()) body["request_id"] = id;
+  res.set_content(JsonText(body), "application/json");
 }
 
 std::string JsonText(const nlohmann::json& j) {

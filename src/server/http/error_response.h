@@ -11,6 +11,8 @@
 
 namespace semantic::server {
 
+// Both shapes carry the request id (X-Request-ID of `res`, request_context.h) when there is one:
+// OpenAI's inside the error object, Anthropic's at the top level as Anthropic's API does.
 void SendOpenAiError(httplib::Response& res, const ApiError& e);
 
 // Anthropic's shape {type: "error", error: {type, message}}; the error type follows the status

@@ -26,6 +26,29 @@ class Writer {
   std::string last_;
 };
 
+// metrics.include_agent_id_label: per-agent counters of the kMaxAgentSeries most recently used
+// sessions (agent ids are [A-Za-z0-9_.-], safe as label values without escaping). The counters
+// are the session's own, so they persist across restarts and restart from 0 after a delete.
+void AgentSeries(kv::PrefixCache& cache, Writer& w) {
+  const std::vector<kv::AgentUsage> agents = cache.RecentAgentUsage(kMaxAgentSeries);
+  const char* req_help = "Requests finished per agent session (most recently used sessions).";
+  for (const kv::AgentUsage& a : agents) {
+    const std::string label = "{agent_id=\"" + a.id + "\"}";
+    w.Metric("semantic_agent_requests_total", "counter", req_help, static_cast<double>(a.requests),
+             label.c_str());
+  }
+  const char* tok_help = "Prompt tokens per agent session, served from the KV cache or computed.";
+  for (const kv::AgentUsage& a : agents) {
+    for (const bool cached : {true, false}) {
+      const std::string label =
+          "{agent_id=\"" + a.id + "\",source=\"" + (cached ? "cached" : "computed") + "\"}";
+      const uint64_t n = cached ? a.cached_tokens : a.prompt_tokens - a.cached_tokens;
+      w.Metric("semantic_agent_prompt_tokens_total", "counter", tok_help, static_cast<double>(n),
+               label.c_str());
+    }
+  }
+}
+
 }  // namespace
 
 std::string PrometheusText(const ModelHandle& m) {
@@ -96,6 +119,7 @@ std::string PrometheusText(const ModelHandle& m) {
   w.Metric("semantic_agents", "gauge", "Agent sessions by tier (hot: blocks in RAM).",
            c.sessions - c.sessions_hot, "{tier=\"warm\"}");
   w.Metric("semantic_agents_pinned", "gauge", "Pinned agent sessions.", c.sessions_pinned);
+  if (m.metrics_agent_label) AgentSeries(*m.cache, w);
   return w.Take();
 }
 

@@ -7,6 +7,10 @@
 
 namespace semantic::server {
 
+// Per-agent series (ModelHandle::metrics_agent_label) cover at most this many agents: the most
+// recently used, bounding the series count however many sessions exist.
+inline constexpr size_t kMaxAgentSeries = 100;
+
 std::string PrometheusText(const ModelHandle& m);
 
 }  // namespace semantic::server

@@ -97,7 +97,7 @@ json AnthropicRequestSchema(bool generate) {
   return {{"type", "object"}, {"required", required}, {"properties", props}};
 }
 
-json Schemas() {
+json BaseSchemas() {
   json str = {{"type", "string"}}, num = {{"type", "number"}}, integer = {{"type", "integer"}};
   json boolean = {{"type", "boolean"}};
   json stop = {{"oneOf", json::array({str, {{"type", "array"}, {"items", str}, {"maxItems", 4}}})}};
@@ -237,6 +237,15 @@ json Schemas() {
               {"cache_read_input_tokens", integer},
               {"cache_creation_input_tokens", integer}}}}}}}}},
       {"TokenCount", {{"type", "object"}, {"properties", {{"input_tokens", integer}}}}}};
+}
+
+// The schemas; every error body carries the request id (X-Request-ID): OpenAI's in the error
+// object, Anthropic's at the top level.
+json Schemas() {
+  json s = BaseSchemas();
+  s["Error"]["properties"]["error"]["properties"]["request_id"] = {{"type", "string"}};
+  s["AnthropicError"]["properties"]["request_id"] = {{"type", "string"}};
+  return s;
 }
 
 }  // namespace

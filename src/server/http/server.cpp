@@ -11,16 +11,27 @@
 #include "server/api/agents/handlers.h"
 #include "server/api/anthropic/handlers.h"
 #include "server/api/anthropic/models.h"
-#include "server/http/auth.h"
 #include "server/api/openai/handlers.h"
+#include "server/http/auth.h"
 #include "server/http/connection_threads.h"
+#include "server/http/cors.h"
 #include "server/http/error_response.h"
 #include "server/http/metrics.h"
 #include "server/http/openapi.h"
+#include "server/http/request_context.h"
 
 namespace semantic::server {
 
 using nlohmann::json;
+
+namespace {
+// The OpenAPI document as served: /metrics only when metrics.enabled.
+json ServedSpec(bool metrics) {
+  json spec = OpenApiSpec("0.1.0");
+  if (!metrics) spec["paths"].erase("/metrics");
+  return spec;
+}
+}  // namespace
 
 struct HttpServer::Impl {
   ServerOptions options;
@@ -38,9 +49,12 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     return new ConnectionThreads(keep, max);
   };
   s.set_payload_max_length(options.max_body_bytes);
-  s.set_pre_routing_handler([keys = options.api_keys](const httplib::Request& req,
-                                                      httplib::Response& res) {
-    if (Authorized(req, keys)) return httplib::Server::HandlerResponse::Unhandled;
+  s.set_pre_routing_handler([o = &impl_->options](const httplib::Request& req,
+                                                  httplib::Response& res) {
+    const std::string id = BeginHttpRequest(req, res);
+    if (anthropic::IsAnthropicPath(req.path)) res.set_header("request-id", id);
+    if (ApplyCors(o->cors_origins, req, res)) return httplib::Server::HandlerResponse::Handled;
+    if (Authorized(req, o->api_keys)) return httplib::Server::HandlerResponse::Unhandled;
     const std::string why =
         "missing or invalid API key: send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'";
     if (anthropic::IsAnthropicPath(req.path)) {
@@ -51,9 +65,10 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     return httplib::Server::HandlerResponse::Handled;
   });
 
-  s.Get("/", [m](const httplib::Request&, httplib::Response& res) {
+  const bool metrics = options.metrics_enabled;
+  s.Get("/", [m, metrics](const httplib::Request&, httplib::Response& res) {
     json endpoints = json::array();
-    const json spec = OpenApiSpec("0.1.0");
+    const json spec = ServedSpec(metrics);
     for (const auto& [path, ops] : spec["paths"].items()) {
       if (path != "/") endpoints.push_back(path);
     }
@@ -61,8 +76,8 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
                  {"endpoints", endpoints}};
     res.set_content(JsonText(info), "application/json");
   });
-  s.Get("/openapi.json", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(JsonText(OpenApiSpec("0.1.0")), "application/json");
+  s.Get("/openapi.json", [metrics](const httplib::Request&, httplib::Response& res) {
+    res.set_content(JsonText(ServedSpec(metrics)), "application/json");
   });
   s.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
@@ -101,9 +116,11 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
   s.Post("/api/event_logging/batch", anthropic::HandleEventLogging);
 
   if (m->cache) agents::Register(s, m, &impl_->options.admin_key);
-  s.Get("/metrics", [m](const httplib::Request&, httplib::Response& res) {
-    res.set_content(PrometheusText(*m), "text/plain; version=0.0.4; charset=utf-8");
-  });
+  if (metrics) {
+    s.Get("/metrics", [m](const httplib::Request&, httplib::Response& res) {
+      res.set_content(PrometheusText(*m), "text/plain; version=0.0.4; charset=utf-8");
+    });
+  }
 
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler already produced an error body
@@ -145,8 +162,9 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     if (anthropic::IsAnthropicPath(req.path)) return SendAnthropicError(res, e);
     SendOpenAiError(res, e);
   });
-  s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-    LOG_DEBUG("%s %s -> %d", req.method.c_str(), req.path.c_str(), res.status);
+  s.set_logger([log_requests = options.log_requests](const httplib::Request& req,
+                                                     const httplib::Response& res) {
+    EndHttpRequest(req, res, log_requests);
   });
 }
 

@@ -25,6 +25,9 @@ struct ServerOptions {
   int max_http_threads = 64;  // more start while all are busy, up to this many
   std::string admin_key;  // empty: admin API disabled
   std::vector<std::string> api_keys;  // empty: no client authentication (auth.h)
+  std::vector<std::string> cors_origins;  // empty: no CORS headers (cors.h)
+  bool log_requests = true;               // one info line per request (request_context.h)
+  bool metrics_enabled = true;            // false: no /metrics route
 };
 
 // What the handlers need from the loaded model.
@@ -39,6 +42,8 @@ struct ModelHandle {
   int block_tokens = 16;
   std::string kv_dtype = "f16";
   int default_max_tokens = 0;        // 0: until the context is full
+  int reasoning_extra_tokens = 0;    // added to every positive output limit
+  bool metrics_agent_label = false;  // /metrics: per-agent series labelled agent_id
   float default_temperature = 1.0f;  // when a request sets none
   int64_t request_timeout_ms = 0;    // 0: none
   config::ModelAliases aliases;      // [aliases]: name pattern -> model

@@ -50,7 +50,6 @@ ApiResult<std::vector<int32_t>> RenderPrompt(const ModelHandle& m, const Message
 bool Prepare(const ModelHandle& m, const httplib::Request& req, httplib::Response& res,
              bool count_tokens, MessagesRequest* r, std::vector<int32_t>* prompt,
              std::string* tool_prefill) {
-  res.set_header("request-id", NewId("req_"));
   json body;
   if (!ParseJsonBody(req, res, &body, false, SendAnthropicError)) return false;
   auto parsed = ParseMessagesRequest(body, count_tokens);

@@ -5,14 +5,16 @@
 
 #include "kv/agent_sessions.h"
 #include "kv/block_key.h"
+#include "server/http/request_context.h"
 
 namespace semantic::server {
 
-std::variant<std::string, ApiError> ResolveAgentId(const httplib::Request& req,
-                                                   const std::optional<std::string>& explicit_id,
-                                                   const std::string& explicit_field,
-                                                   const std::optional<std::string>& user,
-                                                   const std::string& user_field) {
+namespace {
+
+std::variant<std::string, ApiError> Resolve(const httplib::Request& req,
+                                            const std::optional<std::string>& explicit_id,
+                                            const std::string& explicit_field,
+                                            const std::optional<std::string>& user) {
   for (const char* header : {"X-Agent-ID", "X-Session-ID", "X-Claude-Code-Session-Id"}) {
     if (!req.has_header(header)) continue;
     const std::string id = req.get_header_value(header);
@@ -34,6 +36,18 @@ std::variant<std::string, ApiError> ResolveAgentId(const httplib::Request& req,
     return "user-" + kv::KeyHex(XXH3_64bits(user->data(), user->size()));
   }
   return std::string();
+}
+
+}  // namespace
+
+std::variant<std::string, ApiError> ResolveAgentId(const httplib::Request& req,
+                                                   const std::optional<std::string>& explicit_id,
+                                                   const std::string& explicit_field,
+                                                   const std::optional<std::string>& user,
+                                                   const std::string& user_field) {
+  auto id = Resolve(req, explicit_id, explicit_field, user);
+  if (const auto* s = std::get_if<std::string>(&id)) NoteRequestAgent(*s);  // access log line
+  return id;
 }
 
 }  // namespace semantic::server

@@ -22,7 +22,14 @@ ApiResult<engine::Request> MakeEngineRequest(const ModelHandle& m, EngineRequest
   out.prompt = std::move(in.prompt);
   const int room = ctx - n_prompt;
   const int fallback = m.default_max_tokens > 0 ? m.default_max_tokens : ctx;
-  const int wanted = in.max_tokens.value_or(fallback);
+  int wanted = in.max_tokens.value_or(fallback);
+  // model.reasoning_extra_tokens: a thinking model's reasoning does not eat the answer's budget.
+  // A request limited to 0 tokens (a cache warm-up) stays at 0; no limit stays "the context".
+  const bool limited = in.max_tokens ? *in.max_tokens > 0 : m.default_max_tokens > 0;
+  if (limited && m.reasoning_extra_tokens > 0) {
+    wanted = static_cast<int>(
+        std::min<long long>(static_cast<long long>(wanted) + m.reasoning_extra_tokens, ctx));
+  }
   if (in.max_tokens && wanted > room) {
     LOG_INFO(
         "max_tokens %d clamped to %d: the prompt's %d tokens leave %d of the %d-token "
