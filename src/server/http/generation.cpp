@@ -21,11 +21,19 @@ GenerationOutcome RunGeneration(engine::Executor& exec, const tokenizer::Tokeniz
       out.finish_reason = "cancelled";
       return out;
     }
+    // One delta per token: what a caller sees (and may end the request on) does not depend on
+    // how many tokens the executor produced between two Take()s.
     Delta delta;
     bool done = false;
     for (engine::Event& e : events) {
       if (e.kind == engine::Event::Kind::kToken) {
         if (text.stopped()) continue;
+        if (!delta.tokens.empty() && !on_delta(delta)) {
+          cancelled->store(true);
+          out.finish_reason = "cancelled";
+          return out;
+        }
+        delta = Delta();
         ++out.completion_tokens;
         delta.text += text.Push(e.token);
         delta.tokens.push_back(e.token);

@@ -40,10 +40,12 @@ GenerationOutcome RunToolGeneration(const ModelHandle& m, engine::Request reques
                                     const std::function<bool()>& on_idle) {
   auto cancel = request.cancelled;
   bool ended_by_parser = false;
+  int answer_tokens = 0;  // up to the token that completed the answer
   GenerationOutcome o = RunGeneration(
       *m.executor, *m.tokenizer, std::move(request), stops,
       [&](const Delta& d) {
         if (ended_by_parser) return true;  // tokens already on their way when the answer ended
+        answer_tokens += static_cast<int>(d.tokens.size());
         std::vector<chat::ToolCallEvent> events = tools.Push(d.text);
         if (tools.done()) {
           ended_by_parser = true;
@@ -52,7 +54,10 @@ GenerationOutcome RunToolGeneration(const ModelHandle& m, engine::Request reques
         return on_events(&d, events);
       },
       on_idle);
-  if (ended_by_parser && o.finish_reason == "cancelled") o.finish_reason = "stop";
+  if (ended_by_parser) {
+    if (o.finish_reason == "cancelled") o.finish_reason = "stop";
+    o.completion_tokens = answer_tokens;  // not the tokens generated before the cancel landed
+  }
   if (o.finish_reason == "cancelled" || o.finish_reason == "error") return o;
   std::vector<chat::ToolCallEvent> rest = tools.Finish();
   if (!on_events(nullptr, rest)) o.finish_reason = "cancelled";
