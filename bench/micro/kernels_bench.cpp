@@ -3,6 +3,7 @@
 // Run: build/bench/micro_kernels_bench [--benchmark_filter=Q4_1]
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -51,12 +52,12 @@ void BM_MatMul(benchmark::State& state) {
     kernels::MatMul(m.view, x.data(), n_tok, y.data(), Pool());
     benchmark::DoNotOptimize(y.data());
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * rows * cols * n_tok,
-                                                 benchmark::Counter::kIsIterationInvariantRate,
-                                                 benchmark::Counter::kIs1000);
-  state.counters["weight_GB/s"] = benchmark::Counter(
-      static_cast<double>(m.data.size()), benchmark::Counter::kIsIterationInvariantRate,
-      benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * rows * cols * n_tok, benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
+  state.counters["weight_GB/s"] = benchmark::Counter(static_cast<double>(m.data.size()),
+                                                     benchmark::Counter::kIsIterationInvariantRate,
+                                                     benchmark::Counter::kIs1000);
   state.SetLabel(std::string(quant::GetDTypeInfo(type)->name) + " " + kernels::ActiveIsa());
 }
 
@@ -71,36 +72,46 @@ void MatMulArgs(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_MatMul)->Apply(MatMulArgs)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
+// Paged K/V of n_pos positions for one KV head: per block [bt][row] bytes of K and of V.
+struct BenchKv {
+  std::vector<std::vector<uint8_t>> k, v;
+  std::vector<const uint8_t*> kb, vb;
+  size_t row = 0;
+
+  BenchKv(int n_pos, int hd, int bt, kernels::KvDtype dt) : row(kernels::KvRowBytes(dt, hd)) {
+    const int n_blocks = (n_pos + bt - 1) / bt;
+    k.resize(n_blocks);
+    v.resize(n_blocks);
+    std::vector<float> x(hd);
+    for (int b = 0; b < n_blocks; ++b) {
+      k[b].resize(bt * row);
+      v[b].resize(bt * row);
+      for (int i = 0; i < bt; ++i) {
+        for (int j = 0; j < hd; ++j) x[j] = 0.01f * b + 0.001f * j;
+        kernels::QuantizeKvRow(dt, x.data(), k[b].data() + i * row, hd);
+        for (int j = 0; j < hd; ++j) x[j] = 0.02f - 0.0005f * j;
+        kernels::QuantizeKvRow(dt, x.data(), v[b].data() + i * row, hd);
+      }
+      kb.push_back(k[b].data());
+      vb.push_back(v[b].data());
+    }
+  }
+};
+
 // args: depth (positions attended), group size (query heads per KV head), head_dim, KV dtype
 void BM_AttendGroup(benchmark::State& state) {
   const int n_pos = static_cast<int>(state.range(0)), n_q = static_cast<int>(state.range(1));
   const int hd = static_cast<int>(state.range(2)), bt = 16;
   const auto dt = static_cast<kernels::KvDtype>(state.range(3));
-  const int n_blocks = (n_pos + bt - 1) / bt;
-  const size_t row = kernels::KvRowBytes(dt, hd);
-  std::vector<std::vector<uint8_t>> k(n_blocks), v(n_blocks);  // per block [bt][row] bytes
-  std::vector<const uint8_t*> kb, vb;
-  std::vector<float> x(hd);
-  for (int b = 0; b < n_blocks; ++b) {
-    k[b].resize(bt * row);
-    v[b].resize(bt * row);
-    for (int i = 0; i < bt; ++i) {
-      for (int j = 0; j < hd; ++j) x[j] = 0.01f * b + 0.001f * j;
-      kernels::QuantizeKvRow(dt, x.data(), k[b].data() + i * row, hd);
-      for (int j = 0; j < hd; ++j) x[j] = 0.02f - 0.0005f * j;
-      kernels::QuantizeKvRow(dt, x.data(), v[b].data() + i * row, hd);
-    }
-    kb.push_back(k[b].data());
-    vb.push_back(v[b].data());
-  }
+  BenchKv b(n_pos, hd, bt, dt);
   std::vector<float> q(n_q * hd, 0.1f), out(n_q * hd), scratch(n_q * n_pos);
-  kernels::PagedHeadKv kv{kb.data(), vb.data(), bt, static_cast<int>(row), hd, dt};
+  kernels::PagedHeadKv kv{b.kb.data(), b.vb.data(), bt, static_cast<int>(b.row), hd, dt};
   for (auto _ : state) {
     kernels::AttendGroup(kv, q.data(), n_q, n_pos, 0.125f, scratch.data(), out.data());
     benchmark::DoNotOptimize(out.data());
   }
   state.counters["KV_GB/s"] =
-      benchmark::Counter(2.0 * n_pos * row, benchmark::Counter::kIsIterationInvariantRate,
+      benchmark::Counter(2.0 * n_pos * b.row, benchmark::Counter::kIsIterationInvariantRate,
                          benchmark::Counter::kIs1000);
   state.SetLabel(std::string(kernels::KvDtypeName(dt)) + " " + kernels::ActiveIsa());
 }
@@ -108,6 +119,45 @@ BENCHMARK(BM_AttendGroup)
     ->ArgsProduct({{512, 4096}, {3}, {64}, {0, 1, 2}})
     ->Args({4096, 4, 256, 0})
     ->Args({4096, 4, 256, 1})
+    ->Unit(benchmark::kMicrosecond);
+
+// Prefill: 16 consecutive query tokens at depth d (positions d+1 .. d+16), f16 K/V, group 3,
+// head_dim 64. args: depth, tile tokens (0: one AttendGroup call per token, the path before
+// tiling). Time per 16 tokens.
+void BM_AttendPrefill(benchmark::State& state) {
+  const int depth = static_cast<int>(state.range(0)), tile_tok = static_cast<int>(state.range(1));
+  const int n_q = 3, hd = 64, bt = 16, n_tok = 16;
+  BenchKv b(depth + n_tok, hd, bt, kernels::KvDtype::kF16);
+  kernels::PagedHeadKv kv{b.kb.data(), b.vb.data(),           bt, static_cast<int>(b.row),
+                          hd,          kernels::KvDtype::kF16};
+  std::vector<float> q(n_tok * n_q * hd, 0.1f), out(n_tok * n_q * hd);
+  std::vector<const float*> qs;
+  std::vector<float*> outs, nul(n_tok, nullptr);
+  std::vector<int> n_pos;
+  for (int t = 0; t < n_tok; ++t) {
+    qs.push_back(q.data() + t * n_q * hd);
+    outs.push_back(out.data() + t * n_q * hd);
+    n_pos.push_back(depth + t + 1);
+  }
+  const kernels::QueryTile all{n_tok,       n_q,        qs.data(), n_pos.data(),
+                               outs.data(), nul.data(), nul.data()};
+  std::vector<float> scratch(kernels::AttendTileScratch(kv, all));
+  for (auto _ : state) {
+    for (int t0 = 0; t0 < n_tok; t0 += std::max(1, tile_tok)) {
+      if (tile_tok == 0) {
+        kernels::AttendGroup(kv, qs[t0], n_q, n_pos[t0], 0.125f, scratch.data(), outs[t0]);
+        continue;
+      }
+      const kernels::QueryTile tile{tile_tok,         n_q,        qs.data() + t0, n_pos.data() + t0,
+                                    outs.data() + t0, nul.data(), nul.data()};
+      kernels::AttendTile(kv, tile, 0.125f, scratch.data());
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetLabel(std::string("f16 ") + kernels::ActiveIsa());
+}
+BENCHMARK(BM_AttendPrefill)
+    ->ArgsProduct({{512, 4096, 8192}, {0, 4, 8, 16}})
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

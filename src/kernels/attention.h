@@ -8,6 +8,7 @@
 //        weights, and the output is rotated back. q and out are always in the model's space.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/kv_dtype.h"
@@ -38,6 +39,29 @@ void AttendGroupPartial(const PagedHeadKv& kv, const float* q, int n_q, int n_po
 // normalized result: [n_q][head_dim].
 void MergePartials(const float* out, const float* m, const float* l, int n_seg, int n_q,
                    int head_dim, float* result);
+
+// A tile of query tokens that attend the same KV head from position 0 (prefill): token i has
+// n_q query heads q[i] ([n_q][head_dim] f32) and attends positions [0, n_pos[i]). With m[i] null
+// its result is AttendGroup's, else AttendGroupPartial's (out[i]: [n_q][head_dim], m[i] and
+// l[i]: [n_q]). Each token's result is bit-identical to that single-token call: the tile only
+// shares the loads and f16 conversions of K/V rows between tokens.
+struct QueryTile {
+  int n_tok = 0;
+  int n_q = 0;
+  const float* const* q = nullptr;  // [n_tok]
+  const int* n_pos = nullptr;       // [n_tok], each >= 1
+  float* const* out = nullptr;      // [n_tok]
+  float* const* m = nullptr;        // [n_tok]; an entry may be null (normalized result)
+  float* const* l = nullptr;        // [n_tok]; null where m is
+};
+
+// Tiles of up to this many tokens x heads take the tiled f16 kernel; larger ones, and the
+// quantized dtypes, run one AttendGroup / AttendGroupPartial call per token.
+constexpr int kMaxTileRows = 128;
+
+// Floats of scratch that AttendTile needs for this tile.
+size_t AttendTileScratch(const PagedHeadKv& kv, const QueryTile& tile);
+void AttendTile(const PagedHeadKv& kv, const QueryTile& tile, float scale, float* scratch);
 
 namespace ref {
 void AttendGroup(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,

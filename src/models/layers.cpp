@@ -99,17 +99,29 @@ namespace {
 // sequence's result does not depend on the batch it is in or on the thread count.
 constexpr int kSegmentPositions = 1024;
 
+// Consecutive query tokens of one sequence attended together (kernels::AttendTile), so each K/V
+// row is loaded once per tile instead of once per token. Per token the arithmetic is that of a
+// single-token call, so tiling does not change any result.
+constexpr int kTileTokens = 16;
+
+struct TokenRange {
+  int lo, end;     // positions [lo, end): causal, or the sliding window's last positions
+  int n_seg;       // segments (1: the whole range, normalized directly)
+  size_t partial;  // offset of its partial outputs if n_seg > 1: [n_kv_heads][n_seg] items
+};
+
 struct AttentionItem {
-  int arg, t, kvh;
-  int seg, n_seg;  // segment index and count (n_seg 1: whole range, normalized directly)
-  int p0, p1;      // positions [p0, p1); p0 not a block boundary only under a sliding window
-  size_t partial;  // offset of this item's partial output (n_seg > 1)
+  int arg, t0, t1, kvh;  // tokens [t0, t1) of args[arg] (those with a segment sgi), one KV head
+  int sgi;               // segment index
+  int64_t cost;          // tokens x positions, to hand out the largest items first
 };
 
 }  // namespace
 
 void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool) {
-  // Work items: (arg, token, kv head[, segment]); each covers the query heads of one GQA group.
+  // Work items: (arg, tile of tokens, kv head, segment); each covers the query heads of one GQA
+  // group. Tokens whose window starts after position 0 form tiles of one (ranges differ).
+  std::vector<std::vector<TokenRange>> ranges(n_args);
   std::vector<AttentionItem> items;
   size_t partial_floats = 0;
   for (int a = 0; a < n_args; ++a) {
@@ -117,34 +129,78 @@ void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool) {
     const kv::KvLayout& L = A.pool->layout();
     const int group = A.n_head / L.n_kv_heads;
     const int seg_len = std::max(1, kSegmentPositions / L.block_tokens) * L.block_tokens;
+    const int tile_tokens = std::max(1, std::min(kTileTokens, kernels::kMaxTileRows / group));
     for (int t = 0; t < A.n_tok; ++t) {
       const int end = A.start + t + 1;  // one past the query's position
       const int lo = A.window > 0 ? std::max(0, end - A.window) : 0;
       const int n_pos = end - lo;
       const int n_seg = n_pos > seg_len ? (n_pos + seg_len - 1) / seg_len : 1;
+      ranges[a].push_back({lo, end, n_seg, partial_floats});
+      if (n_seg > 1)
+        partial_floats += static_cast<size_t>(L.n_kv_heads) * n_seg * group * (L.head_dim + 2);
+    }
+    for (int t0 = 0, t1; t0 < A.n_tok; t0 = t1) {
+      t1 = t0 + 1;
+      while (t1 < A.n_tok && t1 - t0 < tile_tokens && ranges[a][t0].lo == 0 &&
+             ranges[a][t1].lo == 0)
+        ++t1;
       for (int kvh = 0; kvh < L.n_kv_heads; ++kvh) {
-        for (int sgi = 0; sgi < n_seg; ++sgi) {
-          const int p0 = lo + sgi * seg_len, p1 = std::min(end, p0 + seg_len);
-          items.push_back({a, t, kvh, sgi, n_seg, p0, p1, partial_floats});
-          if (n_seg > 1) partial_floats += static_cast<size_t>(group) * (L.head_dim + 2);
+        for (int sgi = 0; sgi < ranges[a][t1 - 1].n_seg; ++sgi) {  // n_seg grows with t
+          int ts = t0;
+          while (ranges[a][ts].n_seg <= sgi) ++ts;
+          const int p0 = ranges[a][ts].lo + sgi * seg_len;
+          const int64_t n = std::min(ranges[a][t1 - 1].end, p0 + seg_len) - p0;
+          items.push_back({a, ts, t1, kvh, sgi, n * (t1 - ts)});
         }
       }
     }
   }
-  std::vector<float> partial(partial_floats);  // per segment item: [group][hd] out, m, l
+  // Largest first, so that the threads' last chunks of items are small ones (dynamic balance).
+  std::stable_sort(items.begin(), items.end(),
+                   [](const AttentionItem& x, const AttentionItem& y) { return x.cost > y.cost; });
+  std::vector<float> partial(partial_floats);  // per token, kv head, segment: [group][hd] out, m, l
   pool.ParallelFor(static_cast<int64_t>(items.size()), [&](int64_t begin, int64_t end) {
     std::vector<float> scratch;
     std::vector<const uint8_t*> k_blocks, v_blocks;
+    std::vector<const float*> qs;
+    std::vector<float*> outs, ms, ls;
+    std::vector<int> n_pos;
     for (int64_t i = begin; i < end; ++i) {
       const AttentionItem& it = items[i];
       const AttentionArgs& A = args[it.arg];
       const kv::KvLayout& L = A.pool->layout();
       const int hd = L.head_dim, group = A.n_head / L.n_kv_heads, bt = L.block_tokens;
+      const int seg_len = std::max(1, kSegmentPositions / bt) * bt;
+      const TokenRange* r = ranges[it.arg].data();
+      // Every token of the tile starts at p0 (one token, or all with lo == 0).
+      const int p0 = r[it.t0].lo + it.sgi * seg_len;
+      const int p1 = std::min(r[it.t1 - 1].end, p0 + seg_len);
+      qs.clear();
+      outs.clear();
+      ms.clear();
+      ls.clear();
+      n_pos.clear();
+      for (int t = it.t0; t < it.t1; ++t) {
+        const size_t q_off = (static_cast<size_t>(t) * A.n_head + it.kvh * group) * hd;
+        qs.push_back(A.q + q_off);
+        n_pos.push_back(std::min(r[t].end, p0 + seg_len) - p0);
+        if (r[t].n_seg == 1) {
+          outs.push_back(A.out + q_off);
+          ms.push_back(nullptr);
+          ls.push_back(nullptr);
+        } else {
+          float* o = partial.data() + r[t].partial +
+                     static_cast<size_t>(it.kvh * r[t].n_seg + it.sgi) * group * (hd + 2);
+          outs.push_back(o);
+          ms.push_back(o + group * hd);
+          ls.push_back(o + group * hd + group);
+        }
+      }
       // Whole blocks from p0's block on; or, when a sliding window starts inside a block, one
       // row per position (a view with one-token blocks), so no position before p0 is read.
-      const bool aligned = it.p0 % bt == 0;
+      const bool aligned = p0 % bt == 0;
       const int view_bt = aligned ? bt : 1;
-      const int v0 = it.p0 / view_bt, v1 = (it.p1 + view_bt - 1) / view_bt;
+      const int v0 = p0 / view_bt, v1 = (p1 + view_bt - 1) / view_bt;
       k_blocks.resize(v1 - v0);
       v_blocks.resize(v1 - v0);
       for (int b = v0; b < v1; ++b) {
@@ -155,41 +211,37 @@ void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool) {
       }
       kernels::PagedHeadKv kv{
           k_blocks.data(), v_blocks.data(), view_bt, static_cast<int>(L.head_bytes()), hd, L.dtype};
-      const int n_pos = it.p1 - it.p0;
-      scratch.resize(static_cast<size_t>(group) * n_pos);
-      const size_t q_off = (static_cast<size_t>(it.t) * A.n_head + it.kvh * group) * hd;
-      if (it.n_seg == 1) {
-        kernels::AttendGroup(kv, A.q + q_off, group, n_pos, A.scale, scratch.data(), A.out + q_off);
-      } else {
-        float* o = partial.data() + it.partial;
-        kernels::AttendGroupPartial(kv, A.q + q_off, group, n_pos, A.scale, scratch.data(), o,
-                                    o + group * hd, o + group * hd + group);
-      }
+      const kernels::QueryTile tile{it.t1 - it.t0, group,     qs.data(), n_pos.data(),
+                                    outs.data(),   ms.data(), ls.data()};
+      scratch.resize(kernels::AttendTileScratch(kv, tile));
+      kernels::AttendTile(kv, tile, A.scale, scratch.data());
     }
   });
-  // Merge the segments of each split (arg, token, kv head), in item order.
+  // Merge the segments of each split (arg, token, kv head).
   std::vector<float> outs, ms, ls;
-  for (size_t i = 0; i < items.size();) {
-    const AttentionItem& first = items[i];
-    if (first.n_seg == 1) {
-      ++i;
-      continue;
+  for (int a = 0; a < n_args; ++a) {
+    const AttentionArgs& A = args[a];
+    const int hd = A.pool->layout().head_dim, n_kv = A.pool->layout().n_kv_heads;
+    const int group = A.n_head / n_kv;
+    for (int t = 0; t < A.n_tok; ++t) {
+      const TokenRange& r = ranges[a][t];
+      if (r.n_seg == 1) continue;
+      outs.resize(static_cast<size_t>(r.n_seg) * group * hd);
+      ms.resize(static_cast<size_t>(r.n_seg) * group);
+      ls.resize(ms.size());
+      for (int kvh = 0; kvh < n_kv; ++kvh) {
+        for (int sgi = 0; sgi < r.n_seg; ++sgi) {
+          const float* o = partial.data() + r.partial +
+                           static_cast<size_t>(kvh * r.n_seg + sgi) * group * (hd + 2);
+          std::copy(o, o + group * hd, outs.data() + static_cast<size_t>(sgi) * group * hd);
+          std::copy(o + group * hd, o + group * hd + group, ms.data() + sgi * group);
+          std::copy(o + group * hd + group, o + group * hd + 2 * group, ls.data() + sgi * group);
+        }
+        const size_t q_off = (static_cast<size_t>(t) * A.n_head + kvh * group) * hd;
+        kernels::MergePartials(outs.data(), ms.data(), ls.data(), r.n_seg, group, hd,
+                               A.out + q_off);
+      }
     }
-    const AttentionArgs& A = args[first.arg];
-    const int hd = A.pool->layout().head_dim, group = A.n_head / A.pool->layout().n_kv_heads;
-    outs.resize(static_cast<size_t>(first.n_seg) * group * hd);
-    ms.resize(static_cast<size_t>(first.n_seg) * group);
-    ls.resize(ms.size());
-    for (int sgi = 0; sgi < first.n_seg; ++sgi) {
-      const float* o = partial.data() + items[i + sgi].partial;
-      std::copy(o, o + group * hd, outs.data() + static_cast<size_t>(sgi) * group * hd);
-      std::copy(o + group * hd, o + group * hd + group, ms.data() + sgi * group);
-      std::copy(o + group * hd + group, o + group * hd + 2 * group, ls.data() + sgi * group);
-    }
-    const size_t q_off = (static_cast<size_t>(first.t) * A.n_head + first.kvh * group) * hd;
-    kernels::MergePartials(outs.data(), ms.data(), ls.data(), first.n_seg, group, hd,
-                           A.out + q_off);
-    i += first.n_seg;
   }
 }
 

@@ -1,5 +1,6 @@
 // Dispatch for paged attention: AVX2/F16C (f16 K/V) or AVX2 / AVX-512 VNNI (q8_0, q4_0 K/V)
-// when the CPU has it and the shape fits, else scalar.
+// when the CPU has it and the shape fits, else scalar; tiles of prefill tokens over f16 K/V take
+// the tiled kernel (AVX2, or AVX-512 with the same results).
 #include "kernels/attention.h"
 
 #include <algorithm>
@@ -18,6 +19,8 @@ void AttendGroupQuantizedAvx2(const PagedHeadKv& kv, const float* q, int n_q, in
 void AttendGroupQuantizedAvx512(const PagedHeadKv& kv, const float* q, int n_q, int n_pos,
                                 float scale, float* scratch, float* out, float* partial_m,
                                 float* partial_l);
+void AttendTileAvx2(const PagedHeadKv& kv, const QueryTile& tile, float scale, float* scratch);
+void AttendTileAvx512(const PagedHeadKv& kv, const QueryTile& tile, float scale, float* scratch);
 }  // namespace cpu
 
 namespace {
@@ -34,16 +37,31 @@ bool UseAvx2() {
 using Kernel = void (*)(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
                         float* scratch, float* out, float* partial_m, float* partial_l);
 
+bool UseAvx512() {
+  static const bool use = [] {
+    const cpu::KernelSet* ks = cpu::ActiveKernelSet();
+    return ks != nullptr && std::strcmp(ks->name, "avx512") == 0;
+  }();
+  return use;
+}
+
 // The SIMD kernel for this dtype and shape, or nullptr (use the reference).
 Kernel FastKernel(const PagedHeadKv& kv, int n_q) {
   if (!UseAvx2() || kv.head_dim > 512 || n_q > 16) return nullptr;
   if (kv.dtype == KvDtype::kF16) return kv.head_dim % 8 == 0 ? cpu::AttendGroupAvx2 : nullptr;
   if (kv.head_dim % 32 != 0) return nullptr;
-  static const bool avx512 = [] {
-    const cpu::KernelSet* ks = cpu::ActiveKernelSet();
-    return ks != nullptr && std::strcmp(ks->name, "avx512") == 0;
-  }();
-  return avx512 ? cpu::AttendGroupQuantizedAvx512 : cpu::AttendGroupQuantizedAvx2;
+  return UseAvx512() ? cpu::AttendGroupQuantizedAvx512 : cpu::AttendGroupQuantizedAvx2;
+}
+
+// The tiled kernel for this tile, or nullptr (one AttendGroup call per token). It exists where
+// the single-token call would take AttendGroupAvx2, whose arithmetic it repeats.
+using TileKernel = void (*)(const PagedHeadKv& kv, const QueryTile& tile, float scale,
+                            float* scratch);
+TileKernel FastTileKernel(const PagedHeadKv& kv, const QueryTile& tile) {
+  if (FastKernel(kv, tile.n_q) != cpu::AttendGroupAvx2) return nullptr;
+  // One token (decode) gains nothing from sharing K/V conversions: the single-token kernel.
+  if (tile.n_tok == 1 || tile.n_tok * tile.n_q > kMaxTileRows) return nullptr;
+  return UseAvx512() ? cpu::AttendTileAvx512 : cpu::AttendTileAvx2;
 }
 
 // Runs a SIMD kernel, with q rotated into the cache's space and the output rotated back for the
@@ -77,6 +95,23 @@ void AttendGroupPartial(const PagedHeadKv& kv, const float* q, int n_q, int n_po
     RunFast(k, kv, q, n_q, n_pos, scale, scratch, out, m, l);
   } else {
     ref::AttendGroupPartial(kv, q, n_q, n_pos, scale, scratch, out, m, l);
+  }
+}
+
+size_t AttendTileScratch(const PagedHeadKv& kv, const QueryTile& tile) {
+  const int n_max = *std::max_element(tile.n_pos, tile.n_pos + tile.n_tok);
+  return static_cast<size_t>(tile.n_tok) * tile.n_q * (n_max + kv.head_dim);
+}
+
+void AttendTile(const PagedHeadKv& kv, const QueryTile& tile, float scale, float* scratch) {
+  if (TileKernel k = FastTileKernel(kv, tile)) return k(kv, tile, scale, scratch);
+  for (int t = 0; t < tile.n_tok; ++t) {
+    if (tile.m[t] == nullptr) {
+      AttendGroup(kv, tile.q[t], tile.n_q, tile.n_pos[t], scale, scratch, tile.out[t]);
+    } else {
+      AttendGroupPartial(kv, tile.q[t], tile.n_q, tile.n_pos[t], scale, scratch, tile.out[t],
+                         tile.m[t], tile.l[t]);
+    }
   }
 }
 

@@ -12,25 +12,8 @@
 namespace semantic::kernels::cpu {
 namespace {
 
-constexpr int kMaxGroup = 16;   // query heads per KV head handled in one pass
+constexpr int kMaxGroup = 16;  // query heads per KV head handled in one pass
 constexpr int kMaxHeadDim = 512;
-
-// The f16 rows of a block (PagedHeadKv addresses bytes).
-inline const uint16_t* Halves(const uint8_t* p) { return reinterpret_cast<const uint16_t*>(p); }
-
-inline __m256 LoadF16(const uint16_t* p) {
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-
-// Sums of 8 vectors: lane i of the result is the horizontal sum of v[i].
-inline __m256 HSum8(const __m256* v) {
-  const __m256 a = _mm256_hadd_ps(v[0], v[1]), b = _mm256_hadd_ps(v[2], v[3]);
-  const __m256 c = _mm256_hadd_ps(v[4], v[5]), d = _mm256_hadd_ps(v[6], v[7]);
-  const __m256 ab = _mm256_hadd_ps(a, b), cd = _mm256_hadd_ps(c, d);
-  // ab = [s0 s1 s2 s3 | s0' s1' s2' s3'] (low/high 128-bit halves of v0..v3), same for cd.
-  const __m256 lo = _mm256_permute2f128_ps(ab, cd, 0x20), hi = _mm256_permute2f128_ps(ab, cd, 0x31);
-  return _mm256_add_ps(lo, hi);
-}
 
 // out[8*j0 .. 8*(j0+CH)) = sum_p w[p] * v[p][same dims], accumulators in registers.
 template <int CH>
