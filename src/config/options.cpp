@@ -240,7 +240,8 @@ std::vector<OptionDecl> BuildTable() {
           .Range(0, kDay));
   add(Decl("server", "shutdown_timeout", T::kDuration, "30s",
            "On SIGINT/SIGTERM, time given to running requests before caches are flushed and the "
-           "server exits.",
+           "server exits; meanwhile new requests get 503 and /health/ready reports draining. "
+           "Requests still running then are cancelled.",
            Bind<&Settings::server, &ServerSettings::shutdown_timeout>())
           .Range(0, 3600 * kSecond));
   add(Decl("server", "api_keys", T::kList, "",

@@ -1,7 +1,10 @@
 // `semantic serve`: load the model, start the executor thread and the HTTP server.
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "base/log.h"
@@ -11,8 +14,8 @@
 #include "engine/executor.h"
 #include "engine/generator.h"
 #include "engine/model_fingerprint.h"
-#include "kv/prefix_cache.h"
 #include "kernels/ops.h"
+#include "kv/prefix_cache.h"
 #include "server/api/common/model_names.h"
 #include "server/http/auth.h"
 #include "server/http/server.h"
@@ -20,8 +23,6 @@
 
 namespace semantic::cli {
 namespace {
-
-server::HttpServer* g_server = nullptr;
 
 // One small forward before serving: faults in every weight page and wakes the thread pool, so
 // the first request (often an agent returning after a restart) does not pay for it.
@@ -37,8 +38,40 @@ void WarmUp(engine::Generator& g) {
            st.ok() ? "" : (" (failed: " + st.message() + ")").c_str());
 }
 
-void OnSignal(int) {
-  if (g_server) g_server->Stop();
+std::atomic<bool> g_stop_requested{false};
+
+void OnSignal(int) { g_stop_requested = true; }  // the drain thread in Run() does the rest
+
+// SIGINT/SIGTERM: stop taking new requests, let running ones finish within
+// server.shutdown_timeout, cancel what is left, then stop the HTTP server (caches are flushed
+// after Run() returns).
+void DrainOnSignal(server::HttpServer& http, engine::Executor& exec,
+                   std::chrono::milliseconds timeout, const std::atomic<bool>& done) {
+  while (!g_stop_requested && !done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (done) return;
+  http.SetDraining();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto busy = [&] {
+    const engine::ExecutorStats st = exec.Stats();
+    return st.running > 0 || exec.Queued() > 0;
+  };
+  LOG_INFO("shutting down: new requests get 503; waiting up to %.0f s for running ones",
+           timeout.count() / 1000.0);
+  // Idle means idle for 250 ms in a row: a request whose handler has not reached the executor
+  // yet, and the last bytes of a finished stream, get that long.
+  auto idle_since = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto now = std::chrono::steady_clock::now();
+    if (busy()) {
+      idle_since = now;
+    } else if (now - idle_since >= std::chrono::milliseconds(250)) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (busy()) LOG_WARN("server.shutdown_timeout reached: cancelling the requests still running");
+  exec.Stop();  // cancels what is left; their handlers end with an error
+  http.Stop();
 }
 
 // [logging] level and format, before the first line is written (the configuration warnings).
@@ -70,7 +103,8 @@ int Run(const config::Settings& cfg) {
   }
   if (api_keys.empty()) LOG_INFO("no API keys configured: clients are not authenticated");
   std::string model_path = mc.path;
-  if (!std::filesystem::exists(model_path) && model_path == "models/SmolLM2-135M-Instruct.Q4_1.gguf") {
+  if (!std::filesystem::exists(model_path) &&
+      model_path == "models/SmolLM2-135M-Instruct.Q4_1.gguf") {
     model_path = DefaultModelPath();  // the bundled default, wherever the binary was started
   }
   engine::GeneratorOptions opts;
@@ -87,9 +121,10 @@ int Run(const config::Settings& cfg) {
   }
   engine::Generator& g = **gen;
   if (mc.context_length > g.model().config().n_ctx_train) {
-    LOG_WARN("model.context_length %d is beyond the %d positions the model was trained on: "
-             "requests that long are served, but the model's output quality degrades there",
-             mc.context_length, g.model().config().n_ctx_train);
+    LOG_WARN(
+        "model.context_length %d is beyond the %d positions the model was trained on: "
+        "requests that long are served, but the model's output quality degrades there",
+        mc.context_length, g.model().config().n_ctx_train);
   }
   {
     // KV pool: room for one full context at least, up to a RAM budget shared by all sequences.
@@ -102,10 +137,11 @@ int Run(const config::Settings& cfg) {
     LOG_INFO("KV pool: %lld tokens (%.0f MiB, %s)", tokens, tokens * bytes_per_token / 1048576.0,
              kernels::KvDtypeName(layout.dtype));
     if (budget_tokens < mc.context_length) {
-      LOG_WARN("model.cache_budget (%.0f MiB) holds %lld tokens, less than one context of %d: "
-               "the pool is sized for one context instead (lower --context or raise "
-               "--cache-budget to keep RAM within the budget)",
-               mc.cache_budget / 1048576.0, budget_tokens, mc.context_length);
+      LOG_WARN(
+          "model.cache_budget (%.0f MiB) holds %lld tokens, less than one context of %d: "
+          "the pool is sized for one context instead (lower --context or raise "
+          "--cache-budget to keep RAM within the budget)",
+          mc.cache_budget / 1048576.0, budget_tokens, mc.context_length);
     }
   }
   const auto& tok = g.tokenizer();
@@ -153,8 +189,8 @@ int Run(const config::Settings& cfg) {
 
   server::ModelHandle handle;
   handle.path = model_path;
-  handle.id = mc.served_name.empty() ? std::filesystem::path(model_path).stem().string()
-                                     : mc.served_name;
+  handle.id =
+      mc.served_name.empty() ? std::filesystem::path(model_path).stem().string() : mc.served_name;
   handle.config = &g.model().config();
   handle.tokenizer = &tok;
   handle.chat = chat->get();
@@ -190,17 +226,20 @@ int Run(const config::Settings& cfg) {
   so.log_requests = cfg.logging.log_requests;
   so.metrics_enabled = cfg.metrics.enabled;
   server::HttpServer http(so, handle);
-  g_server = &http;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   // A file-size limit (ulimit -f) must fail the cache write (counted, logged), not kill the server.
   std::signal(SIGXFSZ, SIG_IGN);
+  std::atomic<bool> run_ended{false};
+  std::thread drain(DrainOnSignal, std::ref(http), std::ref(exec), cfg.server.shutdown_timeout,
+                    std::cref(run_ended));
   http.SetReady(true);
-  LOG_INFO("model %s ready (%s, %d layers, context %d, %d threads, kernels %s)",
-           handle.id.c_str(), handle.config->arch.c_str(), handle.config->n_layers,
-           exec.MaxContext(), g.pool().size(), kernels::ActiveIsa());
+  LOG_INFO("model %s ready (%s, %d layers, context %d, %d threads, kernels %s)", handle.id.c_str(),
+           handle.config->arch.c_str(), handle.config->n_layers, exec.MaxContext(), g.pool().size(),
+           kernels::ActiveIsa());
   Status st = http.Run();
-  g_server = nullptr;
+  run_ended = true;
+  drain.join();
   exec.Stop();
   LOG_INFO("writing pending KV blocks and sessions");
   cache.Flush();
@@ -216,8 +255,9 @@ int Run(const config::Settings& cfg) {
 
 void RegisterServe(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
-      "serve", "Run the OpenAI-compatible HTTP server (options: config file < env < flags; see "
-               "docs/configuration.md)");
+      "serve",
+      "Run the OpenAI-compatible HTTP server (options: config file < env < flags; see "
+      "docs/configuration.md)");
   auto flags = config::ConfigFlags::Add(cmd);
   cmd->callback([flags, &exit_code] {
     auto cfg = flags->Load();

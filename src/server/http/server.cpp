@@ -49,11 +49,25 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     return new ConnectionThreads(keep, max);
   };
   s.set_payload_max_length(options.max_body_bytes);
-  s.set_pre_routing_handler([o = &impl_->options](const httplib::Request& req,
-                                                  httplib::Response& res) {
+  s.set_pre_routing_handler([o = &impl_->options, this](const httplib::Request& req,
+                                                        httplib::Response& res) {
     const std::string id = BeginHttpRequest(req, res);
     if (anthropic::IsAnthropicPath(req.path)) res.set_header("request-id", id);
     if (ApplyCors(o->cors_origins, req, res)) return httplib::Server::HandlerResponse::Handled;
+    if (draining_ && req.method == "POST" && req.path.rfind("/v1/", 0) == 0) {
+      const ApiError e{503,
+                       "the server is shutting down; retry on another instance or later",
+                       "server_error",
+                       "",
+                       "shutting_down",
+                       /*retry_after_s=*/5};
+      if (anthropic::IsAnthropicPath(req.path)) {
+        SendAnthropicError(res, e);
+      } else {
+        SendOpenAiError(res, e);
+      }
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (Authorized(req, o->api_keys)) return httplib::Server::HandlerResponse::Unhandled;
     const std::string why =
         "missing or invalid API key: send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'";
@@ -72,8 +86,8 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     for (const auto& [path, ops] : spec["paths"].items()) {
       if (path != "/") endpoints.push_back(path);
     }
-    json info = {{"name", "semantic"}, {"version", "0.1.0"}, {"model", m->id},
-                 {"endpoints", endpoints}};
+    json info = {
+        {"name", "semantic"}, {"version", "0.1.0"}, {"model", m->id}, {"endpoints", endpoints}};
     res.set_content(JsonText(info), "application/json");
   });
   s.Get("/openapi.json", [metrics](const httplib::Request&, httplib::Response& res) {
@@ -88,7 +102,8 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
   auto ready = [this](const httplib::Request&, httplib::Response& res) {
     if (!ready_) {
       res.status = 503;
-      res.set_content(R"({"status":"starting"})", "application/json");
+      res.set_content(draining_ ? R"({"status":"draining"})" : R"({"status":"starting"})",
+                      "application/json");
       return;
     }
     res.set_content(R"({"status":"ready"})", "application/json");
@@ -97,9 +112,9 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
   s.Get("/health/startup", ready);
   s.Get("/v1/models", [m](const httplib::Request& req, httplib::Response& res) {
     const bool anthropic_client = req.has_header("anthropic-version");
-    res.set_content(JsonText(anthropic_client ? anthropic::ModelsResponse(*m)
-                                              : openai::ModelsResponse(*m)),
-                    "application/json");
+    res.set_content(
+        JsonText(anthropic_client ? anthropic::ModelsResponse(*m) : openai::ModelsResponse(*m)),
+        "application/json");
   });
   s.Post("/v1/chat/completions", [m](const httplib::Request& req, httplib::Response& res) {
     openai::HandleChatCompletions(*m, req, res);
@@ -132,36 +147,36 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     }
     if (res.status == 404) {
       SendOpenAiError(res, {404, "no route for " + req.method + " " + req.path,
-                      "invalid_request_error", "", "not_found"});
+                            "invalid_request_error", "", "not_found"});
     } else if (res.status == 413) {
       SendOpenAiError(res, {413, "request body is too large", "invalid_request_error", "",
-                      "request_too_large"});
+                            "request_too_large"});
     } else if (res.status == 405) {
       SendOpenAiError(res, {405, "method " + req.method + " is not allowed on " + req.path,
-                      "invalid_request_error", "", "method_not_allowed"});
+                            "invalid_request_error", "", "method_not_allowed"});
     } else if (res.status == 400) {
       SendOpenAiError(res, BadRequest("malformed HTTP request (a POST without a body needs "
-                                      "'Content-Length: 0')", "", "bad_http_request"));
+                                      "'Content-Length: 0')",
+                                      "", "bad_http_request"));
     } else if (res.status >= 400) {
-      SendOpenAiError(res, {res.status, "request failed", res.status >= 500 ? "server_error"
-                                                                       : "invalid_request_error",
-                      "", ""});
+      SendOpenAiError(res, {res.status, "request failed",
+                            res.status >= 500 ? "server_error" : "invalid_request_error", "", ""});
     }
   });
-  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                             std::exception_ptr ep) {
-    std::string what = "unknown";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    LOG_ERROR("handler threw: %s", what.c_str());
-    const ApiError e{500, "internal error: " + what, "server_error", "", "internal_error"};
-    if (anthropic::IsAnthropicPath(req.path)) return SendAnthropicError(res, e);
-    SendOpenAiError(res, e);
-  });
+  s.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        LOG_ERROR("handler threw: %s", what.c_str());
+        const ApiError e{500, "internal error: " + what, "server_error", "", "internal_error"};
+        if (anthropic::IsAnthropicPath(req.path)) return SendAnthropicError(res, e);
+        SendOpenAiError(res, e);
+      });
   s.set_logger([log_requests = options.log_requests](const httplib::Request& req,
                                                      const httplib::Response& res) {
     EndHttpRequest(req, res, log_requests);

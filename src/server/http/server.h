@@ -11,8 +11,8 @@
 #include "engine/executor.h"
 #include "kv/prefix_cache.h"
 #include "models/model.h"
-#include "server/http/rate_limit.h"
 #include "server/api/common/chat_render.h"
+#include "server/http/rate_limit.h"
 #include "tokenizer/tokenizer.h"
 
 namespace semantic::server {
@@ -21,10 +21,10 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8000;
   size_t max_body_bytes = 16u << 20;
-  int http_threads = 8;       // connection threads kept ready
-  int max_http_threads = 64;  // more start while all are busy, up to this many
-  std::string admin_key;  // empty: admin API disabled
-  std::vector<std::string> api_keys;  // empty: no client authentication (auth.h)
+  int http_threads = 8;                   // connection threads kept ready
+  int max_http_threads = 64;              // more start while all are busy, up to this many
+  std::string admin_key;                  // empty: admin API disabled
+  std::vector<std::string> api_keys;      // empty: no client authentication (auth.h)
   std::vector<std::string> cors_origins;  // empty: no CORS headers (cors.h)
   bool log_requests = true;               // one info line per request (request_context.h)
   bool metrics_enabled = true;            // false: no /metrics route
@@ -41,12 +41,12 @@ struct ModelHandle {
   kv::PrefixCache* cache = nullptr;  // agent sessions and cache statistics
   int block_tokens = 16;
   std::string kv_dtype = "f16";
-  int default_max_tokens = 0;        // 0: until the context is full
-  int reasoning_extra_tokens = 0;    // added to every positive output limit
-  bool metrics_agent_label = false;  // /metrics: per-agent series labelled agent_id
-  float default_temperature = 1.0f;  // when a request sets none
-  int64_t request_timeout_ms = 0;    // 0: none
-  config::ModelAliases aliases;      // [aliases]: name pattern -> model
+  int default_max_tokens = 0;           // 0: until the context is full
+  int reasoning_extra_tokens = 0;       // added to every positive output limit
+  bool metrics_agent_label = false;     // /metrics: per-agent series labelled agent_id
+  float default_temperature = 1.0f;     // when a request sets none
+  int64_t request_timeout_ms = 0;       // 0: none
+  config::ModelAliases aliases;         // [aliases]: name pattern -> model
   RateLimiter* rate_limiter = nullptr;  // [server] rate_limit_*; none: unlimited
 };
 
@@ -59,11 +59,18 @@ class HttpServer {
   Status Run();
   void Stop();
   void SetReady(bool ready) { ready_ = ready; }
+  // Shutting down: /health/ready answers 503 and new generating requests get 503 with
+  // Retry-After, while requests already running go on (graceful drain).
+  void SetDraining() {
+    draining_ = true;
+    ready_ = false;
+  }
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::atomic<bool> ready_{false};
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace semantic::server

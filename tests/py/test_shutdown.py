@@ -1,0 +1,75 @@
+"""Graceful shutdown with the real server: on SIGTERM running requests finish (within
+server.shutdown_timeout), new ones get 503, /health/ready says draining, the exit status is 0; past
+the timeout what still runs is cancelled."""
+import json
+import signal
+import threading
+import time
+
+import requests
+
+from conftest import ServerProcess
+
+# Greedy SmolLM2 keeps counting for hundreds of tokens.
+COUNT = {"model": "default", "prompt": "Counting: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,", "temperature": 0,
+         "stream": True}
+
+
+def stream_in_background(base, max_tokens):
+    """Starts a streamed completion; returns (first chunk event, result dict filled at the end)."""
+    first, result = threading.Event(), {}
+
+    def run():
+        chunks, finish = 0, None
+        try:
+            with requests.post(base + "/v1/completions", json=dict(COUNT, max_tokens=max_tokens),
+                               stream=True, timeout=120) as r:
+                for line in r.iter_lines():
+                    if not line.startswith(b"data: ") or line == b"data: [DONE]":
+                        continue
+                    ev = json.loads(line[6:])
+                    chunks += 1
+                    first.set()
+                    finish = ev["choices"][0].get("finish_reason") if ev.get("choices") else finish
+        except requests.RequestException as e:
+            result["error"] = str(e)
+        result.update(chunks=chunks, finish=finish)
+        first.set()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return first, result, t
+
+
+def test_sigterm_lets_running_requests_finish_and_refuses_new_ones(tmp_path):
+    s = ServerProcess(["--context", "1024", "--server-shutdown-timeout", "60s",
+                       "--cache-dir", tmp_path / "kv"], "pytest-shutdown.log").start()
+    first, result, t = stream_in_background(s.base, 300)
+    assert first.wait(60)
+    s.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    r = requests.post(s.base + "/v1/chat/completions", timeout=10, json={
+        "model": "default", "max_tokens": 2, "messages": [{"role": "user", "content": "hi"}]})
+    assert r.status_code == 503 and r.json()["error"]["code"] == "shutting_down"
+    assert int(r.headers["Retry-After"]) >= 1
+    ready = requests.get(s.base + "/health/ready", timeout=10)
+    assert ready.status_code == 503 and ready.json()["status"] == "draining"
+    t.join(90)
+    assert result.get("finish") in ("length", "stop"), result  # finished, not cancelled
+    assert result["chunks"] >= 50, result
+    assert s.proc.wait(60) == 0
+    assert "shutting down: new requests get 503" in s.log_text()
+
+
+def test_sigterm_cancels_what_outlives_the_shutdown_timeout(tmp_path):
+    s = ServerProcess(["--context", "4096", "--server-shutdown-timeout", "1s",
+                       "--cache-dir", tmp_path / "kv"], "pytest-shutdown-timeout.log").start()
+    first, result, t = stream_in_background(s.base, 3500)
+    assert first.wait(60)
+    t0 = time.time()
+    s.proc.send_signal(signal.SIGTERM)
+    assert s.proc.wait(60) == 0
+    assert time.time() - t0 < 20  # 1 s of grace, then cancel, flush and exit
+    t.join(30)
+    assert result.get("finish") not in ("length", "stop"), result  # cut short
+    assert "server.shutdown_timeout reached" in s.log_text()
