@@ -86,14 +86,9 @@ void AttendGroupAvx2(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, 
   }
   // Softmax per head (vector exp); weights rounded to f16.
   for (int h = 0; h < n_q; ++h) {
-    float* s = scratch + static_cast<size_t>(h) * n_pos;
-    const double sum = ExpRow(s, n_pos, max_s[h]);
-    if (partial_m != nullptr) {
-      partial_m[h] = max_s[h];
-      partial_l[h] = static_cast<float>(sum);
-    } else {
-      ScaleRow(s, n_pos, static_cast<float>(1.0 / sum), /*round_f16=*/true);
-    }
+    SoftmaxRow(scratch + static_cast<size_t>(h) * n_pos, n_pos, max_s[h],
+               partial_m ? partial_m + h : nullptr, partial_l ? partial_l + h : nullptr,
+               /*round_f16=*/true);
   }
   // out[h] = sum_p w[h][p] * v[p], in chunks of up to 8 vectors kept in registers.
   for (int h = 0; h < n_q; ++h) {

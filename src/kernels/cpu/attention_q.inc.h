@@ -212,14 +212,9 @@ void AttendGroupQ(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, flo
   // Softmax per head with f32 weights (llama.cpp keeps them f32 for quantized V).
   for (int h = 0; h < n_q; ++h) {
     max_s[h] = std::max(max_s[h], HorizontalMax(vmax[h]));
-    float* s = scratch + static_cast<size_t>(h) * n_pos;
-    const double sum = ExpRow(s, n_pos, max_s[h]);
-    if (partial_m != nullptr) {
-      partial_m[h] = max_s[h];
-      partial_l[h] = static_cast<float>(sum);
-    } else {
-      ScaleRow(s, n_pos, static_cast<float>(1.0 / sum), /*round_f16=*/false);
-    }
+    SoftmaxRow(scratch + static_cast<size_t>(h) * n_pos, n_pos, max_s[h],
+               partial_m ? partial_m + h : nullptr, partial_l ? partial_l + h : nullptr,
+               /*round_f16=*/false);
   }
   for (int j = 0; j < nb; ++j) AccumulateVHeads<T>(kv, scratch, n_q, n_pos, j, out);
 }

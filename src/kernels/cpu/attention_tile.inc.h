@@ -254,13 +254,8 @@ inline void AttendTileF16(const PagedHeadKv& kv, const QueryTile& tile, float sc
       float* s = srow(t, h);
       const int r = t * n_q + h;
       const float mx = RowMax(max_s[r], vmax[r], s, tile.n_pos[t]);
-      const double sum = ExpRow(s, tile.n_pos[t], mx);
-      if (tile.m[t] != nullptr) {
-        tile.m[t][h] = mx;
-        tile.l[t][h] = static_cast<float>(sum);
-      } else {
-        ScaleRow(s, tile.n_pos[t], static_cast<float>(1.0 / sum), /*round_f16=*/true);
-      }
+      SoftmaxRow(s, tile.n_pos[t], mx, tile.m[t] ? tile.m[t] + h : nullptr,
+                 tile.m[t] ? tile.l[t] + h : nullptr, /*round_f16=*/true);
     }
     std::fill(tile.out[t], tile.out[t] + n_q * hd, 0.0f);
   }

@@ -145,6 +145,19 @@ inline void ScaleRow(float* s, int n, float inv, bool round_f16) {
   }
 }
 
+// Softmax of one head's scores in place: exp(s - max), then either the partial state (max, sum)
+// for a later merge of segments (m_out != nullptr) or weights normalised to sum 1 (rounded to f16
+// precision when round_f16).
+inline void SoftmaxRow(float* s, int n, float max, float* m_out, float* l_out, bool round_f16) {
+  const double sum = ExpRow(s, n, max);
+  if (m_out != nullptr) {
+    *m_out = max;
+    *l_out = static_cast<float>(sum);
+  } else {
+    ScaleRow(s, n, static_cast<float>(1.0 / sum), round_f16);
+  }
+}
+
 // Asks for `rows` rows of `bytes` bytes each (`stride` bytes apart) to be brought into cache.
 inline void PrefetchRows(const uint8_t* base, int rows, size_t stride, size_t bytes) {
   for (int r = 0; r < rows; ++r)
