@@ -319,6 +319,22 @@ std::vector<OptionDecl> BuildTable() {
            "the 100 most recently used agent sessions.",
            Bind<&Settings::metrics, &MetricsSettings::include_agent_id_label>()));
   ignored("metrics", "port", "metrics are served on server.port at /metrics");
+
+  // [registry]: the models a swap (POST /admin/models/swap) and `semantic models` can name.
+  add(Decl("registry", "profiles_dir", T::kPath, "config/models",
+           "Folder of model profiles: one TOML file per model holding [model] options (path, "
+           "served_name, context_length, kv_dtype, default_temperature …); the model's id is "
+           "its served_name, else the file name without .toml. See docs/model-hot-swap.md.",
+           Bind<&Settings::registry, &RegistrySettings::profiles_dir>()));
+  add(Decl("registry", "models_dir", T::kPath, "models",
+           "Folder searched (with its subfolders) for .gguf files, each available by its file "
+           "name without .gguf.",
+           Bind<&Settings::registry, &RegistrySettings::models_dir>()));
+  add(Decl("registry", "swap_timeout", T::kDuration, "30s",
+           "How long a swap lets the old model's running requests finish before cancelling "
+           "them, when the request gives no timeout_seconds.",
+           Bind<&Settings::registry, &RegistrySettings::swap_timeout>())
+          .Range(0, 3600 * kSecond));
   return t;
 }
 
@@ -387,7 +403,7 @@ const std::vector<OptionDecl>& Options() {
 const std::vector<std::string>& Sections() {
   static const std::vector<std::string> kSections = {"model", "agent", "scheduler", "server",
                                                      "logging",
-                                                     "metrics"};
+                                                     "metrics",   "registry"};
   return kSections;
 }
 

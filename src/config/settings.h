@@ -79,6 +79,12 @@ struct MetricsSettings {
   bool include_agent_id_label{};
 };
 
+struct RegistrySettings {
+  std::string profiles_dir;               // config/models/<name>.toml profiles
+  std::string models_dir;                 // .gguf files found here (recursively)
+  std::chrono::milliseconds swap_timeout{};  // drain time for the old model's requests
+};
+
 // [aliases]: model names a client may send, mapped to a served model. The name may hold `*` (any
 // run of characters) and `?` (one character): "claude-sonnet-*" = "default". In file order; the
 // first match wins; a later file replaces an earlier file's entry for the same name.
@@ -91,6 +97,7 @@ struct Settings {
   ServerSettings server;
   LoggingSettings logging;
   MetricsSettings metrics;
+  RegistrySettings registry;
   ModelAliases aliases;
 };
 

@@ -52,9 +52,10 @@ void Executor::RestoreLoop() {
                                                 /*ram_only=*/false, s->root);
     s->published = s->keys.size();
     if (s->pending < 0) s->cached = s->kv.n_tokens;
-    LOG_DEBUG("request %llu: restored %d blocks (%d from disk) in %.1f ms; %d context tokens cached",
-              static_cast<unsigned long long>(s->req.id), m.ram_blocks + m.disk_blocks,
-              m.disk_blocks, timer.Seconds() * 1e3, s->kv.n_tokens);
+    LOG_DEBUG(
+        "request %llu: restored %d blocks (%d from disk) in %.1f ms; %d context tokens cached",
+        static_cast<unsigned long long>(s->req.id), m.ram_blocks + m.disk_blocks, m.disk_blocks,
+        timer.Seconds() * 1e3, s->kv.n_tokens);
     lock.lock();
     s->restoring.store(false);
     cv_.notify_all();
@@ -85,9 +86,19 @@ std::shared_ptr<ResultChannel> Executor::Submit(Request request) {
   seq->context_len = static_cast<int>(request.prompt.size());
   seq->req = std::move(request);
   auto channel = seq->channel;
-  ++queued_;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (stop_) {  // stopped (shutdown or model swap): nothing would ever run it
+      Event e;
+      e.kind = Event::Kind::kError;
+      e.error =
+          "request refused: the server stopped serving this model (shutting down or "
+          "swapping models); retry";
+      e.http_status = 503;
+      channel->Push(std::move(e));
+      return channel;
+    }
+    ++queued_;
     incoming_.push_back(std::move(seq));
   }
   cv_.notify_all();  // the restore thread waits on the same condition variable
@@ -98,9 +109,8 @@ void Executor::Loop() {
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      const bool woke = cv_.wait_for(lock, std::chrono::seconds(5), [&] {
-        return stop_ || !incoming_.empty() || Runnable();
-      });
+      const bool woke = cv_.wait_for(lock, std::chrono::seconds(5),
+                                     [&] { return stop_ || !incoming_.empty() || Runnable(); });
       if (stop_) break;
       if (!woke) {
         lock.unlock();
@@ -127,7 +137,18 @@ void Executor::Loop() {
   });
   for (auto& s : incoming_) active_.push_back(std::move(s));
   incoming_.clear();
-  for (auto& s : active_) Finish(*s, "cancelled");
+  // A client that went away gets the usual end; the others an error that says why (a stream
+  // shows it as an error event, not as a cut connection).
+  for (auto& s : active_) {
+    if (s->req.cancelled && s->req.cancelled->load()) {
+      Finish(*s, "cancelled");
+    } else {
+      Fail(*s,
+           "request cancelled: the server stopped serving this model (shutting down or "
+           "swapping models) before it finished; retry",
+           503);
+    }
+  }
   active_.clear();
 }
 
@@ -203,8 +224,10 @@ void Executor::TuneChunking(const std::vector<models::BatchSeq>& batch,
                             const std::vector<Sequence*>& members, double ms) {
   int decodes = 0, prefill = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (batch[i].tokens == &members[i]->pending) ++decodes;
-    else prefill += batch[i].n_tokens;
+    if (batch[i].tokens == &members[i]->pending)
+      ++decodes;
+    else
+      prefill += batch[i].n_tokens;
   }
   constexpr double kAlpha = 0.3;
   if (prefill == 0) {
@@ -276,8 +299,8 @@ bool Executor::Step() {
   const auto now = std::chrono::steady_clock::now();
   for (auto it = active_.begin(); it != active_.end();) {
     Sequence& s = **it;
-    const bool timed_out = s.req.deadline != std::chrono::steady_clock::time_point{} &&
-                           now > s.req.deadline;
+    const bool timed_out =
+        s.req.deadline != std::chrono::steady_clock::time_point{} && now > s.req.deadline;
     if ((s.req.cancelled->load() || timed_out) && !s.restoring.load()) {
       if (timed_out && !s.req.cancelled->load()) {
         LOG_WARN("request %llu timed out (server.request_timeout) after %d tokens",
@@ -324,8 +347,8 @@ bool Executor::Step() {
     Sequence& s = *order[w.seq];
     if (!s.kv.Reserve(pool_, w.n_tokens).ok()) continue;  // blocks held elsewhere meanwhile
     const bool decode = s.kv.n_tokens >= s.context_len;
-    batch.push_back({decode ? &s.pending : s.history.data() + s.kv.n_tokens, w.n_tokens, &s.kv,
-                     false});
+    batch.push_back(
+        {decode ? &s.pending : s.history.data() + s.kv.n_tokens, w.n_tokens, &s.kv, false});
     members.push_back(&s);
   }
   if (batch.empty()) {
@@ -369,7 +392,10 @@ bool Executor::Step() {
       s->req.cancelled->store(true);  // removed at the next step (Finish is not sent twice)
     }
     for (auto it = active_.begin(); it != active_.end();) {
-      if ((*it)->req.cancelled->load()) it = active_.erase(it); else ++it;
+      if ((*it)->req.cancelled->load())
+        it = active_.erase(it);
+      else
+        ++it;
     }
     return true;
   }

@@ -17,13 +17,12 @@ void RegisterServe(CLI::App& app, int& exit_code);
 void RegisterConfig(CLI::App& app, int& exit_code);
 void RegisterVersion(CLI::App& app, int& exit_code);
 void RegisterCache(CLI::App& app, int& exit_code);
+void RegisterModels(CLI::App& app, int& exit_code);
 
 // Default model path: $SEMANTIC_MODEL, else models/SmolLM2-135M-Instruct.Q4_1.gguf beside the
 // binary's source tree or the working directory.
 std::string DefaultModelPath();
 
-// model.kv_dtype as the kernels' enum.
-kernels::KvDtype KvDtypeFromConfig(config::KvDtype d);
 // Adds --kv-dtype {f16,q8_0,q4_0} to cmd, stored in *out.
 void AddKvDtypeOption(CLI::App* cmd, kernels::KvDtype* out);
 

@@ -1,22 +1,10 @@
-// The KV element type for subcommands: mapping from the config enum and a --kv-dtype flag for
-// the commands that open a model directly (bench, generate, perplexity).
+// The --kv-dtype flag for the commands that open a model directly (bench, generate, perplexity).
 #include <map>
 #include <string>
 
 #include "tools/semantic/commands.h"
 
 namespace semantic::cli {
-
-kernels::KvDtype KvDtypeFromConfig(config::KvDtype d) {
-  switch (d) {
-    case config::KvDtype::kQ8_0:
-      return kernels::KvDtype::kQ8_0;
-    case config::KvDtype::kQ4_0:
-      return kernels::KvDtype::kQ4_0;
-    default:
-      return kernels::KvDtype::kF16;
-  }
-}
 
 void AddKvDtypeOption(CLI::App* cmd, kernels::KvDtype* out) {
   const std::map<std::string, kernels::KvDtype> names{{"f16", kernels::KvDtype::kF16},

@@ -11,32 +11,14 @@
 #include "base/timer.h"
 #include "config/flags.h"
 #include "config/settings.h"
-#include "engine/executor.h"
-#include "engine/generator.h"
-#include "engine/model_fingerprint.h"
 #include "kernels/ops.h"
-#include "kv/prefix_cache.h"
-#include "server/api/common/model_names.h"
 #include "server/http/auth.h"
 #include "server/http/server.h"
+#include "server/runtime/model_manager.h"
 #include "tools/semantic/commands.h"
 
 namespace semantic::cli {
 namespace {
-
-// One small forward before serving: faults in every weight page and wakes the thread pool, so
-// the first request (often an agent returning after a restart) does not pay for it.
-void WarmUp(engine::Generator& g) {
-  Timer timer;
-  kv::SequenceKv seq;
-  if (!seq.Reserve(g.kv_pool(), 8).ok()) return;
-  std::vector<int32_t> tokens(8, std::max(0, g.tokenizer().bos_id()));
-  models::Logits logits;
-  Status st = g.mutable_model().Forward({{tokens.data(), 8, &seq, false}}, g.kv_pool(), &logits);
-  seq.Clear(g.kv_pool());
-  LOG_INFO("warm-up forward: %.0f ms%s", timer.Seconds() * 1e3,
-           st.ok() ? "" : (" (failed: " + st.message() + ")").c_str());
-}
 
 std::atomic<bool> g_stop_requested{false};
 
@@ -45,16 +27,13 @@ void OnSignal(int) { g_stop_requested = true; }  // the drain thread in Run() do
 // SIGINT/SIGTERM: stop taking new requests, let running ones finish within
 // server.shutdown_timeout, cancel what is left, then stop the HTTP server (caches are flushed
 // after Run() returns).
-void DrainOnSignal(server::HttpServer& http, engine::Executor& exec,
+void DrainOnSignal(server::HttpServer& http, server::ModelManager& models,
                    std::chrono::milliseconds timeout, const std::atomic<bool>& done) {
   while (!g_stop_requested && !done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   if (done) return;
   http.SetDraining();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto busy = [&] {
-    const engine::ExecutorStats st = exec.Stats();
-    return st.running > 0 || exec.Queued() > 0;
-  };
+  auto busy = [&] { return models.Busy(); };
   LOG_INFO("shutting down: new requests get 503; waiting up to %.0f s for running ones",
            timeout.count() / 1000.0);
   // Idle means idle for 250 ms in a row: a request whose handler has not reached the executor
@@ -70,7 +49,7 @@ void DrainOnSignal(server::HttpServer& http, engine::Executor& exec,
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (busy()) LOG_WARN("server.shutdown_timeout reached: cancelling the requests still running");
-  exec.Stop();  // cancels what is left; their handlers end with an error
+  models.StopExecutors();  // cancels what is left; their handlers end with an error
   http.Stop();
 }
 
@@ -102,112 +81,17 @@ int Run(const config::Settings& cfg) {
     return 1;
   }
   if (api_keys.empty()) LOG_INFO("no API keys configured: clients are not authenticated");
-  std::string model_path = mc.path;
-  if (!std::filesystem::exists(model_path) &&
-      model_path == "models/SmolLM2-135M-Instruct.Q4_1.gguf") {
-    model_path = DefaultModelPath();  // the bundled default, wherever the binary was started
+  config::Settings base = cfg;
+  if (!std::filesystem::exists(base.model.path) &&
+      base.model.path == "models/SmolLM2-135M-Instruct.Q4_1.gguf") {
+    base.model.path = DefaultModelPath();  // the bundled default, wherever the binary was started
   }
-  engine::GeneratorOptions opts;
-  opts.model_path = model_path;
-  opts.threads = mc.threads;
-  opts.context = mc.context_length;  // resized below once the model's KV size per token is known
-  opts.block_tokens = mc.block_tokens;
-  opts.kv_dtype = KvDtypeFromConfig(mc.kv_dtype);
-  LOG_INFO("loading %s", model_path.c_str());
-  auto gen = engine::Generator::Open(opts);
-  if (!gen.ok()) {
-    std::fprintf(stderr, "error: %s\n", gen.status().message().c_str());
-    return 1;
-  }
-  engine::Generator& g = **gen;
-  if (mc.context_length > g.model().config().n_ctx_train) {
-    LOG_WARN(
-        "model.context_length %d is beyond the %d positions the model was trained on: "
-        "requests that long are served, but the model's output quality degrades there",
-        mc.context_length, g.model().config().n_ctx_train);
-  }
-  {
-    // KV pool: room for one full context at least, up to a RAM budget shared by all sequences.
-    const kv::KvLayout layout = g.kv_pool().layout();  // a copy: the pool is replaced below
-    const double bytes_per_token = 2.0 * layout.n_layers * layout.row_bytes();  // K + V
-    const long long budget_tokens =
-        static_cast<long long>(static_cast<double>(mc.cache_budget) / bytes_per_token);
-    const long long tokens = std::max<long long>(mc.context_length, budget_tokens);
-    g.ResizeKvPool(static_cast<int>((tokens + mc.block_tokens - 1) / mc.block_tokens));
-    LOG_INFO("KV pool: %lld tokens (%.0f MiB, %s)", tokens, tokens * bytes_per_token / 1048576.0,
-             kernels::KvDtypeName(layout.dtype));
-    if (budget_tokens < mc.context_length) {
-      LOG_WARN(
-          "model.cache_budget (%.0f MiB) holds %lld tokens, less than one context of %d: "
-          "the pool is sized for one context instead (lower --context or raise "
-          "--cache-budget to keep RAM within the budget)",
-          mc.cache_budget / 1048576.0, budget_tokens, mc.context_length);
-    }
-  }
-  const auto& tok = g.tokenizer();
-  auto chat = server::ChatRenderer::ForModel(g.gguf(), tok);
-  if (!chat.ok()) {
-    std::fprintf(stderr, "error: %s\n", chat.status().message().c_str());
-    return 1;
-  }
-  LOG_INFO("tool calls: %s format (docs/tool-calling.md)",
-           chat::ToolFamilyName((*chat)->tool_family()));
-  // Prefix cache over the pool, with the disk tier and agent sessions behind it.
-  kv::BlockFileIdentity identity;
-  identity.model_fingerprint = engine::ModelFingerprint(g.gguf());
-  identity.layout = g.kv_pool().layout();
-  identity.kv_dtype = static_cast<uint32_t>(identity.layout.dtype);
-  kv::PrefixCacheOptions co;
-  co.cache_dir = cfg.agent.evict_to_disk ? cfg.agent.cache_dir : "";
-  co.disk_budget = static_cast<uint64_t>(cfg.agent.disk_budget);
-  co.default_ttl_ms = cfg.agent.session_ttl.count();
-  co.max_agents_in_memory = cfg.agent.max_agents_in_memory;
-  if (cfg.agent.eviction_policy == config::EvictionPolicy::kNone) {
-    g.kv_pool().set_evict_cached(false);
-    LOG_INFO(
-        "agent.eviction_policy = none: cached KV blocks stay in RAM; once RAM is full of "
-        "them, requests that need new blocks fail with 503");
-  }
-  kv::PrefixCache cache(g.kv_pool(), identity, co);
-  if (Status cst = cache.Open(); !cst.ok()) {
-    LOG_WARN("KV disk tier disabled, caching in RAM only: %s", cst.message().c_str());
-  } else if (cache.disk_enabled()) {
-    LOG_INFO("KV disk tier: %s (budget %.1f GiB)", co.cache_dir.c_str(),
-             co.disk_budget / 1073741824.0);
-  }
-  WarmUp(g);
-  engine::ExecutorOptions eo;
-  eo.cache = &cache;
-  eo.max_running = mc.max_batch;
-  eo.max_running_per_agent = cfg.scheduler.max_running_per_agent;
-  eo.max_queue = cfg.scheduler.max_queue;
-  eo.batch_window_ms = static_cast<int>(cfg.scheduler.batch_window.count());
-  eo.step_token_budget = mc.prefill_chunk;
-  eo.max_context = mc.context_length;
-  engine::Executor exec(g.mutable_model(), g.kv_pool(), tok, eo);
-  exec.Start();
-
-  server::ModelHandle handle;
-  handle.path = model_path;
-  handle.id =
-      mc.served_name.empty() ? std::filesystem::path(model_path).stem().string() : mc.served_name;
-  handle.config = &g.model().config();
-  handle.tokenizer = &tok;
-  handle.chat = chat->get();
-  handle.executor = &exec;
-  handle.cache = &cache;
-  handle.block_tokens = mc.block_tokens;
-  handle.kv_dtype = config::Name(mc.kv_dtype);
-  handle.default_max_tokens = mc.default_max_tokens;
-  handle.reasoning_extra_tokens = mc.reasoning_extra_tokens;
-  handle.metrics_agent_label = cfg.metrics.include_agent_id_label;
-  handle.default_temperature = static_cast<float>(mc.default_temperature);
-  handle.request_timeout_ms = cfg.server.request_timeout.count();
-  handle.aliases = cfg.aliases;
   server::RateLimiter limiter(cfg.server.rate_limit_per_agent, cfg.server.rate_limit_global);
-  if (limiter.enabled()) handle.rate_limiter = &limiter;
-  if (const std::string bad = server::CheckAliases(handle); !bad.empty()) {
-    std::fprintf(stderr, "error: %s\n", bad.c_str());
+  server::RuntimeShared shared;
+  if (limiter.enabled()) shared.rate_limiter = &limiter;
+  server::ModelManager models(base, shared);
+  if (Status st = models.LoadInitial(); !st.ok()) {
+    std::fprintf(stderr, "error: %s\n", st.message().c_str());
     return 1;
   }
   server::ServerOptions so;
@@ -225,24 +109,21 @@ int Run(const config::Settings& cfg) {
   so.cors_origins = cfg.server.cors_origins;
   so.log_requests = cfg.logging.log_requests;
   so.metrics_enabled = cfg.metrics.enabled;
-  server::HttpServer http(so, handle);
+  server::HttpServer http(so, models.slot(), &models);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   // A file-size limit (ulimit -f) must fail the cache write (counted, logged), not kill the server.
   std::signal(SIGXFSZ, SIG_IGN);
   std::atomic<bool> run_ended{false};
-  std::thread drain(DrainOnSignal, std::ref(http), std::ref(exec), cfg.server.shutdown_timeout,
+  std::thread drain(DrainOnSignal, std::ref(http), std::ref(models), cfg.server.shutdown_timeout,
                     std::cref(run_ended));
   http.SetReady(true);
-  LOG_INFO("model %s ready (%s, %d layers, context %d, %d threads, kernels %s)", handle.id.c_str(),
-           handle.config->arch.c_str(), handle.config->n_layers, exec.MaxContext(), g.pool().size(),
-           kernels::ActiveIsa());
+  LOG_INFO("serving (kernels %s)", kernels::ActiveIsa());
   Status st = http.Run();
   run_ended = true;
   drain.join();
-  exec.Stop();
-  LOG_INFO("writing pending KV blocks and sessions");
-  cache.Flush();
+  models.StopExecutors();
+  models.Unload();  // writes pending KV blocks and sessions
   if (!st.ok()) {
     std::fprintf(stderr, "error: %s\n", st.message().c_str());
     return 1;

@@ -1,9 +1,10 @@
-// Authorized, ReadKeyFile, IsLoopbackHost.
+// Authorized, AdminAuthorized, ReadKeyFile, IsLoopbackHost.
 #include "server/http/auth.h"
 
 #include <fstream>
 
 #include "base/secure_compare.h"
+#include "server/http/error_response.h"
 
 namespace semantic::server {
 
@@ -39,6 +40,26 @@ bool Authorized(const httplib::Request& req, const std::vector<std::string>& key
   ok |= Matches(req.get_header_value("x-api-key"), keys);
   ok |= Matches(req.get_header_value("anthropic-api-key"), keys);
   return ok;
+}
+
+bool AdminAuthorized(const httplib::Request& req, httplib::Response& res,
+                     const std::string& admin_key) {
+  if (admin_key.empty()) {
+    SendOpenAiError(res, {403,
+                          "the admin API is disabled: set server.admin_key "
+                          "(SEMANTIC_SERVER__ADMIN_KEY or SEMANTIC_ADMIN_KEY) to enable it",
+                          "permission_error", "", "admin_disabled"});
+    return false;
+  }
+  std::string given = req.get_header_value("X-Admin-Key");
+  const std::string auth = req.get_header_value("Authorization");
+  if (given.empty() && auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
+  if (!ConstantTimeEquals(given, admin_key)) {
+    SendOpenAiError(res, {401, "missing or wrong admin key (X-Admin-Key header)",
+                          "authentication_error", "", "invalid_admin_key"});
+    return false;
+  }
+  return true;
 }
 
 Expected<std::vector<std::string>> ReadKeyFile(const std::string& path) {

@@ -21,6 +21,12 @@ bool Authorized(const httplib::Request& req, const std::vector<std::string>& key
 // whitespace trimmed. A missing or unreadable file, or one with no key, is an error naming it.
 Expected<std::vector<std::string>> ReadKeyFile(const std::string& path);
 
+// The /admin routes' check: the admin key as `X-Admin-Key` (or `Authorization: Bearer`), compared
+// in constant time. Without a configured key the admin API is disabled (403); a missing or wrong
+// key is 401. On failure the OpenAI-shaped error is already sent.
+bool AdminAuthorized(const httplib::Request& req, httplib::Response& res,
+                     const std::string& admin_key);
+
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopbackHost(const std::string& host);
 

@@ -17,8 +17,11 @@
 #include "server/http/cors.h"
 #include "server/http/error_response.h"
 #include "server/http/metrics.h"
+#include "server/http/model_slot.h"
 #include "server/http/openapi.h"
 #include "server/http/request_context.h"
+#include "server/http/with_model.h"
+#include "server/runtime/admin_routes.h"
 
 namespace semantic::server {
 
@@ -33,18 +36,38 @@ json ServedSpec(bool metrics) {
 }
 }  // namespace
 
+void SendNoModel(const httplib::Request& req, httplib::Response& res) {
+  const ApiError e{503,
+                   "no model is loaded (offloaded, or a swap is loading one): load one with POST "
+                   "/admin/models/swap, or retry shortly",
+                   "server_error",
+                   "model",
+                   "model_not_loaded",
+                   /*retry_after_s=*/5};
+  if (anthropic::IsAnthropicPath(req.path)) return SendAnthropicError(res, e);
+  SendOpenAiError(res, e);
+}
+
 struct HttpServer::Impl {
   ServerOptions options;
-  ModelHandle model;
+  std::shared_ptr<ModelSlot> slot;
   httplib::Server http;
 };
 
 HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
+    : HttpServer(options, [&] {
+        auto slot = std::make_shared<ModelSlot>();
+        slot->Set(std::make_shared<const ModelHandle>(std::move(model)));
+        return slot;
+      }()) {}
+
+HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> slot,
+                       ModelManager* manager)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
-  impl_->model = std::move(model);
+  impl_->slot = std::move(slot);
   httplib::Server& s = impl_->http;
-  const ModelHandle* m = &impl_->model;
+  const ModelSlot* m = impl_->slot.get();
   s.new_task_queue = [keep = options.http_threads, max = options.max_http_threads] {
     return new ConnectionThreads(keep, max);
   };
@@ -86,8 +109,11 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     for (const auto& [path, ops] : spec["paths"].items()) {
       if (path != "/") endpoints.push_back(path);
     }
-    json info = {
-        {"name", "semantic"}, {"version", "0.1.0"}, {"model", m->id}, {"endpoints", endpoints}};
+    const auto model = m->Get();
+    json info = {{"name", "semantic"},
+                 {"version", "0.1.0"},
+                 {"model", model ? json(model->id) : json()},
+                 {"endpoints", endpoints}};
     res.set_content(JsonText(info), "application/json");
   });
   s.Get("/openapi.json", [metrics](const httplib::Request&, httplib::Response& res) {
@@ -110,31 +136,27 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
   };
   s.Get("/health/ready", ready);
   s.Get("/health/startup", ready);
-  s.Get("/v1/models", [m](const httplib::Request& req, httplib::Response& res) {
-    const bool anthropic_client = req.has_header("anthropic-version");
-    res.set_content(
-        JsonText(anthropic_client ? anthropic::ModelsResponse(*m) : openai::ModelsResponse(*m)),
-        "application/json");
-  });
-  s.Post("/v1/chat/completions", [m](const httplib::Request& req, httplib::Response& res) {
-    openai::HandleChatCompletions(*m, req, res);
-  });
-  s.Post("/v1/completions", [m](const httplib::Request& req, httplib::Response& res) {
-    openai::HandleCompletions(*m, req, res);
-  });
-  s.Post("/v1/messages", [m](const httplib::Request& req, httplib::Response& res) {
-    anthropic::HandleMessages(*m, req, res);
-  });
-  s.Post("/v1/messages/count_tokens", [m](const httplib::Request& req, httplib::Response& res) {
-    anthropic::HandleCountTokens(*m, req, res);
-  });
+  s.Get(
+      "/v1/models",
+      WithModel(m, [](const ModelHandle& mh, const httplib::Request& req, httplib::Response& res) {
+        const bool anthropic_client = req.has_header("anthropic-version");
+        res.set_content(
+            JsonText(anthropic_client ? anthropic::ModelsResponse(mh) : openai::ModelsResponse(mh)),
+            "application/json");
+      }));
+  s.Post("/v1/chat/completions", WithModel(m, openai::HandleChatCompletions));
+  s.Post("/v1/completions", WithModel(m, openai::HandleCompletions));
+  s.Post("/v1/messages", WithModel(m, anthropic::HandleMessages));
+  s.Post("/v1/messages/count_tokens", WithModel(m, anthropic::HandleCountTokens));
   s.Post("/api/event_logging/batch", anthropic::HandleEventLogging);
 
-  if (m->cache) agents::Register(s, m, &impl_->options.admin_key);
+  agents::Register(s, m, &impl_->options.admin_key);
+  if (manager) RegisterAdminModelRoutes(s, manager, &impl_->options.admin_key);
   if (metrics) {
-    s.Get("/metrics", [m](const httplib::Request&, httplib::Response& res) {
-      res.set_content(PrometheusText(*m), "text/plain; version=0.0.4; charset=utf-8");
-    });
+    s.Get("/metrics",
+          WithModel(m, [](const ModelHandle& mh, const httplib::Request&, httplib::Response& res) {
+            res.set_content(PrometheusText(mh), "text/plain; version=0.0.4; charset=utf-8");
+          }));
   }
 
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {

@@ -32,7 +32,7 @@ struct ServerOptions {
 
 // What the handlers need from the loaded model.
 struct ModelHandle {
-  std::string id;  // file name without .gguf
+  std::string id;  // served name: model.served_name, else the file name without .gguf
   std::string path;
   const models::ModelConfig* config = nullptr;
   const tokenizer::Tokenizer* tokenizer = nullptr;
@@ -50,8 +50,15 @@ struct ModelHandle {
   RateLimiter* rate_limiter = nullptr;  // [server] rate_limit_*; none: unlimited
 };
 
+class ModelSlot;     // model_slot.h: the current model, swapped under load
+class ModelManager;  // runtime/model_manager.h: loads, swaps and offloads models
+
 class HttpServer {
  public:
+  // Serves whatever `slot` holds at each request; with a manager, also the /admin/models routes.
+  HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> slot,
+             ModelManager* manager = nullptr);
+  // One fixed model (no swaps).
   HttpServer(const ServerOptions& options, ModelHandle model);
   ~HttpServer();
 

@@ -4,11 +4,12 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "base/secure_compare.h"
 #include "kv/agent_sessions.h"
 #include "server/api/common/fields.h"
+#include "server/http/auth.h"
 #include "server/http/error_response.h"
 #include "server/http/json_body.h"
+#include "server/http/with_model.h"
 
 namespace semantic::server::agents {
 
@@ -106,132 +107,148 @@ std::string NewAgentId() {
   return buf;
 }
 
+// fn(kv::PrefixCache* cache, int block_tokens, req, res) over the current model's cache.
+template <class Fn>
+httplib::Server::Handler WithCache(const ModelSlot* slot, Fn fn) {
+  return WithModel(slot, [fn = std::move(fn)](const ModelHandle& m, const httplib::Request& req,
+                                              httplib::Response& res) {
+    if (m.cache == nullptr) {
+      return SendOpenAiError(res, {404, "this server keeps no agent sessions",
+                                   "invalid_request_error", "", "not_found"});
+    }
+    fn(m.cache, m.block_tokens, req, res);
+  });
+}
+
 }  // namespace
 
-void Register(httplib::Server& s, const ModelHandle* m, const std::string* admin_key) {
-  kv::PrefixCache* cache = m->cache;
-  const int bt = m->block_tokens;
-  s.Post("/v1/agents", [=](const httplib::Request& req, httplib::Response& res) {
-    json body;
-    if (!ParseJsonBody(req, res, &body, /*allow_empty=*/true)) return;
-    Fields f(body);
-    std::optional<std::string> id;
-    std::optional<bool> pinned;
-    std::optional<int64_t> ttl_ms;
-    if (!f.String("agent_id", &id) || !f.Bool("pinned", &pinned))
-      return SendOpenAiError(res, f.error());
-    if (!TtlField(res, f, &ttl_ms)) return;
-    const std::string agent = id ? *id : NewAgentId();
-    if (!ValidId(res, agent, "agent_id")) return;
-    if (cache->GetAgent(agent)) {
-      return SendOpenAiError(res, {409, "agent '" + agent + "' already exists",
-                                   "invalid_request_error", "agent_id", "agent_exists"});
-    }
-    res.status = 201;
-    res.set_content(JsonText(AgentJson(cache->PutAgent(agent, pinned, ttl_ms), bt)),
-                    "application/json");
-  });
-  s.Get("/v1/agents/list", [=](const httplib::Request&, httplib::Response& res) {
-    json list = json::array();
-    for (const auto& a : cache->ListAgents()) list.push_back(AgentJson(a, bt));
-    res.set_content(JsonText({{"agents", list}, {"total", list.size()}}), "application/json");
-  });
-  s.Get("/v1/agents/stats", [=](const httplib::Request&, httplib::Response& res) {
-    res.set_content(JsonText(StatsJson(cache->Stats())), "application/json");
-  });
-  s.Get(R"(/v1/agents/([^/]+))", [=](const httplib::Request& req, httplib::Response& res) {
-    const std::string id = req.matches[1];
-    if (!ValidId(res, id, "agent_id")) return;
-    auto a = cache->GetAgent(id);
-    if (!a) return NotFound(res, id);
-    res.set_content(JsonText(AgentJson(*a, bt)), "application/json");
-  });
-  s.Delete(R"(/v1/agents/([^/]+))", [=](const httplib::Request& req, httplib::Response& res) {
-    const std::string id = req.matches[1];
-    if (!ValidId(res, id, "agent_id")) return;
-    bool evict_only = false;
-    if (req.has_param("evict_only")) {
-      const std::string v = req.get_param_value("evict_only");
-      if (v != "true" && v != "false" && v != "1" && v != "0") {
-        return SendOpenAiError(
-            res, BadRequest("'evict_only' must be true or false, got '" + v + "'", "evict_only"));
-      }
-      evict_only = v == "true" || v == "1";
-    }
-    if (!cache->DeleteAgent(id, evict_only)) return NotFound(res, id);
-    res.status = 204;
-  });
+void Register(httplib::Server& s, const ModelSlot* slot, const std::string* admin_key) {
+  s.Post("/v1/agents", WithCache(slot, [=](kv::PrefixCache* cache, int bt,
+                                           const httplib::Request& req, httplib::Response& res) {
+           json body;
+           if (!ParseJsonBody(req, res, &body, /*allow_empty=*/true)) return;
+           Fields f(body);
+           std::optional<std::string> id;
+           std::optional<bool> pinned;
+           std::optional<int64_t> ttl_ms;
+           if (!f.String("agent_id", &id) || !f.Bool("pinned", &pinned))
+             return SendOpenAiError(res, f.error());
+           if (!TtlField(res, f, &ttl_ms)) return;
+           const std::string agent = id ? *id : NewAgentId();
+           if (!ValidId(res, agent, "agent_id")) return;
+           if (cache->GetAgent(agent)) {
+             return SendOpenAiError(res, {409, "agent '" + agent + "' already exists",
+                                          "invalid_request_error", "agent_id", "agent_exists"});
+           }
+           res.status = 201;
+           res.set_content(JsonText(AgentJson(cache->PutAgent(agent, pinned, ttl_ms), bt)),
+                           "application/json");
+         }));
+  s.Get("/v1/agents/list", WithCache(slot, [=](kv::PrefixCache* cache, int bt,
+                                               const httplib::Request&, httplib::Response& res) {
+          json list = json::array();
+          for (const auto& a : cache->ListAgents()) list.push_back(AgentJson(a, bt));
+          res.set_content(JsonText({{"agents", list}, {"total", list.size()}}), "application/json");
+        }));
+  s.Get("/v1/agents/stats", WithCache(slot, [=](kv::PrefixCache* cache, int bt,
+                                                const httplib::Request&, httplib::Response& res) {
+          res.set_content(JsonText(StatsJson(cache->Stats())), "application/json");
+        }));
+  s.Get(R"(/v1/agents/([^/]+))",
+        WithCache(slot, [=](kv::PrefixCache* cache, int bt, const httplib::Request& req,
+                            httplib::Response& res) {
+          const std::string id = req.matches[1];
+          if (!ValidId(res, id, "agent_id")) return;
+          auto a = cache->GetAgent(id);
+          if (!a) return NotFound(res, id);
+          res.set_content(JsonText(AgentJson(*a, bt)), "application/json");
+        }));
+  s.Delete(R"(/v1/agents/([^/]+))",
+           WithCache(slot, [=](kv::PrefixCache* cache, int bt, const httplib::Request& req,
+                               httplib::Response& res) {
+             const std::string id = req.matches[1];
+             if (!ValidId(res, id, "agent_id")) return;
+             bool evict_only = false;
+             if (req.has_param("evict_only")) {
+               const std::string v = req.get_param_value("evict_only");
+               if (v != "true" && v != "false" && v != "1" && v != "0") {
+                 return SendOpenAiError(
+                     res, BadRequest("'evict_only' must be true or false, got '" + v + "'",
+                                     "evict_only"));
+               }
+               evict_only = v == "true" || v == "1";
+             }
+             if (!cache->DeleteAgent(id, evict_only)) return NotFound(res, id);
+             res.status = 204;
+           }));
   auto pin = [=](bool on) {
-    return [=](const httplib::Request& req, httplib::Response& res) {
+    return WithCache(slot, [=](kv::PrefixCache* cache, int bt, const httplib::Request& req,
+                               httplib::Response& res) {
       const std::string id = req.matches[1];
       if (!ValidId(res, id, "agent_id")) return;
       if (!cache->GetAgent(id)) return NotFound(res, id);
       res.set_content(JsonText(AgentJson(cache->PutAgent(id, on, std::nullopt), bt)),
                       "application/json");
-    };
+    });
   };
   s.Post(R"(/v1/agents/([^/]+)/pin)", pin(true));
   s.Post(R"(/v1/agents/([^/]+)/unpin)", pin(false));
-  s.Post(R"(/v1/agents/([^/]+)/ttl)", [=](const httplib::Request& req, httplib::Response& res) {
-    const std::string id = req.matches[1];
-    if (!ValidId(res, id, "agent_id")) return;
-    json body;
-    if (!ParseJsonBody(req, res, &body)) return;
-    Fields f(body);
-    std::optional<int64_t> ttl_ms;
-    if (!TtlField(res, f, &ttl_ms)) return;
-    if (!ttl_ms)
-      return SendOpenAiError(res, BadRequest("'ttl_seconds' is required", "ttl_seconds"));
-    if (!cache->GetAgent(id)) return NotFound(res, id);
-    res.set_content(JsonText(AgentJson(cache->PutAgent(id, std::nullopt, ttl_ms), bt)),
-                    "application/json");
-  });
-  s.Post(R"(/v1/agents/([^/]+)/fork)", [=](const httplib::Request& req, httplib::Response& res) {
-    const std::string from = req.matches[1];
-    if (!ValidId(res, from, "agent_id")) return;
-    json body;
-    if (!ParseJsonBody(req, res, &body, /*allow_empty=*/true)) return;
-    Fields f(body);
-    std::optional<std::string> to;
-    if (!f.String("agent_id", &to)) return SendOpenAiError(res, f.error());
-    const std::string target = to ? *to : NewAgentId();
-    if (!ValidId(res, target, "agent_id")) return;
-    if (!cache->GetAgent(from)) return NotFound(res, from);
-    if (Status st = cache->ForkAgent(from, target); !st.ok()) {
-      return SendOpenAiError(
-          res, {409, st.message(), "invalid_request_error", "agent_id", "agent_exists"});
-    }
-    res.status = 201;
-    res.set_content(JsonText(AgentJson(*cache->GetAgent(target), bt)), "application/json");
-  });
-  s.Post(R"(/v1/agents/([^/]+)/flush)", [=](const httplib::Request& req, httplib::Response& res) {
-    const std::string id = req.matches[1];
-    if (!ValidId(res, id, "agent_id")) return;
-    if (!cache->GetAgent(id)) return NotFound(res, id);
-    cache->Flush();
-    res.set_content(JsonText(AgentJson(*cache->GetAgent(id), bt)), "application/json");
-  });
-  s.Delete("/admin/caches", [=](const httplib::Request& req, httplib::Response& res) {
-    if (admin_key->empty()) {
-      return SendOpenAiError(res, {403,
-                                   "the admin API is disabled: set server.admin_key "
-                                   "(SEMANTIC_SERVER__ADMIN_KEY) to enable it",
-                                   "permission_error", "", "admin_disabled"});
-    }
-    std::string given = req.get_header_value("X-Admin-Key");
-    const std::string auth = req.get_header_value("Authorization");
-    if (given.empty() && auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
-    if (!ConstantTimeEquals(given, *admin_key)) {
-      return SendOpenAiError(res, {401, "missing or wrong admin key (X-Admin-Key header)",
-                                   "authentication_error", "", "invalid_admin_key"});
-    }
+  s.Post(R"(/v1/agents/([^/]+)/ttl)",
+         WithCache(slot, [=](kv::PrefixCache* cache, int bt, const httplib::Request& req,
+                             httplib::Response& res) {
+           const std::string id = req.matches[1];
+           if (!ValidId(res, id, "agent_id")) return;
+           json body;
+           if (!ParseJsonBody(req, res, &body)) return;
+           Fields f(body);
+           std::optional<int64_t> ttl_ms;
+           if (!TtlField(res, f, &ttl_ms)) return;
+           if (!ttl_ms)
+             return SendOpenAiError(res, BadRequest("'ttl_seconds' is required", "ttl_seconds"));
+           if (!cache->GetAgent(id)) return NotFound(res, id);
+           res.set_content(JsonText(AgentJson(cache->PutAgent(id, std::nullopt, ttl_ms), bt)),
+                           "application/json");
+         }));
+  s.Post(R"(/v1/agents/([^/]+)/fork)",
+         WithCache(slot, [=](kv::PrefixCache* cache, int bt, const httplib::Request& req,
+                             httplib::Response& res) {
+           const std::string from = req.matches[1];
+           if (!ValidId(res, from, "agent_id")) return;
+           json body;
+           if (!ParseJsonBody(req, res, &body, /*allow_empty=*/true)) return;
+           Fields f(body);
+           std::optional<std::string> to;
+           if (!f.String("agent_id", &to)) return SendOpenAiError(res, f.error());
+           const std::string target = to ? *to : NewAgentId();
+           if (!ValidId(res, target, "agent_id")) return;
+           if (!cache->GetAgent(from)) return NotFound(res, from);
+           if (Status st = cache->ForkAgent(from, target); !st.ok()) {
+             return SendOpenAiError(
+                 res, {409, st.message(), "invalid_request_error", "agent_id", "agent_exists"});
+           }
+           res.status = 201;
+           res.set_content(JsonText(AgentJson(*cache->GetAgent(target), bt)), "application/json");
+         }));
+  s.Post(R"(/v1/agents/([^/]+)/flush)",
+         WithCache(slot, [=](kv::PrefixCache* cache, int bt, const httplib::Request& req,
+                             httplib::Response& res) {
+           const std::string id = req.matches[1];
+           if (!ValidId(res, id, "agent_id")) return;
+           if (!cache->GetAgent(id)) return NotFound(res, id);
+           cache->Flush();
+           res.set_content(JsonText(AgentJson(*cache->GetAgent(id), bt)), "application/json");
+         }));
+  s.Delete("/admin/caches",
+           WithCache(slot, [=](kv::PrefixCache* cache, int bt, const httplib::Request& req,
+                               httplib::Response& res) {
+             if (!AdminAuthorized(req, res, *admin_key)) return;
     const auto before = cache->Stats();
-    cache->Clear();
-    res.set_content(JsonText({{"status", "cleared"},
-                              {"sessions_removed", before.sessions},
-                              {"disk_files_removed", before.disk.files}}),
-                    "application/json");
-  });
+             cache->Clear();
+             res.set_content(JsonText({{"status", "cleared"},
+                                       {"sessions_removed", before.sessions},
+                                       {"disk_files_removed", before.disk.files}}),
+                             "application/json");
+           }));
 }
 
 }  // namespace semantic::server::agents

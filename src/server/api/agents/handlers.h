@@ -13,10 +13,11 @@
 
 #include <httplib.h>
 
-#include "server/http/server.h"
+#include "server/http/model_slot.h"
 
 namespace semantic::server::agents {
 
-void Register(httplib::Server& s, const ModelHandle* m, const std::string* admin_key);
+// Every route works on the model current at the request (model_slot.h).
+void Register(httplib::Server& s, const ModelSlot* slot, const std::string* admin_key);
 
 }  // namespace semantic::server::agents

@@ -1,0 +1,23 @@
+// Model admin API (names follow the original semantic), admin key required (X-Admin-Key):
+//   GET  /admin/models/current     the loaded model: id, path, architecture, context, KV dtype
+//   GET  /admin/models/available   every model a swap can name (model_registry.h)
+//   POST /admin/models/swap        {model_id, timeout_seconds?} -> {status, old_model_id,
+//                                  new_model_id, message, ...}; 200 success/unchanged,
+//                                  404 unknown id, 422 the model does not load (the old one
+//                                  keeps serving), 409 another swap is running
+//   POST /admin/models/offload     {timeout_seconds?} unloads the model (requests get 503
+//                                  model_not_loaded until a swap loads one)
+#pragma once
+
+#include <httplib.h>
+
+#include <string>
+
+namespace semantic::server {
+
+class ModelManager;
+
+void RegisterAdminModelRoutes(httplib::Server& s, ModelManager* manager,
+                              const std::string* admin_key);
+
+}  // namespace semantic::server
