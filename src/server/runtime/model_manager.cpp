@@ -20,6 +20,13 @@ std::shared_ptr<const ModelHandle> HandleOf(const std::shared_ptr<ModelRuntime>&
   return std::shared_ptr<const ModelHandle>(rt, &rt->handle());
 }
 
+SwapResult SwapBusy(SwapResult r) {
+  r.http_status = 409;
+  r.status = "busy";
+  r.message = "another swap or offload is running; retry when it has finished";
+  return r;
+}
+
 int HttpStatusOf(const Status& st) {
   switch (st.code()) {
     case StatusCode::kNotFound:
@@ -73,12 +80,7 @@ SwapResult ModelManager::Swap(const std::string& model_id, std::chrono::millisec
   }
   r.old_model_id = old ? old->handle().id : "";
   r.new_model_id = model_id;
-  if (!swap_lock.owns_lock()) {
-    r.http_status = 409;
-    r.status = "busy";
-    r.message = "another swap or offload is running; retry when it has finished";
-    return r;
-  }
+  if (!swap_lock.owns_lock()) return SwapBusy(r);
   Timer timer;
   auto cfg = ResolveModel(base_, model_id);
   if (!cfg.ok()) {
@@ -142,12 +144,7 @@ SwapResult ModelManager::Swap(const std::string& model_id, std::chrono::millisec
 SwapResult ModelManager::Offload(std::chrono::milliseconds timeout) {
   SwapResult r;
   std::unique_lock<std::mutex> swap_lock(swap_mu_, std::try_to_lock);
-  if (!swap_lock.owns_lock()) {
-    r.http_status = 409;
-    r.status = "busy";
-    r.message = "another swap or offload is running; retry when it has finished";
-    return r;
-  }
+  if (!swap_lock.owns_lock()) return SwapBusy(r);
   Timer timer;
   std::shared_ptr<ModelRuntime> old;
   {
