@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Write tiny random-weight `llama` GGUF files, one per weight dtype, for the golden tests of
-formats we have no real model for (tests/models/tiny_golden_test.cpp, scripts/make_tiny_golden.py).
+"""Write tiny random-weight GGUF files for the golden tests of formats and architectures we have no
+real model for (tests/models/tiny_golden_test.cpp, scripts/make_tiny_golden.py): per family
+(`llama` in every weight dtype; `llama3`, `qwen2`, `qwen3` in a float and a K-quant dtype) a file
+tiny-<family>-<dtype>.gguf with the metadata and tensor names llama.cpp's converter writes for it.
 
 Deterministic (fixed seeds, gguf-py's writer and quantizers): every run writes the same bytes, and
 tests/data/golden/tiny-models.sha256 records them. `--check` regenerates into a temporary folder
@@ -30,7 +32,7 @@ ROPE_BASE, NORM_EPS = 10000.0, 1e-5
 # Per file: weight dtype of every layer matrix, dtype of token_embd, and of output.weight
 # (None = tied to token_embd). Tied and untied outputs, and embeddings in the same dtype as the
 # layers or another one, are each covered by several files.
-MODELS = [
+LLAMA_DTYPES = [
     ("F32", Q.F32, Q.F32, Q.F32),
     ("F16", Q.F16, Q.F16, None),
     ("BF16", Q.BF16, Q.BF16, Q.F16),
@@ -43,10 +45,67 @@ MODELS = [
     ("Q5_K", Q.Q5_K, Q.Q5_K, None),
     ("Q6_K", Q.Q6_K, Q.Q8_0, Q.Q6_K),
 ]
+# The other families: a float file (tight bounds) and a K-quant one laid out like a Q4_K_M file.
+FAMILY_DTYPES = [("F16", Q.F16, Q.F16, None), ("Q4_K", Q.Q4_K, Q.Q4_K, Q.Q6_K)]
+
+
+class Family:
+    """What a family's files carry beyond the `llama` layout. llama3: Llama 3.1's rope scaling,
+    baked by convert_hf_to_gguf.py (LlamaModel.generate_extra_tensors) into an F32 rope_freqs
+    tensor that divides each rotary frequency; qwen2: q/k/v biases, NEOX RoPE; qwen3: per-head
+    RMSNorm of q and k (attn_q_norm / attn_k_norm [head_dim]) and a head size other than
+    n_embd / n_head (attention.key_length)."""
+
+    def __init__(self, name, arch, pre, dtypes, seed, rope_base=ROPE_BASE, eps=NORM_EPS,
+                 head_dim=HEAD_DIM, llama3_rope=None, qkv_bias=False, qk_norm=False):
+        self.name, self.arch, self.pre, self.dtypes, self.seed = name, arch, pre, dtypes, seed
+        self.rope_base, self.eps, self.head_dim = rope_base, eps, head_dim
+        self.llama3_rope, self.qkv_bias, self.qk_norm = llama3_rope, qkv_bias, qk_norm
+
+
+# Llama 3.1's rope_scaling (factor 8, low_freq_factor 1, high_freq_factor 4) with the original
+# context scaled down from 8192 to 128 so that, at the fixtures' positions (< 128), the scaled
+# frequencies turn the vectors by up to ~1 rad less than unscaled ones: a model that ignores
+# rope_freqs fails the golden test.
+LLAMA3_ROPE = {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+               "original_max_position_embeddings": 128}
+
+FAMILIES = [
+    Family("llama", "llama", "gpt-2", LLAMA_DTYPES, 1000),
+    Family("llama3", "llama", "llama-bpe", FAMILY_DTYPES, 2000, rope_base=500000.0,
+           llama3_rope=LLAMA3_ROPE),
+    Family("qwen2", "qwen2", "qwen2", FAMILY_DTYPES, 3000, rope_base=1000000.0, eps=1e-6,
+           qkv_bias=True),
+    Family("qwen3", "qwen3", "qwen2", FAMILY_DTYPES, 4000, rope_base=1000000.0, eps=1e-6,
+           head_dim=128, qk_norm=True),
+]
+
+
+def llama3_rope_factors(base, n_rot, rope):
+    """rope_freqs.weight as convert_hf_to_gguf.py's LlamaModel.generate_extra_tensors computes it:
+    per rotary pair i, 1 (high frequencies), `factor` (low ones) or a smooth blend between."""
+    factor, low, high = rope["factor"], rope["low_freq_factor"], rope["high_freq_factor"]
+    orig = rope["original_max_position_embeddings"]
+    low_wavelen, high_wavelen = orig / low, orig / high
+    freqs = 1.0 / (base ** (np.arange(0, n_rot, 2, dtype=np.float32) / n_rot))
+    out = []
+    for freq in freqs:
+        wavelen = 2 * np.pi / freq
+        if wavelen < high_wavelen:
+            out.append(1.0)
+        elif wavelen > low_wavelen:
+            out.append(factor)
+        else:
+            smooth = (orig / wavelen - low) / (high - low)
+            out.append(1.0 / ((1 - smooth) / factor + smooth))
+    return np.array(out, dtype=np.float32)
 
 # Embedding / output rows: std 0.2 over n_embd = 256 gives logits with std ~3 (decisive top-1s,
 # not a near-uniform distribution).
 EMBD_STD = 0.2
+# q/k/v biases (qwen2): of the order of the projections' outputs (std ~1 after the RMSNorm), so
+# that a model that drops them is far off.
+BIAS_STD = 0.5
 
 
 def gpt2_byte_chars():
@@ -132,25 +191,29 @@ def tensor(rng, qtype, rows, cols, std):
     return data, deq
 
 
-def write_model(path, name, wtype, etype, otype, seed):
+def write_model(path, fam, name, wtype, etype, otype, seed):
     rng = np.random.default_rng(seed)
     tokens, types = vocab()
     n_vocab = len(tokens)
-    w = gguf.GGUFWriter(path, "llama")
-    w.add_name(f"tiny-llama-{name}")
+    head_dim = fam.head_dim
+    w = gguf.GGUFWriter(path, fam.arch)
+    w.add_name(f"tiny-{fam.name}-{name}")
     w.add_context_length(N_CTX)
     w.add_embedding_length(N_EMBD)
     w.add_block_count(N_LAYERS)
     w.add_feed_forward_length(N_FF)
     w.add_head_count(N_HEAD)
     w.add_head_count_kv(N_HEAD_KV)
-    w.add_rope_dimension_count(HEAD_DIM)
-    w.add_rope_freq_base(ROPE_BASE)
-    w.add_layer_norm_rms_eps(NORM_EPS)
+    if head_dim != N_EMBD // N_HEAD:
+        w.add_key_length(head_dim)
+        w.add_value_length(head_dim)
+    w.add_rope_dimension_count(head_dim)
+    w.add_rope_freq_base(fam.rope_base)
+    w.add_layer_norm_rms_eps(fam.eps)
     w.add_vocab_size(n_vocab)
     w.add_file_type(int(wtype))
     w.add_tokenizer_model("gpt2")
-    w.add_tokenizer_pre("gpt-2")
+    w.add_tokenizer_pre(fam.pre)
     w.add_token_list(tokens)
     w.add_token_types(types)
     w.add_token_merges(MERGES)
@@ -165,17 +228,30 @@ def write_model(path, name, wtype, etype, otype, seed):
         w.add_tensor(tname, data, raw_dtype=None if qtype == Q.F32 else qtype)
         stats.append((tname, float(deq.std()) / std, float(np.abs(deq.mean())) / std))
 
-    def norm(tname):
-        w.add_tensor(tname, (1.0 + 0.1 * rng.standard_normal(N_EMBD)).astype(np.float32))
+    def norm(tname, n=N_EMBD):
+        w.add_tensor(tname, (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32))
 
-    q_dim, kv_dim = N_HEAD * HEAD_DIM, N_HEAD_KV * HEAD_DIM
+    def bias(tname, n):  # F32, as the converter keeps 1-D tensors
+        w.add_tensor(tname, (BIAS_STD * rng.standard_normal(n)).astype(np.float32))
+
+    q_dim, kv_dim = N_HEAD * head_dim, N_HEAD_KV * head_dim
     add("token_embd.weight", etype, n_vocab, N_EMBD, EMBD_STD)
+    if fam.llama3_rope:
+        w.add_tensor("rope_freqs.weight", llama3_rope_factors(fam.rope_base, head_dim,
+                                                              fam.llama3_rope))
     for i in range(N_LAYERS):
         b = f"blk.{i}."
         norm(b + "attn_norm.weight")
         add(b + "attn_q.weight", wtype, q_dim, N_EMBD, N_EMBD ** -0.5)
         add(b + "attn_k.weight", wtype, kv_dim, N_EMBD, N_EMBD ** -0.5)
         add(b + "attn_v.weight", wtype, kv_dim, N_EMBD, N_EMBD ** -0.5)
+        if fam.qkv_bias:
+            bias(b + "attn_q.bias", q_dim)
+            bias(b + "attn_k.bias", kv_dim)
+            bias(b + "attn_v.bias", kv_dim)
+        if fam.qk_norm:
+            norm(b + "attn_q_norm.weight", head_dim)
+            norm(b + "attn_k_norm.weight", head_dim)
         add(b + "attn_output.weight", wtype, N_EMBD, q_dim, q_dim ** -0.5)
         norm(b + "ffn_norm.weight")
         add(b + "ffn_gate.weight", wtype, N_FF, N_EMBD, N_EMBD ** -0.5)
@@ -200,17 +276,18 @@ def sha256(path):
 def generate(outdir, verbose):
     os.makedirs(outdir, exist_ok=True)
     sums = {}
-    for seed, (name, wtype, etype, otype) in enumerate(MODELS):
-        fname = f"tiny-llama-{name}.gguf"
-        path = os.path.join(outdir, fname)
-        stats = write_model(path, name, wtype, etype, otype, 1000 + seed)
-        sums[fname] = sha256(path)
-        if verbose:
-            dev = max(abs(s[1] - 1) for s in stats)
-            bias = max(s[2] for s in stats)
-            print(f"{fname}: {os.path.getsize(path)} bytes, embd {etype.name}, output "
-                  f"{'tied' if otype is None else otype.name}; dequantized weight std within "
-                  f"{100 * dev:.0f}% of target, |mean| <= {bias:.3f} std", file=sys.stderr)
+    for fam in FAMILIES:
+        for seed, (name, wtype, etype, otype) in enumerate(fam.dtypes):
+            fname = f"tiny-{fam.name}-{name}.gguf"
+            path = os.path.join(outdir, fname)
+            stats = write_model(path, fam, name, wtype, etype, otype, fam.seed + seed)
+            sums[fname] = sha256(path)
+            if verbose:
+                dev = max(abs(s[1] - 1) for s in stats)
+                bias = max(s[2] for s in stats)
+                print(f"{fname}: {os.path.getsize(path)} bytes, embd {etype.name}, output "
+                      f"{'tied' if otype is None else otype.name}; dequantized weight std within "
+                      f"{100 * dev:.0f}% of target, |mean| <= {bias:.3f} std", file=sys.stderr)
     return sums
 
 
@@ -226,7 +303,7 @@ def read_sums():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("outdir", nargs="?", help="folder for tiny-llama-<dtype>.gguf")
+    ap.add_argument("outdir", nargs="?", help="folder for tiny-<family>-<dtype>.gguf")
     ap.add_argument("--check", action="store_true",
                     help="regenerate into a temporary folder and compare with the recorded sha256s")
     ap.add_argument("--write-sums", action="store_true",
