@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Write tiny random-weight GGUF files for the golden tests of formats and architectures we have no
 real model for (tests/models/tiny_golden_test.cpp, scripts/make_tiny_golden.py): per family
-(`llama` in every weight dtype; `llama3`, `qwen2`, `qwen3` in a float and a K-quant dtype) a file
-tiny-<family>-<dtype>.gguf with the metadata and tensor names llama.cpp's converter writes for it.
+(`llama` in every weight dtype; `llama3`, `qwen2`, `qwen3` in a float and a K-quant dtype;
+`deepseek2` in F16 and Q8_0) a file tiny-<family>-<dtype>.gguf with the metadata and tensor names
+llama.cpp's converter writes for it.
 
 Deterministic (fixed seeds, gguf-py's writer and quantizers): every run writes the same bytes, and
 tests/data/golden/tiny-models.sha256 records them. `--check` regenerates into a temporary folder
@@ -57,10 +58,12 @@ class Family:
     n_embd / n_head (attention.key_length)."""
 
     def __init__(self, name, arch, pre, dtypes, seed, rope_base=ROPE_BASE, eps=NORM_EPS,
-                 head_dim=HEAD_DIM, llama3_rope=None, qkv_bias=False, qk_norm=False):
+                 head_dim=HEAD_DIM, llama3_rope=None, qkv_bias=False, qk_norm=False, mla=None,
+                 n_layers=N_LAYERS):
         self.name, self.arch, self.pre, self.dtypes, self.seed = name, arch, pre, dtypes, seed
         self.rope_base, self.eps, self.head_dim = rope_base, eps, head_dim
         self.llama3_rope, self.qkv_bias, self.qk_norm = llama3_rope, qkv_bias, qk_norm
+        self.mla, self.n_layers = mla, n_layers
 
 
 # Llama 3.1's rope_scaling (factor 8, low_freq_factor 1, high_freq_factor 4) with the original
@@ -70,6 +73,18 @@ class Family:
 LLAMA3_ROPE = {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
                "original_max_position_embeddings": 128}
 
+# DeepSeek-V2 (`deepseek2`) scaled down, laid out as the current converter writes it
+# (DeepseekV2Model: kv_b split per head into attn_k_b / attn_v_b, key_length = kv_lora_rank + rope
+# dims with one KV head, the MHA head sizes in key_length_mla / value_length_mla): MLA with a
+# compressed latent, YaRN rope scaling (original context scaled down to 64 so it acts at the
+# fixtures' positions), MoE with top-k softmax routing, a shared expert and leading dense layers.
+# q goes through a low-rank q_a / q_a_norm / q_b as in V2 (llama.cpp reads V2-Lite's plain attn_q
+# only from 27-layer files). Routed weights are scaled (expert_weights_scale), not renormalized.
+DEEPSEEK2 = {"q_lora_rank": 96, "kv_lora_rank": 64, "rope_dims": 16,
+             "nope_dims": 32, "v_dims": 32, "n_expert": 4, "n_expert_used": 2,
+             "n_expert_shared": 1, "expert_ff": 128, "leading_dense": 1, "weights_scale": 2.0,
+             "yarn_factor": 4.0, "yarn_orig_ctx": 64, "yarn_log_mul": 0.1 * 0.707}
+
 FAMILIES = [
     Family("llama", "llama", "gpt-2", LLAMA_DTYPES, 1000),
     Family("llama3", "llama", "llama-bpe", FAMILY_DTYPES, 2000, rope_base=500000.0,
@@ -78,6 +93,9 @@ FAMILIES = [
            qkv_bias=True),
     Family("qwen3", "qwen3", "qwen2", FAMILY_DTYPES, 4000, rope_base=1000000.0, eps=1e-6,
            head_dim=128, qk_norm=True),
+    Family("deepseek2", "deepseek2", "deepseek-coder", [("F16", Q.F16, Q.F16, Q.F16),
+                                                        ("Q8_0", Q.Q8_0, Q.Q8_0, Q.Q8_0)], 5000,
+           eps=1e-6, mla=DEEPSEEK2, n_layers=3),
 ]
 
 
@@ -106,6 +124,11 @@ EMBD_STD = 0.2
 # q/k/v biases (qwen2): of the order of the projections' outputs (std ~1 after the RMSNorm), so
 # that a model that drops them is far off.
 BIAS_STD = 0.5
+# deepseek2 router logits' std. The choice between the k-th and (k+1)-th expert is a discontinuity:
+# where their router logits are within the Q8_0 activation noise (~1% of the hidden state by the
+# last layer) llama.cpp and we may route a token differently, and its logits then differ by ~1.
+# Logits of std ~6 make such near-ties rare while the second expert's weight still matters.
+ROUTER_STD = 6.0
 
 
 def gpt2_byte_chars():
@@ -179,15 +202,17 @@ def k_quant_blocks(rng, qtype, rows, cols, std):
     return blocks.reshape(rows, -1)
 
 
-def tensor(rng, qtype, rows, cols, std):
-    """A [rows][cols] weight of dtype qtype (numpy array ready for GGUFWriter.add_tensor) and its
-    dequantized values."""
+def tensor(rng, qtype, rows, cols, std, n_mat=0):
+    """A [rows][cols] weight (or n_mat of them stacked, [n_mat][rows][cols], when n_mat > 0) of
+    dtype qtype (numpy array ready for GGUFWriter.add_tensor) and its dequantized values."""
+    shape = (n_mat, rows, cols) if n_mat else (rows, cols)
     if qtype in (Q.Q4_K, Q.Q5_K, Q.Q6_K):
+        assert not n_mat
         data = k_quant_blocks(rng, qtype, rows, cols, std)
     else:
-        w = (rng.standard_normal((rows, cols)) * std).astype(np.float32)
+        w = (rng.standard_normal(shape) * std).astype(np.float32)
         data = w if qtype == Q.F32 else gguf.quants.quantize(w, qtype)
-    deq = gguf.quants.dequantize(data, qtype).reshape(rows, cols)
+    deq = gguf.quants.dequantize(data, qtype).reshape(shape)
     return data, deq
 
 
@@ -200,14 +225,18 @@ def write_model(path, fam, name, wtype, etype, otype, seed):
     w.add_name(f"tiny-{fam.name}-{name}")
     w.add_context_length(N_CTX)
     w.add_embedding_length(N_EMBD)
-    w.add_block_count(N_LAYERS)
+    w.add_block_count(fam.n_layers)
     w.add_feed_forward_length(N_FF)
     w.add_head_count(N_HEAD)
-    w.add_head_count_kv(N_HEAD_KV)
-    if head_dim != N_EMBD // N_HEAD:
-        w.add_key_length(head_dim)
-        w.add_value_length(head_dim)
-    w.add_rope_dimension_count(head_dim)
+    mla = fam.mla
+    if mla:
+        add_mla_keys(w, mla)
+    else:
+        w.add_head_count_kv(N_HEAD_KV)
+        if head_dim != N_EMBD // N_HEAD:
+            w.add_key_length(head_dim)
+            w.add_value_length(head_dim)
+        w.add_rope_dimension_count(head_dim)
     w.add_rope_freq_base(fam.rope_base)
     w.add_layer_norm_rms_eps(fam.eps)
     w.add_vocab_size(n_vocab)
@@ -223,8 +252,8 @@ def write_model(path, fam, name, wtype, etype, otype, seed):
 
     stats = []
 
-    def add(tname, qtype, rows, cols, std):
-        data, deq = tensor(rng, qtype, rows, cols, std)
+    def add(tname, qtype, rows, cols, std, n_mat=0):
+        data, deq = tensor(rng, qtype, rows, cols, std, n_mat)
         w.add_tensor(tname, data, raw_dtype=None if qtype == Q.F32 else qtype)
         stats.append((tname, float(deq.std()) / std, float(np.abs(deq.mean())) / std))
 
@@ -239,9 +268,12 @@ def write_model(path, fam, name, wtype, etype, otype, seed):
     if fam.llama3_rope:
         w.add_tensor("rope_freqs.weight", llama3_rope_factors(fam.rope_base, head_dim,
                                                               fam.llama3_rope))
-    for i in range(N_LAYERS):
+    for i in range(fam.n_layers):
         b = f"blk.{i}."
         norm(b + "attn_norm.weight")
+        if mla:
+            add_mla_layer(b, wtype, mla, i >= mla["leading_dense"], add, norm)
+            continue
         add(b + "attn_q.weight", wtype, q_dim, N_EMBD, N_EMBD ** -0.5)
         add(b + "attn_k.weight", wtype, kv_dim, N_EMBD, N_EMBD ** -0.5)
         add(b + "attn_v.weight", wtype, kv_dim, N_EMBD, N_EMBD ** -0.5)
@@ -266,6 +298,58 @@ def write_model(path, fam, name, wtype, etype, otype, seed):
     w.write_tensors_to_file()
     w.close()
     return stats
+
+
+def add_mla_keys(w, mla):
+    """deepseek2 hparams: MLA ranks and head sizes, MoE counts, YaRN (as DeepseekV2Model writes)."""
+    rope, kv_lora = mla["rope_dims"], mla["kv_lora_rank"]
+    w.add_head_count_kv(1)
+    w.add_key_length(kv_lora + rope)
+    w.add_value_length(kv_lora)
+    w.add_key_length_mla(mla["nope_dims"] + rope)
+    w.add_value_length_mla(mla["v_dims"])
+    w.add_rope_dimension_count(rope)
+    w.add_q_lora_rank(mla["q_lora_rank"])
+    w.add_kv_lora_rank(kv_lora)
+    w.add_leading_dense_block_count(mla["leading_dense"])
+    w.add_expert_feed_forward_length(mla["expert_ff"])
+    w.add_expert_count(mla["n_expert"])
+    w.add_expert_used_count(mla["n_expert_used"])
+    w.add_expert_shared_count(mla["n_expert_shared"])
+    w.add_expert_weights_scale(mla["weights_scale"])
+    w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+    w.add_rope_scaling_factor(mla["yarn_factor"])
+    w.add_rope_scaling_orig_ctx_len(mla["yarn_orig_ctx"])
+    w.add_rope_scaling_yarn_log_mul(mla["yarn_log_mul"])
+
+
+def add_mla_layer(b, wtype, mla, moe, add, norm):
+    """One deepseek2 layer after attn_norm: MLA attention, ffn_norm, then a dense or MoE FFN."""
+    rope, nope, v, kv_lora = mla["rope_dims"], mla["nope_dims"], mla["v_dims"], mla["kv_lora_rank"]
+    q_dim, q_lora = N_HEAD * (nope + rope), mla["q_lora_rank"]
+    add(b + "attn_q_a.weight", wtype, q_lora, N_EMBD, N_EMBD ** -0.5)
+    norm(b + "attn_q_a_norm.weight", q_lora)
+    add(b + "attn_q_b.weight", wtype, q_dim, q_lora, q_lora ** -0.5)
+    add(b + "attn_kv_a_mqa.weight", wtype, kv_lora + rope, N_EMBD, N_EMBD ** -0.5)
+    norm(b + "attn_kv_a_norm.weight", kv_lora)
+    add(b + "attn_k_b.weight", wtype, kv_lora, nope, nope ** -0.5, N_HEAD)  # per head k_nope <- c
+    add(b + "attn_v_b.weight", wtype, v, kv_lora, kv_lora ** -0.5, N_HEAD)  # per head v <- c
+    add(b + "attn_output.weight", wtype, N_EMBD, N_HEAD * v, (N_HEAD * v) ** -0.5)
+    norm(b + "ffn_norm.weight")
+    if not moe:
+        add(b + "ffn_gate.weight", wtype, N_FF, N_EMBD, N_EMBD ** -0.5)
+        add(b + "ffn_up.weight", wtype, N_FF, N_EMBD, N_EMBD ** -0.5)
+        add(b + "ffn_down.weight", wtype, N_EMBD, N_FF, N_FF ** -0.5)
+        return
+    n_exp, ff, shared_ff = mla["n_expert"], mla["expert_ff"], mla["expert_ff"] * mla["n_expert_shared"]
+    # Router kept in F32 (llama-quantize never quantizes ffn_gate_inp); see ROUTER_STD.
+    add(b + "ffn_gate_inp.weight", Q.F32, n_exp, N_EMBD, ROUTER_STD * N_EMBD ** -0.5)
+    add(b + "ffn_gate_exps.weight", wtype, ff, N_EMBD, N_EMBD ** -0.5, n_exp)
+    add(b + "ffn_up_exps.weight", wtype, ff, N_EMBD, N_EMBD ** -0.5, n_exp)
+    add(b + "ffn_down_exps.weight", wtype, N_EMBD, ff, ff ** -0.5, n_exp)
+    add(b + "ffn_gate_shexp.weight", wtype, shared_ff, N_EMBD, N_EMBD ** -0.5)
+    add(b + "ffn_up_shexp.weight", wtype, shared_ff, N_EMBD, N_EMBD ** -0.5)
+    add(b + "ffn_down_shexp.weight", wtype, N_EMBD, shared_ff, shared_ff ** -0.5)
 
 
 def sha256(path):

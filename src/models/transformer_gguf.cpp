@@ -7,11 +7,11 @@
 
 namespace semantic::models {
 
-std::string BlockTensor(int i, const char* name) {
-  return "blk." + std::to_string(i) + "." + name + ".weight";
+std::string BlockTensor(int i, const char* name, const char* kind) {
+  return "blk." + std::to_string(i) + "." + name + "." + kind;
 }
 
-Status ReadTransformerHparams(const loader::GgufFile& f, ModelConfig* c) {
+Status ReadTransformerHparams(const loader::GgufFile& f, ModelConfig* c, bool mla) {
   c->arch = f.GetStringOr("general.architecture", "llama");
   c->name = f.GetStringOr("general.name", "");
   const std::string a = c->arch + ".";
@@ -42,7 +42,8 @@ Status ReadTransformerHparams(const loader::GgufFile& f, ModelConfig* c) {
   c->rope_freq_scale = scale_factor > 0 ? static_cast<float>(1.0 / scale_factor) : 1.0f;
   c->norm_eps = static_cast<float>(f.GetFloatOr(a + "attention.layer_norm_rms_epsilon", 1e-5));
   if (c->n_head_kv <= 0 || c->n_head % c->n_head_kv != 0 || c->head_dim <= 0 ||
-      c->n_rot != c->head_dim || c->head_dim % 2 != 0 || v_dim != c->head_dim) {
+      c->head_dim % 2 != 0 || c->n_rot <= 0 || c->n_rot % 2 != 0 ||
+      (!mla && (c->n_rot != c->head_dim || v_dim != c->head_dim))) {
     return InvalidArgument(
         f.path() + ": inconsistent attention hparams (heads " + std::to_string(c->n_head) +
         ", kv heads " + std::to_string(c->n_head_kv) + ", head dim " + std::to_string(c->head_dim) +

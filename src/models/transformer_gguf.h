@@ -13,8 +13,10 @@
 namespace semantic::models {
 
 // Fills c from the `<general.architecture>.*` keys (see model-formats.md §2) and checks that the
-// attention shape is consistent (GQA groups, even head size, rotary dims == head size).
-Status ReadTransformerHparams(const loader::GgufFile& f, ModelConfig* c);
+// attention shape is consistent (GQA groups, even head size, rotary dims == value size == head
+// size). mla: the cached K/V rows are MLA latents (deepseek2: head_dim = key_length = latent +
+// rotary dims, value_length = latent): rotary and value sizes are the model's to check.
+Status ReadTransformerHparams(const loader::GgufFile& f, ModelConfig* c, bool mla = false);
 
 // token_embd {n_embd, n_vocab} (sets c->n_vocab), output (or token_embd when tied: sets
 // c->tied_output) and output_norm [n_embd].
@@ -32,7 +34,7 @@ struct DenseLayerWeights {
 };
 Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const ModelConfig& c, int i);
 
-// "blk.<i>.<name>.weight"
-std::string BlockTensor(int i, const char* name);
+// "blk.<i>.<name>.<kind>": kind "weight" or "bias".
+std::string BlockTensor(int i, const char* name, const char* kind = "weight");
 
 }  // namespace semantic::models
