@@ -2,7 +2,7 @@
 """Write tiny random-weight GGUF files for the golden tests of formats and architectures we have no
 real model for (tests/models/tiny_golden_test.cpp, scripts/make_tiny_golden.py): per family
 (`llama` in every weight dtype; `llama3`, `qwen2`, `qwen3` in a float and a K-quant dtype;
-`deepseek2` in F16 and Q8_0) a file tiny-<family>-<dtype>.gguf with the metadata and tensor names
+`deepseek2`, `qwen3moe` in F16 and Q8_0) a file tiny-<family>-<dtype>.gguf with the metadata and tensor names
 llama.cpp's converter writes for it.
 
 Deterministic (fixed seeds, gguf-py's writer and quantizers): every run writes the same bytes, and
@@ -59,11 +59,11 @@ class Family:
 
     def __init__(self, name, arch, pre, dtypes, seed, rope_base=ROPE_BASE, eps=NORM_EPS,
                  head_dim=HEAD_DIM, llama3_rope=None, qkv_bias=False, qk_norm=False, mla=None,
-                 n_layers=N_LAYERS):
+                 moe=None, n_layers=N_LAYERS):
         self.name, self.arch, self.pre, self.dtypes, self.seed = name, arch, pre, dtypes, seed
         self.rope_base, self.eps, self.head_dim = rope_base, eps, head_dim
         self.llama3_rope, self.qkv_bias, self.qk_norm = llama3_rope, qkv_bias, qk_norm
-        self.mla, self.n_layers = mla, n_layers
+        self.mla, self.moe, self.n_layers = mla, moe, n_layers
 
 
 # Llama 3.1's rope_scaling (factor 8, low_freq_factor 1, high_freq_factor 4) with the original
@@ -85,6 +85,10 @@ DEEPSEEK2 = {"q_lora_rank": 96, "kv_lora_rank": 64, "rope_dims": 16,
              "n_expert_shared": 1, "expert_ff": 128, "leading_dense": 1, "weights_scale": 2.0,
              "yarn_factor": 4.0, "yarn_orig_ctx": 64, "yarn_log_mul": 0.1 * 0.707}
 
+# Qwen3-MoE (`qwen3moe`): the qwen3 attention, every FFN a MoE of routed experts only, whose
+# top-k weights llama.cpp always renormalizes (norm_topk_prob).
+QWEN3MOE = {"n_expert": 4, "n_expert_used": 2, "n_expert_shared": 0, "expert_ff": 128}
+
 FAMILIES = [
     Family("llama", "llama", "gpt-2", LLAMA_DTYPES, 1000),
     Family("llama3", "llama", "llama-bpe", FAMILY_DTYPES, 2000, rope_base=500000.0,
@@ -96,6 +100,9 @@ FAMILIES = [
     Family("deepseek2", "deepseek2", "deepseek-coder", [("F16", Q.F16, Q.F16, Q.F16),
                                                         ("Q8_0", Q.Q8_0, Q.Q8_0, Q.Q8_0)], 5000,
            eps=1e-6, mla=DEEPSEEK2, n_layers=3),
+    Family("qwen3moe", "qwen3moe", "qwen2", [("F16", Q.F16, Q.F16, None),
+                                             ("Q8_0", Q.Q8_0, Q.Q8_0, Q.Q8_0)], 6000,
+           rope_base=1000000.0, eps=1e-6, head_dim=128, qk_norm=True, moe=QWEN3MOE),
 ]
 
 
@@ -237,6 +244,8 @@ def write_model(path, fam, name, wtype, etype, otype, seed):
             w.add_key_length(head_dim)
             w.add_value_length(head_dim)
         w.add_rope_dimension_count(head_dim)
+        if fam.moe:
+            add_moe_keys(w, fam.moe)
     w.add_rope_freq_base(fam.rope_base)
     w.add_layer_norm_rms_eps(fam.eps)
     w.add_vocab_size(n_vocab)
@@ -286,6 +295,9 @@ def write_model(path, fam, name, wtype, etype, otype, seed):
             norm(b + "attn_k_norm.weight", head_dim)
         add(b + "attn_output.weight", wtype, N_EMBD, q_dim, q_dim ** -0.5)
         norm(b + "ffn_norm.weight")
+        if fam.moe:
+            add_moe_ffn(b, wtype, fam.moe, add)
+            continue
         add(b + "ffn_gate.weight", wtype, N_FF, N_EMBD, N_EMBD ** -0.5)
         add(b + "ffn_up.weight", wtype, N_FF, N_EMBD, N_EMBD ** -0.5)
         add(b + "ffn_down.weight", wtype, N_EMBD, N_FF, N_FF ** -0.5)
@@ -312,11 +324,7 @@ def add_mla_keys(w, mla):
     w.add_q_lora_rank(mla["q_lora_rank"])
     w.add_kv_lora_rank(kv_lora)
     w.add_leading_dense_block_count(mla["leading_dense"])
-    w.add_expert_feed_forward_length(mla["expert_ff"])
-    w.add_expert_count(mla["n_expert"])
-    w.add_expert_used_count(mla["n_expert_used"])
-    w.add_expert_shared_count(mla["n_expert_shared"])
-    w.add_expert_weights_scale(mla["weights_scale"])
+    add_moe_keys(w, mla)
     w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
     w.add_rope_scaling_factor(mla["yarn_factor"])
     w.add_rope_scaling_orig_ctx_len(mla["yarn_orig_ctx"])
@@ -341,15 +349,31 @@ def add_mla_layer(b, wtype, mla, moe, add, norm):
         add(b + "ffn_up.weight", wtype, N_FF, N_EMBD, N_EMBD ** -0.5)
         add(b + "ffn_down.weight", wtype, N_EMBD, N_FF, N_FF ** -0.5)
         return
-    n_exp, ff, shared_ff = mla["n_expert"], mla["expert_ff"], mla["expert_ff"] * mla["n_expert_shared"]
+    add_moe_ffn(b, wtype, mla, add)
+
+
+def add_moe_keys(w, moe):
+    w.add_expert_feed_forward_length(moe["expert_ff"])
+    w.add_expert_count(moe["n_expert"])
+    w.add_expert_used_count(moe["n_expert_used"])
+    if moe["n_expert_shared"]:
+        w.add_expert_shared_count(moe["n_expert_shared"])
+    if moe.get("weights_scale"):
+        w.add_expert_weights_scale(moe["weights_scale"])
+
+
+def add_moe_ffn(b, wtype, moe, add):
+    """A MoE FFN after ffn_norm: router, stacked experts, shared experts (if any)."""
+    n_exp, ff, shared_ff = moe["n_expert"], moe["expert_ff"], moe["expert_ff"] * moe["n_expert_shared"]
     # Router kept in F32 (llama-quantize never quantizes ffn_gate_inp); see ROUTER_STD.
     add(b + "ffn_gate_inp.weight", Q.F32, n_exp, N_EMBD, ROUTER_STD * N_EMBD ** -0.5)
     add(b + "ffn_gate_exps.weight", wtype, ff, N_EMBD, N_EMBD ** -0.5, n_exp)
     add(b + "ffn_up_exps.weight", wtype, ff, N_EMBD, N_EMBD ** -0.5, n_exp)
     add(b + "ffn_down_exps.weight", wtype, N_EMBD, ff, ff ** -0.5, n_exp)
-    add(b + "ffn_gate_shexp.weight", wtype, shared_ff, N_EMBD, N_EMBD ** -0.5)
-    add(b + "ffn_up_shexp.weight", wtype, shared_ff, N_EMBD, N_EMBD ** -0.5)
-    add(b + "ffn_down_shexp.weight", wtype, N_EMBD, shared_ff, shared_ff ** -0.5)
+    if shared_ff:
+        add(b + "ffn_gate_shexp.weight", wtype, shared_ff, N_EMBD, N_EMBD ** -0.5)
+        add(b + "ffn_up_shexp.weight", wtype, shared_ff, N_EMBD, N_EMBD ** -0.5)
+        add(b + "ffn_down_shexp.weight", wtype, N_EMBD, shared_ff, shared_ff ** -0.5)
 
 
 def sha256(path):

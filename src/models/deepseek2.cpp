@@ -186,10 +186,7 @@ Status DeepSeek2Model::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& k
     DumpTensor("ffn_inp", il, a_.x.data(), T * c.n_embd);
     RmsNorm(a_.x.data(), L.ffn_norm.data(), T, c.n_embd, c.norm_eps, a_.xn.data());
     if (L.moe) {
-      // MoeFfn reads its input while writing out, so it writes into a_.up's storage.
-      a_.up.resize(std::max<size_t>(a_.up.size(), T * c.n_embd));
-      MoeFfn(L.experts, moe_, a_.xn.data(), T, c.n_embd, a_.up.data(), &moe_scratch_, pool_);
-      std::copy_n(a_.up.data(), T * c.n_embd, a_.xn.data());
+      MoeFfn(L.experts, moe_, a_.xn.data(), T, c.n_embd, a_.xn.data(), &moe_scratch_, pool_);
     } else {
       SwiGluFfn(L.w_gate, L.w_up, L.w_down, a_.xn.data(), T, a_.gate.data(), a_.up.data(),
                 a_.xn.data(), pool_);

@@ -1,8 +1,8 @@
 // Llama architecture (Llama 2/3.x, SmolLM2): hparams, tensor table, forward.
 // Block: h = x + attn(rms(x)); out = h + ffn(rms(h)); GQA, NORM-pairing RoPE (GGUF Q/K are
 // pre-permuted) with optional rope_freqs factors (Llama 3.1+ scaling), SwiGLU FFN, optional tied
-// output. The forward also applies the Qwen families' q/k/v biases and per-head QK-norm when the
-// layer has them (qwen.cpp).
+// output. The forward also applies the Qwen families' q/k/v biases, per-head QK-norm and MoE
+// FFNs when the layer has them (qwen.cpp).
 #include "models/llama.h"
 
 #include <cmath>
@@ -16,7 +16,7 @@
 
 namespace semantic::models {
 
-Status LlamaModel::LoadDense(const loader::GgufFile& f) {
+Status LlamaModel::LoadDense(const loader::GgufFile& f, bool moe_ffn) {
   ModelConfig& c = config_;
   RETURN_IF_ERROR(ReadTransformerHparams(f, &c));
   // llama.cpp's get_rope_factors: Llama 3.1's scaling, baked in by the converter.
@@ -24,9 +24,15 @@ Status LlamaModel::LoadDense(const loader::GgufFile& f) {
     ASSIGN_OR_RETURN(rope_freqs_, GetVector(f, "rope_freqs.weight", c.n_rot / 2));
   }
   ASSIGN_OR_RETURN(head_, LoadEmbeddingAndHead(f, &c));
+  if (moe_ffn) RETURN_IF_ERROR(ReadMoeConfig(f, c.arch, &moe_));
   layers_.resize(c.n_layers);
   for (int i = 0; i < c.n_layers; ++i) {
-    ASSIGN_OR_RETURN(static_cast<DenseLayerWeights&>(layers_[i]), LoadDenseLayer(f, c, i));
+    Layer& L = layers_[i];
+    ASSIGN_OR_RETURN(static_cast<DenseLayerWeights&>(L), LoadDenseLayer(f, c, i, !moe_ffn));
+    L.moe = moe_ffn;
+    if (moe_ffn) {
+      ASSIGN_OR_RETURN(L.experts, LoadMoeLayer(f, moe_, c.n_embd, i));
+    }
   }
   return Status::Ok();
 }
@@ -79,11 +85,15 @@ Status LlamaModel::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& kv_po
     DumpTensor("ffn_inp", il, a_.x.data(), T * c.n_embd);
     RmsNorm(a_.x.data(), L.ffn_norm.data(), T, c.n_embd, c.norm_eps, a_.xn.data());
     DumpTensor("ffn_norm", il, a_.xn.data(), T * c.n_embd);
-    kernels::MatMul(L.w_gate, a_.xn.data(), T, a_.gate.data(), pool_);
-    kernels::MatMul(L.w_up, a_.xn.data(), T, a_.up.data(), pool_);
-    SwiGlu(a_.gate.data(), a_.up.data(), T * c.n_ff);
-    DumpTensor("ffn_swiglu", il, a_.gate.data(), T * c.n_ff);
-    kernels::MatMul(L.w_down, a_.gate.data(), T, a_.xn.data(), pool_);
+    if (L.moe) {
+      MoeFfn(L.experts, moe_, a_.xn.data(), T, c.n_embd, a_.xn.data(), &moe_scratch_, pool_);
+    } else {
+      kernels::MatMul(L.w_gate, a_.xn.data(), T, a_.gate.data(), pool_);
+      kernels::MatMul(L.w_up, a_.xn.data(), T, a_.up.data(), pool_);
+      SwiGlu(a_.gate.data(), a_.up.data(), T * c.n_ff);
+      DumpTensor("ffn_swiglu", il, a_.gate.data(), T * c.n_ff);
+      kernels::MatMul(L.w_down, a_.gate.data(), T, a_.xn.data(), pool_);
+    }
     DumpTensor("ffn_out", il, a_.xn.data(), T * c.n_embd);
     for (int64_t i = 0; i < T * c.n_embd; ++i) a_.x[i] += a_.xn[i];
     DumpTensor("l_out", il, a_.x.data(), T * c.n_embd);

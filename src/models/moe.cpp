@@ -125,6 +125,13 @@ void MoeFfn(const MoeLayerWeights& w, const MoeConfig& c, const float* x, int64_
       for (int i = 0; i < n_embd; ++i) o[i] = s->y[j * n_embd + i] * wt;
     }
   }
+  // The shared FFN reads x before out is written (out may alias x).
+  if (c.n_ff_shared > 0) {
+    s->y.resize(T * n_embd);
+    s->gate.resize(T * c.n_ff_shared);
+    s->up.resize(T * c.n_ff_shared);
+    SwiGluFfn(w.gate_sh, w.up_sh, w.down_sh, x, T, s->gate.data(), s->up.data(), s->y.data(), pool);
+  }
   // Sum in the order chosen (llama.cpp adds the k views one after another), then the shared FFN.
   for (int64_t t = 0; t < T; ++t) {
     float* o = out + t * n_embd;
@@ -133,13 +140,9 @@ void MoeFfn(const MoeLayerWeights& w, const MoeConfig& c, const float* x, int64_
       const float* src = &s->out_k[(t * K + k) * n_embd];
       for (int i = 0; i < n_embd; ++i) o[i] += src[i];
     }
-  }
-  if (c.n_ff_shared > 0) {
-    s->y.resize(T * n_embd);
-    s->gate.resize(T * c.n_ff_shared);
-    s->up.resize(T * c.n_ff_shared);
-    SwiGluFfn(w.gate_sh, w.up_sh, w.down_sh, x, T, s->gate.data(), s->up.data(), s->y.data(), pool);
-    for (int64_t i = 0; i < T * n_embd; ++i) out[i] += s->y[i];
+    if (c.n_ff_shared > 0) {
+      for (int i = 0; i < n_embd; ++i) o[i] += s->y[t * n_embd + i];
+    }
   }
 }
 

@@ -46,7 +46,7 @@ struct MoeScratch {
   std::vector<float> out_k;             // [T][k][n_embd] each chosen expert's weighted output
 };
 
-// out[t] = sum_k w[t][k] * expert_k(x[t]) + shared(x[t]); x, out: [T][n_embd].
+// out[t] = sum_k w[t][k] * expert_k(x[t]) + shared(x[t]); x, out: [T][n_embd] (may alias).
 void MoeFfn(const MoeLayerWeights& w, const MoeConfig& c, const float* x, int64_t T, int n_embd,
             float* out, MoeScratch* s, ThreadPool& pool);
 

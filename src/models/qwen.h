@@ -1,5 +1,6 @@
-// Qwen2 / Qwen2.5 (`qwen2`) and Qwen3 (`qwen3`) dense models: the Llama decoder with NEOX RoPE
-// and, for qwen2, q/k/v projection biases, for qwen3, per-head QK-norm.
+// Qwen2 / Qwen2.5 (`qwen2`), Qwen3 (`qwen3`) and Qwen3-MoE (`qwen3moe`): the Llama decoder with
+// NEOX RoPE and, for qwen2, q/k/v projection biases, for qwen3, per-head QK-norm, for qwen3moe,
+// QK-norm and MoE FFNs.
 #pragma once
 
 #include <memory>

@@ -68,7 +68,8 @@ Expected<EmbeddingAndHead> LoadEmbeddingAndHead(const loader::GgufFile& f, Model
   return h;
 }
 
-Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const ModelConfig& c, int i) {
+Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const ModelConfig& c, int i,
+                                           bool dense_ffn) {
   const int q_dim = c.n_head * c.head_dim, kv_dim = c.n_head_kv * c.head_dim;
   DenseLayerWeights L;
   ASSIGN_OR_RETURN(L.attn_norm, GetVector(f, BlockTensor(i, "attn_norm"), c.n_embd));
@@ -77,6 +78,7 @@ Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const Mode
   ASSIGN_OR_RETURN(L.wv, GetMatrix(f, BlockTensor(i, "attn_v"), c.n_embd, kv_dim));
   ASSIGN_OR_RETURN(L.wo, GetMatrix(f, BlockTensor(i, "attn_output"), q_dim, c.n_embd));
   ASSIGN_OR_RETURN(L.ffn_norm, GetVector(f, BlockTensor(i, "ffn_norm"), c.n_embd));
+  if (!dense_ffn) return L;
   ASSIGN_OR_RETURN(L.w_gate, GetMatrix(f, BlockTensor(i, "ffn_gate"), c.n_embd, c.n_ff));
   ASSIGN_OR_RETURN(L.w_up, GetMatrix(f, BlockTensor(i, "ffn_up"), c.n_embd, c.n_ff));
   ASSIGN_OR_RETURN(L.w_down, GetMatrix(f, BlockTensor(i, "ffn_down"), c.n_ff, c.n_embd));

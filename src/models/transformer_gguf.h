@@ -27,12 +27,13 @@ struct EmbeddingAndHead {
 Expected<EmbeddingAndHead> LoadEmbeddingAndHead(const loader::GgufFile& f, ModelConfig* c);
 
 // One layer's attention and gated FFN: blk.<i>.{attn_norm, attn_q, attn_k, attn_v, attn_output,
-// ffn_norm, ffn_gate, ffn_up, ffn_down}.
+// ffn_norm, ffn_gate, ffn_up, ffn_down}; without the last three when !dense_ffn (MoE layers).
 struct DenseLayerWeights {
   std::vector<float> attn_norm, ffn_norm;  // [n_embd] f32
   kernels::WeightView wq, wk, wv, wo, w_gate, w_up, w_down;
 };
-Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const ModelConfig& c, int i);
+Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const ModelConfig& c, int i,
+                                           bool dense_ffn = true);
 
 // "blk.<i>.<name>.<kind>": kind "weight" or "bias".
 std::string BlockTensor(int i, const char* name, const char* kind = "weight");

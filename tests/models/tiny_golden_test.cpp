@@ -1,7 +1,7 @@
 // Golden tests of the forward pass on tiny random-weight GGUF files (scripts/make_tiny_models.py)
 // against llama.cpp's logits (scripts/make_tiny_golden.py): Llama for every weight dtype, and the
-// other families (Llama 3.1 rope scaling, Qwen2, Qwen3 in F16 and Q4_K; DeepSeek-V2 in F16 and
-// Q8_0).
+// other families (Llama 3.1 rope scaling, Qwen2, Qwen3 in F16 and Q4_K; DeepSeek-V2 and Qwen3-MoE
+// in F16 and Q8_0).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -49,7 +49,8 @@ constexpr Bounds kQ8Acts{1.0f, 0.12f};       // 8-bit block-quantized activation
 // pairing, rope_freqs, YaRN) or adds f32 steps (MLA's per-head latent maps, MoE routing), not in
 // how the matmuls round. Measured, max / mean:
 //   llama3 F16 0.0054/0.0013  Q4_K 0.19/0.009     qwen2 F16 0.0055/0.0010  Q4_K 0.21/0.028
-//   qwen3  F16 0.0066/0.0012  Q4_K 0.23/0.044     deepseek2 F16 0.022/0.0032  Q8_0 0.45/0.053.
+//   qwen3  F16 0.0066/0.0012  Q4_K 0.23/0.044     deepseek2 F16 0.022/0.0032  Q8_0 0.45/0.053
+//   qwen3moe F16 0.016/0.0015  Q8_0 0.21/0.028.
 // deepseek2 Q8_0 sits at the top of the 8-bit noise (llama.cpp's own decode path agrees on 269 of
 // 272 top-1s): its hidden state differs from llama.cpp's by ~1% after the first MoE layer, about
 // 2.5x our scalar kernels' distance to our SIMD ones, growing ~3x per FFN as in the dense
@@ -62,7 +63,9 @@ constexpr Bounds kQ8Acts{1.0f, 0.12f};       // 8-bit block-quantized activation
 // q/k/v biases, qwen2 17.1/4.84, 66 of 223; no QK-norm, qwen3 3.21/0.52, 210 of 239; NORM instead
 // of NEOX pairing, qwen3 10.3/2.39, 138 of 239 (qwen2 6.40/1.04); deepseek2 with linear instead
 // of YaRN scaling 13.7/2.75, 56 of 218; without YaRN's mscale^2 in the kq scale 7.95/1.22, 132;
-// without expert_weights_scale 7.88/1.43, 97; without the shared expert 10.4/1.98, 66.
+// without expert_weights_scale 7.88/1.43, 97; without the shared expert 10.4/1.98, 66; qwen3moe
+// without renormalizing the top-k weights 2.62/0.083 (all 238 kept, but 1 top-1 outside the
+// near-tie set).
 struct TinyParam {
   const char* dtype;
   Bounds bounds;
@@ -287,7 +290,9 @@ INSTANTIATE_TEST_SUITE_P(
                       TinyParam{"F16", kFloatActs, "qwen2"}, TinyParam{"Q4_K", kQ8Acts, "qwen2"},
                       TinyParam{"F16", kFloatActs, "qwen3"}, TinyParam{"Q4_K", kQ8Acts, "qwen3"},
                       TinyParam{"F16", kFloatActs, "deepseek2"},
-                      TinyParam{"Q8_0", kQ8Acts, "deepseek2"}),
+                      TinyParam{"Q8_0", kQ8Acts, "deepseek2"},
+                      TinyParam{"F16", kFloatActs, "qwen3moe"},
+                      TinyParam{"Q8_0", kQ8Acts, "qwen3moe"}),
     [](const auto& info) { return std::string(info.param.family) + "_" + info.param.dtype; });
 
 }  // namespace

@@ -8,8 +8,8 @@ import pytest
 from conftest import ROOT
 from test_kv_faults import tiny_server, tokens
 
-FAMILIES = ["tiny-llama3-Q4_K", "tiny-qwen2-Q4_K", "tiny-qwen3-Q4_K", "tiny-deepseek2-Q8_0",
-            "tiny-deepseek2-F16"]
+FAMILIES = ["tiny-llama3-Q4_K", "tiny-qwen2-Q4_K", "tiny-qwen3-Q4_K", "tiny-qwen3moe-Q8_0",
+            "tiny-deepseek2-Q8_0", "tiny-deepseek2-F16"]
 PROMPT_BLOCKS = 18  # test_kv_faults.PROMPT: 300 tokens, 18 full blocks of 16
 
 
