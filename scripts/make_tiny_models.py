@@ -78,8 +78,12 @@ LLAMA3_ROPE = {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
 # dims with one KV head, the MHA head sizes in key_length_mla / value_length_mla): MLA with a
 # compressed latent, YaRN rope scaling (original context scaled down to 64 so it acts at the
 # fixtures' positions), MoE with top-k softmax routing, a shared expert and leading dense layers.
-# q goes through a low-rank q_a / q_a_norm / q_b as in V2 (llama.cpp reads V2-Lite's plain attn_q
-# only from 27-layer files). Routed weights are scaled (expert_weights_scale), not renormalized.
+# q goes through a low-rank q_a / q_a_norm / q_b as in V2. Routed weights are scaled
+# (expert_weights_scale), not renormalized. deepseek2lite: V2-Lite's plain attn_q, which
+# llama.cpp reads only from 27-layer files (its V2-Lite test), hence 27 layers with smaller
+# experts to keep the file small; every expert is used (top-4 of 4): with top-2 routing in 26
+# layers so many tokens meet a routing near-tie somewhere that llama.cpp's own one-token path
+# differs from its batched one at 14 of 272 top-1s (routing is tested by `deepseek2`).
 DEEPSEEK2 = {"q_lora_rank": 96, "kv_lora_rank": 64, "rope_dims": 16,
              "nope_dims": 32, "v_dims": 32, "n_expert": 4, "n_expert_used": 2,
              "n_expert_shared": 1, "expert_ff": 128, "leading_dense": 1, "weights_scale": 2.0,
@@ -88,6 +92,8 @@ DEEPSEEK2 = {"q_lora_rank": 96, "kv_lora_rank": 64, "rope_dims": 16,
 # Qwen3-MoE (`qwen3moe`): the qwen3 attention, every FFN a MoE of routed experts only, whose
 # top-k weights llama.cpp always renormalizes (norm_topk_prob).
 QWEN3MOE = {"n_expert": 4, "n_expert_used": 2, "n_expert_shared": 0, "expert_ff": 128}
+
+DEEPSEEK2_LITE = dict(DEEPSEEK2, q_lora_rank=0, expert_ff=64, n_expert_used=4)
 
 FAMILIES = [
     Family("llama", "llama", "gpt-2", LLAMA_DTYPES, 1000),
@@ -100,6 +106,8 @@ FAMILIES = [
     Family("deepseek2", "deepseek2", "deepseek-coder", [("F16", Q.F16, Q.F16, Q.F16),
                                                         ("Q8_0", Q.Q8_0, Q.Q8_0, Q.Q8_0)], 5000,
            eps=1e-6, mla=DEEPSEEK2, n_layers=3),
+    Family("deepseek2lite", "deepseek2", "deepseek-coder", [("F16", Q.F16, Q.F16, Q.F16)],
+           7000, eps=1e-6, mla=DEEPSEEK2_LITE, n_layers=27),
     Family("qwen3moe", "qwen3moe", "qwen2", [("F16", Q.F16, Q.F16, None),
                                              ("Q8_0", Q.Q8_0, Q.Q8_0, Q.Q8_0)], 6000,
            rope_base=1000000.0, eps=1e-6, head_dim=128, qk_norm=True, moe=QWEN3MOE),
@@ -321,7 +329,8 @@ def add_mla_keys(w, mla):
     w.add_key_length_mla(mla["nope_dims"] + rope)
     w.add_value_length_mla(mla["v_dims"])
     w.add_rope_dimension_count(rope)
-    w.add_q_lora_rank(mla["q_lora_rank"])
+    if mla["q_lora_rank"]:
+        w.add_q_lora_rank(mla["q_lora_rank"])
     w.add_kv_lora_rank(kv_lora)
     w.add_leading_dense_block_count(mla["leading_dense"])
     add_moe_keys(w, mla)
@@ -335,19 +344,23 @@ def add_mla_layer(b, wtype, mla, moe, add, norm):
     """One deepseek2 layer after attn_norm: MLA attention, ffn_norm, then a dense or MoE FFN."""
     rope, nope, v, kv_lora = mla["rope_dims"], mla["nope_dims"], mla["v_dims"], mla["kv_lora_rank"]
     q_dim, q_lora = N_HEAD * (nope + rope), mla["q_lora_rank"]
-    add(b + "attn_q_a.weight", wtype, q_lora, N_EMBD, N_EMBD ** -0.5)
-    norm(b + "attn_q_a_norm.weight", q_lora)
-    add(b + "attn_q_b.weight", wtype, q_dim, q_lora, q_lora ** -0.5)
+    if q_lora:
+        add(b + "attn_q_a.weight", wtype, q_lora, N_EMBD, N_EMBD ** -0.5)
+        norm(b + "attn_q_a_norm.weight", q_lora)
+        add(b + "attn_q_b.weight", wtype, q_dim, q_lora, q_lora ** -0.5)
+    else:  # V2-Lite
+        add(b + "attn_q.weight", wtype, q_dim, N_EMBD, N_EMBD ** -0.5)
     add(b + "attn_kv_a_mqa.weight", wtype, kv_lora + rope, N_EMBD, N_EMBD ** -0.5)
     norm(b + "attn_kv_a_norm.weight", kv_lora)
     add(b + "attn_k_b.weight", wtype, kv_lora, nope, nope ** -0.5, N_HEAD)  # per head k_nope <- c
     add(b + "attn_v_b.weight", wtype, v, kv_lora, kv_lora ** -0.5, N_HEAD)  # per head v <- c
-    add(b + "attn_output.weight", wtype, N_EMBD, N_HEAD * v, (N_HEAD * v) ** -0.5)
+    bs = mla.get("branch_scale", 1.0)
+    add(b + "attn_output.weight", wtype, N_EMBD, N_HEAD * v, bs * (N_HEAD * v) ** -0.5)
     norm(b + "ffn_norm.weight")
     if not moe:
         add(b + "ffn_gate.weight", wtype, N_FF, N_EMBD, N_EMBD ** -0.5)
         add(b + "ffn_up.weight", wtype, N_FF, N_EMBD, N_EMBD ** -0.5)
-        add(b + "ffn_down.weight", wtype, N_EMBD, N_FF, N_FF ** -0.5)
+        add(b + "ffn_down.weight", wtype, N_EMBD, N_FF, bs * N_FF ** -0.5)
         return
     add_moe_ffn(b, wtype, mla, add)
 
@@ -365,15 +378,16 @@ def add_moe_keys(w, moe):
 def add_moe_ffn(b, wtype, moe, add):
     """A MoE FFN after ffn_norm: router, stacked experts, shared experts (if any)."""
     n_exp, ff, shared_ff = moe["n_expert"], moe["expert_ff"], moe["expert_ff"] * moe["n_expert_shared"]
+    bs = moe.get("branch_scale", 1.0)
     # Router kept in F32 (llama-quantize never quantizes ffn_gate_inp); see ROUTER_STD.
     add(b + "ffn_gate_inp.weight", Q.F32, n_exp, N_EMBD, ROUTER_STD * N_EMBD ** -0.5)
     add(b + "ffn_gate_exps.weight", wtype, ff, N_EMBD, N_EMBD ** -0.5, n_exp)
     add(b + "ffn_up_exps.weight", wtype, ff, N_EMBD, N_EMBD ** -0.5, n_exp)
-    add(b + "ffn_down_exps.weight", wtype, N_EMBD, ff, ff ** -0.5, n_exp)
+    add(b + "ffn_down_exps.weight", wtype, N_EMBD, ff, bs * ff ** -0.5, n_exp)
     if shared_ff:
         add(b + "ffn_gate_shexp.weight", wtype, shared_ff, N_EMBD, N_EMBD ** -0.5)
         add(b + "ffn_up_shexp.weight", wtype, shared_ff, N_EMBD, N_EMBD ** -0.5)
-        add(b + "ffn_down_shexp.weight", wtype, N_EMBD, shared_ff, shared_ff ** -0.5)
+        add(b + "ffn_down_shexp.weight", wtype, N_EMBD, shared_ff, bs * shared_ff ** -0.5)
 
 
 def sha256(path):

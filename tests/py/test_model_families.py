@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import make_tiny_models  # noqa: E402
 
 FAMILIES = ["tiny-llama3-Q4_K", "tiny-qwen2-Q4_K", "tiny-qwen3-Q4_K", "tiny-qwen3moe-Q8_0",
-            "tiny-deepseek2-Q8_0", "tiny-deepseek2-F16"]
+            "tiny-deepseek2-Q8_0", "tiny-deepseek2-F16", "tiny-deepseek2lite-F16"]
 PROMPT_BLOCKS = 18  # test_kv_faults.PROMPT: 300 tokens, 18 full blocks of 16
 
 
