@@ -7,7 +7,10 @@ are fixed random token ids (the tiny vocabulary has no meaningful text). Rerun a
 tiny models:
 
     .venv/bin/python scripts/make_tiny_models.py models/tiny
-    .venv/bin/python scripts/make_tiny_golden.py models/tiny tests/data/golden
+    .venv/bin/python scripts/make_tiny_golden.py models/tiny tests/data/golden [--models tiny-qwen3-F16]
+
+Writes tests/data/golden/tiny-<family>-<dtype>.json for every file make_tiny_models.py writes
+(or only the --models named).
 """
 import argparse
 import hashlib
@@ -17,7 +20,10 @@ import sys
 
 import numpy as np
 
-DTYPES = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_tiny_models import FAMILIES  # noqa: E402
+
+NAMES = [f"tiny-{fam.name}-{dt[0]}" for fam in FAMILIES for dt in fam.dtypes]
 SEQ_LENS = [80, 96, 96]  # 272 teacher-forced positions per model
 N_CTX = 512
 
@@ -84,13 +90,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("model_dir")
     ap.add_argument("out_dir")
-    ap.add_argument("--dtypes", nargs="*", default=DTYPES)
+    ap.add_argument("--models", nargs="*", default=NAMES, help="tiny-<family>-<dtype> names")
     ap.add_argument("--greedy", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    for dt in args.dtypes:
-        one_model(os.path.join(args.model_dir, f"tiny-llama-{dt}.gguf"),
-                  os.path.join(args.out_dir, f"tiny-llama-{dt}.json"), args.greedy, args.threads)
+    for name in args.models:
+        one_model(os.path.join(args.model_dir, f"{name}.gguf"),
+                  os.path.join(args.out_dir, f"{name}.json"), args.greedy, args.threads)
 
 
 if __name__ == "__main__":

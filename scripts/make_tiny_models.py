@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""Write tiny random-weight `llama` GGUF files, one per weight dtype, for the golden tests of
-formats we have no real model for (tests/models/tiny_golden_test.cpp, scripts/make_tiny_golden.py).
+"""Write tiny random-weight GGUF files for the golden tests of formats and architectures we have no
+real model for (tests/models/tiny_golden_test.cpp, scripts/make_tiny_golden.py): per family
+(`llama` in every weight dtype; `llama3`, `qwen2`, `qwen3` in a float and a K-quant dtype;
+`deepseek2`, `qwen3moe` in F16 and Q8_0) a file tiny-<family>-<dtype>.gguf with the metadata and tensor names
+llama.cpp's converter writes for it.
 
 Deterministic (fixed seeds, gguf-py's writer and quantizers): every run writes the same bytes, and
 tests/data/golden/tiny-models.sha256 records them. `--check` regenerates into a temporary folder
@@ -30,7 +33,7 @@ ROPE_BASE, NORM_EPS = 10000.0, 1e-5
 # Per file: weight dtype of every layer matrix, dtype of token_embd, and of output.weight
 # (None = tied to token_embd). Tied and untied outputs, and embeddings in the same dtype as the
 # layers or another one, are each covered by several files.
-MODELS = [
+LLAMA_DTYPES = [
     ("F32", Q.F32, Q.F32, Q.F32),
     ("F16", Q.F16, Q.F16, None),
     ("BF16", Q.BF16, Q.BF16, Q.F16),
@@ -43,10 +46,104 @@ MODELS = [
     ("Q5_K", Q.Q5_K, Q.Q5_K, None),
     ("Q6_K", Q.Q6_K, Q.Q8_0, Q.Q6_K),
 ]
+# The other families: a float file (tight bounds) and a K-quant one laid out like a Q4_K_M file.
+FAMILY_DTYPES = [("F16", Q.F16, Q.F16, None), ("Q4_K", Q.Q4_K, Q.Q4_K, Q.Q6_K)]
+
+
+class Family:
+    """What a family's files carry beyond the `llama` layout. llama3: Llama 3.1's rope scaling,
+    baked by convert_hf_to_gguf.py (LlamaModel.generate_extra_tensors) into an F32 rope_freqs
+    tensor that divides each rotary frequency; qwen2: q/k/v biases, NEOX RoPE; qwen3: per-head
+    RMSNorm of q and k (attn_q_norm / attn_k_norm [head_dim]) and a head size other than
+    n_embd / n_head (attention.key_length)."""
+
+    def __init__(self, name, arch, pre, dtypes, seed, rope_base=ROPE_BASE, eps=NORM_EPS,
+                 head_dim=HEAD_DIM, llama3_rope=None, qkv_bias=False, qk_norm=False, mla=None,
+                 moe=None, n_layers=N_LAYERS):
+        self.name, self.arch, self.pre, self.dtypes, self.seed = name, arch, pre, dtypes, seed
+        self.rope_base, self.eps, self.head_dim = rope_base, eps, head_dim
+        self.llama3_rope, self.qkv_bias, self.qk_norm = llama3_rope, qkv_bias, qk_norm
+        self.mla, self.moe, self.n_layers = mla, moe, n_layers
+
+
+# Llama 3.1's rope_scaling (factor 8, low_freq_factor 1, high_freq_factor 4) with the original
+# context scaled down from 8192 to 128 so that, at the fixtures' positions (< 128), the scaled
+# frequencies turn the vectors by up to ~1 rad less than unscaled ones: a model that ignores
+# rope_freqs fails the golden test.
+LLAMA3_ROPE = {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+               "original_max_position_embeddings": 128}
+
+# DeepSeek-V2 (`deepseek2`) scaled down, laid out as the current converter writes it
+# (DeepseekV2Model: kv_b split per head into attn_k_b / attn_v_b, key_length = kv_lora_rank + rope
+# dims with one KV head, the MHA head sizes in key_length_mla / value_length_mla): MLA with a
+# compressed latent, YaRN rope scaling (original context scaled down to 64 so it acts at the
+# fixtures' positions), MoE with top-k softmax routing, a shared expert and leading dense layers.
+# q goes through a low-rank q_a / q_a_norm / q_b as in V2. Routed weights are scaled
+# (expert_weights_scale), not renormalized. deepseek2lite: V2-Lite's plain attn_q, which
+# llama.cpp reads only from 27-layer files (its V2-Lite test), hence 27 layers with smaller
+# experts to keep the file small; every expert is used (top-4 of 4): with top-2 routing in 26
+# layers so many tokens meet a routing near-tie somewhere that llama.cpp's own one-token path
+# differs from its batched one at 14 of 272 top-1s (routing is tested by `deepseek2`).
+DEEPSEEK2 = {"q_lora_rank": 96, "kv_lora_rank": 64, "rope_dims": 16,
+             "nope_dims": 32, "v_dims": 32, "n_expert": 4, "n_expert_used": 2,
+             "n_expert_shared": 1, "expert_ff": 128, "leading_dense": 1, "weights_scale": 2.0,
+             "yarn_factor": 4.0, "yarn_orig_ctx": 64, "yarn_log_mul": 0.1 * 0.707}
+
+# Qwen3-MoE (`qwen3moe`): the qwen3 attention, every FFN a MoE of routed experts only, whose
+# top-k weights llama.cpp always renormalizes (norm_topk_prob).
+QWEN3MOE = {"n_expert": 4, "n_expert_used": 2, "n_expert_shared": 0, "expert_ff": 128}
+
+DEEPSEEK2_LITE = dict(DEEPSEEK2, q_lora_rank=0, expert_ff=64, n_expert_used=4)
+
+FAMILIES = [
+    Family("llama", "llama", "gpt-2", LLAMA_DTYPES, 1000),
+    Family("llama3", "llama", "llama-bpe", FAMILY_DTYPES, 2000, rope_base=500000.0,
+           llama3_rope=LLAMA3_ROPE),
+    Family("qwen2", "qwen2", "qwen2", FAMILY_DTYPES, 3000, rope_base=1000000.0, eps=1e-6,
+           qkv_bias=True),
+    Family("qwen3", "qwen3", "qwen2", FAMILY_DTYPES, 4000, rope_base=1000000.0, eps=1e-6,
+           head_dim=128, qk_norm=True),
+    Family("deepseek2", "deepseek2", "deepseek-coder", [("F16", Q.F16, Q.F16, Q.F16),
+                                                        ("Q8_0", Q.Q8_0, Q.Q8_0, Q.Q8_0)], 5000,
+           eps=1e-6, mla=DEEPSEEK2, n_layers=3),
+    Family("deepseek2lite", "deepseek2", "deepseek-coder", [("F16", Q.F16, Q.F16, Q.F16)],
+           7000, eps=1e-6, mla=DEEPSEEK2_LITE, n_layers=27),
+    Family("qwen3moe", "qwen3moe", "qwen2", [("F16", Q.F16, Q.F16, None),
+                                             ("Q8_0", Q.Q8_0, Q.Q8_0, Q.Q8_0)], 6000,
+           rope_base=1000000.0, eps=1e-6, head_dim=128, qk_norm=True, moe=QWEN3MOE),
+]
+
+
+def llama3_rope_factors(base, n_rot, rope):
+    """rope_freqs.weight as convert_hf_to_gguf.py's LlamaModel.generate_extra_tensors computes it:
+    per rotary pair i, 1 (high frequencies), `factor` (low ones) or a smooth blend between."""
+    factor, low, high = rope["factor"], rope["low_freq_factor"], rope["high_freq_factor"]
+    orig = rope["original_max_position_embeddings"]
+    low_wavelen, high_wavelen = orig / low, orig / high
+    freqs = 1.0 / (base ** (np.arange(0, n_rot, 2, dtype=np.float32) / n_rot))
+    out = []
+    for freq in freqs:
+        wavelen = 2 * np.pi / freq
+        if wavelen < high_wavelen:
+            out.append(1.0)
+        elif wavelen > low_wavelen:
+            out.append(factor)
+        else:
+            smooth = (orig / wavelen - low) / (high - low)
+            out.append(1.0 / ((1 - smooth) / factor + smooth))
+    return np.array(out, dtype=np.float32)
 
 # Embedding / output rows: std 0.2 over n_embd = 256 gives logits with std ~3 (decisive top-1s,
 # not a near-uniform distribution).
 EMBD_STD = 0.2
+# q/k/v biases (qwen2): of the order of the projections' outputs (std ~1 after the RMSNorm), so
+# that a model that drops them is far off.
+BIAS_STD = 0.5
+# deepseek2 router logits' std. The choice between the k-th and (k+1)-th expert is a discontinuity:
+# where their router logits are within the Q8_0 activation noise (~1% of the hidden state by the
+# last layer) llama.cpp and we may route a token differently, and its logits then differ by ~1.
+# Logits of std ~6 make such near-ties rare while the second expert's weight still matters.
+ROUTER_STD = 6.0
 
 
 def gpt2_byte_chars():
@@ -120,37 +217,49 @@ def k_quant_blocks(rng, qtype, rows, cols, std):
     return blocks.reshape(rows, -1)
 
 
-def tensor(rng, qtype, rows, cols, std):
-    """A [rows][cols] weight of dtype qtype (numpy array ready for GGUFWriter.add_tensor) and its
-    dequantized values."""
+def tensor(rng, qtype, rows, cols, std, n_mat=0):
+    """A [rows][cols] weight (or n_mat of them stacked, [n_mat][rows][cols], when n_mat > 0) of
+    dtype qtype (numpy array ready for GGUFWriter.add_tensor) and its dequantized values."""
+    shape = (n_mat, rows, cols) if n_mat else (rows, cols)
     if qtype in (Q.Q4_K, Q.Q5_K, Q.Q6_K):
+        assert not n_mat
         data = k_quant_blocks(rng, qtype, rows, cols, std)
     else:
-        w = (rng.standard_normal((rows, cols)) * std).astype(np.float32)
+        w = (rng.standard_normal(shape) * std).astype(np.float32)
         data = w if qtype == Q.F32 else gguf.quants.quantize(w, qtype)
-    deq = gguf.quants.dequantize(data, qtype).reshape(rows, cols)
+    deq = gguf.quants.dequantize(data, qtype).reshape(shape)
     return data, deq
 
 
-def write_model(path, name, wtype, etype, otype, seed):
+def write_model(path, fam, name, wtype, etype, otype, seed):
     rng = np.random.default_rng(seed)
     tokens, types = vocab()
     n_vocab = len(tokens)
-    w = gguf.GGUFWriter(path, "llama")
-    w.add_name(f"tiny-llama-{name}")
+    head_dim = fam.head_dim
+    w = gguf.GGUFWriter(path, fam.arch)
+    w.add_name(f"tiny-{fam.name}-{name}")
     w.add_context_length(N_CTX)
     w.add_embedding_length(N_EMBD)
-    w.add_block_count(N_LAYERS)
+    w.add_block_count(fam.n_layers)
     w.add_feed_forward_length(N_FF)
     w.add_head_count(N_HEAD)
-    w.add_head_count_kv(N_HEAD_KV)
-    w.add_rope_dimension_count(HEAD_DIM)
-    w.add_rope_freq_base(ROPE_BASE)
-    w.add_layer_norm_rms_eps(NORM_EPS)
+    mla = fam.mla
+    if mla:
+        add_mla_keys(w, mla)
+    else:
+        w.add_head_count_kv(N_HEAD_KV)
+        if head_dim != N_EMBD // N_HEAD:
+            w.add_key_length(head_dim)
+            w.add_value_length(head_dim)
+        w.add_rope_dimension_count(head_dim)
+        if fam.moe:
+            add_moe_keys(w, fam.moe)
+    w.add_rope_freq_base(fam.rope_base)
+    w.add_layer_norm_rms_eps(fam.eps)
     w.add_vocab_size(n_vocab)
     w.add_file_type(int(wtype))
     w.add_tokenizer_model("gpt2")
-    w.add_tokenizer_pre("gpt-2")
+    w.add_tokenizer_pre(fam.pre)
     w.add_token_list(tokens)
     w.add_token_types(types)
     w.add_token_merges(MERGES)
@@ -160,24 +269,43 @@ def write_model(path, name, wtype, etype, otype, seed):
 
     stats = []
 
-    def add(tname, qtype, rows, cols, std):
-        data, deq = tensor(rng, qtype, rows, cols, std)
+    def add(tname, qtype, rows, cols, std, n_mat=0):
+        data, deq = tensor(rng, qtype, rows, cols, std, n_mat)
         w.add_tensor(tname, data, raw_dtype=None if qtype == Q.F32 else qtype)
         stats.append((tname, float(deq.std()) / std, float(np.abs(deq.mean())) / std))
 
-    def norm(tname):
-        w.add_tensor(tname, (1.0 + 0.1 * rng.standard_normal(N_EMBD)).astype(np.float32))
+    def norm(tname, n=N_EMBD):
+        w.add_tensor(tname, (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32))
 
-    q_dim, kv_dim = N_HEAD * HEAD_DIM, N_HEAD_KV * HEAD_DIM
+    def bias(tname, n):  # F32, as the converter keeps 1-D tensors
+        w.add_tensor(tname, (BIAS_STD * rng.standard_normal(n)).astype(np.float32))
+
+    q_dim, kv_dim = N_HEAD * head_dim, N_HEAD_KV * head_dim
     add("token_embd.weight", etype, n_vocab, N_EMBD, EMBD_STD)
-    for i in range(N_LAYERS):
+    if fam.llama3_rope:
+        w.add_tensor("rope_freqs.weight", llama3_rope_factors(fam.rope_base, head_dim,
+                                                              fam.llama3_rope))
+    for i in range(fam.n_layers):
         b = f"blk.{i}."
         norm(b + "attn_norm.weight")
+        if mla:
+            add_mla_layer(b, wtype, mla, i >= mla["leading_dense"], add, norm)
+            continue
         add(b + "attn_q.weight", wtype, q_dim, N_EMBD, N_EMBD ** -0.5)
         add(b + "attn_k.weight", wtype, kv_dim, N_EMBD, N_EMBD ** -0.5)
         add(b + "attn_v.weight", wtype, kv_dim, N_EMBD, N_EMBD ** -0.5)
+        if fam.qkv_bias:
+            bias(b + "attn_q.bias", q_dim)
+            bias(b + "attn_k.bias", kv_dim)
+            bias(b + "attn_v.bias", kv_dim)
+        if fam.qk_norm:
+            norm(b + "attn_q_norm.weight", head_dim)
+            norm(b + "attn_k_norm.weight", head_dim)
         add(b + "attn_output.weight", wtype, N_EMBD, q_dim, q_dim ** -0.5)
         norm(b + "ffn_norm.weight")
+        if fam.moe:
+            add_moe_ffn(b, wtype, fam.moe, add)
+            continue
         add(b + "ffn_gate.weight", wtype, N_FF, N_EMBD, N_EMBD ** -0.5)
         add(b + "ffn_up.weight", wtype, N_FF, N_EMBD, N_EMBD ** -0.5)
         add(b + "ffn_down.weight", wtype, N_EMBD, N_FF, N_FF ** -0.5)
@@ -192,6 +320,76 @@ def write_model(path, name, wtype, etype, otype, seed):
     return stats
 
 
+def add_mla_keys(w, mla):
+    """deepseek2 hparams: MLA ranks and head sizes, MoE counts, YaRN (as DeepseekV2Model writes)."""
+    rope, kv_lora = mla["rope_dims"], mla["kv_lora_rank"]
+    w.add_head_count_kv(1)
+    w.add_key_length(kv_lora + rope)
+    w.add_value_length(kv_lora)
+    w.add_key_length_mla(mla["nope_dims"] + rope)
+    w.add_value_length_mla(mla["v_dims"])
+    w.add_rope_dimension_count(rope)
+    if mla["q_lora_rank"]:
+        w.add_q_lora_rank(mla["q_lora_rank"])
+    w.add_kv_lora_rank(kv_lora)
+    w.add_leading_dense_block_count(mla["leading_dense"])
+    add_moe_keys(w, mla)
+    w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+    w.add_rope_scaling_factor(mla["yarn_factor"])
+    w.add_rope_scaling_orig_ctx_len(mla["yarn_orig_ctx"])
+    w.add_rope_scaling_yarn_log_mul(mla["yarn_log_mul"])
+
+
+def add_mla_layer(b, wtype, mla, moe, add, norm):
+    """One deepseek2 layer after attn_norm: MLA attention, ffn_norm, then a dense or MoE FFN."""
+    rope, nope, v, kv_lora = mla["rope_dims"], mla["nope_dims"], mla["v_dims"], mla["kv_lora_rank"]
+    q_dim, q_lora = N_HEAD * (nope + rope), mla["q_lora_rank"]
+    if q_lora:
+        add(b + "attn_q_a.weight", wtype, q_lora, N_EMBD, N_EMBD ** -0.5)
+        norm(b + "attn_q_a_norm.weight", q_lora)
+        add(b + "attn_q_b.weight", wtype, q_dim, q_lora, q_lora ** -0.5)
+    else:  # V2-Lite
+        add(b + "attn_q.weight", wtype, q_dim, N_EMBD, N_EMBD ** -0.5)
+    add(b + "attn_kv_a_mqa.weight", wtype, kv_lora + rope, N_EMBD, N_EMBD ** -0.5)
+    norm(b + "attn_kv_a_norm.weight", kv_lora)
+    add(b + "attn_k_b.weight", wtype, kv_lora, nope, nope ** -0.5, N_HEAD)  # per head k_nope <- c
+    add(b + "attn_v_b.weight", wtype, v, kv_lora, kv_lora ** -0.5, N_HEAD)  # per head v <- c
+    bs = mla.get("branch_scale", 1.0)
+    add(b + "attn_output.weight", wtype, N_EMBD, N_HEAD * v, bs * (N_HEAD * v) ** -0.5)
+    norm(b + "ffn_norm.weight")
+    if not moe:
+        add(b + "ffn_gate.weight", wtype, N_FF, N_EMBD, N_EMBD ** -0.5)
+        add(b + "ffn_up.weight", wtype, N_FF, N_EMBD, N_EMBD ** -0.5)
+        add(b + "ffn_down.weight", wtype, N_EMBD, N_FF, bs * N_FF ** -0.5)
+        return
+    add_moe_ffn(b, wtype, mla, add)
+
+
+def add_moe_keys(w, moe):
+    w.add_expert_feed_forward_length(moe["expert_ff"])
+    w.add_expert_count(moe["n_expert"])
+    w.add_expert_used_count(moe["n_expert_used"])
+    if moe["n_expert_shared"]:
+        w.add_expert_shared_count(moe["n_expert_shared"])
+    if moe.get("weights_scale"):
+        w.add_expert_weights_scale(moe["weights_scale"])
+
+
+def add_moe_ffn(b, wtype, moe, add):
+    """A MoE FFN after ffn_norm: router, stacked experts, shared experts (if any)."""
+    n_exp, ff, shared_ff = moe["n_expert"], moe["expert_ff"], moe["expert_ff"] * moe["n_expert_shared"]
+    bs = moe.get("branch_scale", 1.0)
+    # Router kept in F32 (llama-quantize never quantizes ffn_gate_inp); see ROUTER_STD.
+    add(b + "ffn_gate_inp.weight", Q.F32, n_exp, N_EMBD, ROUTER_STD * N_EMBD ** -0.5)
+    add(b + "ffn_gate_exps.weight", wtype, ff, N_EMBD, N_EMBD ** -0.5, n_exp)
+    add(b + "ffn_up_exps.weight", wtype, ff, N_EMBD, N_EMBD ** -0.5, n_exp)
+    add(b + "ffn_down_exps.weight", wtype, N_EMBD, ff, bs * ff ** -0.5, n_exp)
+    if shared_ff:
+        add(b + "ffn_gate_shexp.weight", wtype, shared_ff, N_EMBD, N_EMBD ** -0.5)
+        add(b + "ffn_up_shexp.weight", wtype, shared_ff, N_EMBD, N_EMBD ** -0.5)
+        add(b + "ffn_down_shexp.weight", wtype, N_EMBD, shared_ff, bs * shared_ff ** -0.5)
+
+
 def sha256(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -200,17 +398,18 @@ def sha256(path):
 def generate(outdir, verbose):
     os.makedirs(outdir, exist_ok=True)
     sums = {}
-    for seed, (name, wtype, etype, otype) in enumerate(MODELS):
-        fname = f"tiny-llama-{name}.gguf"
-        path = os.path.join(outdir, fname)
-        stats = write_model(path, name, wtype, etype, otype, 1000 + seed)
-        sums[fname] = sha256(path)
-        if verbose:
-            dev = max(abs(s[1] - 1) for s in stats)
-            bias = max(s[2] for s in stats)
-            print(f"{fname}: {os.path.getsize(path)} bytes, embd {etype.name}, output "
-                  f"{'tied' if otype is None else otype.name}; dequantized weight std within "
-                  f"{100 * dev:.0f}% of target, |mean| <= {bias:.3f} std", file=sys.stderr)
+    for fam in FAMILIES:
+        for seed, (name, wtype, etype, otype) in enumerate(fam.dtypes):
+            fname = f"tiny-{fam.name}-{name}.gguf"
+            path = os.path.join(outdir, fname)
+            stats = write_model(path, fam, name, wtype, etype, otype, fam.seed + seed)
+            sums[fname] = sha256(path)
+            if verbose:
+                dev = max(abs(s[1] - 1) for s in stats)
+                bias = max(s[2] for s in stats)
+                print(f"{fname}: {os.path.getsize(path)} bytes, embd {etype.name}, output "
+                      f"{'tied' if otype is None else otype.name}; dequantized weight std within "
+                      f"{100 * dev:.0f}% of target, |mean| <= {bias:.3f} std", file=sys.stderr)
     return sums
 
 
@@ -226,7 +425,7 @@ def read_sums():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("outdir", nargs="?", help="folder for tiny-llama-<dtype>.gguf")
+    ap.add_argument("outdir", nargs="?", help="folder for tiny-<family>-<dtype>.gguf")
     ap.add_argument("--check", action="store_true",
                     help="regenerate into a temporary folder and compare with the recorded sha256s")
     ap.add_argument("--write-sums", action="store_true",

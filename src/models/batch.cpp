@@ -1,6 +1,7 @@
 // Batch flattening, per-sequence KV store + attention, and logits rows (see batch.h).
 #include "models/batch.h"
 
+#include <cmath>
 #include <string>
 
 #include "models/debug_dump.h"
@@ -100,6 +101,17 @@ void ComputeLogits(const std::vector<BatchSeq>& batch, const float* x, int n_emb
 
 void CommitBatch(const std::vector<BatchSeq>& batch) {
   for (const BatchSeq& s : batch) s.kv->n_tokens += s.n_tokens;
+}
+
+void FinishBatch(const std::vector<BatchSeq>& batch, const float* x, const ModelConfig& c,
+                 const std::vector<float>& output_norm, const kernels::WeightView& output,
+                 float softcap, float* xn, Logits* out, ThreadPool& threads) {
+  ComputeLogits(batch, x, c.n_embd, output_norm, c.norm_eps, output, c.n_vocab, xn, out, threads);
+  if (softcap > 0.0f) {
+    for (float& v : out->data) v = softcap * std::tanh(v / softcap);
+  }
+  DumpTensor("result_output", 0, out->data.data(), static_cast<int64_t>(out->data.size()));
+  CommitBatch(batch);
 }
 
 }  // namespace semantic::models

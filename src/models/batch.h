@@ -45,4 +45,10 @@ void ComputeLogits(const std::vector<BatchSeq>& batch, const float* x, int n_emb
 // Advances every sequence's token count past this step's tokens.
 void CommitBatch(const std::vector<BatchSeq>& batch);
 
+// Ends a step: ComputeLogits from the last layer's x with the model's output norm and head,
+// c·tanh(logit/c) when softcap c > 0, then CommitBatch.
+void FinishBatch(const std::vector<BatchSeq>& batch, const float* x, const ModelConfig& c,
+                 const std::vector<float>& output_norm, const kernels::WeightView& output,
+                 float softcap, float* xn, Logits* out, ThreadPool& threads);
+
 }  // namespace semantic::models

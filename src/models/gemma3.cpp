@@ -104,13 +104,8 @@ Status Gemma3Model::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& kv_p
     DumpTensor("l_out", il, a_.x.data(), T * c.n_embd);
   }
 
-  ComputeLogits(batch, a_.x.data(), c.n_embd, head_.output_norm, c.norm_eps, head_.output,
-                c.n_vocab, a_.xn.data(), out, pool_);
-  if (final_softcap_ > 0.0f) {
-    for (float& v : out->data) v = final_softcap_ * std::tanh(v / final_softcap_);
-  }
-  DumpTensor("result_output", 0, out->data.data(), static_cast<int64_t>(out->data.size()));
-  CommitBatch(batch);
+  FinishBatch(batch, a_.x.data(), c, head_.output_norm, head_.output, final_softcap_, a_.xn.data(),
+              out, pool_);
   return Status::Ok();
 }
 

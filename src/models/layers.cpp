@@ -20,8 +20,21 @@ void RmsNorm(const float* x, const float* w, int64_t n_tok, int64_t n, float eps
   }
 }
 
+RopeYarn YarnCorrDims(int n_rot, int n_ctx_orig, float freq_base, float beta_fast,
+                      float beta_slow) {
+  constexpr float kPi = 3.14159265358979323846f;
+  auto corr_dim = [&](float n_rotations) {
+    return n_rot * std::log(n_ctx_orig / (n_rotations * 2 * kPi)) / (2 * std::log(freq_base));
+  };
+  RopeYarn y;
+  y.low = std::max(0.0f, std::floor(corr_dim(beta_fast)));
+  y.high = std::min(static_cast<float>(n_rot - 1), std::ceil(corr_dim(beta_slow)));
+  return y;
+}
+
 void Rope(float* x, int64_t n_tok, int n_heads, int head_dim, int n_rot, const int32_t* pos,
-          float freq_base, float freq_scale, RopeMode mode, const float* freq_factors) {
+          float freq_base, float freq_scale, RopeMode mode, const float* freq_factors,
+          const RopeYarn* yarn) {
   const int half = n_rot / 2;
   std::vector<float> inv_freq(half);
   const float theta_scale = std::pow(freq_base, -2.0f / n_rot);
@@ -30,12 +43,23 @@ void Rope(float* x, int64_t n_tok, int n_heads, int head_dim, int n_rot, const i
     inv_freq[i] = freq_factors ? f / freq_factors[i] : f;
     f *= theta_scale;
   }
+  std::vector<float> ramp(half, 0.0f);  // YaRN: weight of the extrapolated angle per pair
+  float mscale = 1.0f;
+  if (yarn) {
+    for (int i = 0; i < half; ++i) {
+      const float y = (i - yarn->low) / std::max(0.001f, yarn->high - yarn->low);
+      ramp[i] = (1.0f - std::min(1.0f, std::max(0.0f, y))) * yarn->ext_factor;
+    }
+    mscale = yarn->mscale;
+  }
   std::vector<float> cs(half), sn(half);
   for (int64_t t = 0; t < n_tok; ++t) {
     for (int i = 0; i < half; ++i) {
-      const float theta = static_cast<float>(pos[t]) * inv_freq[i] * freq_scale;
-      cs[i] = std::cos(theta);
-      sn[i] = std::sin(theta);
+      const float extrap = static_cast<float>(pos[t]) * inv_freq[i];
+      const float interp = extrap * freq_scale;
+      const float theta = yarn ? interp * (1.0f - ramp[i]) + extrap * ramp[i] : interp;
+      cs[i] = std::cos(theta) * mscale;
+      sn[i] = std::sin(theta) * mscale;
     }
     for (int h = 0; h < n_heads; ++h) {
       float* v = x + (t * n_heads + h) * head_dim;
@@ -50,11 +74,26 @@ void Rope(float* x, int64_t n_tok, int n_heads, int head_dim, int n_rot, const i
   }
 }
 
+void AddBias(float* x, const float* b, int64_t n_tok, int64_t n) {
+  for (int64_t t = 0; t < n_tok; ++t) {
+    for (int64_t i = 0; i < n; ++i) x[t * n + i] += b[i];
+  }
+}
+
 void SwiGlu(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
     gate[i] = g / (1.0f + std::exp(-g)) * up[i];
   }
+}
+
+void SwiGluFfn(const kernels::WeightView& gate, const kernels::WeightView& up,
+               const kernels::WeightView& down, const float* x, int64_t n_tok, float* gate_buf,
+               float* up_buf, float* y, ThreadPool& pool) {
+  kernels::MatMul(gate, x, n_tok, gate_buf, pool);
+  kernels::MatMul(up, x, n_tok, up_buf, pool);
+  SwiGlu(gate_buf, up_buf, n_tok * gate.rows);
+  kernels::MatMul(down, gate_buf, n_tok, y, pool);
 }
 
 void GeluTanhGlu(float* gate, const float* up, int64_t n) {

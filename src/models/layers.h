@@ -1,4 +1,4 @@
-// Shared transformer pieces on f32 activations: RMSNorm, RoPE (NORM and NEOX pairing),
+// Shared transformer pieces on f32 activations: RMSNorm, RoPE (NORM and NEOX pairing), biases,
 // SwiGLU / GeGLU, and causal (optionally sliding-window) attention that reads K/V from paged
 // blocks.
 #pragma once
@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "base/thread_pool.h"
+#include "kernels/ops.h"
 #include "kv/kv_pool.h"
 
 namespace semantic::models {
@@ -15,14 +16,38 @@ void RmsNorm(const float* x, const float* w, int64_t n_tok, int64_t n, float eps
 
 enum class RopeMode { kNorm, kNeox };  // adjacent pairs (llama GGUF) or half-split pairs
 
+// YaRN rope scaling as ggml's rope_yarn computes it: rotary pair i turns by
+// theta_interp * (1 - r_i) + theta_extrap * r_i, theta_extrap = pos * base^(-2i/n_rot),
+// theta_interp = freq_scale * theta_extrap, r_i = ext_factor * (1 - clamp((i - low) /
+// max(0.001, high - low), 0, 1)); cos and sin are multiplied by mscale.
+struct RopeYarn {
+  float low = 0.0f, high = 0.0f;  // correction dims (pair indices), YarnCorrDims
+  float ext_factor = 1.0f;
+  float mscale = 1.0f;
+};
+// ggml_rope_yarn_corr_dims: the pair indices whose wavelength fits beta_fast resp. beta_slow
+// times in the original context, clamped to [0, n_rot - 1].
+RopeYarn YarnCorrDims(int n_rot, int n_ctx_orig, float freq_base, float beta_fast = 32.0f,
+                      float beta_slow = 1.0f);
+
 // Rotates the first n_rot dims of each head in x: [n_tok][n_heads][head_dim], in place.
 // Token t sits at position pos[t]; theta_i = pos * base^(-2i/n_rot) * freq_scale / factor[i]
-// (freq_factors: [n_rot/2], Llama 3.1-style scaling, or nullptr).
+// (freq_factors: [n_rot/2], Llama 3.1-style scaling, or nullptr), or YaRN's blend when yarn.
 void Rope(float* x, int64_t n_tok, int n_heads, int head_dim, int n_rot, const int32_t* pos,
-          float freq_base, float freq_scale, RopeMode mode, const float* freq_factors = nullptr);
+          float freq_base, float freq_scale, RopeMode mode, const float* freq_factors = nullptr,
+          const RopeYarn* yarn = nullptr);
+
+// x[t][i] += b[i]; x: [n_tok][n], b: [n].
+void AddBias(float* x, const float* b, int64_t n_tok, int64_t n);
 
 // gate[t][i] = silu(gate[t][i]) * up[t][i]; [n_tok][n].
 void SwiGlu(float* gate, const float* up, int64_t n);
+
+// y = down(silu(gate x) * up x) for n_tok rows; x: [n_tok][gate.cols], y: [n_tok][down.rows];
+// gate_buf, up_buf: scratch of [n_tok][gate.rows]. y may alias x (read before y is written).
+void SwiGluFfn(const kernels::WeightView& gate, const kernels::WeightView& up,
+               const kernels::WeightView& down, const float* x, int64_t n_tok, float* gate_buf,
+               float* up_buf, float* y, ThreadPool& pool);
 
 // gate[t][i] = gelu(gate[t][i]) * up[t][i] with the tanh GELU as llama.cpp's CPU backend computes
 // it (GGML_GELU_FP16): the input rounded to f16, the GELU value rounded to f16, 0 below -10 and

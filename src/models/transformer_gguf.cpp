@@ -7,11 +7,11 @@
 
 namespace semantic::models {
 
-std::string BlockTensor(int i, const char* name) {
-  return "blk." + std::to_string(i) + "." + name + ".weight";
+std::string BlockTensor(int i, const char* name, const char* kind) {
+  return "blk." + std::to_string(i) + "." + name + "." + kind;
 }
 
-Status ReadTransformerHparams(const loader::GgufFile& f, ModelConfig* c) {
+Status ReadTransformerHparams(const loader::GgufFile& f, ModelConfig* c, bool mla) {
   c->arch = f.GetStringOr("general.architecture", "llama");
   c->name = f.GetStringOr("general.name", "");
   const std::string a = c->arch + ".";
@@ -42,7 +42,8 @@ Status ReadTransformerHparams(const loader::GgufFile& f, ModelConfig* c) {
   c->rope_freq_scale = scale_factor > 0 ? static_cast<float>(1.0 / scale_factor) : 1.0f;
   c->norm_eps = static_cast<float>(f.GetFloatOr(a + "attention.layer_norm_rms_epsilon", 1e-5));
   if (c->n_head_kv <= 0 || c->n_head % c->n_head_kv != 0 || c->head_dim <= 0 ||
-      c->n_rot != c->head_dim || c->head_dim % 2 != 0 || v_dim != c->head_dim) {
+      c->head_dim % 2 != 0 || c->n_rot <= 0 || c->n_rot % 2 != 0 ||
+      (!mla && (c->n_rot != c->head_dim || v_dim != c->head_dim))) {
     return InvalidArgument(
         f.path() + ": inconsistent attention hparams (heads " + std::to_string(c->n_head) +
         ", kv heads " + std::to_string(c->n_head_kv) + ", head dim " + std::to_string(c->head_dim) +
@@ -67,7 +68,8 @@ Expected<EmbeddingAndHead> LoadEmbeddingAndHead(const loader::GgufFile& f, Model
   return h;
 }
 
-Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const ModelConfig& c, int i) {
+Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const ModelConfig& c, int i,
+                                           bool dense_ffn) {
   const int q_dim = c.n_head * c.head_dim, kv_dim = c.n_head_kv * c.head_dim;
   DenseLayerWeights L;
   ASSIGN_OR_RETURN(L.attn_norm, GetVector(f, BlockTensor(i, "attn_norm"), c.n_embd));
@@ -76,6 +78,7 @@ Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const Mode
   ASSIGN_OR_RETURN(L.wv, GetMatrix(f, BlockTensor(i, "attn_v"), c.n_embd, kv_dim));
   ASSIGN_OR_RETURN(L.wo, GetMatrix(f, BlockTensor(i, "attn_output"), q_dim, c.n_embd));
   ASSIGN_OR_RETURN(L.ffn_norm, GetVector(f, BlockTensor(i, "ffn_norm"), c.n_embd));
+  if (!dense_ffn) return L;
   ASSIGN_OR_RETURN(L.w_gate, GetMatrix(f, BlockTensor(i, "ffn_gate"), c.n_embd, c.n_ff));
   ASSIGN_OR_RETURN(L.w_up, GetMatrix(f, BlockTensor(i, "ffn_up"), c.n_embd, c.n_ff));
   ASSIGN_OR_RETURN(L.w_down, GetMatrix(f, BlockTensor(i, "ffn_down"), c.n_ff, c.n_embd));

@@ -13,8 +13,10 @@
 namespace semantic::models {
 
 // Fills c from the `<general.architecture>.*` keys (see model-formats.md §2) and checks that the
-// attention shape is consistent (GQA groups, even head size, rotary dims == head size).
-Status ReadTransformerHparams(const loader::GgufFile& f, ModelConfig* c);
+// attention shape is consistent (GQA groups, even head size, rotary dims == value size == head
+// size). mla: the cached K/V rows are MLA latents (deepseek2: head_dim = key_length = latent +
+// rotary dims, value_length = latent): rotary and value sizes are the model's to check.
+Status ReadTransformerHparams(const loader::GgufFile& f, ModelConfig* c, bool mla = false);
 
 // token_embd {n_embd, n_vocab} (sets c->n_vocab), output (or token_embd when tied: sets
 // c->tied_output) and output_norm [n_embd].
@@ -25,14 +27,15 @@ struct EmbeddingAndHead {
 Expected<EmbeddingAndHead> LoadEmbeddingAndHead(const loader::GgufFile& f, ModelConfig* c);
 
 // One layer's attention and gated FFN: blk.<i>.{attn_norm, attn_q, attn_k, attn_v, attn_output,
-// ffn_norm, ffn_gate, ffn_up, ffn_down}.
+// ffn_norm, ffn_gate, ffn_up, ffn_down}; without the last three when !dense_ffn (MoE layers).
 struct DenseLayerWeights {
   std::vector<float> attn_norm, ffn_norm;  // [n_embd] f32
   kernels::WeightView wq, wk, wv, wo, w_gate, w_up, w_down;
 };
-Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const ModelConfig& c, int i);
+Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const ModelConfig& c, int i,
+                                           bool dense_ffn = true);
 
-// "blk.<i>.<name>.weight"
-std::string BlockTensor(int i, const char* name);
+// "blk.<i>.<name>.<kind>": kind "weight" or "bias".
+std::string BlockTensor(int i, const char* name, const char* kind = "weight");
 
 }  // namespace semantic::models

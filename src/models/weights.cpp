@@ -44,6 +44,23 @@ Expected<kernels::WeightView> GetMatrix(const loader::GgufFile& f, const std::st
   return w;
 }
 
+Expected<std::vector<kernels::WeightView>> GetMatrixStack(const loader::GgufFile& f,
+                                                          const std::string& name, int64_t cols,
+                                                          int64_t rows, int64_t n) {
+  ASSIGN_OR_RETURN(const loader::GgufTensor* t, Find(f, name));
+  if (t->ne[0] != cols || t->ne[1] != rows || t->ne[2] != n || t->ne[3] != 1) {
+    return InvalidArgument(f.path() + ": tensor '" + name + "' has shape " + Shape(*t) +
+                           ", expected {" + std::to_string(cols) + ", " + std::to_string(rows) +
+                           ", " + std::to_string(n) + "}");
+  }
+  const size_t row_bytes = quant::RowBytes(t->type, cols);
+  std::vector<kernels::WeightView> out(n);
+  for (int64_t i = 0; i < n; ++i) {
+    out[i] = {t->type, rows, cols, row_bytes, t->data + static_cast<size_t>(i * rows) * row_bytes};
+  }
+  return out;
+}
+
 Expected<std::vector<float>> GetVector(const loader::GgufFile& f, const std::string& name,
                                        int64_t n) {
   ASSIGN_OR_RETURN(const loader::GgufTensor* t, Find(f, name));

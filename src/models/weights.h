@@ -14,6 +14,10 @@ namespace semantic::models {
 // supported by the kernels.
 Expected<kernels::WeightView> GetMatrix(const loader::GgufFile& f, const std::string& name,
                                         int64_t cols, int64_t rows);
+// A 3-D tensor {cols, rows, n} (e.g. stacked experts, per-head projections) as n matrices.
+Expected<std::vector<kernels::WeightView>> GetMatrixStack(const loader::GgufFile& f,
+                                                          const std::string& name, int64_t cols,
+                                                          int64_t rows, int64_t n);
 // A 1-D tensor of n elements, dequantized to f32.
 Expected<std::vector<float>> GetVector(const loader::GgufFile& f, const std::string& name,
                                        int64_t n);
