@@ -3,6 +3,7 @@ anthropic SDKs: each limit is configurable, a request within it is served, one p
 clear 4xx (408/413/431/400) in its dialect's error shape naming the field and the limit. Also: a
 mid-stream error event carries the request's X-Request-ID in both dialects."""
 import json
+import re
 import socket
 import time
 
@@ -78,6 +79,28 @@ def test_header_size_limit_is_431_in_both_dialects(oa, an):
     assert an.messages.create(model="claude-x", max_tokens=2, messages=U).content is not None
 
 
+def test_a_refused_body_is_read_not_taken_for_the_next_request(limited):
+    """A request refused before routing (here: headers over the limit) whose body is a whole
+    HTTP request: the body is consumed with the refusal, never answered as a request of its own,
+    and the connection then serves the client's real next request."""
+    smuggled = b"GET /v1/agents/list HTTP/1.1\r\nHost: x\r\n\r\n"
+    head = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 3000 +
+            b"\r\nContent-Length: " + str(len(smuggled)).encode() + b"\r\n\r\n")
+    follow = b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", limited.port), timeout=10) as s:
+        s.sendall(head)
+        time.sleep(0.2)  # the body arrives after the headers were judged
+        s.sendall(smuggled)
+        time.sleep(0.2)
+        s.sendall(follow)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", data)
+    assert statuses == [b"431", b"200"], data
+    assert b'"status":"ok"' in data and b'"agents"' not in data
+
+
 def test_messages_count_limit(oa, an):
     four = [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}] * 2
     assert oa.chat.completions.create(model="default", messages=four, max_tokens=2).choices
@@ -141,7 +164,12 @@ def test_idle_connection_is_closed_after_idle_timeout(limited):
         start = time.time()
         if first:
             s.sendall(first)
-            assert s.recv(65536).startswith(b"HTTP/1.1 200")
+            reply = b""
+            while b'{"status":"ok"}' not in reply:  # the whole response, however it arrives
+                chunk = s.recv(65536)
+                assert chunk, reply
+                reply += chunk
+            assert reply.startswith(b"HTTP/1.1 200")
         data = s.recv(65536)  # blocks until the server closes the idle connection
         waited = time.time() - start
         s.close()
