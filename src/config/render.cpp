@@ -253,8 +253,9 @@ catalogue (see docs/robustness.md).
       }
     }
   }
-  out += "| request line (method, path, query) | 8 KiB (HTTP library) | 414 `uri_too_long` |\n"
-         "| one header line | 8 KiB (HTTP library) | 400 `bad_http_request` |\n";
+  out +=
+      "| request line (method, path, query) | 8 KiB (HTTP library) | 414 `uri_too_long` |\n"
+      "| one header line | 8 KiB (HTTP library) | 400 `bad_http_request` |\n";
   for (const auto& section : Sections()) {
     out += "\n## [" + section + "]" +
            (section == "model" ? " (also [mlx])" : section == "server" ? " (also [security])" : "") +

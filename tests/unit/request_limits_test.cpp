@@ -1,9 +1,9 @@
 // JsonNestsDeeperThan (the server.max_json_depth pre-parse check) and HeaderBytes.
-#include "server/http/limits.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "server/http/limits.h"
 
 namespace semantic::server {
 namespace {
@@ -31,7 +31,7 @@ TEST(JsonDepth, BracketsInsideStringsAreText) {
 TEST(JsonDepth, MalformedTextNeverReadsPastTheEnd) {
   EXPECT_TRUE(JsonNestsDeeperThan(std::string(100000, '['), 64));  // stops early, never closes
   EXPECT_FALSE(JsonNestsDeeperThan("]]]]}}}}", 0));                // closers alone go nowhere
-  EXPECT_FALSE(JsonNestsDeeperThan("\"unterminated \\", 0));        // a trailing escape
+  EXPECT_FALSE(JsonNestsDeeperThan("\"unterminated \\", 0));       // a trailing escape
   EXPECT_FALSE(JsonNestsDeeperThan("", 0));
 }
 

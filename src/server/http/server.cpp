@@ -45,17 +45,22 @@ void SendError(const httplib::Request& req, httplib::Response& res, const ApiErr
 // (408), a malformed request line or header (400).
 ApiError TransportError(const httplib::Request& req, int status, const ServerOptions& o) {
   switch (status) {
-    case 404: return {404, "no route for " + req.method + " " + req.path,
-                      "invalid_request_error", "", "not_found"};
-    case 405: return {405, "method " + req.method + " is not allowed on " + req.path,
-                      "invalid_request_error", "", "method_not_allowed"};
-    case 413: return {413,
-                      "request body is too large: the limit is " +
-                          std::to_string(o.max_body_bytes) + " bytes (server.max_body)",
-                      "invalid_request_error", "", "request_too_large"};
-    case 414: return {414, "request line (method, path and query) is longer than 8 KiB",
-                      "invalid_request_error", "", "uri_too_long"};
-    default: break;
+    case 404:
+      return {404, "no route for " + req.method + " " + req.path, "invalid_request_error", "",
+              "not_found"};
+    case 405:
+      return {405, "method " + req.method + " is not allowed on " + req.path,
+              "invalid_request_error", "", "method_not_allowed"};
+    case 413:
+      return {413,
+              "request body is too large: the limit is " + std::to_string(o.max_body_bytes) +
+                  " bytes (server.max_body)",
+              "invalid_request_error", "", "request_too_large"};
+    case 414:
+      return {414, "request line (method, path and query) is longer than 8 KiB",
+              "invalid_request_error", "", "uri_too_long"};
+    default:
+      break;
   }
   // A body that stopped arriving: httplib waited read_timeout for the next bytes.
   const double elapsed_ms = RequestElapsedMs();
@@ -77,15 +82,17 @@ ApiError TransportError(const httplib::Request& req, int status, const ServerOpt
                       "Content-Encoding", "bad_content_encoding");
   }
   if (status == 415) {
-    return {415, "Content-Encoding " + req.get_header_value("Content-Encoding") +
-                     " is not supported; send the body uncompressed",
+    return {415,
+            "Content-Encoding " + req.get_header_value("Content-Encoding") +
+                " is not supported; send the body uncompressed",
             "invalid_request_error", "Content-Encoding", "unsupported_content_encoding"};
   }
   if (status == 400) {
-    return BadRequest("malformed HTTP request: a bad request line, header or Content-Length, a "
-                      "header line over 8 KiB, or a POST without 'Content-Length' whose body "
-                      "did not end within server.read_timeout",
-                      "", "bad_http_request");
+    return BadRequest(
+        "malformed HTTP request: a bad request line, header or Content-Length, a "
+        "header line over 8 KiB, or a POST without 'Content-Length' whose body "
+        "did not end within server.read_timeout",
+        "", "bad_http_request");
   }
   return {status, "request failed", status >= 500 ? "server_error" : "invalid_request_error", "",
           ""};

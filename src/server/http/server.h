@@ -21,11 +21,11 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8000;
   size_t max_body_bytes = 16u << 20;
-  size_t max_header_bytes = 32u << 10;  // all header names and values; beyond it 431
-  int max_json_depth = 64;              // nesting of a JSON body; deeper: 400
-  int64_t read_timeout_ms = 5000;       // next request bytes; a stalled body gets 408
-  int64_t write_timeout_ms = 5000;      // the client taking response bytes
-  int64_t idle_timeout_ms = 5000;       // a connection without a request (whole seconds)
+  size_t max_header_bytes = 32u << 10;    // all header names and values; beyond it 431
+  int max_json_depth = 64;                // nesting of a JSON body; deeper: 400
+  int64_t read_timeout_ms = 5000;         // next request bytes; a stalled body gets 408
+  int64_t write_timeout_ms = 5000;        // the client taking response bytes
+  int64_t idle_timeout_ms = 5000;         // a connection without a request (whole seconds)
   int http_threads = 8;                   // connection threads kept ready
   int max_http_threads = 64;              // more start while all are busy, up to this many
   std::string admin_key;                  // empty: admin API disabled

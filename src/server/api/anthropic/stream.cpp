@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "server/http/error_response.h"
-#include "server/http/request_context.h"
 #include "server/http/generation.h"
+#include "server/http/request_context.h"
 
 namespace semantic::server::anthropic {
 

@@ -7,8 +7,7 @@ namespace semantic::server {
 
 std::optional<ApiError> CheckRequestLimits(const ModelHandle& m, const nlohmann::json& body,
                                            bool output_fields) {
-  if (auto it = body.find("messages"); it != body.end() && it->is_array() &&
-                                       m.max_messages > 0 &&
+  if (auto it = body.find("messages"); it != body.end() && it->is_array() && m.max_messages > 0 &&
                                        it->size() > static_cast<size_t>(m.max_messages)) {
     return BadRequest("messages: " + std::to_string(it->size()) +
                           " messages are more than this server accepts in one request (" +
@@ -20,7 +19,8 @@ std::optional<ApiError> CheckRequestLimits(const ModelHandle& m, const nlohmann:
     auto it = body.find(key);
     if (it == body.end() || !it->is_number()) continue;
     if (it->get<double>() > m.max_output_tokens) {
-      return BadRequest(std::string(key) + ": " + it->dump() + " is more than this server's limit of " +
+      return BadRequest(std::string(key) + ": " + it->dump() +
+                            " is more than this server's limit of " +
                             std::to_string(m.max_output_tokens) +
                             " output tokens per request (server.max_output_tokens)",
                         key, "max_tokens_exceeded");

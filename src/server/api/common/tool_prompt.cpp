@@ -23,8 +23,8 @@ json ArgumentsAsObjects(const json& messages) {
       if (!c.is_object() || !c.contains("function") || !c["function"].is_object()) continue;
       json& args = c["function"]["arguments"];
       // Arguments nested deeper than a request body may nest stay text (JSON within JSON).
-      if (!args.is_string() || JsonNestsDeeperThan(args.get_ref<const std::string&>(),
-                                                   MaxJsonDepth())) {
+      if (!args.is_string() ||
+          JsonNestsDeeperThan(args.get_ref<const std::string&>(), MaxJsonDepth())) {
         continue;
       }
       json parsed = json::parse(args.get<std::string>(), nullptr, false);

@@ -3,15 +3,15 @@
 #include <memory>
 
 #include "server/api/common/ids.h"
-#include "server/api/common/tool_output.h"
 #include "server/api/common/request_limits.h"
+#include "server/api/common/tool_output.h"
 #include "server/api/common/tool_prompt.h"
 #include "server/api/openai/handlers.h"
 #include "server/api/openai/requests.h"
 #include "server/api/openai/response_parts.h"
 #include "server/http/error_response.h"
-#include "server/http/request_context.h"
 #include "server/http/json_body.h"
+#include "server/http/request_context.h"
 
 namespace semantic::server::openai {
 

@@ -11,9 +11,9 @@
 #include "server/api/openai/requests.h"
 #include "server/api/openai/response_parts.h"
 #include "server/http/error_response.h"
-#include "server/http/request_context.h"
 #include "server/http/generation.h"
 #include "server/http/json_body.h"
+#include "server/http/request_context.h"
 
 namespace semantic::server::openai {
 
@@ -51,9 +51,8 @@ void Respond(const ModelHandle& m, engine::Request request, const GenerationFiel
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   res.set_chunked_content_provider(
-      "text/event-stream",
-      [&m, g, shared_req, make_chunk, make_usage_chunk, first_chunk_text,
-       rid = RequestIdOf(res)](size_t, httplib::DataSink& sink) {
+      "text/event-stream", [&m, g, shared_req, make_chunk, make_usage_chunk, first_chunk_text,
+                            rid = RequestIdOf(res)](size_t, httplib::DataSink& sink) {
         auto send = [&](const json& j) {
           const std::string line = "data: " + JsonText(j) + "\n\n";
           return sink.is_writable() && sink.write(line.data(), line.size());

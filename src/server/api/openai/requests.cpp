@@ -180,9 +180,9 @@ std::optional<ApiError> CheckToolCalls(const nlohmann::json& calls, const std::s
     }
     auto args = fn->find("arguments");
     if (args != fn->end() && !args->is_string() && !args->is_object() && !args->is_null()) {
-      return BadRequest("'" + w + ".function.arguments' must be a JSON string, got " +
-                            JsonTypeName(*args),
-                        w + ".function.arguments");
+      return BadRequest(
+          "'" + w + ".function.arguments' must be a JSON string, got " + JsonTypeName(*args),
+          w + ".function.arguments");
     }
   }
   return std::nullopt;
