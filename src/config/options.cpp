@@ -238,6 +238,45 @@ std::vector<OptionDecl> BuildTable() {
            "Longest a request may run before it is cancelled; 0: no limit.",
            Bind<&Settings::server, &ServerSettings::request_timeout>())
           .Range(0, kDay));
+  add(Decl("server", "max_header_bytes", T::kSize, "32KiB",
+           "Largest total size of a request's headers (names and values); beyond it 431. A "
+           "single header line over 8 KiB gets 400 and a request line over 8 KiB 414 (limits "
+           "built into the HTTP library).",
+           Bind<&Settings::server, &ServerSettings::max_header_bytes>())
+          .Range(kKiB, 64 * kMiB)
+          .Flags({"--max-header-bytes"}));
+  add(Decl("server", "max_json_depth", T::kInt, "64",
+           "Deepest nesting of arrays and objects in a JSON request body; deeper gets 400 before "
+           "the body is parsed.",
+           Bind<&Settings::server, &ServerSettings::max_json_depth>())
+          .Range(2, 10000));
+  add(Decl("server", "max_messages", T::kInt, "10000",
+           "Most messages in one chat request (/v1/chat/completions, /v1/messages, "
+           "/v1/messages/count_tokens); more gets 400 naming `messages`.",
+           Bind<&Settings::server, &ServerSettings::max_messages>())
+          .Range(1, 1 << 24));
+  add(Decl("server", "max_output_tokens", T::kInt, "0",
+           "Ceiling on a request's max_tokens (max_completion_tokens): a request asking for more "
+           "gets 400 naming the field and this limit; one that sets none is limited to it. 0: "
+           "the context left is the only ceiling.",
+           Bind<&Settings::server, &ServerSettings::max_output_tokens>())
+          .Range(0, 1 << 24)
+          .Flags({"--max-output-tokens"}));
+  add(Decl("server", "read_timeout", T::kDuration, "5s",
+           "Longest wait for the next bytes of a request being received; a body that stalls "
+           "longer gets 408, a stalled request line or header closes the connection.",
+           Bind<&Settings::server, &ServerSettings::read_timeout>())
+          .Range(10, 3600 * kSecond));
+  add(Decl("server", "write_timeout", T::kDuration, "5s",
+           "Longest wait for a client to accept response bytes (a stream to a client that stops "
+           "reading is cancelled after it).",
+           Bind<&Settings::server, &ServerSettings::write_timeout>())
+          .Range(10, 3600 * kSecond));
+  add(Decl("server", "idle_timeout", T::kDuration, "5s",
+           "An open connection without a request in progress (keep-alive, or connected and "
+           "silent) is closed after this long; whole seconds, at least 1.",
+           Bind<&Settings::server, &ServerSettings::idle_timeout>())
+          .Range(kSecond, 3600 * kSecond));
   add(Decl("server", "shutdown_timeout", T::kDuration, "30s",
            "On SIGINT/SIGTERM, time given to running requests before caches are flushed and the "
            "server exits; meanwhile new requests get 503 and /health/ready reports draining. "

@@ -221,6 +221,41 @@ The original project's names are accepted as well:
     if (d.type == OptionType::kIgnored)
       out += "| `" + d.Name() + "` | " + MdEscape(d.help) + " |\n";
   }
+  out += R"(
+## Limits
+
+What one request may ask of the server, and the answer when it asks for more. Every refusal is a
+4xx in the error shape of the route's dialect (OpenAI or Anthropic) naming the limit, never a 5xx;
+`tests/py/test_limits.py` tries each one and `tests/py/test_bad_inputs.py` runs the bad-input
+catalogue (see docs/robustness.md).
+
+| Limit | Default | Beyond it |
+|---|---|---|
+)";
+  const std::pair<const char*, const char*> kLimits[] = {
+      {"server.max_body", "413 `request_too_large`"},
+      {"server.max_header_bytes", "431 `headers_too_large`"},
+      {"server.max_json_depth", "400 `json_too_deep`"},
+      {"server.max_messages", "400 `too_many_messages`, param `messages`"},
+      {"server.max_output_tokens",
+       "400 `max_tokens_exceeded`, param `max_tokens` (or `max_completion_tokens`)"},
+      {"server.read_timeout", "408 `request_timeout` (a body stalled); a stalled header: closed"},
+      {"server.write_timeout", "the stream ends, the request is cancelled"},
+      {"server.idle_timeout", "the connection is closed"},
+      {"server.request_timeout",
+       "the output ends: `finish_reason` `length`, `stop_reason` `max_tokens`"},
+      {"scheduler.max_queue", "429 `server_overloaded` with Retry-After"},
+  };
+  for (const auto& [name, answer] : kLimits) {
+    for (const auto& d : opts) {
+      if (d.Name() == name) {
+        out += "| `" + d.Name() + "` | " + DefaultShown(d) + " | " + answer + " |\n";
+      }
+    }
+  }
+  out +=
+      "| request line (method, path, query) | 8 KiB (HTTP library) | 414 `uri_too_long` |\n"
+      "| one header line | 8 KiB (HTTP library) | 400 `bad_http_request` |\n";
   for (const auto& section : Sections()) {
     out += "\n## [" + section + "]" +
            (section == "model" ? " (also [mlx])" : section == "server" ? " (also [security])" : "") +

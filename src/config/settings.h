@@ -57,6 +57,13 @@ struct ServerSettings {
   std::vector<std::string> cors_origins;         // empty: no CORS headers; "*": any origin
   int64_t max_body{};                            // bytes per request body
   std::chrono::milliseconds request_timeout{};   // 0: none
+  int64_t max_header_bytes{};                    // all header names and values of a request
+  int max_json_depth{};                          // nesting of a JSON body
+  int max_messages{};                            // messages of one chat request
+  int max_output_tokens{};                       // ceiling on max_tokens; 0: none
+  std::chrono::milliseconds read_timeout{};      // wait for the next request bytes
+  std::chrono::milliseconds write_timeout{};     // wait for the client to take response bytes
+  std::chrono::milliseconds idle_timeout{};      // keep-alive connection without a request
   std::chrono::milliseconds shutdown_timeout{};  // drain time on SIGTERM
   std::vector<std::string> api_keys;             // empty: no auth
   std::string api_key_file;                      // more keys, one per line

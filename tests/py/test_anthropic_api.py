@@ -248,8 +248,9 @@ def test_over_long_prompt_and_clamped_max_tokens(server):
 def test_body_over_the_limit_is_413_in_anthropic_shape(server):
     r = post(server, "/v1/messages", b'{"x": "' + b"a" * (17 << 20) + b'"}')
     assert r.status_code == 413
-    assert r.json() == {"type": "error", "error": {"type": "request_too_large",
-                                                   "message": "request body is too large"},
+    assert r.json() == {"type": "error", "error": {
+        "type": "request_too_large",
+        "message": "request body is too large: the limit is 16777216 bytes (server.max_body)"},
                         "request_id": r.headers["request-id"]}
 
 

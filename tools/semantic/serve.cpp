@@ -98,6 +98,11 @@ int Run(const config::Settings& cfg) {
   so.host = cfg.server.host;
   so.port = cfg.server.port;
   so.max_body_bytes = static_cast<size_t>(cfg.server.max_body);
+  so.max_header_bytes = static_cast<size_t>(cfg.server.max_header_bytes);
+  so.max_json_depth = cfg.server.max_json_depth;
+  so.read_timeout_ms = cfg.server.read_timeout.count();
+  so.write_timeout_ms = cfg.server.write_timeout.count();
+  so.idle_timeout_ms = cfg.server.idle_timeout.count();
   so.http_threads = cfg.server.http_threads;
   // Every running and every queued request may hold a connection thread; so may as many idle
   // keep-alive connections as threads are kept ready.

@@ -7,16 +7,20 @@
 
 namespace semantic::server {
 
-void SendOpenAiError(httplib::Response& res, const ApiError& e) {
+nlohmann::json OpenAiErrorBody(const ApiError& e, const std::string& request_id) {
   using nlohmann::json;
   json err = {{"message", e.message},
               {"type", e.type},
               {"param", e.param.empty() ? json(nullptr) : json(e.param)},
               {"code", e.code.empty() ? json(nullptr) : json(e.code)}};
-  if (const std::string id = RequestIdOf(res); !id.empty()) err["request_id"] = id;
+  if (!request_id.empty()) err["request_id"] = request_id;
+  return json{{"error", err}};
+}
+
+void SendOpenAiError(httplib::Response& res, const ApiError& e) {
   res.status = e.status;
   if (e.retry_after_s > 0) res.set_header("Retry-After", std::to_string(e.retry_after_s));
-  res.set_content(JsonText(json{{"error", err}}), "application/json");
+  res.set_content(JsonText(OpenAiErrorBody(e, RequestIdOf(res))), "application/json");
 }
 
 const char* AnthropicErrorType(int status) {
@@ -32,18 +36,18 @@ const char* AnthropicErrorType(int status) {
   }
 }
 
-nlohmann::json AnthropicErrorBody(const ApiError& e) {
-  return {{"type", "error"},
-          {"error", {{"type", AnthropicErrorType(e.status)}, {"message", e.message}}}};
+nlohmann::json AnthropicErrorBody(const ApiError& e, const std::string& request_id) {
+  nlohmann::json body = {
+      {"type", "error"},
+      {"error", {{"type", AnthropicErrorType(e.status)}, {"message", e.message}}}};
+  if (!request_id.empty()) body["request_id"] = request_id;
+  return body;
 }
 
 void SendAnthropicError(httplib::Response& res, const ApiError& e) {
-  using nlohmann::json;
   res.status = e.status;
   if (e.retry_after_s > 0) res.set_header("Retry-After", std::to_string(e.retry_after_s));
-  json body = AnthropicErrorBody(e);
-  if (const std::string id = RequestIdOf(res); !id.empty()) body["request_id"] = id;
-  res.set_content(JsonText(body), "application/json");
+  res.set_content(JsonText(AnthropicErrorBody(e, RequestIdOf(res))), "application/json");
 }
 
 std::string JsonText(const nlohmann::json& j) {

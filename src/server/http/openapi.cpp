@@ -13,9 +13,16 @@ json JsonResponse(const char* description, json schema) {
   return {{"description", description}, {"content", {{"application/json", {{"schema", schema}}}}}};
 }
 
+// Statuses every route may answer before its handler runs: a bad API key (401), a body stalled
+// past server.read_timeout (408), a body over server.max_body (413), headers over
+// server.max_header_bytes (431).
+constexpr const char* kTransportErrors[] = {"401", "408", "413", "431"};
+
 json ErrorResponses() {
   json e = JsonResponse("OpenAI-style error", Ref("Error"));
-  return {{"400", e}, {"404", e}, {"413", e}, {"503", e}};
+  json out = {{"400", e}, {"404", e}, {"429", e}, {"503", e}};
+  for (const char* code : kTransportErrors) out[code] = e;
+  return out;
 }
 
 json PostOp(const char* summary, const char* request_schema, const char* response_schema,
@@ -46,7 +53,8 @@ json AnthropicOp(const char* summary, const char* request_schema, const char* re
                  bool streams) {
   json op = PostOp(summary, request_schema, response_schema, streams);
   json e = JsonResponse("Anthropic-style error", Ref("AnthropicError"));
-  for (const char* code : {"400", "404", "413", "429", "529"}) op["responses"][code] = e;
+  for (const char* code : {"400", "404", "429", "529"}) op["responses"][code] = e;
+  for (const char* code : kTransportErrors) op["responses"][code] = e;
   op["responses"].erase("503");
   return op;
 }
@@ -63,6 +71,7 @@ json AgentOp(const char* summary, const char* ok_code, bool body) {
                {"400", e},
                {"404", e},
                {"409", e}}}};
+  for (const char* code : kTransportErrors) op["responses"][code] = e;
   if (body) {
     op["requestBody"] = {{"required", false},
                          {"content", {{"application/json", {{"schema", Ref("AgentRequest")}}}}}};
@@ -170,7 +179,13 @@ json BaseSchemas() {
         {"properties",
          {{"error",
            {{"type", "object"},
-            {"properties", {{"message", str}, {"type", str}, {"param", str}, {"code", str}}}}}}}}},
+            {"required", {"message", "type", "param", "code"}},
+            {"properties",
+             {{"message", str},
+              {"type", str},
+              {"param", {{"type", {"string", "null"}}}},
+              {"code", {{"type", {"string", "null"}}}}}}}}}},
+        {"required", {"error"}}}},
       {"ChatCompletionRequest",
        {{"type", "object"}, {"required", {"model", "messages"}}, {"properties", chat_props}}},
       {"CompletionRequest",
@@ -206,7 +221,11 @@ json BaseSchemas() {
        {{"type", "object"},
         {"properties",
          {{"type", {{"type", "string"}, {"enum", {"error"}}}},
-          {"error", {{"type", "object"}, {"properties", {{"type", str}, {"message", str}}}}}}}}},
+          {"error",
+           {{"type", "object"},
+            {"required", {"type", "message"}},
+            {"properties", {{"type", str}, {"message", str}}}}}}},
+        {"required", {"type", "error"}}}},
       {"MessagesRequest", AnthropicRequestSchema(true)},
       {"CountTokensRequest", AnthropicRequestSchema(false)},
       {"Message",
@@ -220,7 +239,8 @@ json BaseSchemas() {
           {"stop_reason",
            {{"type", "string"},
             {"enum",
-             {"end_turn", "max_tokens", "stop_sequence", "model_context_window_exceeded"}}}},
+             {"end_turn", "max_tokens", "stop_sequence", "tool_use",
+              "model_context_window_exceeded"}}}},
           {"stop_sequence", {{"type", {"string", "null"}}}},
           {"usage",
            {{"type", "object"},
@@ -282,7 +302,10 @@ json OpenApiSpec(const std::string& version) {
           {"parameters",
            json::array(
                {{{"name", "evict_only"}, {"in", "query"}, {"schema", {{"type", "boolean"}}}}})},
-          {"responses", {{"204", {{"description", "Deleted"}}}}}}}}},
+          {"responses",
+           {{"204", {{"description", "Deleted"}}},
+            {"400", JsonResponse("OpenAI-style error", Ref("Error"))},
+            {"404", JsonResponse("OpenAI-style error", Ref("Error"))}}}}}}},
       {"/v1/agents/{agent_id}/pin",
        {{"post", AgentOp("Keep the agent's blocks in RAM and on disk", "200", false)}}},
       {"/v1/agents/{agent_id}/unpin", {{"post", AgentOp("Undo pin", "200", false)}}},
@@ -295,7 +318,10 @@ json OpenApiSpec(const std::string& version) {
       {"/admin/caches",
        {{"delete",
          {{"summary", "Drop every session and cached block (X-Admin-Key)"},
-          {"responses", {{"200", JsonResponse("Cleared", Ref("Info"))}}}}}}},
+          {"responses",
+           {{"200", JsonResponse("Cleared", Ref("Info"))},
+            {"401", JsonResponse("Wrong or missing admin key", Ref("Error"))},
+            {"403", JsonResponse("Admin API disabled (no server.admin_key)", Ref("Error"))}}}}}}},
       {"/admin/models/current",
        {{"get", GetOp("The loaded model (X-Admin-Key; docs/model-hot-swap.md)", Ref("Info"))}}},
       {"/admin/models/available",

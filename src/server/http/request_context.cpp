@@ -44,6 +44,13 @@ std::string RequestIdOf(const httplib::Response& res) {
 
 void NoteRequestAgent(const std::string& agent_id) { t_context.agent = agent_id; }
 
+double RequestElapsedMs() {
+  if (t_context.id.empty()) return -1;
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                   t_context.start)
+      .count();
+}
+
 void EndHttpRequest(const httplib::Request& req, const httplib::Response& res, bool log_requests) {
   // A request refused before routing (bad request line) has no context of its own.
   const std::string id = RequestIdOf(res);

@@ -23,6 +23,9 @@ std::string BeginHttpRequest(const httplib::Request& req, httplib::Response& res
 // The id of the request `res` answers ("" before BeginHttpRequest).
 std::string RequestIdOf(const httplib::Response& res);
 
+// Milliseconds since BeginHttpRequest of the request this thread serves; -1 before it.
+double RequestElapsedMs();
+
 // Records the agent the current request belongs to (for the access-log line).
 void NoteRequestAgent(const std::string& agent_id);
 

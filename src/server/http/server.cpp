@@ -4,6 +4,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -16,9 +17,11 @@
 #include "server/http/connection_threads.h"
 #include "server/http/cors.h"
 #include "server/http/error_response.h"
+#include "server/http/limits.h"
 #include "server/http/metrics.h"
 #include "server/http/model_slot.h"
 #include "server/http/openapi.h"
+#include "server/http/refusal.h"
 #include "server/http/request_context.h"
 #include "server/http/with_model.h"
 #include "server/runtime/admin_routes.h"
@@ -33,6 +36,69 @@ json ServedSpec(bool metrics) {
   json spec = OpenApiSpec("0.1.0");
   if (!metrics) spec["paths"].erase("/metrics");
   return spec;
+}
+
+void SendError(const httplib::Request& req, httplib::Response& res, const ApiError& e) {
+  if (anthropic::IsAnthropicPath(req.path)) return SendAnthropicError(res, e);
+  SendOpenAiError(res, e);
+}
+
+// Status and text for errors httplib raises itself, before any handler ran: a body too large
+// (413), a request line over its 8 KiB limit (414), a body that stalled past server.read_timeout
+// (408), a malformed request line or header (400).
+ApiError TransportError(const httplib::Request& req, int status, const ServerOptions& o) {
+  switch (status) {
+    case 404:
+      return {404, "no route for " + req.method + " " + req.path, "invalid_request_error", "",
+              "not_found"};
+    case 405:
+      return {405, "method " + req.method + " is not allowed on " + req.path,
+              "invalid_request_error", "", "method_not_allowed"};
+    case 413:
+      return {413,
+              "request body is too large: the limit is " + std::to_string(o.max_body_bytes) +
+                  " bytes (server.max_body)",
+              "invalid_request_error", "", "request_too_large"};
+    case 414:
+      return {414, "request line (method, path and query) is longer than 8 KiB",
+              "invalid_request_error", "", "uri_too_long"};
+    default:
+      break;
+  }
+  // A body that stopped arriving: httplib waited read_timeout for the next bytes.
+  const double elapsed_ms = RequestElapsedMs();
+  if (status == 400 && req.has_header("Content-Length") &&
+      elapsed_ms >= 0.9 * static_cast<double>(o.read_timeout_ms)) {
+    const std::string declared = req.get_header_value("Content-Length");
+    if (declared.find_first_not_of("0123456789") == std::string::npos && !declared.empty() &&
+        declared.size() < 19 && std::stoull(declared) > req.body.size()) {
+      return {408,
+              "request body incomplete: " + std::to_string(req.body.size()) + " of " + declared +
+                  " bytes arrived, then nothing for " + std::to_string(o.read_timeout_ms) +
+                  " ms (server.read_timeout)",
+              "invalid_request_error", "", "request_timeout"};
+    }
+  }
+  if (status == 400 && req.has_header("Content-Encoding")) {
+    return BadRequest("request body could not be decoded as Content-Encoding: " +
+                          req.get_header_value("Content-Encoding"),
+                      "Content-Encoding", "bad_content_encoding");
+  }
+  if (status == 415) {
+    return {415,
+            "Content-Encoding " + req.get_header_value("Content-Encoding") +
+                " is not supported; send the body uncompressed",
+            "invalid_request_error", "Content-Encoding", "unsupported_content_encoding"};
+  }
+  if (status == 400) {
+    return BadRequest(
+        "malformed HTTP request: a bad request line, header or Content-Length, a "
+        "header line over 8 KiB, or a POST without 'Content-Length' whose body "
+        "did not end within server.read_timeout",
+        "", "bad_http_request");
+  }
+  return {status, "request failed", status >= 500 ? "server_error" : "invalid_request_error", "",
+          ""};
 }
 }  // namespace
 
@@ -72,35 +138,41 @@ HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> 
     return new ConnectionThreads(keep, max);
   };
   s.set_payload_max_length(options.max_body_bytes);
+  SetMaxJsonDepth(options.max_json_depth);
+  s.set_read_timeout(std::chrono::milliseconds(options.read_timeout_ms));
+  s.set_write_timeout(std::chrono::milliseconds(options.write_timeout_ms));
+  s.set_keep_alive_timeout(std::max<time_t>(1, (options.idle_timeout_ms + 999) / 1000));
   s.set_pre_routing_handler([o = &impl_->options, this](const httplib::Request& req,
                                                         httplib::Response& res) {
+    RestoreRefusedPath(req, /*forget=*/true);  // nothing deferred from an earlier request
     const std::string id = BeginHttpRequest(req, res);
-    if (anthropic::IsAnthropicPath(req.path)) res.set_header("request-id", id);
+    const bool anthropic = anthropic::IsAnthropicPath(req.path);
+    if (anthropic) res.set_header("request-id", id);
+    // Refusals go through Refuse (refusal.h): a refused body must still be read.
+    if (const size_t n = HeaderBytes(req); n > o->max_header_bytes) {
+      return Refuse(req, res,
+                    {431,
+                     "request headers are " + std::to_string(n) + " bytes; this server accepts " +
+                         std::to_string(o->max_header_bytes) + " (server.max_header_bytes)",
+                     "invalid_request_error", "", "headers_too_large"},
+                    anthropic);
+    }
     if (ApplyCors(o->cors_origins, req, res)) return httplib::Server::HandlerResponse::Handled;
     if (draining_ && req.method == "POST" && req.path.rfind("/v1/", 0) == 0) {
-      const ApiError e{503,
-                       "the server is shutting down; retry on another instance or later",
-                       "server_error",
-                       "",
-                       "shutting_down",
-                       /*retry_after_s=*/5};
-      if (anthropic::IsAnthropicPath(req.path)) {
-        SendAnthropicError(res, e);
-      } else {
-        SendOpenAiError(res, e);
-      }
-      return httplib::Server::HandlerResponse::Handled;
+      return Refuse(req, res,
+                    {503, "the server is shutting down; retry on another instance or later",
+                     "server_error", "", "shutting_down", /*retry_after_s=*/5},
+                    anthropic);
     }
     if (Authorized(req, o->api_keys)) return httplib::Server::HandlerResponse::Unhandled;
-    const std::string why =
-        "missing or invalid API key: send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'";
-    if (anthropic::IsAnthropicPath(req.path)) {
-      SendAnthropicError(res, {401, why, "authentication_error", "", ""});
-    } else {
-      SendOpenAiError(res, {401, why, "invalid_request_error", "", "invalid_api_key"});
-    }
-    return httplib::Server::HandlerResponse::Handled;
+    return Refuse(req, res,
+                  {401,
+                   "missing or invalid API key: send it as 'Authorization: Bearer KEY' or "
+                   "'x-api-key: KEY'",
+                   "invalid_request_error", "", "invalid_api_key"},
+                  anthropic);
   });
+  RegisterRefusalRoute(s);
 
   const bool metrics = options.metrics_enabled;
   s.Get("/", [m, metrics](const httplib::Request&, httplib::Response& res) {
@@ -159,31 +231,10 @@ HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> 
           }));
   }
 
-  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  s.set_error_handler([o = &impl_->options](const httplib::Request& req, httplib::Response& res) {
+    RestoreRefusedPath(req, /*forget=*/false);  // a deferred refusal whose body failed to arrive
     if (!res.body.empty()) return;  // a handler already produced an error body
-    if (anthropic::IsAnthropicPath(req.path) && res.status >= 400) {
-      std::string what = res.status == 413 ? "request body is too large" : "request failed";
-      if (res.status == 404) what = "no route for " + req.method + " " + req.path;
-      SendAnthropicError(res, {res.status, what, "invalid_request_error", "", ""});
-      return;
-    }
-    if (res.status == 404) {
-      SendOpenAiError(res, {404, "no route for " + req.method + " " + req.path,
-                            "invalid_request_error", "", "not_found"});
-    } else if (res.status == 413) {
-      SendOpenAiError(res, {413, "request body is too large", "invalid_request_error", "",
-                            "request_too_large"});
-    } else if (res.status == 405) {
-      SendOpenAiError(res, {405, "method " + req.method + " is not allowed on " + req.path,
-                            "invalid_request_error", "", "method_not_allowed"});
-    } else if (res.status == 400) {
-      SendOpenAiError(res, BadRequest("malformed HTTP request (a POST without a body needs "
-                                      "'Content-Length: 0')",
-                                      "", "bad_http_request"));
-    } else if (res.status >= 400) {
-      SendOpenAiError(res, {res.status, "request failed",
-                            res.status >= 500 ? "server_error" : "invalid_request_error", "", ""});
-    }
+    if (res.status >= 400) SendError(req, res, TransportError(req, res.status, *o));
   });
   s.set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
@@ -201,6 +252,7 @@ HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> 
       });
   s.set_logger([log_requests = options.log_requests](const httplib::Request& req,
                                                      const httplib::Response& res) {
+    RestoreRefusedPath(req, /*forget=*/true);
     EndHttpRequest(req, res, log_requests);
   });
 }

@@ -21,6 +21,11 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8000;
   size_t max_body_bytes = 16u << 20;
+  size_t max_header_bytes = 32u << 10;    // all header names and values; beyond it 431
+  int max_json_depth = 64;                // nesting of a JSON body; deeper: 400
+  int64_t read_timeout_ms = 5000;         // next request bytes; a stalled body gets 408
+  int64_t write_timeout_ms = 5000;        // the client taking response bytes
+  int64_t idle_timeout_ms = 5000;         // a connection without a request (whole seconds)
   int http_threads = 8;                   // connection threads kept ready
   int max_http_threads = 64;              // more start while all are busy, up to this many
   std::string admin_key;                  // empty: admin API disabled
@@ -46,6 +51,8 @@ struct ModelHandle {
   bool metrics_agent_label = false;     // /metrics: per-agent series labelled agent_id
   float default_temperature = 1.0f;     // when a request sets none
   int64_t request_timeout_ms = 0;       // 0: none
+  int max_messages = 0;                 // messages of one chat request; 0: no limit
+  int max_output_tokens = 0;            // ceiling on a request's max_tokens; 0: none
   config::ModelAliases aliases;         // [aliases]: name pattern -> model
   RateLimiter* rate_limiter = nullptr;  // [server] rate_limit_*; none: unlimited
 };

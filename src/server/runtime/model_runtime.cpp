@@ -139,6 +139,8 @@ Expected<std::unique_ptr<ModelRuntime>> ModelRuntime::Load(const config::Setting
   h.metrics_agent_label = cfg.metrics.include_agent_id_label;
   h.default_temperature = static_cast<float>(mc.default_temperature);
   h.request_timeout_ms = cfg.server.request_timeout.count();
+  h.max_messages = cfg.server.max_messages;
+  h.max_output_tokens = cfg.server.max_output_tokens;
   h.aliases = cfg.aliases;
   h.rate_limiter = shared.rate_limiter;
   if (const std::string bad = CheckAliases(h); !bad.empty()) return InvalidArgument(bad);

@@ -3,6 +3,7 @@
 
 #include "server/api/common/ids.h"
 #include "server/http/error_response.h"
+#include "server/http/limits.h"
 
 namespace semantic::server::anthropic {
 
@@ -35,7 +36,7 @@ std::string StopReason(const MessageInfo& info, const GenerationOutcome& o, bool
 
 json ToolUseBlock(const std::string& name, const std::string& arguments, bool streaming) {
   json input = json::object();
-  if (!streaming) {
+  if (!streaming && !JsonNestsDeeperThan(arguments, MaxJsonDepth())) {
     input = json::parse(arguments, nullptr, false);
     if (!input.is_object()) input = json::object();  // the parser only passes objects
   }

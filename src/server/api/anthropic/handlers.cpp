@@ -7,6 +7,7 @@
 #include "server/api/common/agent_id.h"
 #include "server/api/common/engine_request.h"
 #include "server/api/common/ids.h"
+#include "server/api/common/request_limits.h"
 #include "server/api/common/tool_output.h"
 #include "server/api/common/tool_prompt.h"
 #include "server/http/error_response.h"
@@ -52,6 +53,10 @@ bool Prepare(const ModelHandle& m, const httplib::Request& req, httplib::Respons
              std::string* tool_prefill) {
   json body;
   if (!ParseJsonBody(req, res, &body, false, SendAnthropicError)) return false;
+  if (auto e = CheckRequestLimits(m, body, /*output_fields=*/!count_tokens)) {
+    SendAnthropicError(res, *e);
+    return false;
+  }
   auto parsed = ParseMessagesRequest(body, count_tokens);
   if (auto* e = std::get_if<ApiError>(&parsed)) {
     SendAnthropicError(res, *e);

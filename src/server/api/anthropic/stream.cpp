@@ -6,6 +6,7 @@
 
 #include "server/http/error_response.h"
 #include "server/http/generation.h"
+#include "server/http/request_context.h"
 
 namespace semantic::server::anthropic {
 
@@ -77,7 +78,8 @@ void StreamMessage(const ModelHandle& m, engine::Request request, std::vector<st
   res.set_header("X-Accel-Buffering", "no");
   res.set_chunked_content_provider(
       "text/event-stream; charset=utf-8",
-      [&m, shared_req, stops = std::move(stops), info, tools](size_t, httplib::DataSink& sink) {
+      [&m, shared_req, stops = std::move(stops), info, tools, rid = RequestIdOf(res)](
+          size_t, httplib::DataSink& sink) {
         using Clock = std::chrono::steady_clock;
         auto last_write = Clock::now();
         auto send = [&](const json& j) {
@@ -107,7 +109,7 @@ void StreamMessage(const ModelHandle& m, engine::Request request, std::vector<st
         if (!alive || o.finish_reason == "cancelled") return false;  // client went away
         if (o.finish_reason == "error") {
           const int status = o.http_status >= 400 ? o.http_status : 500;
-          send(AnthropicErrorBody({status, o.error, "server_error", "", ""}));
+          send(AnthropicErrorBody({status, o.error, "server_error", "", ""}, rid));
         } else {
           blocks.End();
           send({{"type", "message_delta"},

@@ -21,11 +21,15 @@ ApiResult<engine::Request> MakeEngineRequest(const ModelHandle& m, EngineRequest
   engine::Request out;
   out.prompt = std::move(in.prompt);
   const int room = ctx - n_prompt;
-  const int fallback = m.default_max_tokens > 0 ? m.default_max_tokens : ctx;
+  int fallback = m.default_max_tokens > 0 ? m.default_max_tokens : ctx;
+  // server.max_output_tokens: a request above it was refused (request_limits.h); one without a
+  // limit of its own gets it.
+  if (m.max_output_tokens > 0) fallback = std::min(fallback, m.max_output_tokens);
   int wanted = in.max_tokens.value_or(fallback);
   // model.reasoning_extra_tokens: a thinking model's reasoning does not eat the answer's budget.
   // A request limited to 0 tokens (a cache warm-up) stays at 0; no limit stays "the context".
-  const bool limited = in.max_tokens ? *in.max_tokens > 0 : m.default_max_tokens > 0;
+  const bool limited =
+      in.max_tokens ? *in.max_tokens > 0 : (m.default_max_tokens > 0 || m.max_output_tokens > 0);
   if (limited && m.reasoning_extra_tokens > 0) {
     wanted = static_cast<int>(
         std::min<long long>(static_cast<long long>(wanted) + m.reasoning_extra_tokens, ctx));

@@ -4,6 +4,8 @@
 #include <map>
 #include <vector>
 
+#include "server/http/limits.h"
+
 namespace semantic::server {
 
 using nlohmann::json;
@@ -20,7 +22,11 @@ json ArgumentsAsObjects(const json& messages) {
     for (json& c : *calls) {
       if (!c.is_object() || !c.contains("function") || !c["function"].is_object()) continue;
       json& args = c["function"]["arguments"];
-      if (!args.is_string()) continue;
+      // Arguments nested deeper than a request body may nest stay text (JSON within JSON).
+      if (!args.is_string() ||
+          JsonNestsDeeperThan(args.get_ref<const std::string&>(), MaxJsonDepth())) {
+        continue;
+      }
       json parsed = json::parse(args.get<std::string>(), nullptr, false);
       if (!parsed.is_discarded() && parsed.is_object()) args = std::move(parsed);
     }

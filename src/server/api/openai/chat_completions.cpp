@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "server/api/common/ids.h"
+#include "server/api/common/request_limits.h"
 #include "server/api/common/tool_output.h"
 #include "server/api/common/tool_prompt.h"
 #include "server/api/openai/handlers.h"
@@ -10,6 +11,7 @@
 #include "server/api/openai/response_parts.h"
 #include "server/http/error_response.h"
 #include "server/http/json_body.h"
+#include "server/http/request_context.h"
 
 namespace semantic::server::openai {
 
@@ -130,7 +132,8 @@ void Stream(const ModelHandle& m, engine::Request request, const ChatRequest& cr
   auto shared_req = std::make_shared<engine::Request>(std::move(request));
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
-  res.set_chunked_content_provider("text/event-stream", [&m, g = cr.gen, shape, shared_req, tools](
+  res.set_chunked_content_provider("text/event-stream", [&m, g = cr.gen, shape, shared_req, tools,
+                                                         rid = RequestIdOf(res)](
                                                             size_t, httplib::DataSink& sink) {
     auto send = [&](const json& j) {
       const std::string line = "data: " + JsonText(j) + "\n\n";
@@ -150,7 +153,7 @@ void Stream(const ModelHandle& m, engine::Request request, const ChatRequest& cr
     }
     if (!alive || o.finish_reason == "cancelled") return false;  // client went away
     if (o.finish_reason == "error") {
-      send({{"error", {{"message", o.error}, {"type", "server_error"}}}});
+      send(OpenAiErrorBody({o.http_status, o.error, "server_error", "", ""}, rid));
     } else {
       const std::string fr = ChatFinishReason(o, *tools);
       send(shape.Chunk(json::object(), nullptr, fr.c_str()));
@@ -169,6 +172,7 @@ void HandleChatCompletions(const ModelHandle& m, const httplib::Request& req,
                            httplib::Response& res) {
   json body;
   if (!ParseJsonBody(req, res, &body)) return;
+  if (auto e = CheckRequestLimits(m, body)) return SendOpenAiError(res, *e);
   auto parsed = ParseChatRequest(body);
   if (auto* e = std::get_if<ApiError>(&parsed)) return SendOpenAiError(res, *e);
   ChatRequest& cr = std::get<ChatRequest>(parsed);

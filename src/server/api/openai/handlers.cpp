@@ -7,11 +7,13 @@
 #include "server/api/common/agent_id.h"
 #include "server/api/common/engine_request.h"
 #include "server/api/common/ids.h"
+#include "server/api/common/request_limits.h"
 #include "server/api/openai/requests.h"
 #include "server/api/openai/response_parts.h"
 #include "server/http/error_response.h"
 #include "server/http/generation.h"
 #include "server/http/json_body.h"
+#include "server/http/request_context.h"
 
 namespace semantic::server::openai {
 
@@ -49,9 +51,8 @@ void Respond(const ModelHandle& m, engine::Request request, const GenerationFiel
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
   res.set_chunked_content_provider(
-      "text/event-stream",
-      [&m, g, shared_req, make_chunk, make_usage_chunk, first_chunk_text](
-          size_t, httplib::DataSink& sink) {
+      "text/event-stream", [&m, g, shared_req, make_chunk, make_usage_chunk, first_chunk_text,
+                            rid = RequestIdOf(res)](size_t, httplib::DataSink& sink) {
         auto send = [&](const json& j) {
           const std::string line = "data: " + JsonText(j) + "\n\n";
           return sink.is_writable() && sink.write(line.data(), line.size());
@@ -64,7 +65,7 @@ void Respond(const ModelHandle& m, engine::Request request, const GenerationFiel
         }
         if (!alive || o.finish_reason == "cancelled") return false;  // client went away
         if (o.finish_reason == "error") {
-          send({{"error", {{"message", o.error}, {"type", "server_error"}}}});
+          send(OpenAiErrorBody({o.http_status, o.error, "server_error", "", ""}, rid));
         } else {
           const std::string fr = FinishReason(o);
           send(make_chunk("", nullptr, fr.c_str()));
@@ -108,6 +109,7 @@ json ModelsResponse(const ModelHandle& m) {
 void HandleCompletions(const ModelHandle& m, const httplib::Request& req, httplib::Response& res) {
   json body;
   if (!ParseJsonBody(req, res, &body)) return;
+  if (auto e = CheckRequestLimits(m, body)) return SendOpenAiError(res, *e);
   auto parsed = ParseCompletionRequest(body, m.config->n_vocab);
   if (auto* e = std::get_if<ApiError>(&parsed)) return SendOpenAiError(res, *e);
   CompletionRequest& cr = std::get<CompletionRequest>(parsed);

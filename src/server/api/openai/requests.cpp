@@ -153,6 +153,41 @@ std::optional<ApiError> CheckTools(const nlohmann::json& tools) {
   return std::nullopt;
 }
 
+// An assistant message's tool_calls: [{id?, type?: "function", function: {name, arguments}}],
+// arguments a JSON string (or an object); `where` is "messages[i].tool_calls".
+std::optional<ApiError> CheckToolCalls(const nlohmann::json& calls, const std::string& where) {
+  if (!calls.is_array()) {
+    return BadRequest("'" + where + "' must be an array, got " + JsonTypeName(calls), where);
+  }
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const auto& c = calls[i];
+    const std::string w = where + "[" + std::to_string(i) + "]";
+    if (!c.is_object()) return BadRequest("'" + w + "' must be an object", w);
+    if (auto id = c.find("id"); id != c.end() && !id->is_string() && !id->is_null()) {
+      return BadRequest("'" + w + ".id' must be a string", w + ".id");
+    }
+    if (auto t = c.find("type"); t != c.end() && !t->is_null() && *t != "function") {
+      return BadRequest("'" + w + ".type' must be \"function\"", w + ".type");
+    }
+    auto fn = c.find("function");
+    if (fn == c.end() || !fn->is_object()) {
+      return BadRequest("'" + w + ".function' must be an object", w + ".function");
+    }
+    auto name = fn->find("name");
+    if (name == fn->end() || !name->is_string() || name->get_ref<const std::string&>().empty()) {
+      return BadRequest("'" + w + ".function.name' must be a non-empty string",
+                        w + ".function.name");
+    }
+    auto args = fn->find("arguments");
+    if (args != fn->end() && !args->is_string() && !args->is_object() && !args->is_null()) {
+      return BadRequest(
+          "'" + w + ".function.arguments' must be a JSON string, got " + JsonTypeName(*args),
+          w + ".function.arguments");
+    }
+  }
+  return std::nullopt;
+}
+
 // tool_choice: "none" | "auto" | "required" | {type: "function", function: {name}}, and
 // parallel_tool_calls. A forced call needs tools, and a named one a tool of that name.
 std::optional<ApiError> ParseToolChoice(const nlohmann::json& body, const nlohmann::json& tools,
@@ -235,9 +270,18 @@ ApiResult<ChatRequest> ParseChatRequest(const nlohmann::json& body) {
     if (m.contains("content") && !ContentText(m["content"], w + ".content", f, &text)) {
       return f.error();
     }
+    for (const char* k : {"name", "tool_call_id"}) {
+      if (auto v = m.find(k); v != m.end() && !v->is_string() && !v->is_null()) {
+        return BadRequest("'" + w + "." + k + "' must be a string, got " + JsonTypeName(*v),
+                          w + "." + k);
+      }
+    }
+    if (auto calls = m.find("tool_calls"); calls != m.end() && !calls->is_null()) {
+      if (auto e = CheckToolCalls(*calls, w + ".tool_calls")) return *e;
+    }
     nlohmann::json out = {{"role", role == "developer" ? "system" : role}, {"content", text}};
     for (const char* k : {"name", "tool_calls", "tool_call_id"})
-      if (m.contains(k)) out[k] = m[k];
+      if (m.contains(k) && !m[k].is_null()) out[k] = m[k];
     r.messages.push_back(std::move(out));
   }
   if (auto t = body.find("tools"); t != body.end() && !t->is_null()) {
