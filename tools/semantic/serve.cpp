@@ -20,6 +20,7 @@
 #include "server/http/auth.h"
 #include "server/http/server.h"
 #include "tools/semantic/commands.h"
+#include "tools/semantic/serve_reload.h"
 
 namespace semantic::cli {
 namespace {
@@ -39,15 +40,20 @@ void WarmUp(engine::Generator& g) {
 }
 
 std::atomic<bool> g_stop_requested{false};
+std::atomic<bool> g_reload_requested{false};
 
-void OnSignal(int) { g_stop_requested = true; }  // the drain thread in Run() does the rest
+void OnSignal(int) { g_stop_requested = true; }    // the drain thread in Run() does the rest
+void OnHangup(int) { g_reload_requested = true; }  // so does the configuration reload
 
-// SIGINT/SIGTERM: stop taking new requests, let running ones finish within
-// server.shutdown_timeout, cancel what is left, then stop the HTTP server (caches are flushed
-// after Run() returns).
-void DrainOnSignal(server::HttpServer& http, engine::Executor& exec,
+// SIGHUP: reload the configuration (serve_reload.h). SIGINT/SIGTERM: stop taking new requests,
+// let running ones finish within server.shutdown_timeout, cancel what is left, then stop the HTTP
+// server (caches are flushed after Run() returns).
+void DrainOnSignal(server::HttpServer& http, engine::Executor& exec, ConfigReloader& reloader,
                    std::chrono::milliseconds timeout, const std::atomic<bool>& done) {
-  while (!g_stop_requested && !done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (!g_stop_requested && !done) {
+    if (g_reload_requested.exchange(false)) reloader.Reload();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   if (done) return;
   http.SetDraining();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -74,34 +80,17 @@ void DrainOnSignal(server::HttpServer& http, engine::Executor& exec,
   http.Stop();
 }
 
-// [logging] level and format, before the first line is written (the configuration warnings).
-void ApplyLogSettings(const config::LoggingSettings& l) {
-  log::SetLevel(static_cast<log::Level>(l.level));
-  log::SetFormat(l.format == config::LogFormat::kJson ? log::Format::kJson : log::Format::kText);
-}
-
-int Run(const config::Settings& cfg) {
+// `reload`: loads the configuration again, as at start-up (SIGHUP).
+int Run(const config::Settings& cfg, ConfigReloader::Loader reload) {
   const config::ModelSettings& mc = cfg.model;
+  std::signal(SIGHUP, OnHangup);  // from now on a SIGHUP waits for the server to be up
   // Client keys first: a server that would be open to the network fails before loading anything.
-  std::vector<std::string> api_keys = cfg.server.api_keys;
-  if (!cfg.server.api_key_file.empty()) {
-    auto more = server::ReadKeyFile(cfg.server.api_key_file);
-    if (!more.ok()) {
-      std::fprintf(stderr, "error: %s\n", more.status().message().c_str());
-      return 1;
-    }
-    api_keys.insert(api_keys.end(), more->begin(), more->end());
-  }
-  if (api_keys.empty() && !server::IsLoopbackHost(cfg.server.host) &&
-      !cfg.server.allow_unauthenticated) {
-    std::fprintf(stderr,
-                 "error: server.host %s is reachable from other machines and no API key is set: "
-                 "set server.api_keys (or --api-keys / SEMANTIC_API_KEYS / --api-key-file), or "
-                 "pass --allow-unauthenticated to serve it open\n",
-                 cfg.server.host.c_str());
+  auto live = LiveSettingsFrom(cfg);
+  if (!live.ok()) {
+    std::fprintf(stderr, "error: %s\n", live.status().message().c_str());
     return 1;
   }
-  if (api_keys.empty()) LOG_INFO("no API keys configured: clients are not authenticated");
+  if (live->api_keys.empty()) LOG_INFO("no API keys configured: clients are not authenticated");
   std::string model_path = mc.path;
   if (!std::filesystem::exists(model_path) &&
       model_path == "models/SmolLM2-135M-Instruct.Q4_1.gguf") {
@@ -114,12 +103,14 @@ int Run(const config::Settings& cfg) {
   opts.block_tokens = mc.block_tokens;
   opts.kv_dtype = KvDtypeFromConfig(mc.kv_dtype);
   LOG_INFO("loading %s", model_path.c_str());
+  Timer load_timer;
   auto gen = engine::Generator::Open(opts);
   if (!gen.ok()) {
     std::fprintf(stderr, "error: %s\n", gen.status().message().c_str());
     return 1;
   }
   engine::Generator& g = **gen;
+  const double load_seconds = load_timer.Seconds();
   if (mc.context_length > g.model().config().n_ctx_train) {
     LOG_WARN(
         "model.context_length %d is beyond the %d positions the model was trained on: "
@@ -200,12 +191,11 @@ int Run(const config::Settings& cfg) {
   handle.kv_dtype = config::Name(mc.kv_dtype);
   handle.default_max_tokens = mc.default_max_tokens;
   handle.reasoning_extra_tokens = mc.reasoning_extra_tokens;
-  handle.metrics_agent_label = cfg.metrics.include_agent_id_label;
   handle.default_temperature = static_cast<float>(mc.default_temperature);
-  handle.request_timeout_ms = cfg.server.request_timeout.count();
   handle.aliases = cfg.aliases;
-  server::RateLimiter limiter(cfg.server.rate_limit_per_agent, cfg.server.rate_limit_global);
-  if (limiter.enabled()) handle.rate_limiter = &limiter;
+  server::RateLimiter limiter({cfg.server.rate_limit_per_agent, cfg.server.rate_limit_per_key,
+                               cfg.server.rate_limit_global});
+  handle.rate_limiter = &limiter;
   if (const std::string bad = server::CheckAliases(handle); !bad.empty()) {
     std::fprintf(stderr, "error: %s\n", bad.c_str());
     return 1;
@@ -220,19 +210,17 @@ int Run(const config::Settings& cfg) {
   so.max_http_threads = cfg.server.max_http_threads > 0
                             ? cfg.server.max_http_threads
                             : cfg.server.http_threads + mc.max_batch + cfg.scheduler.max_queue;
-  so.admin_key = cfg.server.admin_key;
-  so.api_keys = std::move(api_keys);
-  so.cors_origins = cfg.server.cors_origins;
-  so.log_requests = cfg.logging.log_requests;
-  so.metrics_enabled = cfg.metrics.enabled;
+  so.live = std::move(*live);
   server::HttpServer http(so, handle);
+  http.metrics().CountModelLoad(load_seconds);
+  ConfigReloader reloader(std::move(reload), cfg, http, limiter, exec);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   // A file-size limit (ulimit -f) must fail the cache write (counted, logged), not kill the server.
   std::signal(SIGXFSZ, SIG_IGN);
   std::atomic<bool> run_ended{false};
-  std::thread drain(DrainOnSignal, std::ref(http), std::ref(exec), cfg.server.shutdown_timeout,
-                    std::cref(run_ended));
+  std::thread drain(DrainOnSignal, std::ref(http), std::ref(exec), std::ref(reloader),
+                    cfg.server.shutdown_timeout, std::cref(run_ended));
   http.SetReady(true);
   LOG_INFO("model %s ready (%s, %d layers, context %d, %d threads, kernels %s)", handle.id.c_str(),
            handle.config->arch.c_str(), handle.config->n_layers, exec.MaxContext(), g.pool().size(),
@@ -268,7 +256,7 @@ void RegisterServe(CLI::App& app, int& exit_code) {
     }
     ApplyLogSettings(cfg->settings.logging);
     for (const auto& w : cfg->warnings) LOG_WARN("%s", w.c_str());
-    exit_code = Run(cfg->settings);
+    exit_code = Run(cfg->settings, [flags] { return flags->Load(); });
   });
 }
 

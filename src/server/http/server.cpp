@@ -36,6 +36,8 @@ json ServedSpec(bool metrics) {
 struct HttpServer::Impl {
   ServerOptions options;
   ModelHandle model;
+  LiveConfig live;
+  ServerMetrics metrics;
   httplib::Server http;
 };
 
@@ -43,16 +45,20 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   impl_->model = std::move(model);
+  impl_->live.Set(options.live);
+  impl_->model.live = &impl_->live;
   httplib::Server& s = impl_->http;
   const ModelHandle* m = &impl_->model;
+  const LiveConfig* live = &impl_->live;
+  ServerMetrics* counters = &impl_->metrics;
   s.new_task_queue = [keep = options.http_threads, max = options.max_http_threads] {
     return new ConnectionThreads(keep, max);
   };
   s.set_payload_max_length(options.max_body_bytes);
-  s.set_pre_routing_handler([o = &impl_->options, this](const httplib::Request& req,
-                                                        httplib::Response& res) {
+  s.set_pre_routing_handler([live, this](const httplib::Request& req, httplib::Response& res) {
     const std::string id = BeginHttpRequest(req, res);
     if (anthropic::IsAnthropicPath(req.path)) res.set_header("request-id", id);
+    const std::shared_ptr<const LiveSettings> o = live->Get();
     if (ApplyCors(o->cors_origins, req, res)) return httplib::Server::HandlerResponse::Handled;
     if (draining_ && req.method == "POST" && req.path.rfind("/v1/", 0) == 0) {
       const ApiError e{503,
@@ -68,7 +74,10 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
       }
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (Authorized(req, o->api_keys)) return httplib::Server::HandlerResponse::Unhandled;
+    if (std::string key; Authorized(req, o->api_keys, &key)) {
+      NoteRequestApiKey(key);
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
     const std::string why =
         "missing or invalid API key: send it as 'Authorization: Bearer KEY' or 'x-api-key: KEY'";
     if (anthropic::IsAnthropicPath(req.path)) {
@@ -79,10 +88,9 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     return httplib::Server::HandlerResponse::Handled;
   });
 
-  const bool metrics = options.metrics_enabled;
-  s.Get("/", [m, metrics](const httplib::Request&, httplib::Response& res) {
+  s.Get("/", [m, live](const httplib::Request&, httplib::Response& res) {
     json endpoints = json::array();
-    const json spec = ServedSpec(metrics);
+    const json spec = ServedSpec(live->Get()->metrics_enabled);
     for (const auto& [path, ops] : spec["paths"].items()) {
       if (path != "/") endpoints.push_back(path);
     }
@@ -90,8 +98,8 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
         {"name", "semantic"}, {"version", "0.1.0"}, {"model", m->id}, {"endpoints", endpoints}};
     res.set_content(JsonText(info), "application/json");
   });
-  s.Get("/openapi.json", [metrics](const httplib::Request&, httplib::Response& res) {
-    res.set_content(JsonText(ServedSpec(metrics)), "application/json");
+  s.Get("/openapi.json", [live](const httplib::Request&, httplib::Response& res) {
+    res.set_content(JsonText(ServedSpec(live->Get()->metrics_enabled)), "application/json");
   });
   s.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
@@ -130,12 +138,17 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
   });
   s.Post("/api/event_logging/batch", anthropic::HandleEventLogging);
 
-  if (m->cache) agents::Register(s, m, &impl_->options.admin_key);
-  if (metrics) {
-    s.Get("/metrics", [m](const httplib::Request&, httplib::Response& res) {
-      res.set_content(PrometheusText(*m), "text/plain; version=0.0.4; charset=utf-8");
-    });
-  }
+  if (m->cache) agents::Register(s, m);
+  // metrics.enabled may change on reload: the route is always there and answers 404 when off.
+  s.Get("/metrics", [m, live, counters](const httplib::Request& req, httplib::Response& res) {
+    const std::shared_ptr<const LiveSettings> l = live->Get();
+    if (!l->metrics_enabled) {
+      return SendOpenAiError(res, {404, "no route for " + req.method + " " + req.path,
+                                   "invalid_request_error", "", "not_found"});
+    }
+    res.set_content(PrometheusText(*m, *counters, l->metrics_agent_label),
+                    "text/plain; version=0.0.4; charset=utf-8");
+  });
 
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;  // a handler already produced an error body
@@ -177,11 +190,15 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
         if (anthropic::IsAnthropicPath(req.path)) return SendAnthropicError(res, e);
         SendOpenAiError(res, e);
       });
-  s.set_logger([log_requests = options.log_requests](const httplib::Request& req,
-                                                     const httplib::Response& res) {
-    EndHttpRequest(req, res, log_requests);
+  s.set_logger([live, counters](const httplib::Request& req, const httplib::Response& res) {
+    counters->CountRequest(RouteLabel(req), res.status);
+    EndHttpRequest(req, res, live->Get()->log_requests);
   });
 }
+
+void HttpServer::Reload(LiveSettings live) { impl_->live.Set(std::move(live)); }
+
+ServerMetrics& HttpServer::metrics() { return impl_->metrics; }
 
 HttpServer::~HttpServer() { Stop(); }
 

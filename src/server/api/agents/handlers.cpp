@@ -108,7 +108,7 @@ std::string NewAgentId() {
 
 }  // namespace
 
-void Register(httplib::Server& s, const ModelHandle* m, const std::string* admin_key) {
+void Register(httplib::Server& s, const ModelHandle* m) {
   kv::PrefixCache* cache = m->cache;
   const int bt = m->block_tokens;
   s.Post("/v1/agents", [=](const httplib::Request& req, httplib::Response& res) {
@@ -212,7 +212,8 @@ void Register(httplib::Server& s, const ModelHandle* m, const std::string* admin
     res.set_content(JsonText(AgentJson(*cache->GetAgent(id), bt)), "application/json");
   });
   s.Delete("/admin/caches", [=](const httplib::Request& req, httplib::Response& res) {
-    if (admin_key->empty()) {
+    const std::string admin_key = m->live->Get()->admin_key;
+    if (admin_key.empty()) {
       return SendOpenAiError(res, {403,
                                    "the admin API is disabled: set server.admin_key "
                                    "(SEMANTIC_SERVER__ADMIN_KEY) to enable it",
@@ -221,7 +222,7 @@ void Register(httplib::Server& s, const ModelHandle* m, const std::string* admin
     std::string given = req.get_header_value("X-Admin-Key");
     const std::string auth = req.get_header_value("Authorization");
     if (given.empty() && auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
-    if (!ConstantTimeEquals(given, *admin_key)) {
+    if (!ConstantTimeEquals(given, admin_key)) {
       return SendOpenAiError(res, {401, "missing or wrong admin key (X-Admin-Key header)",
                                    "authentication_error", "", "invalid_admin_key"});
     }

@@ -17,6 +17,7 @@
 
 namespace semantic::server::agents {
 
-void Register(httplib::Server& s, const ModelHandle* m, const std::string* admin_key);
+// The admin key is read from m->live at each request (it may change on reload).
+void Register(httplib::Server& s, const ModelHandle* m);
 
 }  // namespace semantic::server::agents
