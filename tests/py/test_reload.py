@@ -122,3 +122,27 @@ def test_broken_file_keeps_the_running_settings(srv):
     hangup(srv, "error")
     assert models_status(srv, "old-key") == 200
     assert requests.get(srv.base + "/health/ready", timeout=10).status_code == 200
+
+
+def test_sighup_switches_logging_and_metrics(srv):
+    before = srv.log_text().count("configuration reloaded")
+    srv.conf.write_text(FIRST.format(keys=srv.keys) +
+                        '[logging]\nlevel = "debug"\nlog_requests = false\n'
+                        '[metrics]\nenabled = false\n')
+    srv.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 20
+    while srv.log_text().count("configuration reloaded") == before:  # /metrics is going away
+        assert time.time() < deadline, "no reload logged"
+        time.sleep(0.05)
+    r = requests.get(srv.base + "/metrics", headers=auth("file-key"), timeout=10)
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+    root = requests.get(srv.base + "/", headers=auth("file-key"), timeout=10).json()
+    assert "/metrics" not in root["endpoints"]
+    assert requests.post(srv.base + "/v1/chat/completions", json=CHAT, headers=auth("old-key"),
+                         timeout=60).status_code == 200
+    time.sleep(0.2)
+    tail = srv.log_text().split("configuration reloaded")[-1]
+    # Debug lines from the executor now appear; the access-log line is written at debug level.
+    assert " debug " in tail and "step:" in tail
+    assert any("POST /v1/chat/completions -> 200" in line and " debug " in line
+               for line in tail.splitlines())
