@@ -200,7 +200,8 @@ std::vector<OptionDecl> BuildTable() {
   // model.prefill_chunk).
   add(Decl("scheduler", "max_queue", T::kInt, "256",
            "Requests waiting to start; beyond it new requests get 429 (OpenAI) / 529 (Anthropic) "
-           "with Retry-After.",
+           "with Retry-After. A reload keeps the connection-thread limit derived from it at "
+           "start-up (server.max_http_threads = 0).",
            Bind<&Settings::scheduler, &SchedulerSettings::max_queue>())
           .Range(1, 1 << 20)
           .Flags({"--max-queue"})
