@@ -67,6 +67,7 @@ struct OptionDecl {
   std::vector<std::string> env_aliases;     // whole extra environment variable names
   std::vector<std::string> short_flags;     // "-m", "--model": besides the derived --section-key
   bool secret = false;                      // value masked by `semantic config`
+  bool live = false;                        // applied while serving on SIGHUP (else: restart)
   Status (*check)(const Value&) = nullptr;  // extra validation; message without the key
   Binding binding;
 

@@ -47,6 +47,10 @@ struct Decl {
     d.secret = true;
     return std::move(*this);
   }
+  Decl&& Live() && {
+    d.live = true;
+    return std::move(*this);
+  }
   Decl&& Check(Status (*fn)(const Value&)) && {
     d.check = fn;
     return std::move(*this);
@@ -196,10 +200,12 @@ std::vector<OptionDecl> BuildTable() {
   // model.prefill_chunk).
   add(Decl("scheduler", "max_queue", T::kInt, "256",
            "Requests waiting to start; beyond it new requests get 429 (OpenAI) / 529 (Anthropic) "
-           "with Retry-After.",
+           "with Retry-After. A reload keeps the connection-thread limit derived from it at "
+           "start-up (server.max_http_threads = 0).",
            Bind<&Settings::scheduler, &SchedulerSettings::max_queue>())
           .Range(1, 1 << 20)
-          .Flags({"--max-queue"}));
+          .Flags({"--max-queue"})
+          .Live());
   add(Decl("scheduler", "max_running_per_agent", T::kInt, "0",
            "Requests of one agent running at once (others of that agent wait; other agents go "
            "ahead); 0: no limit.",
@@ -229,7 +235,8 @@ std::vector<OptionDecl> BuildTable() {
            "are answered without an API key.",
            Bind<&Settings::server, &ServerSettings::cors_origins>())
           .Check(CheckOrigins)
-          .Flags({"--cors-origins"}));
+          .Flags({"--cors-origins"})
+          .Live());
   add(Decl("server", "max_body", T::kSize, "16MiB", "Largest accepted request body.",
            Bind<&Settings::server, &ServerSettings::max_body>())
           .Range(kKiB, kGiB)
@@ -237,7 +244,8 @@ std::vector<OptionDecl> BuildTable() {
   add(Decl("server", "request_timeout", T::kDuration, "10m",
            "Longest a request may run before it is cancelled; 0: no limit.",
            Bind<&Settings::server, &ServerSettings::request_timeout>())
-          .Range(0, kDay));
+          .Range(0, kDay)
+          .Live());
   add(Decl("server", "max_header_bytes", T::kSize, "32KiB",
            "Largest total size of a request's headers (names and values); beyond it 431. A "
            "single header line over 8 KiB gets 400 and a request line over 8 KiB 414 (limits "
@@ -291,12 +299,14 @@ std::vector<OptionDecl> BuildTable() {
           .Secret()
           .Env("SEMANTIC_API_KEYS")
           .Env("SEMANTIC_API_KEY")
-          .Flags({"--api-keys"}));
+          .Flags({"--api-keys"})
+          .Live());
   add(Decl("server", "api_key_file", T::kPath, "",
            "File of accepted client keys, one per line (blank lines and # comments ignored), "
-           "added to api_keys; read at start-up.",
+           "added to api_keys; read at start-up and again on every SIGHUP.",
            Bind<&Settings::server, &ServerSettings::api_key_file>())
-          .Flags({"--api-key-file"}));
+          .Flags({"--api-key-file"})
+          .Live());
   add(Decl("server", "allow_unauthenticated", T::kBool, "false",
            "Serve a non-loopback host without any API key. Without it, semantic refuses to start "
            "on such an address unless keys are configured.",
@@ -306,7 +316,8 @@ std::vector<OptionDecl> BuildTable() {
            "Key for the /admin API (header X-Admin-Key or Bearer); empty: /admin is disabled.",
            Bind<&Settings::server, &ServerSettings::admin_key>())
           .Secret()
-          .Env("SEMANTIC_ADMIN_KEY"));
+          .Env("SEMANTIC_ADMIN_KEY")
+          .Live());
   add(Decl("server", "http_threads", T::kInt, "8",
            "Threads kept ready to serve HTTP connections; more start while all are busy, up to "
            "server.max_http_threads.",
@@ -322,12 +333,20 @@ std::vector<OptionDecl> BuildTable() {
            "Generating requests per minute per agent (a bucket of a minute's worth, refilled "
            "continuously; beyond it 429 with Retry-After); 0: unlimited.",
            Bind<&Settings::server, &ServerSettings::rate_limit_per_agent>())
-          .Range(0, 1000000));
+          .Range(0, 1000000)
+          .Live());
+  add(Decl("server", "rate_limit_per_key", T::kInt, "0",
+           "Generating requests per minute per API key (the key that authenticated the request; "
+           "same bucket rule; requests without a key are not counted); 0: unlimited.",
+           Bind<&Settings::server, &ServerSettings::rate_limit_per_key>())
+          .Range(0, 100000000)
+          .Live());
   add(Decl("server", "rate_limit_global", T::kInt, "0",
            "Generating requests per minute for the whole server (same bucket rule); 0: "
            "unlimited.",
            Bind<&Settings::server, &ServerSettings::rate_limit_global>())
-          .Range(0, 100000000));
+          .Range(0, 100000000)
+          .Live());
   ignored("server", "workers", "one process serves all requests; see server.http_threads");
   ignored("server", "allow_remote", "choose the interface with server.host");
 
@@ -337,26 +356,31 @@ std::vector<OptionDecl> BuildTable() {
           .Choices({"debug", "info", "warn", "error"})
           .Alias("server.log_level")
           .Env("SEMANTIC_LOG_LEVEL")
-          .Flags({"-l", "--log-level"}));
+          .Flags({"-l", "--log-level"})
+          .Live());
   add(Decl("logging", "format", T::kEnum, "text",
            "text: one readable line; json: one object a line {ts, level, msg, request_id} "
            "(request_id while serving an HTTP request).",
            Bind<&Settings::logging, &LoggingSettings::format>())
           .Choices({"text", "json"})
-          .Flags({"--log-format"}));
+          .Flags({"--log-format"})
+          .Live());
   add(Decl("logging", "log_requests", T::kBool, "true",
            "One info line per HTTP request (method, path, status, duration, agent id, request "
            "id); false: the line is written at debug level.",
-           Bind<&Settings::logging, &LoggingSettings::log_requests>()));
+           Bind<&Settings::logging, &LoggingSettings::log_requests>())
+          .Live());
 
   // [metrics]
   add(Decl("metrics", "enabled", T::kBool, "true",
            "Serve Prometheus metrics at /metrics; false: /metrics answers 404 and is not listed.",
-           Bind<&Settings::metrics, &MetricsSettings::enabled>()));
+           Bind<&Settings::metrics, &MetricsSettings::enabled>())
+          .Live());
   add(Decl("metrics", "include_agent_id_label", T::kBool, "false",
            "Add per-agent series labelled agent_id (requests, prompt tokens cached/computed) for "
            "the 100 most recently used agent sessions.",
-           Bind<&Settings::metrics, &MetricsSettings::include_agent_id_label>()));
+           Bind<&Settings::metrics, &MetricsSettings::include_agent_id_label>())
+          .Live());
   ignored("metrics", "port", "metrics are served on server.port at /metrics");
 
   // [registry]: the models a swap (POST /admin/models/swap) and `semantic models` can name.

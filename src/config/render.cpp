@@ -93,6 +93,7 @@ std::string HelpText(const OptionDecl& d) {
   } else if (d.has_range) {
     out += " Range: " + ConstraintText(d) + ".";
   }
+  if (d.live) out += " Reloaded on SIGHUP.";
   return out;
 }
 
@@ -177,6 +178,16 @@ An unknown section or key, a value of the wrong type, a value out of range, an u
 or size unit is an error that names the option and its source; every problem is reported at once and
 the server does not start. Secrets (`server.api_keys`, `server.admin_key`) are masked by
 `semantic config`.
+
+## Reloading (SIGHUP)
+
+`kill -HUP <pid>` makes a running `semantic serve` read its configuration again: the same files
+(`--config` or `SEMANTIC_CONFIG`), its environment and its flags, and `server.api_key_file`. The
+options marked "Reloaded on SIGHUP" below take effect for the requests that start afterwards
+(rate-limit buckets keep their level; a lowered limit cuts them). Any other option that changed is
+logged as needing a restart and keeps its running value. A file that fails to parse or validate,
+or a key file that cannot be read, is logged as an error and changes nothing. Each reload counts in
+`semantic_config_reloads_total{result="ok"|"error"}` (docs/metrics.md).
 
 ## Value syntax
 

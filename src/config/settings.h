@@ -72,6 +72,7 @@ struct ServerSettings {
   int http_threads{};                            // kept ready
   int max_http_threads{};      // 0: http_threads + model.max_batch + scheduler.max_queue
   int rate_limit_per_agent{};  // requests per minute; 0: unlimited
+  int rate_limit_per_key{};    // requests per minute per API key; 0: unlimited
   int rate_limit_global{};     // requests per minute; 0: unlimited
 };
 

@@ -11,7 +11,7 @@ namespace semantic::engine {
 
 Executor::Executor(models::Model& model, kv::KvPool& pool, const tokenizer::Tokenizer& tok,
                    const ExecutorOptions& options)
-    : model_(model), pool_(pool), tok_(tok), options_(options) {
+    : model_(model), pool_(pool), tok_(tok), options_(options), max_queue_(options.max_queue) {
   sched_.max_running = options.max_running;
   sched_.max_batched_tokens = options.step_token_budget;
   sched_.max_running_per_agent = options.max_running_per_agent;
@@ -75,11 +75,13 @@ ExecutorStats Executor::Stats() const {
 }
 
 bool Executor::QueueFull() const {
-  return options_.max_queue > 0 && queued_.load() >= options_.max_queue;
+  const int max_queue = max_queue_.load();
+  return max_queue > 0 && queued_.load() >= max_queue;
 }
 
 std::shared_ptr<ResultChannel> Executor::Submit(Request request) {
   auto seq = std::make_unique<Sequence>();
+  seq->submitted = std::chrono::steady_clock::now();
   seq->channel = std::make_shared<ResultChannel>();
   seq->sampler = std::make_unique<Sampler>(request.sampling);
   seq->history = request.prompt;
@@ -124,7 +126,12 @@ void Executor::Loop() {
         incoming_.pop_front();
       }
     }
+    // Counted as running from the moment they are taken in, not only after a step (whose first
+    // forward may take a while): the drain on SIGTERM must not see a busy executor as idle. And
+    // after every step, whichever way it ended (a request failed for lack of KV blocks).
+    NoteRunning();
     Step();
+    NoteRunning();
   }
   // Shutting down: everything still here is cancelled (after in-flight restores end).
   std::unique_lock<std::mutex> lock(mu_);
@@ -150,6 +157,11 @@ void Executor::Loop() {
     }
   }
   active_.clear();
+}
+
+void Executor::NoteRunning() {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  stats_.running = static_cast<int>(active_.size());
 }
 
 void Executor::GatherBurst(std::unique_lock<std::mutex>& lock) {
@@ -401,6 +413,8 @@ bool Executor::Step() {
   }
 
   uint64_t generated = 0, prompt_done = 0;
+  const auto sampled_at = std::chrono::steady_clock::now();
+  std::vector<double> ttft, itl;  // seconds, observed under stats_mu_ below
   for (size_t i = 0; i < members.size(); ++i) {
     Sequence& s = *members[i];
     if (options_.cache) {
@@ -431,6 +445,11 @@ bool Executor::Step() {
       }
     }
     if (s.first_token_step < 0) s.first_token_step = steps_;
+    (s.generated == 0 ? ttft : itl)
+        .push_back(std::chrono::duration<double>(sampled_at -
+                                                 (s.generated == 0 ? s.submitted : s.last_token))
+                       .count());
+    s.last_token = sampled_at;
     ++s.generated;
     ++generated;
     s.history.push_back(next);
@@ -458,6 +477,10 @@ bool Executor::Step() {
   std::lock_guard<std::mutex> lock(stats_mu_);
   stats_.tokens_generated += generated;
   stats_.prompt_tokens += prompt_done;
+  ++stats_.steps;
+  stats_.batch_size.Observe(static_cast<double>(batch.size()));
+  for (double t : ttft) stats_.ttft_s.Observe(t);
+  for (double t : itl) stats_.itl_s.Observe(t);
   stats_.running = static_cast<int>(active_.size());
   return true;
 }

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/histogram.h"
 #include "engine/request.h"
 #include "engine/scheduler.h"
 #include "kv/kv_pool.h"
@@ -32,6 +33,14 @@ struct ExecutorOptions {
   kv::PrefixCache* cache = nullptr;  // prefix reuse + agent sessions (null: none)
 };
 
+// Upper bounds of the executor's histograms: seconds from Submit to the first sampled token,
+// seconds between two tokens of one sequence, and sequences per forward step.
+inline const std::vector<double> kTtftBucketsS = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                                  2.5,  5,     10,   30,  60,   120};
+inline const std::vector<double> kItlBucketsS = {0.001, 0.0025, 0.005, 0.01, 0.02, 0.05,
+                                                 0.1,   0.25,   0.5,   1,    2.5};
+inline const std::vector<double> kBatchSizeBuckets = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+
 struct ExecutorStats {
   uint64_t requests_done = 0;
   uint64_t tokens_generated = 0;
@@ -39,6 +48,10 @@ struct ExecutorStats {
   int running = 0;
   int waiting = 0;
   uint64_t preemptions = 0;
+  uint64_t steps = 0;  // forward passes
+  Histogram ttft_s{kTtftBucketsS};
+  Histogram itl_s{kItlBucketsS};
+  Histogram batch_size{kBatchSizeBuckets};
 };
 
 class Executor {
@@ -58,6 +71,8 @@ class Executor {
   // Whether the waiting line is at max_queue (new requests should be refused with 429/529).
   bool QueueFull() const;
   int Queued() const { return queued_.load(); }
+  // scheduler.max_queue while serving (configuration reload); 0: unbounded.
+  void SetMaxQueue(int n) { max_queue_ = n; }
 
   // Positions one sequence may hold (prompt + generated).
   int MaxContext() const;
@@ -83,12 +98,15 @@ class Executor {
     size_t published = 0;          // blocks of kv already published
     int64_t arrived_step = 0;      // steps_ when taken in (scheduler.h: SchedSeq)
     int64_t first_token_step = -1;  // steps_ after the step that sampled its first token
+    std::chrono::steady_clock::time_point submitted;   // Submit(): TTFT starts here
+    std::chrono::steady_clock::time_point last_token;  // when its last token was sampled
   };
 
   void Loop();
   // Idle and requests arrived: lets the rest of a burst arrive (batch_window_ms). Requires mu_.
   void GatherBurst(std::unique_lock<std::mutex>& lock);
   bool Step();  // false when idle
+  void NoteRunning();  // stats_.running = active_.size()
   // Measures a step and sets the prefill cap for steps that also decode (scheduler.h).
   void TuneChunking(const std::vector<models::BatchSeq>& batch,
                     const std::vector<Sequence*>& members, double ms);
@@ -123,6 +141,7 @@ class Executor {
   models::Logits logits_;
 
   std::atomic<int> queued_{0};  // submitted, never admitted yet
+  std::atomic<int> max_queue_{0};  // options_.max_queue, changeable while serving
   mutable std::mutex stats_mu_;
   ExecutorStats stats_;
 };

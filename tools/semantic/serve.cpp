@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "base/log.h"
-#include "base/timer.h"
 #include "config/flags.h"
 #include "config/settings.h"
 #include "kernels/ops.h"
@@ -16,28 +15,34 @@
 #include "server/http/server.h"
 #include "server/runtime/model_manager.h"
 #include "tools/semantic/commands.h"
+#include "tools/semantic/serve_reload.h"
 
 namespace semantic::cli {
 namespace {
 
 std::atomic<bool> g_stop_requested{false};
+std::atomic<bool> g_reload_requested{false};
 
-void OnSignal(int) { g_stop_requested = true; }  // the drain thread in Run() does the rest
+void OnSignal(int) { g_stop_requested = true; }    // the drain thread in Run() does the rest
+void OnHangup(int) { g_reload_requested = true; }  // so does the configuration reload
 
-// SIGINT/SIGTERM: stop taking new requests, let running ones finish within
-// server.shutdown_timeout, cancel what is left, then stop the HTTP server (caches are flushed
-// after Run() returns).
+// SIGHUP: reload the configuration (serve_reload.h). SIGINT/SIGTERM: stop taking new requests,
+// let running ones finish within server.shutdown_timeout, cancel what is left, then stop the HTTP
+// server (caches are flushed after Run() returns).
 void DrainOnSignal(server::HttpServer& http, server::ModelManager& models,
-                   std::chrono::milliseconds timeout, const std::atomic<bool>& done) {
-  while (!g_stop_requested && !done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                   ConfigReloader& reloader, std::chrono::milliseconds timeout,
+                   const std::atomic<bool>& done) {
+  while (!g_stop_requested && !done) {
+    if (g_reload_requested.exchange(false)) reloader.Reload();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   if (done) return;
   http.SetDraining();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto busy = [&] { return models.Busy(); };
   LOG_INFO("shutting down: new requests get 503; waiting up to %.0f s for running ones",
            timeout.count() / 1000.0);
-  // Idle means idle for 250 ms in a row: a request whose handler has not reached the executor
-  // yet, and the last bytes of a finished stream, get that long.
+  // Idle means idle for 250 ms in a row: the last bytes of a finished stream get that long.
   auto idle_since = std::chrono::steady_clock::now();
   while (std::chrono::steady_clock::now() < deadline) {
     const auto now = std::chrono::steady_clock::now();
@@ -53,42 +58,30 @@ void DrainOnSignal(server::HttpServer& http, server::ModelManager& models,
   http.Stop();
 }
 
-// [logging] level and format, before the first line is written (the configuration warnings).
-void ApplyLogSettings(const config::LoggingSettings& l) {
-  log::SetLevel(static_cast<log::Level>(l.level));
-  log::SetFormat(l.format == config::LogFormat::kJson ? log::Format::kJson : log::Format::kText);
-}
-
-int Run(const config::Settings& cfg) {
+// `reload`: loads the configuration again, as at start-up (SIGHUP).
+int Run(const config::Settings& cfg, ConfigReloader::Loader reload) {
   const config::ModelSettings& mc = cfg.model;
+  std::signal(SIGHUP, OnHangup);  // from now on a SIGHUP waits for the server to be up
   // Client keys first: a server that would be open to the network fails before loading anything.
-  std::vector<std::string> api_keys = cfg.server.api_keys;
-  if (!cfg.server.api_key_file.empty()) {
-    auto more = server::ReadKeyFile(cfg.server.api_key_file);
-    if (!more.ok()) {
-      std::fprintf(stderr, "error: %s\n", more.status().message().c_str());
-      return 1;
-    }
-    api_keys.insert(api_keys.end(), more->begin(), more->end());
-  }
-  if (api_keys.empty() && !server::IsLoopbackHost(cfg.server.host) &&
-      !cfg.server.allow_unauthenticated) {
-    std::fprintf(stderr,
-                 "error: server.host %s is reachable from other machines and no API key is set: "
-                 "set server.api_keys (or --api-keys / SEMANTIC_API_KEYS / --api-key-file), or "
-                 "pass --allow-unauthenticated to serve it open\n",
-                 cfg.server.host.c_str());
+  auto live = LiveSettingsFrom(cfg);
+  if (!live.ok()) {
+    std::fprintf(stderr, "error: %s\n", live.status().message().c_str());
     return 1;
   }
-  if (api_keys.empty()) LOG_INFO("no API keys configured: clients are not authenticated");
+  if (live->api_keys.empty()) LOG_INFO("no API keys configured: clients are not authenticated");
   config::Settings base = cfg;
   if (!std::filesystem::exists(base.model.path) &&
       base.model.path == "models/SmolLM2-135M-Instruct.Q4_1.gguf") {
     base.model.path = DefaultModelPath();  // the bundled default, wherever the binary was started
   }
-  server::RateLimiter limiter(cfg.server.rate_limit_per_agent, cfg.server.rate_limit_global);
+  server::LiveConfig live_config(*live);
+  server::ServerMetrics metrics;
+  server::RateLimiter limiter({cfg.server.rate_limit_per_agent, cfg.server.rate_limit_per_key,
+                               cfg.server.rate_limit_global});
   server::RuntimeShared shared;
-  if (limiter.enabled()) shared.rate_limiter = &limiter;
+  shared.rate_limiter = &limiter;
+  shared.live = &live_config;
+  shared.metrics = &metrics;
   server::ModelManager models(base, shared);
   if (Status st = models.LoadInitial(); !st.ok()) {
     std::fprintf(stderr, "error: %s\n", st.message().c_str());
@@ -109,19 +102,18 @@ int Run(const config::Settings& cfg) {
   so.max_http_threads = cfg.server.max_http_threads > 0
                             ? cfg.server.max_http_threads
                             : cfg.server.http_threads + mc.max_batch + cfg.scheduler.max_queue;
-  so.admin_key = cfg.server.admin_key;
-  so.api_keys = std::move(api_keys);
-  so.cors_origins = cfg.server.cors_origins;
-  so.log_requests = cfg.logging.log_requests;
-  so.metrics_enabled = cfg.metrics.enabled;
+  so.live = *live;
+  so.live_config = &live_config;
+  so.metrics = &metrics;
   server::HttpServer http(so, models.slot(), &models);
+  ConfigReloader reloader(std::move(reload), cfg, http, limiter, models);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   // A file-size limit (ulimit -f) must fail the cache write (counted, logged), not kill the server.
   std::signal(SIGXFSZ, SIG_IGN);
   std::atomic<bool> run_ended{false};
-  std::thread drain(DrainOnSignal, std::ref(http), std::ref(models), cfg.server.shutdown_timeout,
-                    std::cref(run_ended));
+  std::thread drain(DrainOnSignal, std::ref(http), std::ref(models), std::ref(reloader),
+                    cfg.server.shutdown_timeout, std::cref(run_ended));
   http.SetReady(true);
   LOG_INFO("serving (kernels %s)", kernels::ActiveIsa());
   Status st = http.Run();
@@ -154,7 +146,7 @@ void RegisterServe(CLI::App& app, int& exit_code) {
     }
     ApplyLogSettings(cfg->settings.logging);
     for (const auto& w : cfg->warnings) LOG_WARN("%s", w.c_str());
-    exit_code = Run(cfg->settings);
+    exit_code = Run(cfg->settings, [flags] { return flags->Load(); });
   });
 }
 

@@ -29,16 +29,23 @@ std::string Trim(const std::string& s) {
 
 }  // namespace
 
-bool Authorized(const httplib::Request& req, const std::vector<std::string>& keys) {
+bool Authorized(const httplib::Request& req, const std::vector<std::string>& keys,
+                std::string* matched) {
   if (keys.empty() || OpenPath(req.path)) return true;
-  bool ok = false;
   const std::string auth = req.get_header_value("Authorization");
+  std::string bearer;
   if (auth.size() > 7 &&
       (auth.compare(0, 7, "Bearer ") == 0 || auth.compare(0, 7, "bearer ") == 0)) {
-    ok |= Matches(Trim(auth.substr(7)), keys);
+    bearer = Trim(auth.substr(7));
   }
-  ok |= Matches(req.get_header_value("x-api-key"), keys);
-  ok |= Matches(req.get_header_value("anthropic-api-key"), keys);
+  bool ok = false;
+  for (const std::string& given :
+       {bearer, req.get_header_value("x-api-key"), req.get_header_value("anthropic-api-key")}) {
+    if (Matches(given, keys)) {
+      if (!ok && matched != nullptr) *matched = given;
+      ok = true;
+    }
+  }
   return ok;
 }
 

@@ -14,8 +14,10 @@
 
 namespace semantic::server {
 
-// True when the request may proceed: no keys configured, an open path, or a matching key.
-bool Authorized(const httplib::Request& req, const std::vector<std::string>& keys);
+// True when the request may proceed: no keys configured, an open path, or a matching key, which
+// then goes to `matched` (for the per-key rate limit; untouched when no key was needed).
+bool Authorized(const httplib::Request& req, const std::vector<std::string>& keys,
+                std::string* matched = nullptr);
 
 // Keys from a file, one per line; blank lines and lines starting with # are skipped, surrounding
 // whitespace trimmed. A missing or unreadable file, or one with no key, is an error naming it.

@@ -1,7 +1,9 @@
-// Prometheus text for the executor and the KV cache tiers.
+// Prometheus text for the HTTP layer, the executor and the KV cache tiers.
 #include "server/http/metrics.h"
 
 #include <cstdio>
+
+#include "base/histogram.h"
 
 namespace semantic::server {
 
@@ -11,17 +13,38 @@ class Writer {
  public:
   void Metric(const char* name, const char* type, const char* help, double value,
               const char* labels = "") {
+    Header(name, type, help);
+    out_ += std::string(name) + labels + " " + Number(value) + "\n";
+  }
+  // A family without series yet (HELP and TYPE only), so that it is always listed.
+  void Header(const char* name, const char* type, const char* help) {
     if (last_ != name) {
       out_ += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
       last_ = name;
     }
-    char buf[64];
-    std::snprintf(buf, sizeof(buf), "%.17g", value);
-    out_ += std::string(name) + labels + " " + buf + "\n";
+  }
+  // name_bucket{le="…"} (cumulative), name_sum, name_count.
+  void Histogram(const char* name, const char* help, const semantic::Histogram& h) {
+    Header(name, "histogram", help);
+    const std::string n = name;
+    uint64_t cumulative = 0;
+    const auto& bounds = h.upper_bounds();
+    for (size_t i = 0; i <= bounds.size(); ++i) {
+      cumulative += h.bucket_counts()[i];
+      const std::string le = i < bounds.size() ? Number(bounds[i]) : "+Inf";
+      out_ += n + "_bucket{le=\"" + le + "\"} " + Number(static_cast<double>(cumulative)) + "\n";
+    }
+    out_ += n + "_sum " + Number(h.sum()) + "\n";
+    out_ += n + "_count " + Number(static_cast<double>(h.count())) + "\n";
   }
   std::string Take() { return std::move(out_); }
 
  private:
+  static std::string Number(double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.17g", v);
+    return buf;
+  }
   std::string out_;
   std::string last_;
 };
@@ -49,10 +72,36 @@ void AgentSeries(kv::PrefixCache& cache, Writer& w) {
   }
 }
 
+// Requests by route and status, model loads and swaps, configuration reloads.
+void ServerSeries(const ServerMetrics& s, Writer& w) {
+  const char* req_help =
+      "HTTP requests answered, by route pattern and status (route \"unmatched\": no route, or "
+      "answered before routing).";
+  w.Header("semantic_http_requests_total", "counter", req_help);
+  for (const auto& [key, n] : s.Requests()) {
+    const std::string labels =
+        "{route=\"" + key.first + "\",status=\"" + std::to_string(key.second) + "\"}";
+    w.Metric("semantic_http_requests_total", "counter", req_help, static_cast<double>(n),
+             labels.c_str());
+  }
+  w.Metric("semantic_model_loads_total", "counter", "Models loaded (at start-up, and by swaps).",
+           static_cast<double>(s.model_loads()));
+  w.Metric("semantic_model_load_seconds", "gauge", "Seconds the last model load took.",
+           s.last_model_load_seconds());
+  w.Metric("semantic_model_swaps_total", "counter",
+           "Served model replaced while running (hot swap).", static_cast<double>(s.model_swaps()));
+  const char* reload_help = "Configuration reloads (SIGHUP), by result (error: old settings kept).";
+  w.Metric("semantic_config_reloads_total", "counter", reload_help,
+           static_cast<double>(s.reloads_ok()), "{result=\"ok\"}");
+  w.Metric("semantic_config_reloads_total", "counter", reload_help,
+           static_cast<double>(s.reloads_failed()), "{result=\"error\"}");
+}
+
 }  // namespace
 
-std::string PrometheusText(const ModelHandle& m) {
+std::string PrometheusText(const ModelHandle& m, const ServerMetrics& server, bool agent_label) {
   Writer w;
+  ServerSeries(server, w);
   const engine::ExecutorStats e = m.executor->Stats();
   w.Metric("semantic_requests_completed_total", "counter", "Generation requests finished.",
            static_cast<double>(e.requests_done));
@@ -67,6 +116,14 @@ std::string PrometheusText(const ModelHandle& m) {
   w.Metric("semantic_preemptions_total", "counter",
            "Running sequences parked because KV blocks ran out (resumed from the cache).",
            static_cast<double>(e.preemptions));
+  w.Metric("semantic_steps_total", "counter", "Forward passes (batched steps) run.",
+           static_cast<double>(e.steps));
+  w.Histogram("semantic_time_to_first_token_seconds",
+              "Seconds from a request entering the queue to its first sampled token.", e.ttft_s);
+  w.Histogram("semantic_inter_token_latency_seconds",
+              "Seconds between two consecutive tokens of one sequence.", e.itl_s);
+  w.Histogram("semantic_batch_size", "Sequences in one forward step (decodes and prefill chunks).",
+              e.batch_size);
   if (!m.cache) return w.Take();
   const kv::PrefixCacheStats c = m.cache->Stats();
   w.Metric("semantic_prompt_tokens_total", "counter", "Prompt tokens of finished requests.",
@@ -92,6 +149,16 @@ std::string PrometheusText(const ModelHandle& m) {
            static_cast<double>(c.block_bytes) * c.pool_blocks, "{tier=\"ram\"}");
   w.Metric("semantic_kv_budget_bytes", "gauge", "Byte budget per tier.",
            static_cast<double>(c.disk.budget), "{tier=\"disk\"}");
+  const char* blocks_help =
+      "KV blocks per tier (RAM: in use, cached for reuse, free; disk: files).";
+  w.Metric("semantic_kv_blocks", "gauge", blocks_help, c.pool_in_use,
+           "{tier=\"ram\",state=\"in_use\"}");
+  w.Metric("semantic_kv_blocks", "gauge", blocks_help, c.pool_cached,
+           "{tier=\"ram\",state=\"cached\"}");
+  w.Metric("semantic_kv_blocks", "gauge", blocks_help,
+           c.pool_blocks - c.pool_in_use - c.pool_cached, "{tier=\"ram\",state=\"free\"}");
+  w.Metric("semantic_kv_blocks", "gauge", blocks_help, static_cast<double>(c.disk.files),
+           "{tier=\"disk\",state=\"stored\"}");
   w.Metric("semantic_pool_utilization_ratio", "gauge",
            "Fraction of RAM KV blocks holding data (in use or cached).",
            c.pool_blocks ? static_cast<double>(c.pool_in_use + c.pool_cached) / c.pool_blocks : 0);
@@ -119,7 +186,10 @@ std::string PrometheusText(const ModelHandle& m) {
   w.Metric("semantic_agents", "gauge", "Agent sessions by tier (hot: blocks in RAM).",
            c.sessions - c.sessions_hot, "{tier=\"warm\"}");
   w.Metric("semantic_agents_pinned", "gauge", "Pinned agent sessions.", c.sessions_pinned);
-  if (m.metrics_agent_label) AgentSeries(*m.cache, w);
+  w.Metric("semantic_kv_disk_load_failures_total", "counter",
+           "Blocks that could not be restored from disk (recomputed instead).",
+           static_cast<double>(c.disk_load_failures));
+  if (agent_label) AgentSeries(*m.cache, w);
   return w.Take();
 }
 

@@ -13,6 +13,7 @@ namespace {
 struct Context {
   std::string id;
   std::string agent;
+  std::string api_key;
   std::chrono::steady_clock::time_point start;
 };
 thread_local Context t_context;
@@ -32,7 +33,7 @@ bool IsSaneRequestId(std::string_view id) {
 std::string BeginHttpRequest(const httplib::Request& req, httplib::Response& res) {
   std::string id = req.get_header_value(kRequestIdHeader);
   if (!IsSaneRequestId(id)) id = NewId("req_");
-  t_context = {id, "", std::chrono::steady_clock::now()};
+  t_context = {id, "", "", std::chrono::steady_clock::now()};
   res.set_header(kRequestIdHeader, id);
   log::SetRequestId(id);
   return id;
@@ -50,6 +51,10 @@ double RequestElapsedMs() {
                                                    t_context.start)
       .count();
 }
+
+void NoteRequestApiKey(const std::string& key) { t_context.api_key = key; }
+
+const std::string& RequestApiKey() { return t_context.api_key; }
 
 void EndHttpRequest(const httplib::Request& req, const httplib::Response& res, bool log_requests) {
   // A request refused before routing (bad request line) has no context of its own.

@@ -29,6 +29,11 @@ double RequestElapsedMs();
 // Records the agent the current request belongs to (for the access-log line).
 void NoteRequestAgent(const std::string& agent_id);
 
+// The API key that authenticated the current request ("" when none was needed): the per-key
+// rate limit's bucket (rate_limit.h).
+void NoteRequestApiKey(const std::string& key);
+const std::string& RequestApiKey();
+
 // Ends the context: one line "METHOD path -> status (N ms) agent=… id=…", at info level when
 // `log_requests`, else debug.
 void EndHttpRequest(const httplib::Request& req, const httplib::Response& res, bool log_requests);

@@ -117,23 +117,35 @@ void SendNoModel(const httplib::Request& req, httplib::Response& res) {
 struct HttpServer::Impl {
   ServerOptions options;
   std::shared_ptr<ModelSlot> slot;
+  LiveConfig own_live;
+  ServerMetrics own_metrics;
+  LiveConfig* live = nullptr;        // options.live_config, else own_live
+  ServerMetrics* metrics = nullptr;  // options.metrics, else own_metrics
   httplib::Server http;
 };
 
 HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
-    : HttpServer(options, [&] {
-        auto slot = std::make_shared<ModelSlot>();
-        slot->Set(std::make_shared<const ModelHandle>(std::move(model)));
-        return slot;
-      }()) {}
+    : HttpServer(options, std::make_shared<ModelSlot>()) {
+  if (model.live == nullptr) model.live = impl_->live;
+  impl_->slot->Set(std::make_shared<const ModelHandle>(std::move(model)));
+}
 
 HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> slot,
                        ModelManager* manager)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   impl_->slot = std::move(slot);
+  if (options.live_config != nullptr) {
+    impl_->live = options.live_config;
+  } else {
+    impl_->live = &impl_->own_live;
+    impl_->live->Set(options.live);
+  }
+  impl_->metrics = options.metrics != nullptr ? options.metrics : &impl_->own_metrics;
   httplib::Server& s = impl_->http;
   const ModelSlot* m = impl_->slot.get();
+  const LiveConfig* live = impl_->live;
+  ServerMetrics* counters = impl_->metrics;
   s.new_task_queue = [keep = options.http_threads, max = options.max_http_threads] {
     return new ConnectionThreads(keep, max);
   };
@@ -142,21 +154,22 @@ HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> 
   s.set_read_timeout(std::chrono::milliseconds(options.read_timeout_ms));
   s.set_write_timeout(std::chrono::milliseconds(options.write_timeout_ms));
   s.set_keep_alive_timeout(std::max<time_t>(1, (options.idle_timeout_ms + 999) / 1000));
-  s.set_pre_routing_handler([o = &impl_->options, this](const httplib::Request& req,
-                                                        httplib::Response& res) {
+  s.set_pre_routing_handler([opts = &impl_->options, live, this](const httplib::Request& req,
+                                                                 httplib::Response& res) {
     RestoreRefusedPath(req, /*forget=*/true);  // nothing deferred from an earlier request
     const std::string id = BeginHttpRequest(req, res);
     const bool anthropic = anthropic::IsAnthropicPath(req.path);
     if (anthropic) res.set_header("request-id", id);
     // Refusals go through Refuse (refusal.h): a refused body must still be read.
-    if (const size_t n = HeaderBytes(req); n > o->max_header_bytes) {
+    if (const size_t n = HeaderBytes(req); n > opts->max_header_bytes) {
       return Refuse(req, res,
                     {431,
                      "request headers are " + std::to_string(n) + " bytes; this server accepts " +
-                         std::to_string(o->max_header_bytes) + " (server.max_header_bytes)",
+                         std::to_string(opts->max_header_bytes) + " (server.max_header_bytes)",
                      "invalid_request_error", "", "headers_too_large"},
                     anthropic);
     }
+    const std::shared_ptr<const LiveSettings> o = live->Get();
     if (ApplyCors(o->cors_origins, req, res)) return httplib::Server::HandlerResponse::Handled;
     if (draining_ && req.method == "POST" && req.path.rfind("/v1/", 0) == 0) {
       return Refuse(req, res,
@@ -164,7 +177,10 @@ HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> 
                      "server_error", "", "shutting_down", /*retry_after_s=*/5},
                     anthropic);
     }
-    if (Authorized(req, o->api_keys)) return httplib::Server::HandlerResponse::Unhandled;
+    if (std::string key; Authorized(req, o->api_keys, &key)) {
+      NoteRequestApiKey(key);
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
     return Refuse(req, res,
                   {401,
                    "missing or invalid API key: send it as 'Authorization: Bearer KEY' or "
@@ -174,10 +190,9 @@ HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> 
   });
   RegisterRefusalRoute(s);
 
-  const bool metrics = options.metrics_enabled;
-  s.Get("/", [m, metrics](const httplib::Request&, httplib::Response& res) {
+  s.Get("/", [m, live](const httplib::Request&, httplib::Response& res) {
     json endpoints = json::array();
-    const json spec = ServedSpec(metrics);
+    const json spec = ServedSpec(live->Get()->metrics_enabled);
     for (const auto& [path, ops] : spec["paths"].items()) {
       if (path != "/") endpoints.push_back(path);
     }
@@ -188,8 +203,8 @@ HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> 
                  {"endpoints", endpoints}};
     res.set_content(JsonText(info), "application/json");
   });
-  s.Get("/openapi.json", [metrics](const httplib::Request&, httplib::Response& res) {
-    res.set_content(JsonText(ServedSpec(metrics)), "application/json");
+  s.Get("/openapi.json", [live](const httplib::Request&, httplib::Response& res) {
+    res.set_content(JsonText(ServedSpec(live->Get()->metrics_enabled)), "application/json");
   });
   s.Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(R"({"status":"ok"})", "application/json");
@@ -222,14 +237,20 @@ HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> 
   s.Post("/v1/messages/count_tokens", WithModel(m, anthropic::HandleCountTokens));
   s.Post("/api/event_logging/batch", anthropic::HandleEventLogging);
 
-  agents::Register(s, m, &impl_->options.admin_key);
-  if (manager) RegisterAdminModelRoutes(s, manager, &impl_->options.admin_key);
-  if (metrics) {
-    s.Get("/metrics",
-          WithModel(m, [](const ModelHandle& mh, const httplib::Request&, httplib::Response& res) {
-            res.set_content(PrometheusText(mh), "text/plain; version=0.0.4; charset=utf-8");
-          }));
-  }
+  agents::Register(s, m, live);
+  if (manager) RegisterAdminModelRoutes(s, manager, live);
+  // metrics.enabled may change on reload: the route is always there and answers 404 when off.
+  s.Get("/metrics", [m, live, counters](const httplib::Request& req, httplib::Response& res) {
+    const std::shared_ptr<const LiveSettings> l = live->Get();
+    if (!l->metrics_enabled) {
+      return SendOpenAiError(res, {404, "no route for " + req.method + " " + req.path,
+                                   "invalid_request_error", "", "not_found"});
+    }
+    const auto mh = m->Get();
+    if (!mh) return SendNoModel(req, res);
+    res.set_content(PrometheusText(*mh, *counters, l->metrics_agent_label),
+                    "text/plain; version=0.0.4; charset=utf-8");
+  });
 
   s.set_error_handler([o = &impl_->options](const httplib::Request& req, httplib::Response& res) {
     RestoreRefusedPath(req, /*forget=*/false);  // a deferred refusal whose body failed to arrive
@@ -250,12 +271,16 @@ HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> 
         if (anthropic::IsAnthropicPath(req.path)) return SendAnthropicError(res, e);
         SendOpenAiError(res, e);
       });
-  s.set_logger([log_requests = options.log_requests](const httplib::Request& req,
-                                                     const httplib::Response& res) {
+  s.set_logger([live, counters](const httplib::Request& req, const httplib::Response& res) {
     RestoreRefusedPath(req, /*forget=*/true);
-    EndHttpRequest(req, res, log_requests);
+    counters->CountRequest(RouteLabel(req), res.status);
+    EndHttpRequest(req, res, live->Get()->log_requests);
   });
 }
+
+void HttpServer::Reload(LiveSettings live) { impl_->live->Set(std::move(live)); }
+
+ServerMetrics& HttpServer::metrics() { return *impl_->metrics; }
 
 HttpServer::~HttpServer() { Stop(); }
 

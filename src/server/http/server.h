@@ -12,7 +12,9 @@
 #include "kv/prefix_cache.h"
 #include "models/model.h"
 #include "server/api/common/chat_render.h"
+#include "server/http/live_settings.h"
 #include "server/http/rate_limit.h"
+#include "server/http/server_metrics.h"
 #include "tokenizer/tokenizer.h"
 
 namespace semantic::server {
@@ -21,18 +23,17 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8000;
   size_t max_body_bytes = 16u << 20;
-  size_t max_header_bytes = 32u << 10;    // all header names and values; beyond it 431
-  int max_json_depth = 64;                // nesting of a JSON body; deeper: 400
-  int64_t read_timeout_ms = 5000;         // next request bytes; a stalled body gets 408
-  int64_t write_timeout_ms = 5000;        // the client taking response bytes
-  int64_t idle_timeout_ms = 5000;         // a connection without a request (whole seconds)
-  int http_threads = 8;                   // connection threads kept ready
-  int max_http_threads = 64;              // more start while all are busy, up to this many
-  std::string admin_key;                  // empty: admin API disabled
-  std::vector<std::string> api_keys;      // empty: no client authentication (auth.h)
-  std::vector<std::string> cors_origins;  // empty: no CORS headers (cors.h)
-  bool log_requests = true;               // one info line per request (request_context.h)
-  bool metrics_enabled = true;            // false: no /metrics route
+  size_t max_header_bytes = 32u << 10;  // all header names and values; beyond it 431
+  int max_json_depth = 64;              // nesting of a JSON body; deeper: 400
+  int64_t read_timeout_ms = 5000;       // next request bytes; a stalled body gets 408
+  int64_t write_timeout_ms = 5000;      // the client taking response bytes
+  int64_t idle_timeout_ms = 5000;       // a connection without a request (whole seconds)
+  int http_threads = 8;                 // connection threads kept ready
+  int max_http_threads = 64;            // more start while all are busy, up to this many
+  LiveSettings live;                    // at start; HttpServer::Reload replaces them
+  // Shared with the model runtimes (serve.cpp owns them); null: the server keeps its own.
+  LiveConfig* live_config = nullptr;
+  ServerMetrics* metrics = nullptr;
 };
 
 // What the handlers need from the loaded model.
@@ -48,13 +49,12 @@ struct ModelHandle {
   std::string kv_dtype = "f16";
   int default_max_tokens = 0;           // 0: until the context is full
   int reasoning_extra_tokens = 0;       // added to every positive output limit
-  bool metrics_agent_label = false;     // /metrics: per-agent series labelled agent_id
   float default_temperature = 1.0f;     // when a request sets none
-  int64_t request_timeout_ms = 0;       // 0: none
-  int max_messages = 0;                 // messages of one chat request; 0: no limit
-  int max_output_tokens = 0;            // ceiling on a request's max_tokens; 0: none
   config::ModelAliases aliases;         // [aliases]: name pattern -> model
   RateLimiter* rate_limiter = nullptr;  // [server] rate_limit_*; none: unlimited
+  int max_messages = 0;                 // messages of one chat request; 0: no limit
+  int max_output_tokens = 0;            // ceiling on a request's max_tokens; 0: none
+  const LiveConfig* live = nullptr;     // the settings a reload may change (server's if null)
 };
 
 class ModelSlot;     // model_slot.h: the current model, swapped under load
@@ -79,6 +79,10 @@ class HttpServer {
     draining_ = true;
     ready_ = false;
   }
+  // Applies reloaded settings (SIGHUP) to the requests that start from now on.
+  void Reload(LiveSettings live);
+  // Counters for /metrics kept outside the engine (model loads, reloads, requests by route).
+  ServerMetrics& metrics();
 
  private:
   struct Impl;

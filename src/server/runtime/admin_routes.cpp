@@ -7,6 +7,7 @@
 #include "server/http/auth.h"
 #include "server/http/error_response.h"
 #include "server/http/json_body.h"
+#include "server/http/live_settings.h"
 #include "server/runtime/model_manager.h"
 
 namespace semantic::server {
@@ -57,10 +58,9 @@ bool Timeout(httplib::Response& res, Fields& f, const ModelManager& m,
 
 }  // namespace
 
-void RegisterAdminModelRoutes(httplib::Server& s, ModelManager* manager,
-                              const std::string* admin_key) {
+void RegisterAdminModelRoutes(httplib::Server& s, ModelManager* manager, const LiveConfig* live) {
   s.Get("/admin/models/current", [=](const httplib::Request& req, httplib::Response& res) {
-    if (!AdminAuthorized(req, res, *admin_key)) return;
+    if (!AdminAuthorized(req, res, live->Get()->admin_key)) return;
     const auto m = manager->slot()->Get();
     if (!m) {
       res.set_content(JsonText({{"loaded", false}, {"model_id", nullptr}}), "application/json");
@@ -83,7 +83,7 @@ void RegisterAdminModelRoutes(httplib::Server& s, ModelManager* manager,
                     "application/json");
   });
   s.Get("/admin/models/available", [=](const httplib::Request& req, httplib::Response& res) {
-    if (!AdminAuthorized(req, res, *admin_key)) return;
+    if (!AdminAuthorized(req, res, live->Get()->admin_key)) return;
     const auto current = manager->slot()->Get();
     json list = json::array();
     for (const ModelEntry& e : ListModels(manager->base())) {
@@ -97,7 +97,7 @@ void RegisterAdminModelRoutes(httplib::Server& s, ModelManager* manager,
     res.set_content(JsonText({{"models", list}, {"total", list.size()}}), "application/json");
   });
   s.Post("/admin/models/swap", [=](const httplib::Request& req, httplib::Response& res) {
-    if (!AdminAuthorized(req, res, *admin_key)) return;
+    if (!AdminAuthorized(req, res, live->Get()->admin_key)) return;
     json body;
     if (!ParseJsonBody(req, res, &body)) return;
     Fields f(body);
@@ -113,7 +113,7 @@ void RegisterAdminModelRoutes(httplib::Server& s, ModelManager* manager,
     Send(res, manager->Swap(*id, timeout));
   });
   s.Post("/admin/models/offload", [=](const httplib::Request& req, httplib::Response& res) {
-    if (!AdminAuthorized(req, res, *admin_key)) return;
+    if (!AdminAuthorized(req, res, live->Get()->admin_key)) return;
     json body;
     if (!ParseJsonBody(req, res, &body, /*allow_empty=*/true)) return;
     Fields f(body);

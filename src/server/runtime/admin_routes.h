@@ -16,8 +16,9 @@
 namespace semantic::server {
 
 class ModelManager;
+class LiveConfig;
 
-void RegisterAdminModelRoutes(httplib::Server& s, ModelManager* manager,
-                              const std::string* admin_key);
+// The admin key is read from `live` at each request (it may change on reload).
+void RegisterAdminModelRoutes(httplib::Server& s, ModelManager* manager, const LiveConfig* live);
 
 }  // namespace semantic::server

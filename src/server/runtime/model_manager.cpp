@@ -48,14 +48,27 @@ ModelManager::~ModelManager() {
   Unload();
 }
 
+config::Settings ModelManager::base() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return base_;
+}
+
+void ModelManager::SetMaxQueue(int n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  base_.scheduler.max_queue = n;
+  current_cfg_.scheduler.max_queue = n;
+  if (runtime_) runtime_->SetMaxQueue(n);
+}
+
 Status ModelManager::LoadInitial() {
-  auto rt = ModelRuntime::Load(base_, shared_);
+  auto rt = ModelRuntime::Load(base(), shared_);
   if (!rt.ok()) {
     ++load_failures_;
     return rt.status();
   }
   ++loads_;
   std::shared_ptr<ModelRuntime> next = std::move(*rt);
+  if (shared_.metrics) shared_.metrics->CountModelLoad(next->load_seconds());
   {
     std::lock_guard<std::mutex> lock(mu_);
     runtime_ = next;
@@ -82,7 +95,7 @@ SwapResult ModelManager::Swap(const std::string& model_id, std::chrono::millisec
   r.new_model_id = model_id;
   if (!swap_lock.owns_lock()) return SwapBusy(r);
   Timer timer;
-  auto cfg = ResolveModel(base_, model_id);
+  auto cfg = ResolveModel(base(), model_id);
   if (!cfg.ok()) {
     ++swap_failures_;
     r.http_status = HttpStatusOf(cfg.status());
@@ -119,6 +132,7 @@ SwapResult ModelManager::Swap(const std::string& model_id, std::chrono::millisec
   }
   ++loads_;
   std::shared_ptr<ModelRuntime> next = std::move(*loaded);
+  if (shared_.metrics) shared_.metrics->CountModelLoad(next->load_seconds());
   r.new_model_id = next->handle().id;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -128,6 +142,7 @@ SwapResult ModelManager::Swap(const std::string& model_id, std::chrono::millisec
   slot_->Set(HandleOf(next));  // new requests go to the new model from here on
   Retire(std::move(old), timeout, &r);
   ++swaps_;
+  if (shared_.metrics) shared_.metrics->CountModelSwap();
   r.status = "success";
   r.seconds = timer.Seconds();
   r.message = "now serving " + r.new_model_id + " (loaded in " +

@@ -43,7 +43,8 @@ class ModelManager {
   Status LoadInitial();
 
   std::shared_ptr<ModelSlot> slot() const { return slot_; }
-  const config::Settings& base() const { return base_; }
+  // The settings models are loaded with (the server's configuration; reloads update them).
+  config::Settings base() const;
   // The loaded model's settings (its profile applied); base() while none is loaded.
   config::Settings current_settings() const;
 
@@ -57,15 +58,17 @@ class ModelManager {
   // Shutdown: unloads the current model after StopExecutors (writes its KV blocks and sessions).
   void Unload();
   ManagerStats stats() const;
+  // scheduler.max_queue after a reload: the current model and every model loaded later.
+  void SetMaxQueue(int n);
 
  private:
   // Lets `old`'s requests finish within `timeout`, cancels the rest and unloads it.
   void Retire(std::shared_ptr<ModelRuntime> old, std::chrono::milliseconds timeout, SwapResult* r);
 
-  const config::Settings base_;
+  config::Settings base_;  // under mu_
   const RuntimeShared shared_;
   std::shared_ptr<ModelSlot> slot_ = std::make_shared<ModelSlot>();
-  mutable std::mutex mu_;  // runtime_, current_cfg_
+  mutable std::mutex mu_;  // base_, runtime_, current_cfg_
   std::shared_ptr<ModelRuntime> runtime_;
   config::Settings current_cfg_;
   std::mutex swap_mu_;  // one swap or offload at a time

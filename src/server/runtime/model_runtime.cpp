@@ -136,13 +136,12 @@ Expected<std::unique_ptr<ModelRuntime>> ModelRuntime::Load(const config::Setting
   h.kv_dtype = config::Name(mc.kv_dtype);
   h.default_max_tokens = mc.default_max_tokens;
   h.reasoning_extra_tokens = mc.reasoning_extra_tokens;
-  h.metrics_agent_label = cfg.metrics.include_agent_id_label;
   h.default_temperature = static_cast<float>(mc.default_temperature);
-  h.request_timeout_ms = cfg.server.request_timeout.count();
   h.max_messages = cfg.server.max_messages;
   h.max_output_tokens = cfg.server.max_output_tokens;
   h.aliases = cfg.aliases;
   h.rate_limiter = shared.rate_limiter;
+  h.live = shared.live;
   if (const std::string bad = CheckAliases(h); !bad.empty()) return InvalidArgument(bad);
   rt->exec_ = std::make_unique<engine::Executor>(g.mutable_model(), g.kv_pool(), tok, eo);
   rt->exec_->Start();
@@ -167,6 +166,10 @@ bool ModelRuntime::Busy() const { return InFlight() > 0; }
 int ModelRuntime::InFlight() const {
   if (!exec_) return 0;
   return exec_->Stats().running + exec_->Queued();
+}
+
+void ModelRuntime::SetMaxQueue(int n) {
+  if (exec_) exec_->SetMaxQueue(n);
 }
 
 void ModelRuntime::StopExecutor() {

@@ -21,6 +21,8 @@ namespace semantic::server {
 // What every model shares: server-wide settings that are not the model's own.
 struct RuntimeShared {
   RateLimiter* rate_limiter = nullptr;  // null: unlimited
+  const LiveConfig* live = nullptr;     // settings a reload may change (request timeout …)
+  ServerMetrics* metrics = nullptr;     // model loads and swaps are counted here
 };
 
 class ModelRuntime {
@@ -41,6 +43,7 @@ class ModelRuntime {
   int InFlight() const;
   // Cancels everything queued or running and joins the executor thread (idempotent).
   void StopExecutor();
+  void SetMaxQueue(int n);
   double load_seconds() const { return load_seconds_; }
 
  private:

@@ -122,7 +122,7 @@ httplib::Server::Handler WithCache(const ModelSlot* slot, Fn fn) {
 
 }  // namespace
 
-void Register(httplib::Server& s, const ModelSlot* slot, const std::string* admin_key) {
+void Register(httplib::Server& s, const ModelSlot* slot, const LiveConfig* live) {
   s.Post("/v1/agents", WithCache(slot, [=](kv::PrefixCache* cache, int bt,
                                            const httplib::Request& req, httplib::Response& res) {
            json body;
@@ -241,7 +241,7 @@ void Register(httplib::Server& s, const ModelSlot* slot, const std::string* admi
   s.Delete("/admin/caches",
            WithCache(slot, [=](kv::PrefixCache* cache, int bt, const httplib::Request& req,
                                httplib::Response& res) {
-             if (!AdminAuthorized(req, res, *admin_key)) return;
+             if (!AdminAuthorized(req, res, live->Get()->admin_key)) return;
     const auto before = cache->Stats();
              cache->Clear();
              res.set_content(JsonText({{"status", "cleared"},

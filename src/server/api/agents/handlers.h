@@ -13,11 +13,13 @@
 
 #include <httplib.h>
 
+#include "server/http/live_settings.h"
 #include "server/http/model_slot.h"
 
 namespace semantic::server::agents {
 
-// Every route works on the model current at the request (model_slot.h).
-void Register(httplib::Server& s, const ModelSlot* slot, const std::string* admin_key);
+// Every route works on the model current at the request (model_slot.h); the admin key is read
+// from `live` at each request (it may change on reload).
+void Register(httplib::Server& s, const ModelSlot* slot, const LiveConfig* live);
 
 }  // namespace semantic::server::agents

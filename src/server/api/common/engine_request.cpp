@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "base/log.h"
+#include "server/http/request_context.h"
 
 namespace semantic::server {
 
@@ -45,23 +46,7 @@ ApiResult<engine::Request> MakeEngineRequest(const ModelHandle& m, EngineRequest
   if (!in.temperature_set) out.sampling.temperature = m.default_temperature;
   out.logprobs = in.logprobs;
   out.top_logprobs = in.top_logprobs;
-  if (m.rate_limiter != nullptr) {
-    const RateLimiter::Verdict v = m.rate_limiter->Take(in.agent_id);
-    if (!v.allowed) {
-      const bool agent = std::string(v.which) == "agent";
-      ApiError e{429,
-                 agent ? "rate limit: agent '" + in.agent_id + "' may send " +
-                             std::to_string(m.rate_limiter->per_agent()) +
-                             " requests per minute (server.rate_limit_per_agent)"
-                       : "rate limit: the server accepts " +
-                             std::to_string(m.rate_limiter->global()) +
-                             " requests per minute (server.rate_limit_global)",
-                 "rate_limit_error", "", "rate_limit_exceeded"};
-      e.message += "; retry in " + std::to_string(v.retry_after_s) + " s";
-      e.retry_after_s = v.retry_after_s;
-      return e;
-    }
-  }
+  // The queue first: a request refused because the server is full takes no rate-limit token.
   if (m.executor->QueueFull()) {
     return ApiError{429,
                     "server overloaded: " + std::to_string(m.executor->Queued()) +
@@ -71,11 +56,34 @@ ApiResult<engine::Request> MakeEngineRequest(const ModelHandle& m, EngineRequest
                     "server_overloaded",
                     /*retry_after_s=*/1};
   }
+  if (m.rate_limiter != nullptr) {
+    const RateLimiter::Verdict v = m.rate_limiter->Take(in.agent_id, RequestApiKey());
+    if (!v.allowed) {
+      const std::string which = v.which;
+      const std::string limit = std::to_string(v.limit);
+      std::string why;
+      if (which == "agent") {
+        why = "rate limit: agent '" + in.agent_id + "' may send " + limit +
+              " requests per minute (server.rate_limit_per_agent)";
+      } else if (which == "key") {
+        why = "rate limit: this API key may send " + limit +
+              " requests per minute (server.rate_limit_per_key)";
+      } else {
+        why = "rate limit: the server accepts " + limit +
+              " requests per minute (server.rate_limit_global)";
+      }
+      ApiError e{429, why + "; retry in " + std::to_string(v.retry_after_s) + " s",
+                 "rate_limit_error", "", "rate_limit_exceeded"};
+      e.retry_after_s = v.retry_after_s;
+      return e;
+    }
+  }
   out.agent_id = std::move(in.agent_id);
   out.cache_salt = std::move(in.cache_salt);
-  if (m.request_timeout_ms > 0) {  // server.request_timeout: the executor ends it at this time
-    out.deadline =
-        std::chrono::steady_clock::now() + std::chrono::milliseconds(m.request_timeout_ms);
+  // server.request_timeout: the executor ends it at this time.
+  const int64_t timeout_ms = m.live != nullptr ? m.live->Get()->request_timeout_ms : 0;
+  if (timeout_ms > 0) {
+    out.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   }
   return out;
 }
