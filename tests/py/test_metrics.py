@@ -47,7 +47,7 @@ OTHER = {
     "semantic_sequences_running": "gauge, 0 when idle: test_concurrency",
     "semantic_requests_queued": "gauge, 0 when idle: test_rate_limit (queue full)",
     "semantic_preemptions_total": "test_concurrency (KV pressure)",
-    "semantic_model_swaps_total": "model hot swap is not implemented yet: always 0",
+    "semantic_model_swaps_total": "no swap in this server; tests/py/test_model_swap.py checks it",
     "semantic_config_reloads_total": "test_reload",
     "semantic_kv_evictions_total": "test_kv_faults (tiny disk budget), test_agents_api",
     "semantic_kv_disk_write_errors_total": "test_kv_faults (file size limit)",

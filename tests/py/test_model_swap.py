@@ -183,6 +183,9 @@ def test_swap_under_load_and_back_keeps_agent_caches_warm(swap_server):
     back = chat(s, "agent-a", HISTORY)
     assert back.status_code == 200 and back.json()["model"] == SMOL_ID
     assert cached(back) >= warm_before - 16
+    metrics = requests.get(s.base + "/metrics", timeout=10).text
+    swaps = [ln for ln in metrics.splitlines() if ln.startswith("semantic_model_swaps_total")]
+    assert swaps and float(swaps[0].split()[-1]) >= 2, swaps
 
 
 def test_swap_timeout_cancels_with_a_clear_error(swap_server):
