@@ -63,7 +63,7 @@ json VoteJson(const co::Vote& v) {
 }
 
 json ProgressJson(const co::Session& s) {
-  return {{"turns", s.turns()},
+  return {{"turns_completed", s.turns()},
           {"round", s.round()},
           {"active", s.active()},
           {"next_speaker", s.active() ? json(s.NextSpeaker()) : json(nullptr)}};

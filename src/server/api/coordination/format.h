@@ -29,7 +29,7 @@ nlohmann::json VoteJson(const coordination::Vote& v);
 nlohmann::json SessionJson(const coordination::Session& s, bool busy);
 // A turn result; `message` is the recorded message or null.
 nlohmann::json TurnJson(const TurnResult& r, const coordination::Message* message);
-// Progress fields after a turn or round: turns, round, active, next_speaker.
+// Progress fields after a turn or round: turns_completed, round, active, next_speaker.
 nlohmann::json ProgressJson(const coordination::Session& s);
 
 }  // namespace semantic::server::coordination_api
