@@ -277,6 +277,10 @@ Status Session::AddWhisper(const std::string& from, const std::string& to,
   if (a == nullptr) return NotFound("no agent '" + from + "' in this session");
   if (b == nullptr) return NotFound("no agent '" + to + "' in this session");
   if (from == to) return InvalidArgument("an agent cannot whisper to itself");
+  if (messages_.size() >= kMaxMessages) {
+    return ResourceExhausted("the session holds " + std::to_string(kMaxMessages) +
+                             " messages, its limit");
+  }
   if (content.empty() || content.size() > kMaxWhisper) {
     return InvalidArgument("'content' must be 1 to " + std::to_string(kMaxWhisper) +
                            " characters");
@@ -315,6 +319,10 @@ Expected<Tally> Session::CastVote(Vote v) {
   for (const std::string& r : v.ranking) {
     if (r.empty()) return InvalidArgument("'ranking' has an empty entry");
     if (!seen.insert(r).second) return InvalidArgument("'ranking' lists '" + r + "' twice");
+  }
+  if (votes_.size() >= kMaxVotes) {
+    return ResourceExhausted("the session holds " + std::to_string(kMaxVotes) +
+                             " votes, its limit");
   }
   v.id = "vote_" + std::to_string(next_vote_++);
   const std::string question = v.question;

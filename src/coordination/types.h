@@ -42,6 +42,8 @@ constexpr size_t kMaxSystemPrompt = 2000;
 constexpr size_t kMaxInitialPrompt = 50000;
 constexpr size_t kMaxWhisper = 5000;
 constexpr int kMaxTurnsLimit = 1000;
+constexpr size_t kMaxMessages = 10000;  // per session (whispers count)
+constexpr size_t kMaxVotes = 10000;     // per session
 
 struct AgentSpec {
   std::string id;  // [A-Za-z0-9_.-]{1,64}, unique in the session

@@ -95,6 +95,21 @@ TEST(CoordinationSession, WhisperVisibleToSenderAndRecipientOnly) {
   EXPECT_EQ(eve_text.find("Eve is late again"), std::string::npos);
 }
 
+TEST(CoordinationSession, MessagesAndVotesAreBounded) {
+  Session s("coord_x", ThreeAgents(Topology::kTurnByTurn), 0);
+  const Message* w = nullptr;
+  Status st;
+  for (size_t i = 0; i <= kMaxMessages && st.ok(); ++i) st = s.AddWhisper("alice", "bob", "x", 0, &w);
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(s.messages().size(), kMaxMessages);
+  Expected<Tally> t = Tally();
+  for (size_t i = 0; i <= kMaxVotes && t.ok(); ++i) {
+    t = s.CastVote({"", "alice", "q" + std::to_string(i), "yes", {}, 0});
+  }
+  EXPECT_EQ(t.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(s.votes().size(), kMaxVotes);
+}
+
 TEST(CoordinationSession, WhisperTopologyPassesRepliesDownTheLine) {
   Session s("coord_x", ThreeAgents(Topology::kWhisper), 0);
   const Message& m = s.RecordTurn("alice", "Tell Eve: noon.", false, 0);

@@ -285,6 +285,10 @@ void Register(httplib::Server& s, const ModelHandle* m, co::Registry* reg) {
            std::lock_guard<std::mutex> lock(e->mu);
            const co::Message* msg = nullptr;
            Status st = e->session.AddWhisper(w.from, w.to, w.content, kv::UnixMs(), &msg);
+           if (st.code() == StatusCode::kResourceExhausted) {
+             return SendOpenAiError(res, {409, st.message(), "invalid_request_error", "",
+                                          "session_full"});
+           }
            if (!st.ok()) {
              const bool missing = st.code() == StatusCode::kNotFound;
              return SendOpenAiError(
@@ -308,6 +312,10 @@ void Register(httplib::Server& s, const ModelHandle* m, co::Registry* reg) {
            std::lock_guard<std::mutex> lock(e->mu);
            const std::string agent = v.agent_id, question = v.question;
            auto tally = e->session.CastVote(std::move(v));
+           if (tally.status().code() == StatusCode::kResourceExhausted) {
+             return SendOpenAiError(res, {409, tally.status().message(), "invalid_request_error",
+                                          "", "session_full"});
+           }
            if (!tally.ok()) {
              const bool missing = tally.status().code() == StatusCode::kNotFound;
              return SendOpenAiError(res, {missing ? 404 : 400, tally.status().message(),
