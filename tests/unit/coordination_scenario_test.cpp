@@ -37,8 +37,8 @@ TEST(CoordinationScenario, SchemaErrorsNameTheProblem) {
   auto unknown_agent = ParseScenarioYaml(base + "phases:\n  - {name: p, label: P, agents: [b]}\n");
   ASSERT_FALSE(unknown_agent.ok());
   EXPECT_NE(unknown_agent.status().message().find("'b'"), std::string::npos);
-  auto bad_topology = ParseScenarioYaml(
-      base + "phases:\n  - {name: p, label: P, agents: [a], topology: star}\n");
+  auto bad_topology =
+      ParseScenarioYaml(base + "phases:\n  - {name: p, label: P, agents: [a], topology: star}\n");
   ASSERT_FALSE(bad_topology.ok());
   EXPECT_NE(bad_topology.status().message().find("topology"), std::string::npos);
   auto unknown_key = ParseScenarioYaml(base + "phases:\n  - {name: p, label: P, colour: red}\n");
@@ -68,8 +68,10 @@ TEST(CoordinationScenario, TemplatesResolveFromTheAgentsPerspective) {
 }
 
 TEST(CoordinationScenario, ParseChoiceMapsAlternativesToChoices) {
-  OutcomeRule rule{"parse_choice", "(?i)(cooperate|defect|silent|talk|quiet|confess)",
-                   {"cooperate", "defect"}, "matrix"};
+  OutcomeRule rule{"parse_choice",
+                   "(?i)(cooperate|defect|silent|talk|quiet|confess)",
+                   {"cooperate", "defect"},
+                   "matrix"};
   auto r = ParseChoices(rule, {{"marco", "I will stay SILENT, whatever happens."},
                                {"danny", "Fine. I'll talk. No, I confess."},
                                {"x", "No idea."}});
