@@ -313,6 +313,8 @@ def test_turn_stream_event_order(srv):
     assert set(kinds[1:-1]) == {"token"}
     done = events[-1][1]
     assert done["agent_id"] == "ann" and done["usage"]["completion_tokens"] <= 5
+    assert done["tokens"] == done["usage"]["completion_tokens"] > 0
+    assert done["cached_tokens"] == done["usage"]["cached_tokens"]
     assert done["cache_state"] in ("COLD", "WARM", "HOT") and done["ttft_ms"] > 0
     assert get(srv, f"/sessions/{sid}")["next_speaker"] == "bea"
 
