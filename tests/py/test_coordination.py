@@ -343,7 +343,7 @@ def test_busy_session_and_max_turns_get_409(srv):
     def stream():
         with requests.post(srv.base + API + f"/sessions/{sid}/round/stream", json={},
                            stream=True, timeout=300) as r:
-            for line in r.iter_lines(decode_unicode=True):
+            for line in r.iter_lines(chunk_size=1, decode_unicode=True):  # unbuffered
                 if line == "event: turn_start":
                     started.set()
             box["status"] = r.status_code
