@@ -31,6 +31,21 @@ TEST(CoordinationScenario, ShippedScenariosLoad) {
   EXPECT_EQ(coord->phases[1].decision_mode, "majority_vote");
 }
 
+TEST(CoordinationScenario, OriginalSchemaFeaturesLoad) {
+  // A builder-style file with no agents yet, ui hints and interaction edges, as the original
+  // agent-memory scenarios use them.
+  auto s = ParseScenarioYaml(
+      "id: builder\ntitle: Builder\nagents: {}\n"
+      "phases:\n  - name: main\n    label: Discussion\n    agents: []\n"
+      "    topology: round_robin\n    debate_format: free_form\n    auto_rounds: 3\n"
+      "    interactions:\n      - {from_agent: a, to_agent: b, channel: whisper}\n"
+      "ui:\n  layout: single\n  show_memory_panel: true\n  phase_controls: global\n");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_TRUE(s->agents.empty());
+  EXPECT_TRUE(s->phases[0].agents.empty());
+  EXPECT_EQ(s->phases[0].auto_rounds, 3);
+}
+
 TEST(CoordinationScenario, SchemaErrorsNameTheProblem) {
   const std::string base = "id: t\ntitle: T\nagents:\n  a: {display_name: A}\n";
   EXPECT_TRUE(ParseScenarioYaml(base + "phases:\n  - {name: p, label: P, agents: [a]}\n").ok());
