@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   semantic::cli::RegisterVersion(app, exit_code);
   semantic::cli::RegisterCache(app, exit_code);
   semantic::cli::RegisterModels(app, exit_code);
+  semantic::cli::RegisterScenario(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,6 +1,8 @@
 // OpenAPI document, built from a compact route table.
 #include "server/http/openapi.h"
 
+#include "server/api/coordination/openapi_paths.h"
+
 namespace semantic::server {
 
 namespace {
@@ -348,6 +350,7 @@ json OpenApiSpec(const std::string& version) {
          {{"summary", "Unload the model: {timeout_seconds?} (X-Admin-Key)"},
           {"responses", {{"200", JsonResponse("Offloaded", Ref("Info"))}}}}}}},
   };
+  paths.update(coordination_api::OpenApiPaths());
   return {{"openapi", "3.1.0"},
           {"info",
            {{"title", "semantic"},

@@ -12,6 +12,7 @@
 #include "server/api/agents/handlers.h"
 #include "server/api/anthropic/handlers.h"
 #include "server/api/anthropic/models.h"
+#include "server/api/coordination/handlers.h"
 #include "server/api/openai/handlers.h"
 #include "server/http/auth.h"
 #include "server/http/connection_threads.h"
@@ -122,6 +123,7 @@ struct HttpServer::Impl {
   LiveConfig* live = nullptr;        // options.live_config, else own_live
   ServerMetrics* metrics = nullptr;  // options.metrics, else own_metrics
   httplib::Server http;
+  coordination::Registry coordination;  // /v1/coordination sessions
 };
 
 HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
@@ -239,6 +241,7 @@ HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> 
 
   agents::Register(s, m, live);
   if (manager) RegisterAdminModelRoutes(s, manager, live);
+  coordination_api::Register(s, m, &impl_->coordination);
   // metrics.enabled may change on reload: the route is always there and answers 404 when off.
   s.Get("/metrics", [m, live, counters](const httplib::Request& req, httplib::Response& res) {
     const std::shared_ptr<const LiveSettings> l = live->Get();
