@@ -19,6 +19,7 @@
 #include "server/http/metrics.h"
 #include "server/http/openapi.h"
 #include "server/http/request_context.h"
+#include "server/http/static_ui.h"
 
 namespace semantic::server {
 
@@ -129,6 +130,7 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
     anthropic::HandleCountTokens(*m, req, res);
   });
   s.Post("/api/event_logging/batch", anthropic::HandleEventLogging);
+  RegisterUi(s);
 
   if (m->cache) agents::Register(s, m, &impl_->options.admin_key);
   if (metrics) {
