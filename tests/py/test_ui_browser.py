@@ -1,0 +1,162 @@
+"""The web UI in headless Chromium (Debian's chromium + chromedriver, Selenium from PyPI) against
+the real server: the multi-agent chat streams into each agent's column concurrently and the cache
+badges go COLD -> WARM/HOT on the second turn; the TTFT chart and the memory inspector follow.
+Screenshots go to the test's tmp directory (the path is printed)."""
+import os
+import shutil
+import time
+
+import pytest
+
+from conftest import ServerProcess
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+    pytest.skip("Debian chromium and chromium-driver are not installed (scripts/setup.sh installs "
+                "them)", allow_module_level=True)
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory):
+    s = ServerProcess(["--context", "2048", "--cache-budget", "128MiB",
+                       "--cache-dir", tmp_path_factory.mktemp("ui-kv")], "pytest-ui.log").start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ui-screenshots")
+    print(f"\nUI screenshots: {d}")
+    return d
+
+
+@pytest.fixture(scope="module")
+def browser():
+    os.environ.setdefault("SE_OFFLINE", "true")  # never let Selenium Manager go online
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--window-size=1500,1100", "--no-first-run", "--disable-extensions"):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    d.set_script_timeout(30)
+    yield d
+    d.quit()
+
+
+def wait(d, what, timeout=90):
+    return WebDriverWait(d, timeout, poll_frequency=0.1).until(lambda _: what())
+
+
+def columns(d):
+    return d.find_elements(By.CSS_SELECTOR, "#chat-columns .column")
+
+
+def set_field(d, element_id, value):
+    d.execute_script("const e = document.getElementById(arguments[0]); e.value = arguments[1];"
+                     "e.dispatchEvent(new Event('change'));", element_id, str(value))
+
+
+# Records, for every column, each distinct length its streaming answer had in the DOM: a streamed
+# answer shows several growing lengths, one set in a single piece shows one.
+RECORDER = """
+window.__lengths = {};
+const grid = document.getElementById('chat-columns');
+new MutationObserver(() => {
+  for (const col of grid.querySelectorAll('.column')) {
+    const msgs = col.querySelectorAll('.msg.assistant');
+    const last = msgs[msgs.length - 1];
+    if (!last) continue;
+    const key = col.dataset.agent + '#' + msgs.length;
+    const seen = (window.__lengths[key] = window.__lengths[key] || []);
+    const n = last.textContent.length;
+    if (n && seen[seen.length - 1] !== n) seen.push(n);
+  }
+}).observe(grid, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def send_to_all(d, text, turn):
+    box = d.find_element(By.ID, "send-all-input")
+    box.clear()
+    box.send_keys(text)
+    d.find_element(By.ID, "send-all").click()
+    wait(d, lambda: all(c.find_element(By.CSS_SELECTOR, ".turn-stats").get_attribute("data-turns")
+                        == str(turn) for c in columns(d)))
+
+
+def badge_of(col):
+    return col.find_element(By.CSS_SELECTOR, ".column-head .badge").get_attribute("data-state")
+
+
+def severe_console_errors(d):
+    return [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_multi_agent_chat_streams_and_warms_the_cache(ui_server, browser, shots):
+    d = browser
+    d.get(ui_server.base + "/ui")
+    wait(d, lambda: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true", 20)
+    wait(d, lambda: d.find_element(By.ID, "status-ready").text == "ready", 20)
+    assert len(columns(d)) == 2
+    d.find_element(By.ID, "add-agent").click()
+    agents = [c.get_attribute("data-agent") for c in columns(d)]
+    assert agents == ["alice", "bob", "carol"]
+    assert all(badge_of(c) == "NEW" for c in columns(d))
+    set_field(d, "max-tokens", 48)
+    set_field(d, "temperature", 0)
+    d.execute_script(RECORDER)
+
+    started = time.time()
+    send_to_all(d, "Say hello and introduce yourself.", 1)
+    d.save_screenshot(str(shots / "chat-turn1.png"))
+    lengths = d.execute_script("return window.__lengths")
+    for col in columns(d):
+        agent = col.get_attribute("data-agent")
+        answer = col.find_elements(By.CSS_SELECTOR, ".msg.assistant")[-1]
+        assert answer.text.strip(), agent
+        assert "streaming" not in answer.get_attribute("class")
+        assert int(answer.get_attribute("data-chunks")) > 1, agent
+        # Tokens arrived in the column one piece after another, not as one final text.
+        seen = lengths[agent + "#1"]
+        assert len(seen) > 1 and seen == sorted(seen), (agent, seen)
+        assert badge_of(col) == "COLD", (agent, col.find_element(By.CSS_SELECTOR, ".turn-stats").text)
+        stats = col.find_element(By.CSS_SELECTOR, ".turn-stats").text
+        assert stats.startswith("turn 1: COLD · 0/") and "TTFT" in stats and "tok/s" in stats
+
+    send_to_all(d, "Now tell me one fact about caches.", 2)
+    d.save_screenshot(str(shots / "chat-turn2.png"))
+    for col in columns(d):
+        agent = col.get_attribute("data-agent")
+        badge = col.find_element(By.CSS_SELECTOR, ".column-head .badge")
+        assert badge.get_attribute("data-state") in ("WARM", "HOT"), agent
+        cached, prompt = badge.get_attribute("title").split(" prompt")[0].split(" of ")
+        assert 0 < int(cached) <= int(prompt), (agent, badge.get_attribute("title"))
+        assert len(d.execute_script("return window.__lengths")[agent + "#2"]) > 1, agent
+    # The TTFT chart has one point per agent per turn.
+    assert d.find_element(By.ID, "ttft-chart").get_attribute("data-points") == "6"
+    print(f"chat: 2 turns x 3 agents in {time.time() - started:.1f} s")
+
+    # Memory inspector: the three sessions, in RAM, with the pool in use.
+    d.find_element(By.CSS_SELECTOR, 'nav a[href="#memory"]').click()
+    wait(d, lambda: len(d.find_elements(By.CSS_SELECTOR, "#agents-table tbody tr[data-agent]")) == 3,
+         20)
+    rows = {r.get_attribute("data-agent"): r
+            for r in d.find_elements(By.CSS_SELECTOR, "#agents-table tbody tr[data-agent]")}
+    assert set(rows) == set(agents)
+    assert all(r.find_element(By.CSS_SELECTOR, ".tier").text == "hot" for r in rows.values())
+    hot = d.find_element(By.CSS_SELECTOR, '#memory-tiers [data-tier="hot"] .card-value').text
+    assert hot == "3"
+    # Pin one agent from the table; the row shows it after the refresh.
+    rows["bob"].find_element(By.XPATH, ".//button[text()='Pin']").click()
+    wait(d, lambda: d.find_element(By.CSS_SELECTOR, '#agents-table tr[data-agent="bob"] td:nth-child(5)')
+         .text == "yes", 20)
+    d.save_screenshot(str(shots / "memory.png"))
+    assert severe_console_errors(d) == []
