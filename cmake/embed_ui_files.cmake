@@ -1,7 +1,14 @@
-# Script mode (cmake -DUI_DIR=… -DOUT=… -P embed_ui_files.cmake): writes a .cpp that defines
-# UiAssets() (src/server/http/ui_assets.h) with every UI file's bytes, path and SHA-256.
+# Script mode (cmake -DUI_DIR=… -DSCENARIO_DIR=… -DOUT=… -P embed_ui_files.cmake): writes a .cpp
+# that defines UiAssets() (src/server/http/ui_assets.h) with every UI file's bytes, path and
+# SHA-256; scenario files are named "scenarios/<file>.yaml".
 file(GLOB_RECURSE files RELATIVE ${UI_DIR} ${UI_DIR}/*.html ${UI_DIR}/*.css ${UI_DIR}/*.js
      ${UI_DIR}/*.svg ${UI_DIR}/*.ico ${UI_DIR}/*.png ${UI_DIR}/*.json ${UI_DIR}/*.txt)
+if(SCENARIO_DIR)
+  file(GLOB scenario_files RELATIVE ${SCENARIO_DIR} ${SCENARIO_DIR}/*.yaml)
+  foreach(rel IN LISTS scenario_files)
+    list(APPEND files "scenarios/${rel}")
+  endforeach()
+endif()
 list(SORT files)
 set(row "")  # CMake regexes have no {n}: 24 repetitions spelled out
 foreach(k RANGE 1 24)
@@ -11,9 +18,14 @@ set(arrays "")
 set(table "")
 set(i 0)
 foreach(rel IN LISTS files)
-  file(READ ${UI_DIR}/${rel} hex HEX)
-  file(SHA256 ${UI_DIR}/${rel} sha)
-  file(SIZE ${UI_DIR}/${rel} size)
+  if(rel MATCHES "^scenarios/(.*)$")
+    set(path ${SCENARIO_DIR}/${CMAKE_MATCH_1})
+  else()
+    set(path ${UI_DIR}/${rel})
+  endif()
+  file(READ ${path} hex HEX)
+  file(SHA256 ${path} sha)
+  file(SIZE ${path} size)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
   string(REGEX REPLACE "(${row})" "\\1\n" bytes "${bytes}")  # 24 bytes per line
   string(APPEND arrays "const unsigned char k${i}[] = {\n${bytes}0x00};  // ${rel}\n")

@@ -3,6 +3,8 @@
 import { el, getJson, apiKey, setApiKey, adminKey, setAdminKey } from "./api.js";
 import { ChatPage } from "./chat.js";
 import { MemoryPage } from "./memory.js";
+import { CoordinationPage } from "./coordination.js";
+import { ScenariosPage } from "./scenarios.js";
 
 const $ = (id) => document.getElementById(id);
 const SETTINGS_STORAGE = "semantic.settings";
@@ -85,6 +87,8 @@ function init() {
   for (const id of ["max-tokens", "temperature", "model"]) $(id).addEventListener("change", saveSettings);
 
   registerPage("chat", "Chat", (n) => new ChatPage(n, settings));
+  registerPage("coordination", "Coordination", (n) => new CoordinationPage(n, { onError: toast, settings }));
+  registerPage("scenarios", "Scenarios", (n) => new ScenariosPage(n, { onError: toast, settings }));
   registerPage("memory", "Memory", (n) => new MemoryPage(n, { onError: toast }));
   window.addEventListener("hashchange", route);
   route();

@@ -22,8 +22,9 @@ export class LineChart {
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
 
-  add(name, x, y) {
-    if (!this.series.has(name)) this.series.set(name, { color: seriesColor(this.series.size), points: [] });
+  // Adds point (x, y) to series `name`; `color` (CSS) is used when the series is new.
+  add(name, x, y, color) {
+    if (!this.series.has(name)) this.series.set(name, { color: color || seriesColor(this.series.size), points: [] });
     this.series.get(name).points.push({ x, y });
     this.draw();
   }
