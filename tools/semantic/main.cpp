@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   semantic::cli::RegisterConfig(app, exit_code);
   semantic::cli::RegisterVersion(app, exit_code);
   semantic::cli::RegisterCache(app, exit_code);
+  semantic::cli::RegisterScenario(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

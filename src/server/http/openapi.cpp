@@ -1,6 +1,8 @@
 // OpenAPI document, built from a compact route table.
 #include "server/http/openapi.h"
 
+#include "server/api/coordination/openapi_paths.h"
+
 namespace semantic::server {
 
 namespace {
@@ -304,6 +306,7 @@ json OpenApiSpec(const std::string& version) {
          {{"summary", "Drop every session and cached block (X-Admin-Key)"},
           {"responses", {{"200", JsonResponse("Cleared", Ref("Info"))}}}}}}},
   };
+  paths.update(coordination_api::OpenApiPaths());
   return {{"openapi", "3.1.0"},
           {"info",
            {{"title", "semantic"},

@@ -11,6 +11,7 @@
 #include "server/api/agents/handlers.h"
 #include "server/api/anthropic/handlers.h"
 #include "server/api/anthropic/models.h"
+#include "server/api/coordination/handlers.h"
 #include "server/api/openai/handlers.h"
 #include "server/http/auth.h"
 #include "server/http/connection_threads.h"
@@ -38,6 +39,7 @@ struct HttpServer::Impl {
   ServerOptions options;
   ModelHandle model;
   httplib::Server http;
+  coordination::Registry coordination;  // /v1/coordination sessions
 };
 
 HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
@@ -133,6 +135,7 @@ HttpServer::HttpServer(const ServerOptions& options, ModelHandle model)
   RegisterUi(s);
 
   if (m->cache) agents::Register(s, m, &impl_->options.admin_key);
+  coordination_api::Register(s, m, &impl_->coordination);
   if (metrics) {
     s.Get("/metrics", [m](const httplib::Request&, httplib::Response& res) {
       res.set_content(PrometheusText(*m), "text/plain; version=0.0.4; charset=utf-8");
