@@ -17,6 +17,7 @@ if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
                 "them)", allow_module_level=True)
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -52,7 +53,9 @@ def browser():
 
 
 def wait(d, what, timeout=90):
-    return WebDriverWait(d, timeout, poll_frequency=0.1).until(lambda _: what())
+    """Polls what() until truthy; an element replaced while being read counts as not yet."""
+    return WebDriverWait(d, timeout, poll_frequency=0.1,
+                         ignored_exceptions=[StaleElementReferenceException]).until(lambda _: what())
 
 
 def columns(d):
@@ -144,8 +147,10 @@ def test_multi_agent_chat_streams_and_warms_the_cache(ui_server, browser, shots)
     assert d.find_element(By.ID, "ttft-chart").get_attribute("data-points") == "6"
     print(f"chat: 2 turns x 3 agents in {time.time() - started:.1f} s")
 
-    # Memory inspector: the three sessions, in RAM, with the pool in use.
+    # Memory inspector: the three sessions, in RAM, with the pool in use. Auto-refresh off, so
+    # the table is not rebuilt while the test reads it.
     d.find_element(By.CSS_SELECTOR, 'nav a[href="#memory"]').click()
+    d.find_element(By.ID, "memory-auto").click()
     wait(d, lambda: len(d.find_elements(By.CSS_SELECTOR, "#agents-table tbody tr[data-agent]")) == 3,
          20)
     rows = {r.get_attribute("data-agent"): r
@@ -159,4 +164,100 @@ def test_multi_agent_chat_streams_and_warms_the_cache(ui_server, browser, shots)
     wait(d, lambda: d.find_element(By.CSS_SELECTOR, '#agents-table tr[data-agent="bob"] td:nth-child(5)')
          .text == "yes", 20)
     d.save_screenshot(str(shots / "memory.png"))
+    assert severe_console_errors(d) == []
+
+
+# Same recorder for the session columns of the scenario page.
+SESSION_RECORDER = """
+window.__slengths = {};
+const root = document.getElementById('page-scenarios');
+new MutationObserver(() => {
+  for (const col of root.querySelectorAll('.session-columns .column')) {
+    const msgs = col.querySelectorAll('.msg.assistant');
+    const last = msgs[msgs.length - 1];
+    if (!last) continue;
+    const key = col.dataset.agent + '#' + msgs.length;
+    const seen = (window.__slengths[key] = window.__slengths[key] || []);
+    const n = last.textContent.length;
+    if (n && seen[seen.length - 1] !== n) seen.push(n);
+  }
+}).observe(root, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def scenario_columns(d):
+    return {c.get_attribute("data-agent"): c
+            for c in d.find_elements(By.CSS_SELECTOR, "#page-scenarios .session-columns .column")}
+
+
+def run_scenario_round(d, rounds_done):
+    d.find_element(By.ID, "sc-round").click()
+    wait(d, lambda: f"round {rounds_done} of" in d.find_element(By.ID, "sc-status").text)
+
+
+def test_gossip_scenario_round_streams_and_reuses_caches(ui_server, browser, shots):
+    d = browser
+    d.get(ui_server.base + "/ui#scenarios/gossip")
+    wait(d, lambda: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true", 20)
+    wait(d, lambda: d.find_element(By.ID, "sc-select").get_attribute("value") == "gossip", 20)
+    phases = [p.get_attribute("data-phase") for p in d.find_elements(By.CSS_SELECTOR, "#sc-phases .phase")]
+    assert phases == ["alice_bob", "alice_eve", "reunion"]
+    set_field(d, "max-tokens", 32)
+    d.execute_script(SESSION_RECORDER)
+
+    # Phase 1, round 1: Alice and Bob speak for the first time.
+    d.find_element(By.ID, "sc-start").click()
+    wait(d, lambda: set(scenario_columns(d)) == {"alice", "bob"}, 20)
+    run_scenario_round(d, 1)
+    cols = scenario_columns(d)
+    lengths = d.execute_script("return window.__slengths")
+    for agent, col in cols.items():
+        answer = col.find_elements(By.CSS_SELECTOR, ".msg.assistant")[-1]
+        assert answer.text.strip(), agent
+        assert len(lengths[agent + "#1"]) > 1, (agent, lengths)  # streamed, not set at once
+        assert badge_of(col) == "COLD", (agent, col.find_element(By.CSS_SELECTOR, ".turn-stats").text)
+    d.save_screenshot(str(shots / "gossip-round1.png"))
+
+    # Round 2: each agent's prompt extends its own cached context.
+    run_scenario_round(d, 2)
+    for agent, col in scenario_columns(d).items():
+        assert badge_of(col) in ("WARM", "HOT"), (agent, col.find_element(By.CSS_SELECTOR, ".turn-stats").text)
+        assert len(d.execute_script("return window.__slengths")[agent + "#2"]) > 1, agent
+    d.save_screenshot(str(shots / "gossip-round2.png"))
+
+    # Next phase: Alice is permanent, so her first turn in the new session reuses her cache from
+    # phase 1; Eve has never spoken.
+    d.find_element(By.ID, "sc-end").click()
+    wait(d, lambda: d.find_element(By.CSS_SELECTOR, '#sc-phases .phase.current').get_attribute("data-phase")
+         == "alice_eve", 20)
+    d.find_element(By.ID, "sc-start").click()
+    wait(d, lambda: set(scenario_columns(d)) == {"alice", "eve"}, 20)
+    run_scenario_round(d, 1)
+    cols = scenario_columns(d)
+    assert badge_of(cols["alice"]) in ("WARM", "HOT"), cols["alice"].find_element(By.CSS_SELECTOR, ".turn-stats").text
+    assert badge_of(cols["eve"]) == "COLD", cols["eve"].find_element(By.CSS_SELECTOR, ".turn-stats").text
+    assert d.find_elements(By.CSS_SELECTOR, "#page-scenarios .transcript .line")
+    d.save_screenshot(str(shots / "gossip-phase2.png"))
+    assert severe_console_errors(d) == []
+
+
+def test_session_builder_creates_a_session_and_runs_a_round(ui_server, browser, shots):
+    d = browser
+    d.get(ui_server.base + "/ui#coordination")
+    wait(d, lambda: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "true", 20)
+    set_field(d, "max-tokens", 16)
+    d.find_element(By.ID, "co-create").click()
+    cols = lambda: d.find_elements(By.CSS_SELECTOR, "#page-coordination .session-columns .column")  # noqa: E731
+    wait(d, lambda: len(cols()) == 3, 20)
+    assert [c.get_attribute("data-agent") for c in cols()] == ["ada", "ben", "cleo"]
+    d.find_element(By.ID, "co-round").click()
+    wait(d, lambda: all(c.find_element(By.CSS_SELECTOR, ".turn-stats").get_attribute("data-turns") == "1"
+                        for c in cols()))
+    for c in cols():
+        assert c.find_elements(By.CSS_SELECTOR, ".msg.assistant")[-1].text.strip()
+        assert badge_of(c) in ("COLD", "WARM", "HOT")
+    # The session is listed, and its public transcript holds the prompt and three turns.
+    wait(d, lambda: "round_robin" in d.find_element(By.CSS_SELECTOR, "#page-coordination .session-list").text, 20)
+    assert len(d.find_elements(By.CSS_SELECTOR, "#page-coordination .transcript .line")) >= 4
+    d.save_screenshot(str(shots / "coordination.png"))
     assert severe_console_errors(d) == []

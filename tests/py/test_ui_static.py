@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from conftest import ServerProcess
+from conftest import ROOT, ServerProcess
 
 
 def get(base, path, headers=None):
@@ -115,3 +115,22 @@ def test_ui_is_public_but_its_api_calls_need_the_key(keyed_server):
     assert get(keyed_server, "/ui/js/api.js").status_code == 200
     assert get(keyed_server, "/v1/agents/stats").status_code == 401
     assert get(keyed_server, "/v1/agents/stats", {"Authorization": "Bearer ui-key"}).status_code == 200
+
+
+def test_scenarios_are_served_with_the_ui(server):
+    r = get(server, "/ui/scenarios.json")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/json"
+    body = r.json()
+    assert body["errors"] == []
+    by_id = {s["id"]: s for s in body["scenarios"]}
+    assert {"gossip", "prisoners-dilemma", "coordination"} <= set(by_id)
+    gossip = by_id["gossip"]
+    assert [p["name"] for p in gossip["phases"]] == ["alice_bob", "alice_eve", "reunion"]
+    assert [a["key"] for a in gossip["agents"]] == ["alice", "bob", "eve"]
+    assert all(a["lifecycle"] == "permanent" for a in gossip["agents"])
+    assert "${alice_bob.messages[alice]}" in gossip["phases"][2]["per_agent_prompt_templates"]["alice"]
+    # The YAML itself, as embedded from scenarios/.
+    y = get(server, "/ui/" + gossip["file"])
+    assert y.status_code == 200 and y.headers["Content-Type"] == "application/yaml"
+    with open(ROOT / gossip["file"], encoding="utf-8") as f:
+        assert y.text == f.read()

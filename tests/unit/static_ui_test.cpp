@@ -11,8 +11,11 @@
 namespace semantic::server {
 namespace {
 
+// An embedded name's source: "scenarios/x.yaml" is scenarios/x.yaml, anything else is ui/<name>.
 std::string ReadSourceFile(const std::string& rel) {
-  std::ifstream in(std::string(SEMANTIC_SOURCE_DIR) + "/ui/" + rel, std::ios::binary);
+  const bool scenario = rel.rfind("scenarios/", 0) == 0;
+  std::ifstream in(std::string(SEMANTIC_SOURCE_DIR) + (scenario ? "/" : "/ui/") + rel,
+                   std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -58,6 +61,7 @@ TEST(StaticUiTest, ContentTypesByExtension) {
   EXPECT_EQ(UiContentType("x.svg"), "image/svg+xml");
   EXPECT_EQ(UiContentType("x.json"), "application/json");
   EXPECT_EQ(UiContentType("x.png"), "image/png");
+  EXPECT_EQ(UiContentType("scenarios/gossip.yaml"), "application/yaml");
   EXPECT_EQ(UiContentType("x"), "application/octet-stream");
   EXPECT_EQ(UiContentType("x.html.bak"), "application/octet-stream");
 }

@@ -146,7 +146,7 @@ export class CoordinationPage {
     }
     const sessions = r.sessions || r.data || [];
     this.list.replaceChildren(...(sessions.length ? sessions.map((s) => el("div", { class: "session-item" },
-      el("span", { class: "mono" }, s.session_id), ` · ${s.topology} · ${s.agents.map((a) => a.display_name).join(", ")} · ${s.turns ?? 0} turns `,
+      el("span", { class: "mono" }, s.session_id), ` · ${s.topology} · ${s.agents.map((a) => a.display_name).join(", ")} · ${s.turns_completed ?? 0} turns `,
       el("button", { class: "small", onclick: () => this.open(s) }, "Open"))) : [el("span", { class: "muted" }, "no sessions")]));
   }
 

@@ -51,7 +51,7 @@ export class SessionView {
 
   updateHead(s) {
     this.head.textContent = `${s.session_id} · ${s.topology} · ${s.debate_format} · decision ${s.decision_mode}` +
-      ` · turns ${s.turns ?? 0}${s.max_turns ? "/" + s.max_turns : ""} · ` +
+      ` · turns ${s.turns_completed ?? 0}${s.max_turns ? "/" + s.max_turns : ""} · ` +
       (s.active === false ? "finished" : `next: ${s.next_speaker ?? "–"}`);
   }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "server/http/error_response.h"
+#include "server/http/ui_scenarios.h"
 
 namespace semantic::server {
 
@@ -51,6 +52,7 @@ std::string_view UiContentType(std::string_view path) {
   if (EndsWith(path, ".png")) return "image/png";
   if (EndsWith(path, ".ico")) return "image/x-icon";
   if (EndsWith(path, ".txt")) return "text/plain; charset=utf-8";
+  if (EndsWith(path, ".yaml")) return "application/yaml";
   return "application/octet-stream";
 }
 
@@ -71,6 +73,12 @@ std::optional<UiFile> FindUiFile(std::string_view request_path) {
 }
 
 void RegisterUi(httplib::Server& s) {
+  // Built once: the embedded files never change while the server runs.
+  s.Get("/ui/scenarios.json", [](const httplib::Request&, httplib::Response& res) {
+    static const std::string body = JsonText(UiScenariosJson());
+    res.set_header("Cache-Control", "no-cache");
+    res.set_content(body, "application/json");
+  });
   s.Get("/ui", Serve);
   s.Get(R"(/ui/(.*))", Serve);
 }

@@ -27,6 +27,7 @@ std::string_view UiContentType(std::string_view path);
 
 // GET /ui, /ui/ and /ui/<file>: 200 with ETag and Cache-Control: no-cache (names carry no
 // content hash, so browsers revalidate), 304 on a matching If-None-Match, 404 otherwise.
+// GET /ui/scenarios.json: the embedded scenarios/*.yaml as JSON (ui_scenarios.h).
 void RegisterUi(httplib::Server& s);
 
 }  // namespace semantic::server
