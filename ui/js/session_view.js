@@ -125,7 +125,7 @@ export class SessionView {
       col.current = null;
       col.turns += 1;
       const u = d.usage || {};
-      setBadge(col.badge, u.cached_tokens ?? 0, u.prompt_tokens ?? 0);
+      setBadge(col.badge, u.cached_tokens ?? 0, u.prompt_tokens ?? 0, d.cache_state);
       col.stats.textContent = `turn ${col.turns}: ${col.badge.dataset.state} · ${u.cached_tokens}/${u.prompt_tokens} cached · ` +
         `TTFT ${fmtMs(d.ttft_ms)} · ${u.completion_tokens} tokens · ${fmtMs(d.duration_ms)}`;
       col.stats.dataset.turns = String(col.turns);
