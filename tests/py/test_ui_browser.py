@@ -238,6 +238,18 @@ def test_gossip_scenario_round_streams_and_reuses_caches(ui_server, browser, sho
     assert badge_of(cols["eve"]) == "COLD", cols["eve"].find_element(By.CSS_SELECTOR, ".turn-stats").text
     assert d.find_elements(By.CSS_SELECTOR, "#page-scenarios .transcript .line")
     d.save_screenshot(str(shots / "gossip-phase2.png"))
+
+    # The rest in one go, shorter: phase 3 (all three, each with its private memories from the
+    # transcripts of phases 1 and 2), then the outcome.
+    set_field(d, "max-tokens", 12)
+    d.find_element(By.ID, "sc-run-all").click()
+    wait(d, lambda: d.find_element(By.ID, "sc-status").get_attribute("data-state") == "finished", 120)
+    assert set(scenario_columns(d)) == {"alice", "bob", "eve"}
+    outcome = d.find_element(By.ID, "sc-outcome").text
+    assert outcome and outcome != "not finished" and ": " in outcome
+    assert all(p.get_attribute("class") == "phase done"
+               for p in d.find_elements(By.CSS_SELECTOR, "#sc-phases .phase"))
+    d.save_screenshot(str(shots / "gossip-outcome.png"))
     assert severe_console_errors(d) == []
 
 
@@ -261,3 +273,40 @@ def test_session_builder_creates_a_session_and_runs_a_round(ui_server, browser, 
     assert len(d.find_elements(By.CSS_SELECTOR, "#page-coordination .transcript .line")) >= 4
     d.save_screenshot(str(shots / "coordination.png"))
     assert severe_console_errors(d) == []
+
+
+@pytest.fixture(scope="module")
+def keyed_server(tmp_path_factory):
+    s = ServerProcess(["--context", "1024", "--api-keys", "ui-secret",
+                       "--cache-dir", tmp_path_factory.mktemp("ui-kv-keyed")],
+                      "pytest-ui-keyed.log").start()
+    yield s
+    s.stop()
+
+
+def test_ui_with_auth_sends_the_key_the_user_enters(keyed_server, browser, shots):
+    d = browser
+    d.get(keyed_server.base + "/ui")
+    d.execute_script("localStorage.clear()")
+    d.get(keyed_server.base + "/ui")
+    wait(d, lambda: d.find_element(By.ID, "status-agents").text == "API key needed", 20)
+    d.find_element(By.CSS_SELECTOR, "details.settings summary").click()
+    set_field(d, "api-key", "ui-secret")
+    wait(d, lambda: "agents" in d.find_element(By.ID, "status-agents").text, 20)
+    assert d.execute_script("return localStorage.getItem('semantic.apiKey')") == "ui-secret"
+    d.find_element(By.CSS_SELECTOR, "details.settings summary").click()
+    set_field(d, "max-tokens", 8)
+    col = columns(d)[0]
+    col.find_element(By.CSS_SELECTOR, ".composer textarea").send_keys("Hi")
+    col.find_element(By.CSS_SELECTOR, ".composer .send").click()
+    wait(d, lambda: col.find_element(By.CSS_SELECTOR, ".turn-stats").get_attribute("data-turns") == "1")
+    assert not col.find_elements(By.CSS_SELECTOR, ".msg .error")
+    assert badge_of(col) == "COLD"
+    d.save_screenshot(str(shots / "auth.png"))
+    # A wrong key: the turn fails with the server's 401 message in the column.
+    set_field(d, "api-key", "wrong")
+    col.find_element(By.CSS_SELECTOR, ".composer textarea").send_keys("Again")
+    col.find_element(By.CSS_SELECTOR, ".composer .send").click()
+    wait(d, lambda: col.find_elements(By.CSS_SELECTOR, ".msg .error"), 20)
+    assert "401" in col.find_element(By.CSS_SELECTOR, ".msg .error").text
+    d.execute_script("localStorage.clear()")
