@@ -119,10 +119,12 @@ Status ValidateScenario(const Scenario& s) {
       return InvalidArgument(at + " has more than 30 agents");
     }
     for (const std::string& a : p.agents) {
-      if (!s.Agent(a)) return InvalidArgument(at + " names agent '" + a + "', which is not defined");
+      if (!s.Agent(a))
+        return InvalidArgument(at + " names agent '" + a + "', which is not defined");
     }
     for (const auto& [a, t] : p.per_agent_prompt_templates) {
-      if (!s.Agent(a)) return InvalidArgument(at + ": per_agent_prompt_templates names '" + a + "'");
+      if (!s.Agent(a))
+        return InvalidArgument(at + ": per_agent_prompt_templates names '" + a + "'");
     }
     if (!ParseTopology(p.topology)) {
       return InvalidArgument(at + ": topology must be " + TopologyNames());
@@ -178,7 +180,8 @@ Expected<std::string> ResolveTemplate(const std::string& tmpl, const Scenario& s
     const std::string phase = m[1], agent = m[2];
     const bool known = std::any_of(s.phases.begin(), s.phases.end(),
                                    [&](const ScenarioPhase& p) { return p.name == phase; });
-    if (!known) return InvalidArgument("template names phase '" + phase + "', which is not defined");
+    if (!known)
+      return InvalidArgument("template names phase '" + phase + "', which is not defined");
     const ScenarioAgent* viewer = s.Agent(agent);
     auto d = done.find(phase);
     std::string text;

@@ -118,7 +118,8 @@ Expected<Scenario> Convert(const YAML::Node& root) {
         !r.Str(p, "decision_mode", at, &ph.decision_mode) ||
         !r.Str(p, "initial_prompt", at, &ph.initial_prompt) ||
         !r.Str(p, "initial_prompt_template", at, &ph.initial_prompt_template) ||
-        !r.Int(p, "max_turns", at, &ph.max_turns) || !r.Int(p, "auto_rounds", at, &ph.auto_rounds)) {
+        !r.Int(p, "max_turns", at, &ph.max_turns) ||
+        !r.Int(p, "auto_rounds", at, &ph.auto_rounds)) {
       return fail();
     }
     if (const YAML::Node t = p["per_agent_prompt_templates"]; t && !t.IsNull()) {

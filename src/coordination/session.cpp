@@ -51,8 +51,8 @@ Status ValidateSpec(SessionSpec* spec, std::string* field) {
                               " agents, got " + std::to_string(n));
   }
   if (spec->max_turns < 0 || spec->max_turns > kMaxTurnsLimit) {
-    return fail("max_turns", "'max_turns' must be 0 (unlimited) to " +
-                                 std::to_string(kMaxTurnsLimit));
+    return fail("max_turns",
+                "'max_turns' must be 0 (unlimited) to " + std::to_string(kMaxTurnsLimit));
   }
   if (spec->initial_prompt.size() > kMaxInitialPrompt) {
     return fail("initial_prompt", "'initial_prompt' is longer than " +
@@ -99,8 +99,8 @@ Status ValidateSpec(SessionSpec* spec, std::string* field) {
       return a.display_name == key || a.id == key;
     });
     if (!known) {
-      return fail("per_agent_prompts", "'per_agent_prompts' names '" + key +
-                                           "', which is not an agent of this session");
+      return fail("per_agent_prompts",
+                  "'per_agent_prompts' names '" + key + "', which is not an agent of this session");
     }
     if (text.size() > kMaxInitialPrompt) {
       return fail("per_agent_prompts", "the per-agent prompt for '" + key + "' is too long");
@@ -214,9 +214,7 @@ std::string Session::CacheKey(const std::string& agent_id) const {
   return id_ + "_" + agent_id;  // the session id starts with "coord_"
 }
 
-std::string Session::NextSpeaker() const {
-  return spec_.agents[turns_ % spec_.agents.size()].id;
-}
+std::string Session::NextSpeaker() const { return spec_.agents[turns_ % spec_.agents.size()].id; }
 
 std::vector<std::string> Session::RoundSpeakers() const {
   std::vector<std::string> out;
@@ -282,8 +280,7 @@ Status Session::AddWhisper(const std::string& from, const std::string& to,
                              " messages, its limit");
   }
   if (content.empty() || content.size() > kMaxWhisper) {
-    return InvalidArgument("'content' must be 1 to " + std::to_string(kMaxWhisper) +
-                           " characters");
+    return InvalidArgument("'content' must be 1 to " + std::to_string(kMaxWhisper) + " characters");
   }
   Message m;
   m.sender_id = a->id;
@@ -306,7 +303,8 @@ std::string Session::Coordinator() const {
 }
 
 Expected<Tally> Session::CastVote(Vote v) {
-  if (Agent(v.agent_id) == nullptr) return NotFound("no agent '" + v.agent_id + "' in this session");
+  if (Agent(v.agent_id) == nullptr)
+    return NotFound("no agent '" + v.agent_id + "' in this session");
   if (v.question.empty()) return InvalidArgument("'question' must not be empty");
   if (v.choice.empty() && v.ranking.empty()) {
     return InvalidArgument("a vote needs a 'choice' or a non-empty 'ranking'");

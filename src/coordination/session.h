@@ -56,8 +56,8 @@ class Session {
   TurnPlan PlanTurn(const std::string& agent_id, int turn) const;
   // Appends the reply of `agent_id` (cleaned with CleanReply) and counts the turn. In the whisper
   // topology the reply goes privately to the next agent in order; otherwise it is public.
-  const Message& RecordTurn(const std::string& agent_id, const std::string& text,
-                            bool interrupted, int64_t now_ms);
+  const Message& RecordTurn(const std::string& agent_id, const std::string& text, bool interrupted,
+                            int64_t now_ms);
 
   Status AddWhisper(const std::string& from, const std::string& to, const std::string& content,
                     int64_t now_ms, const Message** out);

@@ -68,8 +68,8 @@ struct SessionSpec {
   std::vector<AgentSpec> agents;
   std::string initial_prompt;
   std::map<std::string, std::string> per_agent_prompts;  // display name (or agent id) -> text
-  int max_turns = 0;                                       // 0: unlimited
-  std::string persistent_cache_prefix;                     // "" : every agent is ephemeral
+  int max_turns = 0;                                     // 0: unlimited
+  std::string persistent_cache_prefix;                   // "" : every agent is ephemeral
   std::map<std::string, std::vector<PriorMessage>> prior_agent_messages;  // agent id -> msgs
   // How every turn generates unless a turn request overrides it.
   int reply_max_tokens = 200;
@@ -86,16 +86,16 @@ enum class MessageKind {
 const char* Name(MessageKind k);
 
 struct Message {
-  int id = 0;              // 1, 2, ... in session order
-  std::string sender_id;   // an agent id, or "system"
+  int id = 0;             // 1, 2, ... in session order
+  std::string sender_id;  // an agent id, or "system"
   std::string sender_name;
   std::string content;
-  int turn = 0;            // turns completed when it was sent
+  int turn = 0;  // turns completed when it was sent
   MessageKind kind = MessageKind::kPublic;
   std::vector<std::string> visible_to;  // empty: everyone
   std::string recipient_id;             // whispers: the agent it was whispered to
   std::string recipient_name;
-  bool interrupted = false;             // cut off by another agent (interrupt topology)
+  bool interrupted = false;  // cut off by another agent (interrupt topology)
   int64_t created_ms = 0;
 };
 

@@ -35,9 +35,9 @@ void Majority(Tally& t) {
     Decide(t, top,
            top + " has " + std::to_string(n) + " of " + std::to_string(t.total_votes) + " votes");
   } else {
-    t.reason = t.tied ? "tie: no choice has a majority"
-                      : "no choice has more than half of the " + std::to_string(t.total_votes) +
-                            " votes";
+    t.reason =
+        t.tied ? "tie: no choice has a majority"
+               : "no choice has more than half of the " + std::to_string(t.total_votes) + " votes";
   }
 }
 

@@ -22,13 +22,13 @@ struct Tally {
   std::string question;
   DecisionMode mode = DecisionMode::kNone;
   int total_votes = 0;
-  Counts counts;                       // first preferences
+  Counts counts;                      // first preferences
   std::optional<std::string> winner;  // set when decided
   bool decided = false;
-  bool tied = false;                   // the top choices have equal support
-  std::string reason;                  // one sentence on how the result came about
-  std::vector<Counts> rounds;          // ranked_choice: the counts of each runoff round
-  std::vector<std::string> missing;    // consensus / coordinator: agents that have not voted
+  bool tied = false;                 // the top choices have equal support
+  std::string reason;                // one sentence on how the result came about
+  std::vector<Counts> rounds;        // ranked_choice: the counts of each runoff round
+  std::vector<std::string> missing;  // consensus / coordinator: agents that have not voted
 };
 
 // `eligible`: the session's agent ids in order; `coordinator`: the deciding agent's id.

@@ -313,6 +313,8 @@ def test_turn_stream_event_order(srv):
     assert set(kinds[1:-1]) == {"token"}
     done = events[-1][1]
     assert done["agent_id"] == "ann" and done["usage"]["completion_tokens"] <= 5
+    assert done["tokens"] == done["usage"]["completion_tokens"] > 0
+    assert done["cached_tokens"] == done["usage"]["cached_tokens"]
     assert done["cache_state"] in ("COLD", "WARM", "HOT") and done["ttft_ms"] > 0
     assert get(srv, f"/sessions/{sid}")["next_speaker"] == "bea"
 
@@ -341,7 +343,7 @@ def test_busy_session_and_max_turns_get_409(srv):
     def stream():
         with requests.post(srv.base + API + f"/sessions/{sid}/round/stream", json={},
                            stream=True, timeout=300) as r:
-            for line in r.iter_lines(decode_unicode=True):
+            for line in r.iter_lines(chunk_size=1, decode_unicode=True):  # unbuffered
                 if line == "event: turn_start":
                     started.set()
             box["status"] = r.status_code
@@ -429,3 +431,16 @@ def test_scenario_run_reports_a_bad_file(srv, tmp_path):
     out = subprocess.run([str(BUILD / "semantic"), "scenario", "run", str(bad), "--url",
                           srv.base], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "zed" in out.stderr
+
+
+def test_a_prompt_over_the_context_is_a_400_or_an_error_event(srv):
+    sid = create(srv, ["Ann", "Bea"], initial_prompt="word " * 4000)["session_id"]  # > 2048
+    err = post(srv, f"/sessions/{sid}/turn", expect=400)["error"]
+    assert err["code"] == "context_length_exceeded"
+    with requests.post(srv.base + API + f"/sessions/{sid}/round/stream", json={}, stream=True,
+                       timeout=120) as r:
+        events = sse_events(r)
+    assert [e for e, _ in events] == ["error"]
+    assert events[0][1]["error"]["code"] == "context_length_exceeded"
+    s = get(srv, f"/sessions/{sid}")
+    assert s["turns_completed"] == 0 and not s["busy"]  # nothing recorded, flag released

@@ -31,14 +31,29 @@ TEST(CoordinationScenario, ShippedScenariosLoad) {
   EXPECT_EQ(coord->phases[1].decision_mode, "majority_vote");
 }
 
+TEST(CoordinationScenario, OriginalSchemaFeaturesLoad) {
+  // A builder-style file with no agents yet, ui hints and interaction edges, as the original
+  // agent-memory scenarios use them.
+  auto s = ParseScenarioYaml(
+      "id: builder\ntitle: Builder\nagents: {}\n"
+      "phases:\n  - name: main\n    label: Discussion\n    agents: []\n"
+      "    topology: round_robin\n    debate_format: free_form\n    auto_rounds: 3\n"
+      "    interactions:\n      - {from_agent: a, to_agent: b, channel: whisper}\n"
+      "ui:\n  layout: single\n  show_memory_panel: true\n  phase_controls: global\n");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_TRUE(s->agents.empty());
+  EXPECT_TRUE(s->phases[0].agents.empty());
+  EXPECT_EQ(s->phases[0].auto_rounds, 3);
+}
+
 TEST(CoordinationScenario, SchemaErrorsNameTheProblem) {
   const std::string base = "id: t\ntitle: T\nagents:\n  a: {display_name: A}\n";
   EXPECT_TRUE(ParseScenarioYaml(base + "phases:\n  - {name: p, label: P, agents: [a]}\n").ok());
   auto unknown_agent = ParseScenarioYaml(base + "phases:\n  - {name: p, label: P, agents: [b]}\n");
   ASSERT_FALSE(unknown_agent.ok());
   EXPECT_NE(unknown_agent.status().message().find("'b'"), std::string::npos);
-  auto bad_topology = ParseScenarioYaml(
-      base + "phases:\n  - {name: p, label: P, agents: [a], topology: star}\n");
+  auto bad_topology =
+      ParseScenarioYaml(base + "phases:\n  - {name: p, label: P, agents: [a], topology: star}\n");
   ASSERT_FALSE(bad_topology.ok());
   EXPECT_NE(bad_topology.status().message().find("topology"), std::string::npos);
   auto unknown_key = ParseScenarioYaml(base + "phases:\n  - {name: p, label: P, colour: red}\n");
@@ -68,8 +83,10 @@ TEST(CoordinationScenario, TemplatesResolveFromTheAgentsPerspective) {
 }
 
 TEST(CoordinationScenario, ParseChoiceMapsAlternativesToChoices) {
-  OutcomeRule rule{"parse_choice", "(?i)(cooperate|defect|silent|talk|quiet|confess)",
-                   {"cooperate", "defect"}, "matrix"};
+  OutcomeRule rule{"parse_choice",
+                   "(?i)(cooperate|defect|silent|talk|quiet|confess)",
+                   {"cooperate", "defect"},
+                   "matrix"};
   auto r = ParseChoices(rule, {{"marco", "I will stay SILENT, whatever happens."},
                                {"danny", "Fine. I'll talk. No, I confess."},
                                {"x", "No idea."}});

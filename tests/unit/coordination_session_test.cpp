@@ -99,7 +99,8 @@ TEST(CoordinationSession, MessagesAndVotesAreBounded) {
   Session s("coord_x", ThreeAgents(Topology::kTurnByTurn), 0);
   const Message* w = nullptr;
   Status st;
-  for (size_t i = 0; i <= kMaxMessages && st.ok(); ++i) st = s.AddWhisper("alice", "bob", "x", 0, &w);
+  for (size_t i = 0; i <= kMaxMessages && st.ok(); ++i)
+    st = s.AddWhisper("alice", "bob", "x", 0, &w);
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(s.messages().size(), kMaxMessages);
   Expected<Tally> t = Tally();

@@ -14,8 +14,8 @@ Vote V(std::string agent, std::string choice, std::vector<std::string> ranking =
 }
 
 TEST(CoordinationVotes, NoneCountsWithoutDeciding) {
-  Tally t = TallyVotes(DecisionMode::kNone, "q", {V("a", "x"), V("b", "x"), V("c", "y")}, kAgents,
-                       "a");
+  Tally t =
+      TallyVotes(DecisionMode::kNone, "q", {V("a", "x"), V("b", "x"), V("c", "y")}, kAgents, "a");
   EXPECT_EQ(t.total_votes, 3);
   ASSERT_EQ(t.counts.size(), 2u);
   EXPECT_EQ(t.counts[0], (std::pair<std::string, int>{"x", 2}));
@@ -24,16 +24,16 @@ TEST(CoordinationVotes, NoneCountsWithoutDeciding) {
 }
 
 TEST(CoordinationVotes, MajorityNeedsMoreThanHalf) {
-  Tally won = TallyVotes(DecisionMode::kMajorityVote, "q",
-                         {V("a", "x"), V("b", "x"), V("c", "y")}, kAgents, "a");
+  Tally won = TallyVotes(DecisionMode::kMajorityVote, "q", {V("a", "x"), V("b", "x"), V("c", "y")},
+                         kAgents, "a");
   EXPECT_TRUE(won.decided);
   EXPECT_EQ(*won.winner, "x");
-  Tally plurality = TallyVotes(DecisionMode::kMajorityVote, "q",
-                               {V("a", "x"), V("b", "x"), V("c", "y"), V("d", "z"), V("e", "w")},
-                               kAgents, "a");
+  Tally plurality =
+      TallyVotes(DecisionMode::kMajorityVote, "q",
+                 {V("a", "x"), V("b", "x"), V("c", "y"), V("d", "z"), V("e", "w")}, kAgents, "a");
   EXPECT_FALSE(plurality.decided);  // 2 of 5 is not a majority
-  Tally tie = TallyVotes(DecisionMode::kMajorityVote, "q", {V("a", "x"), V("b", "y")}, kAgents,
-                         "a");
+  Tally tie =
+      TallyVotes(DecisionMode::kMajorityVote, "q", {V("a", "x"), V("b", "y")}, kAgents, "a");
   EXPECT_FALSE(tie.decided);
   EXPECT_TRUE(tie.tied);
   // Votes on another question do not count.
@@ -45,24 +45,23 @@ TEST(CoordinationVotes, MajorityNeedsMoreThanHalf) {
 
 TEST(CoordinationVotes, RankedChoiceRunsOff) {
   // First preferences: x 2, y 2, z 1 -> z out, its ballot goes to y -> y 3 of 5.
-  std::vector<Vote> votes = {V("a", "", {"x", "y"}), V("b", "", {"x", "z"}),
-                             V("c", "", {"y", "x"}), V("d", "", {"y"}),
-                             V("e", "", {"z", "y", "x"})};
+  std::vector<Vote> votes = {V("a", "", {"x", "y"}), V("b", "", {"x", "z"}), V("c", "", {"y", "x"}),
+                             V("d", "", {"y"}), V("e", "", {"z", "y", "x"})};
   Tally t = TallyVotes(DecisionMode::kRankedChoice, "q", votes, kAgents, "a");
   EXPECT_TRUE(t.decided);
   EXPECT_EQ(*t.winner, "y");
   ASSERT_EQ(t.rounds.size(), 2u);
   EXPECT_EQ(t.rounds[1][0], (std::pair<std::string, int>{"y", 3}));
   // Everyone tied: undecided.
-  Tally tie = TallyVotes(DecisionMode::kRankedChoice, "q", {V("a", "x"), V("b", "y")}, kAgents,
-                         "a");
+  Tally tie =
+      TallyVotes(DecisionMode::kRankedChoice, "q", {V("a", "x"), V("b", "y")}, kAgents, "a");
   EXPECT_FALSE(tie.decided);
   EXPECT_TRUE(tie.tied);
 }
 
 TEST(CoordinationVotes, CoordinatorDecides) {
-  Tally waiting = TallyVotes(DecisionMode::kCoordinatorDecides, "q",
-                             {V("a", "x"), V("b", "x")}, kAgents, "c");
+  Tally waiting =
+      TallyVotes(DecisionMode::kCoordinatorDecides, "q", {V("a", "x"), V("b", "x")}, kAgents, "c");
   EXPECT_FALSE(waiting.decided);
   Tally t = TallyVotes(DecisionMode::kCoordinatorDecides, "q",
                        {V("a", "x"), V("b", "x"), V("c", "y")}, kAgents, "c");
@@ -72,12 +71,11 @@ TEST(CoordinationVotes, CoordinatorDecides) {
 
 TEST(CoordinationVotes, ConsensusNeedsEveryoneAndAgreement) {
   const std::vector<std::string> three = {"a", "b", "c"};
-  Tally partial = TallyVotes(DecisionMode::kConsensus, "q", {V("a", "x"), V("b", "x")}, three,
-                             "a");
+  Tally partial = TallyVotes(DecisionMode::kConsensus, "q", {V("a", "x"), V("b", "x")}, three, "a");
   EXPECT_FALSE(partial.decided);
   EXPECT_EQ(partial.missing, (std::vector<std::string>{"c"}));
-  Tally split = TallyVotes(DecisionMode::kConsensus, "q",
-                           {V("a", "x"), V("b", "x"), V("c", "y")}, three, "a");
+  Tally split = TallyVotes(DecisionMode::kConsensus, "q", {V("a", "x"), V("b", "x"), V("c", "y")},
+                           three, "a");
   EXPECT_FALSE(split.decided);
   Tally all = TallyVotes(DecisionMode::kConsensus, "q", {V("a", "x"), V("b", "x"), V("c", "x")},
                          three, "a");

@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <memory>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -42,18 +42,18 @@ class Api {
   // The parsed body, or an error line in *err.
   bool Call(const char* method, const std::string& path, const json* body, json* out,
             std::string* err) {
-    httplib::Result r = std::string(method) == "GET"      ? http_.Get(path)
-                        : std::string(method) == "DELETE" ? http_.Delete(path)
-                                                          : http_.Post(path, body ? body->dump() : "{}",
-                                                                       "application/json");
+    httplib::Result r = std::string(method) == "GET" ? http_.Get(path)
+                        : std::string(method) == "DELETE"
+                            ? http_.Delete(path)
+                            : http_.Post(path, body ? body->dump() : "{}", "application/json");
     if (!r) {
       *err = std::string(method) + " " + path + ": " + httplib::to_string(r.error());
       return false;
     }
     json j = json::parse(r->body, nullptr, /*allow_exceptions=*/false);
     if (r->status >= 300) {
-      std::string msg = j.is_object() && j.contains("error") ? j["error"].value("message", "")
-                                                             : r->body;
+      std::string msg =
+          j.is_object() && j.contains("error") ? j["error"].value("message", "") : r->body;
       *err = std::string(method) + " " + path + ": HTTP " + std::to_string(r->status) + ": " + msg;
       return false;
     }
@@ -67,7 +67,8 @@ class Api {
 
 std::string PrefixFor(const std::string& id) {
   std::string p;
-  for (char c : id) p += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
+  for (char c : id)
+    p += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '_';
   return p.substr(0, 64);
 }
 
@@ -127,7 +128,8 @@ int Run(const ScenarioArgs& a) {
     if (!ph.initial_prompt_template.empty()) {
       auto r = co::ResolveTemplate(ph.initial_prompt_template, sc, transcripts);
       if (!r.ok()) {
-        std::fprintf(stderr, "error: phase %s: %s\n", ph.name.c_str(), r.status().message().c_str());
+        std::fprintf(stderr, "error: phase %s: %s\n", ph.name.c_str(),
+                     r.status().message().c_str());
         return 2;
       }
       initial = *r;
@@ -169,9 +171,14 @@ int Run(const ScenarioArgs& a) {
         return 1;
       }
       for (const json& t : round["turns"]) {
-        TurnRow row{ph.name, t["display_name"], t["cache_state"], r + 1,
-                    t["usage"]["prompt_tokens"], t["usage"]["cached_tokens"],
-                    t["usage"]["completion_tokens"], t["ttft_ms"]};
+        TurnRow row{ph.name,
+                    t["display_name"],
+                    t["cache_state"],
+                    r + 1,
+                    t["usage"]["prompt_tokens"],
+                    t["usage"]["cached_tokens"],
+                    t["usage"]["completion_tokens"],
+                    t["ttft_ms"]};
         std::printf("   r%d %-10s ttft %7.1f ms  prompt %5d  cached %5d  %-4s  %s\n", row.round,
                     row.agent.c_str(), row.ttft, row.prompt, row.cached, row.state.c_str(),
                     OneLine(t.value("content", ""), 70).c_str());
@@ -279,7 +286,8 @@ int Run(const ScenarioArgs& a) {
     if (sc.payoff && choices->size() == 2) {
       const std::string cell =
           co::PayoffCell(*sc.outcome, *sc.payoff, (*choices)[0].choice, (*choices)[1].choice);
-      std::printf("   payoff (%s / %s): %s\n", sc.Agent((*choices)[0].agent_key)->display_name.c_str(),
+      std::printf("   payoff (%s / %s): %s\n",
+                  sc.Agent((*choices)[0].agent_key)->display_name.c_str(),
                   sc.Agent((*choices)[1].agent_key)->display_name.c_str(),
                   cell.empty() ? "undetermined" : cell.c_str());
     }

@@ -114,6 +114,8 @@ json TurnJson(const TurnResult& r, const co::Message* message) {
            {{"prompt_tokens", r.prompt_tokens},
             {"cached_tokens", r.cached_tokens},
             {"completion_tokens", r.completion_tokens}}},
+          {"tokens", r.completion_tokens},
+          {"cached_tokens", r.cached_tokens},
           {"ttft_ms", r.ttft_ms},
           {"duration_ms", r.duration_ms},
           {"cache_state", CacheState(r.cached_tokens, r.prompt_tokens)}};

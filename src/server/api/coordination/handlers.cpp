@@ -30,9 +30,9 @@ std::shared_ptr<co::SessionEntry> Lookup(co::Registry* reg, const httplib::Reque
   const std::string id = req.matches[1];
   auto e = reg->Get(id);
   if (!e) {
-    SendOpenAiError(res, {404, "no coordination session '" + id +
-                                   "' (see GET /v1/coordination/sessions)",
-                          "invalid_request_error", "session_id", "session_not_found"});
+    SendOpenAiError(
+        res, {404, "no coordination session '" + id + "' (see GET /v1/coordination/sessions)",
+              "invalid_request_error", "session_id", "session_not_found"});
   }
   return e;
 }
@@ -56,11 +56,11 @@ std::shared_ptr<BusyGuard> Claim(const std::shared_ptr<co::SessionEntry>& e,
     return nullptr;
   }
   if (!e->session.active()) {
-    SendOpenAiError(res, {409,
-                          "the session has finished: its " +
-                              std::to_string(e->session.spec().max_turns) +
-                              " turns (max_turns) are done",
-                          "invalid_request_error", "max_turns", "session_finished"});
+    SendOpenAiError(
+        res, {409,
+              "the session has finished: its " + std::to_string(e->session.spec().max_turns) +
+                  " turns (max_turns) are done",
+              "invalid_request_error", "max_turns", "session_finished"});
     return nullptr;
   }
   e->busy = true;
@@ -142,8 +142,8 @@ void HandleRun(const ModelHandle* m, co::Registry* reg, bool whole_round, bool s
     RunOutcome o = RunTurns(*m, *entry, whole_round, settings, nullptr);
     if (o.error && o.turns.empty()) return SendRunError(res, *o.error);
     if (o.turns.empty()) {
-      return SendOpenAiError(res, {409, "no agent is due to speak", "invalid_request_error", "",
-                                   "session_finished"});
+      return SendOpenAiError(
+          res, {409, "no agent is due to speak", "invalid_request_error", "", "session_finished"});
     }
     std::lock_guard<std::mutex> lock(entry->mu);
     json out = whole_round ? RoundJson(entry->session, round, o.turns)
@@ -192,8 +192,10 @@ void HandleRun(const ModelHandle* m, co::Registry* reg, bool whole_round, bool s
     int quiet = 0;
     while (q->Pop(&ev, 100)) {
       if (ev.empty()) {
-        if (++quiet % 100 == 0) ev = ": keep-alive\n\n";  // every ~10 s of silence
-        else continue;
+        if (++quiet % 100 == 0)
+          ev = ": keep-alive\n\n";  // every ~10 s of silence
+        else
+          continue;
       }
       quiet = 0;
       if (!gone && !(sink.is_writable() && sink.write(ev.data(), ev.size()))) gone = true;
@@ -259,77 +261,74 @@ void Register(httplib::Server& s, const ModelHandle* m, co::Registry* reg) {
         }
       }
     }
-    SendJson(res, 200, {{"session_id", req.matches[1]},
-                        {"deleted", true},
-                        {"caches_deleted", dropped},
-                        {"caches_kept", kept}});
+    SendJson(res, 200,
+             {{"session_id", req.matches[1]},
+              {"deleted", true},
+              {"caches_deleted", dropped},
+              {"caches_kept", kept}});
   });
   for (bool round : {false, true}) {
     for (bool stream : {false, true}) {
-      const std::string path = std::string(kSessionPath) + (round ? "/round" : "/turn") +
-                               (stream ? "/stream" : "");
+      const std::string path =
+          std::string(kSessionPath) + (round ? "/round" : "/turn") + (stream ? "/stream" : "");
       s.Post(path, [=](const httplib::Request& req, httplib::Response& res) {
         HandleRun(m, reg, round, stream, req, res);
       });
     }
   }
-  s.Post(std::string(kSessionPath) + "/whisper",
-         [=](const httplib::Request& req, httplib::Response& res) {
-           json body;
-           if (!ParseJsonBody(req, res, &body)) return;
-           auto parsed = ParseWhisper(body);
-           if (auto* err = std::get_if<ApiError>(&parsed)) return SendOpenAiError(res, *err);
-           const WhisperBody& w = std::get<WhisperBody>(parsed);
-           auto e = Lookup(reg, req, res);
-           if (!e) return;
-           std::lock_guard<std::mutex> lock(e->mu);
-           const co::Message* msg = nullptr;
-           Status st = e->session.AddWhisper(w.from, w.to, w.content, kv::UnixMs(), &msg);
-           if (st.code() == StatusCode::kResourceExhausted) {
-             return SendOpenAiError(res, {409, st.message(), "invalid_request_error", "",
-                                          "session_full"});
-           }
-           if (!st.ok()) {
-             const bool missing = st.code() == StatusCode::kNotFound;
-             return SendOpenAiError(
-                 res, {missing ? 404 : 400, st.message(), "invalid_request_error",
-                       missing ? (e->session.Agent(w.from) ? "to_agent_id" : "from_agent_id")
-                               : "content",
-                       missing ? "agent_not_found" : "invalid_value"});
-           }
-           SendJson(res, 201, MessageJson(*msg));
-         });
-  s.Post(std::string(kSessionPath) + "/vote",
-         [=](const httplib::Request& req, httplib::Response& res) {
-           json body;
-           if (!ParseJsonBody(req, res, &body)) return;
-           auto parsed = ParseVote(body);
-           if (auto* err = std::get_if<ApiError>(&parsed)) return SendOpenAiError(res, *err);
-           co::Vote v = std::get<co::Vote>(parsed);
-           v.created_ms = kv::UnixMs();
-           auto e = Lookup(reg, req, res);
-           if (!e) return;
-           std::lock_guard<std::mutex> lock(e->mu);
-           const std::string agent = v.agent_id, question = v.question;
-           auto tally = e->session.CastVote(std::move(v));
-           if (tally.status().code() == StatusCode::kResourceExhausted) {
-             return SendOpenAiError(res, {409, tally.status().message(), "invalid_request_error",
-                                          "", "session_full"});
-           }
-           if (!tally.ok()) {
-             const bool missing = tally.status().code() == StatusCode::kNotFound;
-             return SendOpenAiError(res, {missing ? 404 : 400, tally.status().message(),
-                                          "invalid_request_error",
-                                          missing ? "agent_id" : "ranking",
-                                          missing ? "agent_not_found" : "invalid_value"});
-           }
-           json vote;
-           for (const co::Vote& x : e->session.votes())
-             if (x.agent_id == agent && x.question == question) vote = VoteJson(x);
-           SendJson(res, 201, {{"session_id", e->session.id()},
-                               {"vote", vote},
-                               {"tally", TallyJson(*tally)}});
-         });
+  s.Post(std::string(kSessionPath) + "/whisper", [=](const httplib::Request& req,
+                                                     httplib::Response& res) {
+    json body;
+    if (!ParseJsonBody(req, res, &body)) return;
+    auto parsed = ParseWhisper(body);
+    if (auto* err = std::get_if<ApiError>(&parsed)) return SendOpenAiError(res, *err);
+    const WhisperBody& w = std::get<WhisperBody>(parsed);
+    auto e = Lookup(reg, req, res);
+    if (!e) return;
+    std::lock_guard<std::mutex> lock(e->mu);
+    const co::Message* msg = nullptr;
+    Status st = e->session.AddWhisper(w.from, w.to, w.content, kv::UnixMs(), &msg);
+    if (st.code() == StatusCode::kResourceExhausted) {
+      return SendOpenAiError(res, {409, st.message(), "invalid_request_error", "", "session_full"});
+    }
+    if (!st.ok()) {
+      const bool missing = st.code() == StatusCode::kNotFound;
+      return SendOpenAiError(
+          res, {missing ? 404 : 400, st.message(), "invalid_request_error",
+                missing ? (e->session.Agent(w.from) ? "to_agent_id" : "from_agent_id") : "content",
+                missing ? "agent_not_found" : "invalid_value"});
+    }
+    SendJson(res, 201, MessageJson(*msg));
+  });
+  s.Post(std::string(kSessionPath) + "/vote", [=](const httplib::Request& req,
+                                                  httplib::Response& res) {
+    json body;
+    if (!ParseJsonBody(req, res, &body)) return;
+    auto parsed = ParseVote(body);
+    if (auto* err = std::get_if<ApiError>(&parsed)) return SendOpenAiError(res, *err);
+    co::Vote v = std::get<co::Vote>(parsed);
+    v.created_ms = kv::UnixMs();
+    auto e = Lookup(reg, req, res);
+    if (!e) return;
+    std::lock_guard<std::mutex> lock(e->mu);
+    const std::string agent = v.agent_id, question = v.question;
+    auto tally = e->session.CastVote(std::move(v));
+    if (tally.status().code() == StatusCode::kResourceExhausted) {
+      return SendOpenAiError(
+          res, {409, tally.status().message(), "invalid_request_error", "", "session_full"});
+    }
+    if (!tally.ok()) {
+      const bool missing = tally.status().code() == StatusCode::kNotFound;
+      return SendOpenAiError(
+          res, {missing ? 404 : 400, tally.status().message(), "invalid_request_error",
+                missing ? "agent_id" : "ranking", missing ? "agent_not_found" : "invalid_value"});
+    }
+    json vote;
+    for (const co::Vote& x : e->session.votes())
+      if (x.agent_id == agent && x.question == question) vote = VoteJson(x);
+    SendJson(res, 201,
+             {{"session_id", e->session.id()}, {"vote", vote}, {"tally", TallyJson(*tally)}});
+  });
   s.Get(std::string(kSessionPath) + "/votes",
         [=](const httplib::Request& req, httplib::Response& res) {
           auto e = Lookup(reg, req, res);
@@ -338,10 +337,11 @@ void Register(httplib::Server& s, const ModelHandle* m, co::Registry* reg) {
           json votes = json::array(), tallies = json::array();
           for (const co::Vote& v : e->session.votes()) votes.push_back(VoteJson(v));
           for (const co::Tally& t : e->session.Tallies()) tallies.push_back(TallyJson(t));
-          SendJson(res, 200, {{"session_id", e->session.id()},
-                              {"decision_mode", co::Name(e->session.spec().decision_mode)},
-                              {"votes", votes},
-                              {"tallies", tallies}});
+          SendJson(res, 200,
+                   {{"session_id", e->session.id()},
+                    {"decision_mode", co::Name(e->session.spec().decision_mode)},
+                    {"votes", votes},
+                    {"tallies", tallies}});
         });
   s.Get(std::string(kSessionPath) + "/messages",
         [=](const httplib::Request& req, httplib::Response& res) {
@@ -354,8 +354,7 @@ void Register(httplib::Server& s, const ModelHandle* m, co::Registry* reg) {
             const std::string a = req.get_param_value("agent_id");
             if (!e->session.Agent(a)) {
               return SendOpenAiError(res, {404, "no agent '" + a + "' in this session",
-                                           "invalid_request_error", "agent_id",
-                                           "agent_not_found"});
+                                           "invalid_request_error", "agent_id", "agent_not_found"});
             }
             msgs = e->session.VisibleTo(a);
             viewer = a;
@@ -364,33 +363,32 @@ void Register(httplib::Server& s, const ModelHandle* m, co::Registry* reg) {
           }
           json list = json::array();
           for (const co::Message* x : msgs) list.push_back(MessageJson(*x));
-          SendJson(res, 200, {{"session_id", e->session.id()},
-                              {"agent_id", viewer},
-                              {"messages", list},
-                              {"total", list.size()}});
+          SendJson(res, 200,
+                   {{"session_id", e->session.id()},
+                    {"agent_id", viewer},
+                    {"messages", list},
+                    {"total", list.size()}});
         });
-  s.Delete(R"(/v1/coordination/caches/([^/]+))",
-           [=](const httplib::Request& req, httplib::Response& res) {
-             const std::string prefix = req.matches[1];
-             if (Status st = kv::ValidateAgentId(prefix); !st.ok() || prefix.size() > 64) {
-               return SendOpenAiError(
-                   res, BadRequest("the cache prefix must be 1-64 characters of [A-Za-z0-9_.-]",
-                                   "prefix", "invalid_prefix"));
-             }
-             const std::string head = "persist_" + prefix + "_";
-             json deleted = json::array();
-             if (m->cache) {
-               for (const kv::AgentInfo& a : m->cache->ListAgents()) {
-                 if (a.session.id.rfind(head, 0) == 0 &&
-                     m->cache->DeleteAgent(a.session.id, /*evict_only=*/false)) {
-                   deleted.push_back(a.session.id);
-                 }
-               }
-             }
-             SendJson(res, 200, {{"prefix", prefix},
-                                 {"deleted", deleted.size()},
-                                 {"agents", deleted}});
-           });
+  s.Delete(R"(/v1/coordination/caches/([^/]+))", [=](const httplib::Request& req,
+                                                     httplib::Response& res) {
+    const std::string prefix = req.matches[1];
+    if (Status st = kv::ValidateAgentId(prefix); !st.ok() || prefix.size() > 64) {
+      return SendOpenAiError(
+          res, BadRequest("the cache prefix must be 1-64 characters of [A-Za-z0-9_.-]", "prefix",
+                          "invalid_prefix"));
+    }
+    const std::string head = "persist_" + prefix + "_";
+    json deleted = json::array();
+    if (m->cache) {
+      for (const kv::AgentInfo& a : m->cache->ListAgents()) {
+        if (a.session.id.rfind(head, 0) == 0 &&
+            m->cache->DeleteAgent(a.session.id, /*evict_only=*/false)) {
+          deleted.push_back(a.session.id);
+        }
+      }
+    }
+    SendJson(res, 200, {{"prefix", prefix}, {"deleted", deleted.size()}, {"agents", deleted}});
+  });
 }
 
 }  // namespace semantic::server::coordination_api

@@ -8,9 +8,9 @@ using nlohmann::json;
 namespace {
 
 json Op(const char* summary, const char* ok, bool body, bool sse = false) {
-  json e = {{"description", "OpenAI-style error"},
-            {"content",
-             {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+  json e = {
+      {"description", "OpenAI-style error"},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
   json okr = {{"description", "Result"},
               {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
   if (sse) okr["content"]["text/event-stream"] = {{"schema", {{"type", "string"}}}};
@@ -36,19 +36,19 @@ json OpenApiPaths() {
        {{"get", Op("A session: agents, cache keys, progress, vote tallies", "200", false)},
         {"delete", Op("Delete a session and its ephemeral agents' caches", "200", false)}}},
       {s + "/turn", {{"post", Op("Run the next speaker's turn", "200", true)}}},
-      {s + "/round", {{"post", Op("Run every agent once (broadcast/interrupt: concurrently)",
-                                  "200", true)}}},
+      {s + "/round",
+       {{"post", Op("Run every agent once (broadcast/interrupt: concurrently)", "200", true)}}},
       {s + "/turn/stream",
-       {{"post", Op("Next turn as SSE: turn_start, token, turn_complete, error", "200", true,
-                    true)}}},
+       {{"post",
+         Op("Next turn as SSE: turn_start, token, turn_complete, error", "200", true, true)}}},
       {s + "/round/stream",
        {{"post", Op("A round as SSE: turn_start, token, turn_complete, round_complete, error",
                     "200", true, true)}}},
       {s + "/whisper",
        {{"post", Op("Private message {from_agent_id, to_agent_id, content}", "201", true)}}},
       {s + "/vote",
-       {{"post", Op("Cast {agent_id, question, choice, ranking}; returns the tally", "201",
-                    true)}}},
+       {{"post",
+         Op("Cast {agent_id, question, choice, ranking}; returns the tally", "201", true)}}},
       {s + "/votes", {{"get", Op("Votes and a tally per question", "200", false)}}},
       {s + "/messages",
        {{"get", Op("Public messages, or ?agent_id= everything that agent sees", "200", false)}}},

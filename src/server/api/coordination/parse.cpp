@@ -62,8 +62,7 @@ bool Settings(const json& body, TurnSettings* s, std::optional<ApiError>* err) {
   return true;
 }
 
-bool Agent(const json& a, const std::string& at, co::AgentSpec* out,
-           std::optional<ApiError>* err) {
+bool Agent(const json& a, const std::string& at, co::AgentSpec* out, std::optional<ApiError>* err) {
   if (!a.is_object()) {
     *err = Bad(at, "'" + at + "' must be an object, got " + JsonTypeName(a));
     return false;
@@ -93,8 +92,9 @@ bool PriorMessages(const json& body, co::SessionSpec* spec, std::optional<ApiErr
   auto it = body.find("prior_agent_messages");
   if (it == body.end() || it->is_null()) return true;
   if (!it->is_object()) {
-    *err = Bad("prior_agent_messages", "'prior_agent_messages' must be an object of agent id -> "
-                                       "list of messages");
+    *err = Bad("prior_agent_messages",
+               "'prior_agent_messages' must be an object of agent id -> "
+               "list of messages");
     return false;
   }
   for (const auto& [agent, list] : it->items()) {
@@ -159,8 +159,9 @@ ApiResult<CreateBody> ParseCreateSession(const json& body) {
   }
   if (auto it = body.find("per_agent_prompts"); it != body.end() && !it->is_null()) {
     if (!it->is_object()) {
-      return Bad("per_agent_prompts", "'per_agent_prompts' must be an object of display name -> "
-                                      "text");
+      return Bad("per_agent_prompts",
+                 "'per_agent_prompts' must be an object of display name -> "
+                 "text");
     }
     for (const auto& [k, v] : it->items()) {
       if (!v.is_string()) {
@@ -197,8 +198,8 @@ ApiResult<WhisperBody> ParseWhisper(const json& body) {
     return *err;
   }
   if (w.content.empty() || w.content.size() > co::kMaxWhisper) {
-    return Bad("content", "'content' must be 1 to " + std::to_string(co::kMaxWhisper) +
-                              " characters");
+    return Bad("content",
+               "'content' must be 1 to " + std::to_string(co::kMaxWhisper) + " characters");
   }
   return w;
 }
@@ -221,8 +222,9 @@ ApiResult<co::Vote> ParseVote(const json& body) {
     }
     for (const json& r : *it) {
       if (!r.is_string() || r.get<std::string>().empty() || r.get<std::string>().size() > 200) {
-        return Bad("ranking", "'ranking' entries must be non-empty strings of at most 200 "
-                              "characters");
+        return Bad("ranking",
+                   "'ranking' entries must be non-empty strings of at most 200 "
+                   "characters");
       }
       v.ranking.push_back(r.get<std::string>());
     }

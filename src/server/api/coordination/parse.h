@@ -12,9 +12,9 @@ namespace semantic::server::coordination_api {
 
 // Generation settings of a session (extension fields of POST /sessions) or of one turn/round.
 struct TurnSettings {
-  std::optional<int> max_tokens;       // default 200
-  std::optional<float> temperature;    // default 0.3
-  std::optional<uint64_t> seed;        // default random
+  std::optional<int> max_tokens;     // default 200
+  std::optional<float> temperature;  // default 0.3
+  std::optional<uint64_t> seed;      // default random
 };
 
 struct CreateBody {

@@ -58,8 +58,7 @@ Generated Generate(const ModelHandle& m, const co::TurnPlan& plan, const co::Ses
   if (hooks && hooks->on_start) hooks->on_start(plan);
   const auto t0 = std::chrono::steady_clock::now();
   auto ms_since = [&] {
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-        .count();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   };
   bool interrupted = false;
   int tokens = 0;
@@ -96,8 +95,7 @@ Generated Generate(const ModelHandle& m, const co::TurnPlan& plan, const co::Ses
 }
 
 // Records a generated turn and reports it; the session lock is held by the caller.
-void Record(co::Session& session, const Generated& g, const TurnHooks* hooks,
-            RunOutcome* out) {
+void Record(co::Session& session, const Generated& g, const TurnHooks* hooks, RunOutcome* out) {
   TurnResult r = g.result;
   const co::Message& msg = session.RecordTurn(r.agent_id, r.text, r.interrupted, kv::UnixMs());
   r.message_id = msg.id;
@@ -159,8 +157,8 @@ RunOutcome RunTurns(const ModelHandle& m, co::SessionEntry& entry, bool whole_ro
   std::vector<std::thread> threads;
   for (size_t i = 0; i < plans.size(); ++i) {
     threads.emplace_back([&, i] {
-      results[i] = Generate(m, plans[i], spec, s, hooks, interrupt ? &floor_taken : nullptr,
-                            &client_gone);
+      results[i] =
+          Generate(m, plans[i], spec, s, hooks, interrupt ? &floor_taken : nullptr, &client_gone);
       // Under the lock, so an agent cut off by this one is always ordered after it.
       std::lock_guard<std::mutex> lock(order_mu);
       if (interrupt && !results[i].result.interrupted && !results[i].error) floor_taken = true;
