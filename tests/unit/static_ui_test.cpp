@@ -1,12 +1,13 @@
 // The embedded web UI: the files of ui/ are in the binary byte for byte, a request path names a
-// file only by its exact embedded name (no traversal, no prefix tricks), content types by extension.
+// file only by its exact embedded name (no traversal, no prefix tricks), content types by
+// extension.
+#include "server/http/static_ui.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include "server/http/static_ui.h"
 
 namespace semantic::server {
 namespace {
@@ -49,9 +50,9 @@ TEST(StaticUiTest, RootAndSlashServeIndex) {
 TEST(StaticUiTest, OnlyExactEmbeddedNamesResolve) {
   for (const char* p :
        {"/ui/../CMakeLists.txt", "/ui/js/../index.html", "/ui/./index.html", "/ui//index.html",
-        "/ui/%2e%2e/CMakeLists.txt", "/ui/js/../../../etc/passwd", "/ui/../../etc/passwd",
-        "/ui/js", "/ui/js/", "/ui/nothing.html", "/ui/index.html/", "/ui/INDEX.HTML", "/uix",
-        "/ui.html", "/index.html", "/", "", "/ui/\\index.html"}) {
+        "/ui/%2e%2e/CMakeLists.txt", "/ui/js/../../../etc/passwd", "/ui/../../etc/passwd", "/ui/js",
+        "/ui/js/", "/ui/nothing.html", "/ui/index.html/", "/ui/INDEX.HTML", "/uix", "/ui.html",
+        "/index.html", "/", "", "/ui/\\index.html"}) {
     EXPECT_FALSE(FindUiFile(p)) << p;
   }
 }

@@ -46,8 +46,8 @@ json ScenarioJson(const co::Scenario& s) {
   }
   json payoff = nullptr;
   if (s.payoff) payoff = {{"labels", s.payoff->labels}, {"matrix", s.payoff->matrix}};
-  return {{"id", s.id},          {"title", s.title},     {"description", s.description},
-          {"agents", agents},    {"phases", phases},     {"outcome", outcome},
+  return {{"id", s.id},       {"title", s.title}, {"description", s.description},
+          {"agents", agents}, {"phases", phases}, {"outcome", outcome},
           {"payoff", payoff}};
 }
 
