@@ -37,15 +37,23 @@ export class ScenariosPage {
     this.busy = false;
   }
 
+  // Loads the scenario list once; "#scenarios/<id>" picks that scenario (unless one is running).
   async show(visible) {
-    if (!visible || this.scenarios.length) return;
-    try {
-      this.scenarios = (await getJson("/ui/scenarios.json")).scenarios;
-    } catch (e) { this.onError(e.message); return; }
-    this.picker.replaceChildren(...this.scenarios.map((s) => el("option", { value: s.id }, s.title || s.id)));
+    if (!visible) return;
+    if (!this.scenarios.length) {
+      try {
+        this.scenarios = (await getJson("/ui/scenarios.json")).scenarios;
+      } catch (e) { this.onError(e.message); return; }
+      this.picker.replaceChildren(...this.scenarios.map((s) => el("option", { value: s.id }, s.title || s.id)));
+    }
     const wanted = location.hash.split("/")[1];
-    if (wanted && this.scenarios.some((s) => s.id === wanted)) this.picker.value = wanted;
-    this.pick(this.picker.value);
+    const idle = !this.busy && !this.run?.session;
+    if (wanted && wanted !== this.run?.scenario.id && idle && this.scenarios.some((s) => s.id === wanted)) {
+      this.picker.value = wanted;
+      this.pick(wanted);
+    } else if (!this.run) {
+      this.pick(this.picker.value);
+    }
   }
 
   pick(id) {
