@@ -15,7 +15,7 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
     pytest.skip("Debian chromium and chromium-driver are not installed (scripts/setup.sh installs "
                 "them)", allow_module_level=True)
-webdriver = pytest.importorskip("selenium.webdriver")
+from selenium import webdriver  # noqa: E402  (pinned in scripts/requirements-test.txt)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -24,7 +24,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 @pytest.fixture(scope="module")
 def ui_server(tmp_path_factory):
-    s = ServerProcess(["--context", "2048", "--cache-budget", "128MiB",
+    s = ServerProcess(["--context", "2048", "--cache-budget", "128MiB", "--server-admin-key", "ui-adm",
                        "--cache-dir", tmp_path_factory.mktemp("ui-kv")], "pytest-ui.log").start()
     yield s
     s.stop()
@@ -164,6 +164,11 @@ def test_multi_agent_chat_streams_and_warms_the_cache(ui_server, browser, shots)
     wait(d, lambda: d.find_element(By.CSS_SELECTOR, '#agents-table tr[data-agent="bob"] td:nth-child(5)')
          .text == "yes", 20)
     d.save_screenshot(str(shots / "memory.png"))
+    # Clear every cache (DELETE /admin/caches with the admin key entered under Settings).
+    set_field(d, "admin-key", "ui-adm")
+    d.find_element(By.XPATH, "//button[text()='Clear every cache']").click()
+    wait(d, lambda: not d.find_elements(By.CSS_SELECTOR, "#agents-table tbody tr[data-agent]"), 20)
+    assert d.find_element(By.CSS_SELECTOR, '#memory-tiers [data-tier="hot"] .card-value').text == "0"
     assert severe_console_errors(d) == []
 
 
@@ -270,7 +275,8 @@ def test_session_builder_creates_a_session_and_runs_a_round(ui_server, browser, 
         assert badge_of(c) in ("COLD", "WARM", "HOT")
     # The session is listed, and its public transcript holds the prompt and three turns.
     wait(d, lambda: "round_robin" in d.find_element(By.CSS_SELECTOR, "#page-coordination .session-list").text, 20)
-    assert len(d.find_elements(By.CSS_SELECTOR, "#page-coordination .transcript .line")) >= 4
+    wait(d, lambda: len(d.find_elements(By.CSS_SELECTOR, "#page-coordination .transcript .line")) >= 4,
+         20)
     d.save_screenshot(str(shots / "coordination.png"))
     assert severe_console_errors(d) == []
 
