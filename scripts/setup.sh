@@ -10,6 +10,8 @@ APT_PACKAGES=(build-essential cmake ninja-build pkg-config python3-venv
 
 say() { printf '[setup] %s\n' "$*"; }
 
+APT_PACKAGES+=(chromium chromium-driver)  # headless browser for tests/py/test_ui_browser.py
+
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -294,7 +294,8 @@ std::vector<OptionDecl> BuildTable() {
   add(Decl("server", "api_keys", T::kList, "",
            "Accepted client keys, comma-separated, sent as Authorization: Bearer KEY, x-api-key "
            "or anthropic-api-key (compared in constant time); empty (and no api_key_file): no "
-           "authentication. /health routes are always open; /admin routes need admin_key.",
+           "authentication. /health routes and the /ui page are always open; /admin routes need "
+           "admin_key.",
            Bind<&Settings::server, &ServerSettings::api_keys>())
           .Secret()
           .Env("SEMANTIC_API_KEYS")

@@ -10,8 +10,10 @@ namespace semantic::server {
 
 namespace {
 
+// /ui is static public content; the page's API calls carry the key the user enters.
 bool OpenPath(const std::string& path) {
-  return path == "/health" || path.rfind("/health/", 0) == 0 || path.rfind("/admin/", 0) == 0;
+  return path == "/health" || path.rfind("/health/", 0) == 0 || path.rfind("/admin/", 0) == 0 ||
+         path == "/ui" || path.rfind("/ui/", 0) == 0;
 }
 
 // Every key is compared (no early exit), so timing does not tell which one was close.

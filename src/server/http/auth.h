@@ -1,8 +1,9 @@
 // Client authentication ([server] api_keys / api_key_file, also [security]): a request must carry
 // one of the configured keys as `Authorization: Bearer KEY`, `x-api-key: KEY` or
 // `anthropic-api-key: KEY`. Keys are compared in constant time, each one, whatever matches.
-// Open without a key: the /health routes (probes) and /admin routes (they check the admin key
-// themselves, always, whether or not client keys are configured).
+// Open without a key: the /health routes (probes), /ui (the static web UI page and its files) and
+// /admin routes (they check the admin key themselves, always, whether or not client keys are
+// configured).
 #pragma once
 
 #include <httplib.h>

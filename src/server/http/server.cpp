@@ -26,6 +26,7 @@
 #include "server/http/request_context.h"
 #include "server/http/with_model.h"
 #include "server/runtime/admin_routes.h"
+#include "server/http/static_ui.h"
 
 namespace semantic::server {
 
@@ -238,6 +239,7 @@ HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> 
   s.Post("/v1/messages", WithModel(m, anthropic::HandleMessages));
   s.Post("/v1/messages/count_tokens", WithModel(m, anthropic::HandleCountTokens));
   s.Post("/api/event_logging/batch", anthropic::HandleEventLogging);
+  RegisterUi(s);
 
   agents::Register(s, m, live);
   if (manager) RegisterAdminModelRoutes(s, manager, live);
