@@ -62,6 +62,9 @@ void DrainOnSignal(server::HttpServer& http, server::ModelManager& models,
 int Run(const config::Settings& cfg, ConfigReloader::Loader reload) {
   const config::ModelSettings& mc = cfg.model;
   std::signal(SIGHUP, OnHangup);  // from now on a SIGHUP waits for the server to be up
+  // A file-size limit (ulimit -f) must fail the write (a cache file: counted, logged; a log line
+  // to a full log file: lost), not kill the server: from the first byte on, loading included.
+  std::signal(SIGXFSZ, SIG_IGN);
   // Client keys first: a server that would be open to the network fails before loading anything.
   auto live = LiveSettingsFrom(cfg);
   if (!live.ok()) {
@@ -109,8 +112,6 @@ int Run(const config::Settings& cfg, ConfigReloader::Loader reload) {
   ConfigReloader reloader(std::move(reload), cfg, http, limiter, models);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
-  // A file-size limit (ulimit -f) must fail the cache write (counted, logged), not kill the server.
-  std::signal(SIGXFSZ, SIG_IGN);
   std::atomic<bool> run_ended{false};
   std::thread drain(DrainOnSignal, std::ref(http), std::ref(models), std::ref(reloader),
                     cfg.server.shutdown_timeout, std::cref(run_ended));
