@@ -115,7 +115,7 @@ class Converter {
     return config_.contains(key) && config_[key].is_number() ? config_[key].get<double>() : def;
   }
 
-  Status Hparams() {
+  Status CheckArchitecture() const {
     const std::string type = config_.value("model_type", "");
     if (type != "llama" && type != "mistral") {
       return Unimplemented(dir_ + "/config.json: model_type '" + type +
@@ -125,6 +125,10 @@ class Converter {
         !config_["sliding_window"].is_null()) {
       return Unimplemented(dir_ + "/config.json: mistral sliding_window is not supported");
     }
+    return Status::Ok();
+  }
+
+  Status Hparams() {
     ASSIGN_OR_RETURN(n_embd_, Int("hidden_size"));
     ASSIGN_OR_RETURN(int64_t n_ff, Int("intermediate_size"));
     ASSIGN_OR_RETURN(n_layers_, Int("num_hidden_layers"));
@@ -350,6 +354,7 @@ Expected<std::unique_ptr<GgufFile>> OpenHfCheckpoint(const std::string& dir) {
   ASSIGN_OR_RETURN(json config, Converter::ReadJson((fs::path(dir) / "config.json").string()));
   if (!config.is_object()) return InvalidArgument(dir + "/config.json: not a JSON object");
   Converter c(dir, config);
+  RETURN_IF_ERROR(c.CheckArchitecture());
   RETURN_IF_ERROR(c.OpenWeights());
   RETURN_IF_ERROR(c.Hparams());
   RETURN_IF_ERROR(c.Quantization());
