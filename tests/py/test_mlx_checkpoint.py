@@ -123,3 +123,34 @@ def test_serve_answers_both_sdks_from_an_mlx_folder(tmp_path):
         assert m.usage.output_tokens == 8 and m.stop_reason == "max_tokens"
     finally:
         s.stop()
+
+
+def test_hot_swap_to_a_cached_hugging_face_id(tmp_path):
+    tiny_gguf = ROOT / "models" / "tiny" / "tiny-llama-F16.gguf"
+    if not MLX_4BIT.exists() or not tiny_gguf.exists():
+        pytest.skip("tiny models not present (scripts/make_tiny_models.py, make_tiny_hf.py)")
+    hub = tmp_path / "hub"
+    snap = hub / "models--mlx-community--Tiny-Llama-4bit" / "snapshots" / "0123abc"
+    snap.mkdir(parents=True)
+    for f in MLX_4BIT.iterdir():
+        os.symlink(f, snap / f.name)
+    key = {"X-Admin-Key": "mlx-admin"}
+    s = ServerProcess(["--context", "256", "--cache-dir", tmp_path / "kv",
+                       "--server-admin-key", "mlx-admin"], "pytest-mlx-swap.log",
+                      model=tiny_gguf, env={"HF_HUB_CACHE": str(hub)}).start()
+    try:
+        import requests
+        r = requests.post(s.base + "/admin/models/swap", headers=key, timeout=120,
+                          json={"model_id": "mlx-community/Not-Cached"})
+        assert r.status_code == 404 and "nothing is downloaded" in r.json()["message"]
+        r = requests.post(s.base + "/admin/models/swap", headers=key, timeout=120,
+                          json={"model_id": "mlx-community/Tiny-Llama-4bit"})
+        assert r.status_code == 200, r.text
+        cur = requests.get(s.base + "/admin/models/current", headers=key, timeout=10).json()
+        assert cur["model_id"] == "mlx-community/Tiny-Llama-4bit"
+        oa = openai.OpenAI(base_url=s.base + "/v1", api_key="unused", max_retries=0)
+        out = oa.chat.completions.create(model="default", max_tokens=4, temperature=0,
+                                         messages=[{"role": "user", "content": "the cat"}])
+        assert out.usage.completion_tokens == 4
+    finally:
+        s.stop()

@@ -131,14 +131,17 @@ Expected<config::Settings> ResolveModel(const config::Settings& base, const std:
     s.model.served_name = fs::path(id).stem().string();
     return s;
   }
-  if (auto dir = loader::ResolveModelPath(id); dir.ok() && fs::is_directory(*dir)) {
+  auto dir = loader::ResolveModelPath(id);
+  if (dir.ok() && fs::is_directory(*dir)) {
     config::Settings s = base;  // a safetensors checkpoint folder or a cached HF id
     s.model.path = id;
     s.model.served_name = id;
     return s;
   }
   return NotFound("unknown model '" + id + "' (known: " + known +
-                  "; or give the path of a .gguf file, a checkpoint folder or a cached HF id)");
+                  "; or give the path of a .gguf file, a checkpoint folder or a cached HF id)" +
+                  (dir.ok() || id.find('/') == std::string::npos ? ""
+                                                                 : ": " + dir.status().message()));
 }
 
 }  // namespace semantic::server
