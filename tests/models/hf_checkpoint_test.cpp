@@ -17,6 +17,7 @@
 #include "loader/safetensors/hf_checkpoint.h"
 #include "loader/safetensors/safetensors_file.h"
 #include "models/model.h"
+#include "base/thread_pool.h"
 #include "tests/models/golden_fixture.h"
 #include "tokenizer/tokenizer.h"
 
@@ -232,6 +233,57 @@ TEST(HfCheckpoint, DamagedFilesGiveClearErrors) {
   auto arch = loader::OpenHfCheckpoint(dir.string());
   ASSERT_FALSE(arch.ok());
   EXPECT_NE(arch.status().message().find("gpt_neox"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+// Wrong JSON types, bad values and inconsistent shapes in an otherwise good folder: a clear error
+// each, never an exception or a crash.
+TEST(HfCheckpoint, BadConfigAndTokenizerFieldsAreRefused) {
+  const std::string src = Tiny("hf/tiny-llama-mlx-4bit");
+  SKIP_IF_MISSING(src);
+  const fs::path dir = fs::temp_directory_path() / ("semantic-hf-bad-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  for (const auto& e : fs::directory_iterator(src)) {
+    if (e.path().filename() != "config.json" && e.path().filename() != "tokenizer.json") {
+      fs::create_symlink(fs::absolute(e.path()), dir / e.path().filename());
+    }
+  }
+  auto read = [](const fs::path& p) {
+    std::ifstream in(p);
+    return nlohmann::json::parse(in);
+  };
+  const nlohmann::json config = read(fs::path(src) / "config.json");
+  const nlohmann::json tok = read(fs::path(src) / "tokenizer.json");
+  auto try_open = [&](const nlohmann::json& c, const nlohmann::json& t) {
+    std::ofstream(dir / "config.json") << c.dump();
+    std::ofstream(dir / "tokenizer.json") << t.dump();
+    return loader::OpenHfCheckpoint(dir.string());
+  };
+  ASSERT_TRUE(try_open(config, tok).ok());
+  const std::vector<std::pair<std::string, nlohmann::json>> bad_config = {
+      {"model_type", 5},          {"hidden_size", "256"},       {"hidden_size", 255},
+      {"num_attention_heads", 0}, {"num_key_value_heads", 3},   {"num_hidden_layers", 1 << 30},
+      {"rope_scaling", "yarn"},   {"quantization", {{"bits", 3}, {"group_size", 64}}},
+      {"quantization", {{"bits", 4}, {"group_size", 48}}},      {"head_dim", 63},
+      {"intermediate_size", 500}, {"quantization", {{"bits", "4"}}},
+  };
+  for (const auto& [key, value] : bad_config) {
+    nlohmann::json c = config;
+    c[key] = value;
+    auto r = try_open(c, tok);
+    if (r.ok()) {  // some only show when the model reads its tensors
+      ThreadPool pool(1);
+      EXPECT_FALSE(models::LoadModel(**r, pool).ok()) << key << " = " << value.dump();
+    }
+  }
+  for (const auto& [ptr, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"/model/type", "Unigram"}, {"/model/merges", {1, 2}}, {"/model/vocab/a", -1},
+           {"/added_tokens/0/id", "x"}, {"/pre_tokenizer/type", "Metaspace"}}) {
+    nlohmann::json t = tok;
+    t[nlohmann::json::json_pointer(ptr)] = value;
+    if (ptr == "/pre_tokenizer/type") t["decoder"]["type"] = "Metaspace";
+    EXPECT_FALSE(try_open(config, t).ok()) << ptr;
+  }
   fs::remove_all(dir);
 }
 

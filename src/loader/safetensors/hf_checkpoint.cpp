@@ -12,6 +12,7 @@
 
 #include "base/fp16.h"
 #include "loader/safetensors/hf_tokenizer.h"
+#include "loader/safetensors/json_get.h"
 #include "loader/safetensors/safetensors_file.h"
 #include "quant/mlx_affine.h"
 
@@ -116,7 +117,7 @@ class Converter {
   }
 
   Status CheckArchitecture() const {
-    const std::string type = config_.value("model_type", "");
+    const std::string type = JsonString(config_, "model_type", "");
     if (type != "llama" && type != "mistral") {
       return Unimplemented(dir_ + "/config.json: model_type '" + type +
                            "' is not supported for safetensors checkpoints yet (llama, mistral)");
@@ -140,15 +141,15 @@ class Converter {
     double rope_factor = 0.0;
     if (config_.contains("rope_scaling") && !config_["rope_scaling"].is_null()) {
       const json& rs = config_["rope_scaling"];
-      const std::string rt = rs.value("rope_type", rs.value("type", ""));
+      const std::string rt = JsonString(rs, "rope_type", JsonString(rs, "type", ""));
       if (rt != "linear" || !rs.contains("factor") || !rs["factor"].is_number()) {
         return Unimplemented(dir_ + "/config.json: rope_scaling type '" + rt +
                              "' is not supported for safetensors checkpoints yet");
       }
       rope_factor = rs["factor"].get<double>();
     }
-    tied_ = config_.value("tie_word_embeddings", false) || !tensors_.count("lm_head.weight");
-    const std::string name = config_.value("_name_or_path", fs::path(dir_).filename().string());
+    tied_ = JsonBool(config_, "tie_word_embeddings", false) || !tensors_.count("lm_head.weight");
+    const std::string name = JsonString(config_, "_name_or_path", fs::path(dir_).filename().string());
     kv_.push_back({"general.architecture", {GgufType::kString, std::string("llama")}});
     kv_.push_back({"general.name", {GgufType::kString, name}});
     kv_.push_back({"llama.context_length", U32(n_ctx)});
@@ -171,7 +172,7 @@ class Converter {
     for (const char* key : {"quantization", "quantization_config"}) {
       if (!config_.contains(key) || !config_[key].is_object()) continue;
       quant_ = config_[key];
-      const std::string mode = quant_.value("mode", "affine");
+      const std::string mode = JsonString(quant_, "mode", "affine");
       if (mode != "affine" || !quant_.contains("bits")) {
         return Unimplemented(dir_ + "/config.json: quantization mode '" + mode +
                              "' is not supported (MLX affine only)");
@@ -248,7 +249,7 @@ class Converter {
       return bad("no quantization bits in config.json");
     }
     const int bits = params["bits"].get<int>();
-    const int group = params.value("group_size", 64);
+    const int group = static_cast<int>(JsonSmallInt(params, "group_size", 64));
     auto biases_it = tensors_.find(module + ".biases");
     if (biases_it == tensors_.end()) return bad("missing .biases");
     const StTensor& biases = *biases_it->second;
@@ -359,7 +360,7 @@ Expected<std::unique_ptr<GgufFile>> OpenHfCheckpoint(const std::string& dir) {
   RETURN_IF_ERROR(c.Hparams());
   RETURN_IF_ERROR(c.Quantization());
   RETURN_IF_ERROR(c.Tensors());
-  const int64_t n_vocab = config.value("vocab_size", 0);
+  const int64_t n_vocab = JsonSmallInt(config, "vocab_size", 0);
   RETURN_IF_ERROR(AddHfTokenizerKeys(dir, config, n_vocab, &c.kv()));
   return c.Finish();
 }

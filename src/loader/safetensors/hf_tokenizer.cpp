@@ -7,6 +7,8 @@
 #include <memory>
 #include <sstream>
 
+#include "loader/safetensors/json_get.h"
+
 namespace semantic::loader {
 namespace {
 
@@ -56,7 +58,7 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
   if (!tj.is_object()) return NotFound(path.string() + ": missing or not valid JSON");
   auto bad = [&](const std::string& what) { return InvalidArgument(path.string() + ": " + what); };
   const json& model = tj.contains("model") ? tj["model"] : json();
-  if (!model.is_object() || model.value("type", "") != "BPE" || !model.contains("vocab") ||
+  if (!model.is_object() || JsonString(model, "type", "") != "BPE" || !model.contains("vocab") ||
       !model["vocab"].is_object() || !model.contains("merges") || !model["merges"].is_array()) {
     return Unimplemented(path.string() + ": only BPE tokenizers (model.type \"BPE\") are supported");
   }
@@ -81,7 +83,7 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
         return bad("malformed added_tokens entry");
       }
       by_id[t["id"].get<int64_t>()] = {t["content"].get<std::string>(),
-                                       t.value("special", false) ? kControl : kUserDefined};
+                                       JsonBool(t, "special", false) ? kControl : kUserDefined};
     }
   }
   const int64_t n = std::max<int64_t>(by_id.empty() ? 0 : by_id.rbegin()->first + 1, n_vocab);
@@ -137,7 +139,7 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
   const int64_t eos = special_id("eos_token", "eos_token_id");
   if (bos >= 0 && bos < n) kv->push_back({"tokenizer.ggml.bos_token_id", {GgufType::kU32, static_cast<uint64_t>(bos)}});
   if (eos >= 0 && eos < n) kv->push_back({"tokenizer.ggml.eos_token_id", {GgufType::kU32, static_cast<uint64_t>(eos)}});
-  const bool add_bos = tc.is_object() && tc.value("add_bos_token", false);
+  const bool add_bos = JsonBool(tc, "add_bos_token", false);
   kv->push_back({"tokenizer.ggml.add_bos_token", {GgufType::kBool, add_bos}});
   if (tc.is_object() && tc.contains("chat_template")) {
     const json& ct = tc["chat_template"];
@@ -146,7 +148,7 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
       tmpl = ct.get<std::string>();
     } else if (ct.is_array()) {
       for (const json& t : ct) {
-        if (t.is_object() && t.value("name", "") == "default" && t.contains("template") &&
+        if (JsonString(t, "name", "") == "default" && t.contains("template") &&
             t["template"].is_string()) {
           tmpl = t["template"].get<std::string>();
         }
