@@ -1,24 +1,25 @@
 #!/usr/bin/env python3
-"""Write tiny Hugging Face / MLX checkpoint folders from the tiny GGUF llama
-(models/tiny/tiny-llama-F16.gguf, scripts/make_tiny_models.py) for the safetensors loader tests
-(tests/models/hf_checkpoint_test.cpp, tests/py/test_mlx_format.py):
+"""Write tiny Hugging Face / MLX checkpoint folders from a tiny F16 GGUF (llama, qwen2 or qwen3:
+models/tiny/tiny-<arch>-F16.gguf, scripts/make_tiny_models.py) for the safetensors loader tests
+(tests/models/hf_checkpoint_test.cpp, tests/py/test_mlx_checkpoint.py):
 
-  tiny-llama-hf-f16/       config.json, tokenizer.json, tokenizer_config.json and the same f16
-                           weights as the GGUF in two safetensors shards with an index; Q/K rows
-                           un-permuted back to HF's rotate-half order (inverse of
-                           convert_hf_to_gguf.py's LlamaModel.permute).
-  tiny-llama-mlx-4bit/     the same, MLX affine-quantized as mlx-lm writes it: every linear and
+  tiny-<arch>-hf-f16/      config.json, tokenizer.json, tokenizer_config.json and the same f16
+                           weights (f32 norms and biases) as the GGUF in two safetensors shards
+                           with an index; llama's Q/K rows un-permuted back to HF's rotate-half
+                           order (inverse of convert_hf_to_gguf.py's LlamaModel.permute).
+  tiny-<arch>-mlx-4bit/    the same, MLX affine-quantized as mlx-lm writes it: every linear and
                            the (tied) embedding as uint32 [out, in/8] + f16 scales/biases
-                           [out, in/64]; norms f16; config.json "quantization" {group_size 64, bits 4}.
-  tiny-llama-mlx-4bit-ref/ the reference: those 4-bit weights dequantized (w = scale * q + bias,
+                           [out, in/64]; norms and biases f16; config.json "quantization" {group_size 64, bits 4}.
+  tiny-<arch>-mlx-4bit-ref/ the reference: those 4-bit weights dequantized (w = scale * q + bias,
                            in f32) and stored as f32, otherwise identical.
 
 The quantizer is plain min/max affine (scale = (max - min) / 15, bias = min, q = round((w - bias) /
 scale)); the packing is MLX's (value k of a row in bits [4k, 4k+4) of word k/8, LSB first).
-tests/py/test_mlx_format.py checks that layout against the mlx package's own quantize/dequantize.
+tests/py/test_mlx_checkpoint.py checks that layout against the mlx package's own quantize/dequantize.
 Deterministic: the same GGUF gives the same bytes.
 
-    .venv/bin/python scripts/make_tiny_hf.py models/tiny/tiny-llama-F16.gguf models/tiny/hf
+    for a in llama qwen2 qwen3; do
+      .venv/bin/python scripts/make_tiny_hf.py models/tiny/tiny-$a-F16.gguf models/tiny/hf; done
 """
 import argparse
 import json
@@ -31,7 +32,14 @@ import gguf
 GROUP, BITS = 64, 4
 
 
-def byte_level_tokenizer(tokens, types, merges, eos):
+# The Split regex HF tokenizer.json files carry for these GGUF pre-tokenizer names (Qwen2's).
+PRE_REGEX = {
+    "qwen2": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+"
+             r"[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
+}
+
+
+def byte_level_tokenizer(tokens, types, merges, pre):
     vocab = {t: i for i, t in enumerate(tokens) if types[i] != gguf.TokenType.CONTROL}
     added = [{"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
               "normalized": False, "special": True}
@@ -40,7 +48,12 @@ def byte_level_tokenizer(tokens, types, merges, eos):
         "version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
         "normalizer": None,
         "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
-                          "use_regex": True},
+                          "use_regex": True} if pre not in PRE_REGEX else
+        {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": PRE_REGEX[pre]}, "behavior": "Isolated",
+             "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
+             "use_regex": False}]},
         "post_processor": None,
         "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
                     "use_regex": True},
@@ -137,8 +150,16 @@ def main():
         return f.contents()
 
     arch = field("general.architecture")
-    assert arch == "llama", arch
-    n_head, n_head_kv = field("llama.attention.head_count"), field("llama.attention.head_count_kv")
+    assert arch in ("llama", "qwen2", "qwen3"), arch
+    pre = field("tokenizer.ggml.pre")
+    assert pre in ("gpt-2", "qwen2"), pre
+
+    def hp(k):
+        return field(f"{arch}.{k}")
+
+    n_head, n_head_kv = hp("attention.head_count"), hp("attention.head_count_kv")
+    # Only llama's Q/K rows are permuted by convert_hf_to_gguf.py; Qwen's are HF's as they are.
+    qk = unpermute if arch == "llama" else (lambda w, n: w)
     tokens = field("tokenizer.ggml.tokens")
     types = field("tokenizer.ggml.token_type")
     merges = field("tokenizer.ggml.merges")
@@ -155,12 +176,18 @@ def main():
     hf["model.norm.weight"] = get("output_norm.weight")
     if not tied:
         hf["lm_head.weight"] = get("output.weight")
-    n_layers = field("llama.block_count")
+    n_layers = hp("block_count")
     for i in range(n_layers):
         b, h = f"blk.{i}.", f"model.layers.{i}."
         hf[h + "input_layernorm.weight"] = get(b + "attn_norm.weight")
-        hf[h + "self_attn.q_proj.weight"] = unpermute(get(b + "attn_q.weight"), n_head)
-        hf[h + "self_attn.k_proj.weight"] = unpermute(get(b + "attn_k.weight"), n_head_kv)
+        hf[h + "self_attn.q_proj.weight"] = qk(get(b + "attn_q.weight"), n_head)
+        hf[h + "self_attn.k_proj.weight"] = qk(get(b + "attn_k.weight"), n_head_kv)
+        if arch == "qwen2":
+            for p in "qkv":
+                hf[h + f"self_attn.{p}_proj.bias"] = get(b + f"attn_{p}.bias")
+        if arch == "qwen3":
+            hf[h + "self_attn.q_norm.weight"] = get(b + "attn_q_norm.weight")
+            hf[h + "self_attn.k_norm.weight"] = get(b + "attn_k_norm.weight")
         hf[h + "self_attn.v_proj.weight"] = get(b + "attn_v.weight")
         hf[h + "self_attn.o_proj.weight"] = get(b + "attn_output.weight")
         hf[h + "post_attention_layernorm.weight"] = get(b + "ffn_norm.weight")
@@ -171,25 +198,27 @@ def main():
     # exactly the GGUF's values. The MLX folders store norms in f16, as mlx-lm does.
 
     config = {
-        "architectures": ["LlamaForCausalLM"], "model_type": "llama",
-        "hidden_size": field("llama.embedding_length"),
-        "intermediate_size": field("llama.feed_forward_length"),
+        "architectures": [{"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM",
+                           "qwen3": "Qwen3ForCausalLM"}[arch]], "model_type": arch,
+        "hidden_size": hp("embedding_length"),
+        "intermediate_size": hp("feed_forward_length"),
+        "head_dim": hp("rope.dimension_count"),
         "num_hidden_layers": n_layers, "num_attention_heads": n_head,
         "num_key_value_heads": n_head_kv,
-        "max_position_embeddings": field("llama.context_length"),
-        "rms_norm_eps": float(np.float32(field("llama.attention.layer_norm_rms_epsilon"))),
-        "rope_theta": float(field("llama.rope.freq_base")), "rope_scaling": None,
+        "max_position_embeddings": hp("context_length"),
+        "rms_norm_eps": float(np.float32(hp("attention.layer_norm_rms_epsilon"))),
+        "rope_theta": float(hp("rope.freq_base")), "rope_scaling": None,
         "tie_word_embeddings": tied, "vocab_size": len(tokens), "torch_dtype": "float16",
         "bos_token_id": field("tokenizer.ggml.bos_token_id"),
         "eos_token_id": field("tokenizer.ggml.eos_token_id"),
         "hidden_act": "silu",
     }
-    tok = byte_level_tokenizer(tokens, types, merges, eos)
+    tok = byte_level_tokenizer(tokens, types, merges, pre)
     tok_config = {"add_bos_token": False, "bos_token": eos, "eos_token": eos,
                   "chat_template": "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}"
                                    "{% endfor %}{% if add_generation_prompt %}<|assistant|>"
                                    "{% endif %}"}
-    write_folder(os.path.join(a.outdir, "tiny-llama-hf-f16"), config, tok, tok_config, hf, 2)
+    write_folder(os.path.join(a.outdir, f"tiny-{arch}-hf-f16"), config, tok, tok_config, hf, 2)
 
     mlx, ref = {}, {}
     for k, v in hf.items():
@@ -203,8 +232,8 @@ def main():
             ref[k] = mlx[k].astype(np.float32)
     qconfig = dict(config, quantization={"group_size": GROUP, "bits": BITS},
                    quantization_config={"group_size": GROUP, "bits": BITS})
-    write_folder(os.path.join(a.outdir, "tiny-llama-mlx-4bit"), qconfig, tok, tok_config, mlx, 1)
-    write_folder(os.path.join(a.outdir, "tiny-llama-mlx-4bit-ref"), config, tok, tok_config, ref, 1)
+    write_folder(os.path.join(a.outdir, f"tiny-{arch}-mlx-4bit"), qconfig, tok, tok_config, mlx, 1)
+    write_folder(os.path.join(a.outdir, f"tiny-{arch}-mlx-4bit-ref"), config, tok, tok_config, ref, 1)
     return 0
 
 

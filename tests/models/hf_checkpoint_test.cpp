@@ -1,6 +1,6 @@
-// Safetensors checkpoints (loader/safetensors): the tiny HF f16 folder written from
-// tiny-llama-F16.gguf by scripts/make_tiny_hf.py loads to the same tensors and logits as that
-// GGUF; the tiny MLX 4-bit folder loads (repacked to Q4_1) and matches its dequantized f32
+// Safetensors checkpoints (loader/safetensors): the tiny HF f16 folders written from
+// tiny-{llama,qwen2,qwen3}-F16.gguf by scripts/make_tiny_hf.py load to the same tensors and
+// logits as those GGUFs; the tiny MLX 4-bit folders load (repacked to Q4_1) and matches its dequantized f32
 // reference; Hugging Face ids resolve in a local cache folder; damaged inputs give clear errors.
 #include <gtest/gtest.h>
 
@@ -32,7 +32,7 @@ std::string Tiny(const std::string& name) { return testing::SourceDir() + "/mode
   if (!fs::exists(p)) {                                                                    \
     GTEST_SKIP() << "not present: " << (p)                                                 \
                  << " (.venv/bin/python scripts/make_tiny_hf.py "                          \
-                    "models/tiny/tiny-llama-F16.gguf models/tiny/hf)";                     \
+                    "models/tiny/tiny-<arch>-F16.gguf models/tiny/hf)";                     \
   }
 
 std::unique_ptr<loader::GgufFile> MustOpen(const std::string& path) {
@@ -60,8 +60,15 @@ std::vector<float> Logits(const loader::GgufFile& f, const std::vector<int32_t>&
 const std::vector<int32_t> kTokens = {299, 5, 72, 101, 300 - 44, 108, 32, 260, 99, 111,
                                       280, 10, 45, 298, 7, 200, 150, 33, 290, 64};
 
-TEST(HfCheckpoint, F16FolderHoldsTheGgufTensorsExactly) {
-  const std::string dir = Tiny("hf/tiny-llama-hf-f16"), gguf = Tiny("tiny-llama-F16.gguf");
+// llama (Q/K permuted to GGUF order), qwen2 (q/k/v biases), qwen3 (q/k norms, head size 128).
+const char* const kFamilies[] = {"llama", "qwen2", "qwen3"};
+
+class HfFamily : public ::testing::TestWithParam<const char*> {};
+INSTANTIATE_TEST_SUITE_P(HfCheckpoint, HfFamily, ::testing::ValuesIn(kFamilies));
+
+TEST_P(HfFamily, F16FolderHoldsTheGgufTensorsExactly) {
+  const std::string fam = GetParam();
+  const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"), gguf = Tiny("tiny-" + fam + "-F16.gguf");
   SKIP_IF_MISSING(dir);
   SKIP_IF_MISSING(gguf);
   auto hf = MustOpen(dir);
@@ -77,19 +84,24 @@ TEST(HfCheckpoint, F16FolderHoldsTheGgufTensorsExactly) {
     // Q/K rows come back in GGUF order only if the rotate-half -> interleaved permutation is right.
     EXPECT_EQ(0, std::memcmp(h->data, t.data, t.nbytes)) << t.name;
   }
-  for (const char* key : {"llama.block_count", "llama.embedding_length", "llama.attention.head_count",
-                          "llama.attention.head_count_kv", "llama.feed_forward_length"}) {
+  EXPECT_EQ(hf->GetStringOr("general.architecture", ""), fam);
+  for (const char* k : {"block_count", "embedding_length", "attention.head_count",
+                        "attention.head_count_kv", "feed_forward_length", "rope.dimension_count"}) {
+    const std::string key = fam + "." + k;
     EXPECT_EQ(hf->GetIntOr(key, -1), ref->GetIntOr(key, -2)) << key;
   }
-  EXPECT_FLOAT_EQ(hf->GetFloatOr("llama.rope.freq_base", 0), ref->GetFloatOr("llama.rope.freq_base", 1));
-  EXPECT_FLOAT_EQ(hf->GetFloatOr("llama.attention.layer_norm_rms_epsilon", 0),
-                  ref->GetFloatOr("llama.attention.layer_norm_rms_epsilon", 1));
+  EXPECT_FLOAT_EQ(hf->GetFloatOr(fam + ".rope.freq_base", 0),
+                  ref->GetFloatOr(fam + ".rope.freq_base", 1));
+  EXPECT_FLOAT_EQ(hf->GetFloatOr(fam + ".attention.layer_norm_rms_epsilon", 0),
+                  ref->GetFloatOr(fam + ".attention.layer_norm_rms_epsilon", 1));
+  EXPECT_EQ(hf->GetStringOr("tokenizer.ggml.pre", ""), ref->GetStringOr("tokenizer.ggml.pre", "?"));
   // Same bytes through the same kernels: identical logits.
   EXPECT_EQ(Logits(*hf, kTokens), Logits(*ref, kTokens));
 }
 
-TEST(HfCheckpoint, TokenizerJsonTokenizesLikeTheGguf) {
-  const std::string dir = Tiny("hf/tiny-llama-hf-f16"), gguf = Tiny("tiny-llama-F16.gguf");
+TEST_P(HfFamily, TokenizerJsonTokenizesLikeTheGguf) {
+  const std::string fam = GetParam();
+  const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"), gguf = Tiny("tiny-" + fam + "-F16.gguf");
   SKIP_IF_MISSING(dir);
   SKIP_IF_MISSING(gguf);
   auto hf = MustOpen(dir);
@@ -112,8 +124,10 @@ TEST(HfCheckpoint, TokenizerJsonTokenizesLikeTheGguf) {
 // The dequantized values of every MLX-quantized tensor, as the engine reads them (Q4_1 rows),
 // against the script's numpy dequantization (w = scale * q + bias in f32, stored as f32): the
 // repack is exact (f16 scales and biases become Q4_1's d and m unchanged).
-TEST(HfCheckpoint, Mlx4BitDequantizesToItsReference) {
-  const std::string dir = Tiny("hf/tiny-llama-mlx-4bit"), ref_dir = Tiny("hf/tiny-llama-mlx-4bit-ref");
+TEST_P(HfFamily, Mlx4BitDequantizesToItsReference) {
+  const std::string fam = GetParam();
+  const std::string dir = Tiny("hf/tiny-" + fam + "-mlx-4bit"),
+                    ref_dir = Tiny("hf/tiny-" + fam + "-mlx-4bit-ref");
   SKIP_IF_MISSING(dir);
   SKIP_IF_MISSING(ref_dir);
   auto q = MustOpen(dir);
@@ -145,11 +159,14 @@ TEST(HfCheckpoint, Mlx4BitDequantizesToItsReference) {
 
 // Logits of the 4-bit model against the same forward on the dequantized f32 weights. They differ
 // only by how the matmul rounds activations (Q8_1 for Q4_1 weights, none for F32): measured
-// max 0.27 / mean 0.048 over all 20 positions x 300 logits (this machine's kernels); the bounds
+// max / mean over all 20 positions x 300 logits (this machine's kernels): llama 0.27 / 0.048,
+// qwen2 0.16 / 0.034, qwen3 0.25 / 0.048; the bounds
 // sit ~2x above, like tiny_golden_test.cpp's kQ8Acts (1.0 / 0.12 over the top-5) for the same
 // activation rounding. Layout errors are caught exactly by Mlx4BitDequantizesToItsReference.
-TEST(HfCheckpoint, Mlx4BitLogitsMatchTheDequantizedReference) {
-  const std::string dir = Tiny("hf/tiny-llama-mlx-4bit"), ref_dir = Tiny("hf/tiny-llama-mlx-4bit-ref");
+TEST_P(HfFamily, Mlx4BitLogitsMatchTheDequantizedReference) {
+  const std::string fam = GetParam();
+  const std::string dir = Tiny("hf/tiny-" + fam + "-mlx-4bit"),
+                    ref_dir = Tiny("hf/tiny-" + fam + "-mlx-4bit-ref");
   SKIP_IF_MISSING(dir);
   SKIP_IF_MISSING(ref_dir);
   auto q = MustOpen(dir);

@@ -118,9 +118,10 @@ class Converter {
 
   Status CheckArchitecture() const {
     const std::string type = JsonString(config_, "model_type", "");
-    if (type != "llama" && type != "mistral") {
+    if (type != "llama" && type != "mistral" && type != "qwen2" && type != "qwen3") {
       return Unimplemented(dir_ + "/config.json: model_type '" + type +
-                           "' is not supported for safetensors checkpoints yet (llama, mistral)");
+                           "' is not supported for safetensors checkpoints yet (llama, mistral, "
+                           "qwen2, qwen3)");
     }
     if (type == "mistral" && config_.contains("sliding_window") &&
         !config_["sliding_window"].is_null()) {
@@ -130,6 +131,9 @@ class Converter {
   }
 
   Status Hparams() {
+    const std::string type = JsonString(config_, "model_type", "");
+    arch_ = type == "mistral" ? "llama" : type;
+    const std::string a = arch_ + ".";
     ASSIGN_OR_RETURN(n_embd_, Int("hidden_size"));
     ASSIGN_OR_RETURN(int64_t n_ff, Int("intermediate_size"));
     ASSIGN_OR_RETURN(n_layers_, Int("num_hidden_layers"));
@@ -150,21 +154,21 @@ class Converter {
     }
     tied_ = JsonBool(config_, "tie_word_embeddings", false) || !tensors_.count("lm_head.weight");
     const std::string name = JsonString(config_, "_name_or_path", fs::path(dir_).filename().string());
-    kv_.push_back({"general.architecture", {GgufType::kString, std::string("llama")}});
+    kv_.push_back({"general.architecture", {GgufType::kString, arch_}});
     kv_.push_back({"general.name", {GgufType::kString, name}});
-    kv_.push_back({"llama.context_length", U32(n_ctx)});
-    kv_.push_back({"llama.embedding_length", U32(n_embd_)});
-    kv_.push_back({"llama.block_count", U32(n_layers_)});
-    kv_.push_back({"llama.feed_forward_length", U32(n_ff)});
-    kv_.push_back({"llama.attention.head_count", U32(n_head_)});
-    kv_.push_back({"llama.attention.head_count_kv", U32(n_head_kv_)});
-    kv_.push_back({"llama.attention.key_length", U32(head_dim_)});
-    kv_.push_back({"llama.attention.value_length", U32(head_dim_)});
-    kv_.push_back({"llama.rope.dimension_count", U32(head_dim_)});
-    kv_.push_back({"llama.rope.freq_base", F32(Float("rope_theta", 10000.0))});
-    if (rope_factor > 0) kv_.push_back({"llama.rope.scaling.factor", F32(rope_factor)});
+    kv_.push_back({a + "context_length", U32(n_ctx)});
+    kv_.push_back({a + "embedding_length", U32(n_embd_)});
+    kv_.push_back({a + "block_count", U32(n_layers_)});
+    kv_.push_back({a + "feed_forward_length", U32(n_ff)});
+    kv_.push_back({a + "attention.head_count", U32(n_head_)});
+    kv_.push_back({a + "attention.head_count_kv", U32(n_head_kv_)});
+    kv_.push_back({a + "attention.key_length", U32(head_dim_)});
+    kv_.push_back({a + "attention.value_length", U32(head_dim_)});
+    kv_.push_back({a + "rope.dimension_count", U32(head_dim_)});
+    kv_.push_back({a + "rope.freq_base", F32(Float("rope_theta", 10000.0))});
+    if (rope_factor > 0) kv_.push_back({a + "rope.scaling.factor", F32(rope_factor)});
     kv_.push_back(
-        {"llama.attention.layer_norm_rms_epsilon", F32(Float("rms_norm_eps", 1e-6))});
+        {a + "attention.layer_norm_rms_epsilon", F32(Float("rms_norm_eps", 1e-6))});
     return Status::Ok();
   }
 
@@ -188,8 +192,11 @@ class Converter {
     auto it = tensors_.find(hf);
     if (it == tensors_.end()) return NotFound(dir_ + ": missing tensor '" + hf + "'");
     const StTensor& t = *it->second;
-    const std::string module = hf.substr(0, hf.size() - std::string(".weight").size());
-    auto scales = tensors_.find(module + ".scales");
+    const std::string suffix = ".weight";
+    const bool is_weight = hf.size() > suffix.size() &&
+                           hf.compare(hf.size() - suffix.size(), suffix.size(), suffix) == 0;
+    const std::string module = is_weight ? hf.substr(0, hf.size() - suffix.size()) : hf;
+    auto scales = is_weight ? tensors_.find(module + ".scales") : tensors_.end();
     if (scales != tensors_.end()) return AddQuantized(t, *scales->second, module, gguf_name,
                                                       permute_heads);
     if (!IsFloat(t.dtype) || t.shape.empty() || t.shape.size() > 2) {
@@ -315,8 +322,22 @@ class Converter {
       const std::string hf = "model.layers." + std::to_string(i) + ".";
       const std::string gg = "blk." + std::to_string(i) + ".";
       RETURN_IF_ERROR(Add(hf + "input_layernorm.weight", gg + "attn_norm.weight"));
-      RETURN_IF_ERROR(Add(hf + "self_attn.q_proj.weight", gg + "attn_q.weight", n_head_));
-      RETURN_IF_ERROR(Add(hf + "self_attn.k_proj.weight", gg + "attn_k.weight", n_head_kv_));
+      // Only llama's Q/K are permuted by the GGUF converter (model-formats.md §2.1).
+      const bool permute = arch_ == "llama";
+      RETURN_IF_ERROR(
+          Add(hf + "self_attn.q_proj.weight", gg + "attn_q.weight", permute ? n_head_ : 0));
+      RETURN_IF_ERROR(
+          Add(hf + "self_attn.k_proj.weight", gg + "attn_k.weight", permute ? n_head_kv_ : 0));
+      if (arch_ == "qwen2") {
+        for (const char* p : {"q", "k", "v"}) {
+          RETURN_IF_ERROR(Add(hf + "self_attn." + p + "_proj.bias",
+                              gg + "attn_" + p + ".bias"));
+        }
+      }
+      if (arch_ == "qwen3") {
+        RETURN_IF_ERROR(Add(hf + "self_attn.q_norm.weight", gg + "attn_q_norm.weight"));
+        RETURN_IF_ERROR(Add(hf + "self_attn.k_norm.weight", gg + "attn_k_norm.weight"));
+      }
       RETURN_IF_ERROR(Add(hf + "self_attn.v_proj.weight", gg + "attn_v.weight"));
       RETURN_IF_ERROR(Add(hf + "self_attn.o_proj.weight", gg + "attn_output.weight"));
       RETURN_IF_ERROR(Add(hf + "post_attention_layernorm.weight", gg + "ffn_norm.weight"));
@@ -339,7 +360,7 @@ class Converter {
   std::vector<std::pair<std::string, GgufValue>>& kv() { return kv_; }
 
  private:
-  std::string dir_;
+  std::string dir_, arch_ = "llama";
   json config_, quant_;
   std::shared_ptr<Storage> storage_ = std::make_shared<Storage>();
   std::map<std::string, const StTensor*> tensors_;

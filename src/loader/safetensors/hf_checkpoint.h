@@ -1,7 +1,7 @@
 // Hugging Face checkpoint folders (config.json, tokenizer.json, tokenizer_config.json,
 // model*.safetensors with or without model.safetensors.index.json) in f32/f16/bf16 or MLX affine
-// quantization, presented as an in-memory GgufFile: llama.* keys from config.json, tokenizer.ggml.*
-// keys from tokenizer.json, tensors under their GGUF names (Q/K rows permuted to GGUF's
+// quantization, presented as an in-memory GgufFile: <arch>.* keys from config.json, tokenizer.ggml.*
+// keys from tokenizer.json, tensors under their GGUF names (llama's Q/K rows permuted to GGUF's
 // interleaved RoPE order; MLX 4-bit weights repacked losslessly as Q4_1, other bit widths
 // dequantized to f16), so every model and engine path works on it unchanged.
 #pragma once
@@ -14,8 +14,8 @@
 
 namespace semantic::loader {
 
-// Architectures: model_type "llama" (and "mistral" without sliding window). Tokenizers:
-// byte-level BPE tokenizer.json.
+// Architectures: model_type "llama" (and "mistral" without sliding window), "qwen2", "qwen3".
+// Tokenizers: byte-level BPE tokenizer.json.
 Expected<std::unique_ptr<GgufFile>> OpenHfCheckpoint(const std::string& dir);
 
 // A model argument: a .gguf file, a checkpoint folder, or a Hugging Face id "owner/name" found

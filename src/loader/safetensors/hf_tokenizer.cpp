@@ -113,6 +113,9 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
   std::string pre = "gpt-2";
   if (pre_dump.find("\\\\p{N}{1,3}") != std::string::npos) {
     pre = "llama-bpe";
+  } else if (pre_dump.find("[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|\\\\p{N}|") !=
+             std::string::npos) {
+    pre = "qwen2";  // llama3's pattern with single digits
   } else if (pre_dump.find("\"individual_digits\":true") != std::string::npos) {
     pre = "smollm";
   }
