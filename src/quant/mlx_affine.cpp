@@ -26,8 +26,8 @@ void DequantizeMlxAffineRow(const uint32_t* packed, const float* scales, const f
   }
 }
 
-void MlxQ4RowToQ4_1(const uint32_t* packed, const float* scales, const float* biases,
-                    int64_t cols, int group, BlockQ4_1* out) {
+void MlxQ4RowToQ4_1(const uint32_t* packed, const float* scales, const float* biases, int64_t cols,
+                    int group, BlockQ4_1* out) {
   for (int64_t b = 0; b < cols / kQK; ++b) {
     const int64_t first = b * kQK;
     BlockQ4_1& blk = out[b];

@@ -19,7 +19,7 @@ void DequantizeMlxAffineRow(const uint32_t* packed, const float* scales, const f
 
 // Repacks one 4-bit row into cols / 32 Q4_1 blocks (d = scale, m = bias, the same nibbles):
 // exact when scales and biases are f16 values. Needs group % 32 == 0.
-void MlxQ4RowToQ4_1(const uint32_t* packed, const float* scales, const float* biases,
-                    int64_t cols, int group, BlockQ4_1* out);
+void MlxQ4RowToQ4_1(const uint32_t* packed, const float* scales, const float* biases, int64_t cols,
+                    int group, BlockQ4_1* out);
 
 }  // namespace semantic::quant

@@ -1,7 +1,10 @@
 // Safetensors checkpoints (loader/safetensors): the tiny HF f16 folders written from
 // tiny-{llama,qwen2,qwen3}-F16.gguf by scripts/make_tiny_hf.py load to the same tensors and
-// logits as those GGUFs; the tiny MLX 4-bit folders load (repacked to Q4_1) and matches its dequantized f32
-// reference; Hugging Face ids resolve in a local cache folder; damaged inputs give clear errors.
+// logits as those GGUFs; the tiny MLX 4-bit folders load (repacked to Q4_1) and matches its
+// dequantized f32 reference; Hugging Face ids resolve in a local cache folder; damaged inputs give
+// clear errors.
+#include "loader/safetensors/hf_checkpoint.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,14 +13,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/thread_pool.h"
 #include "engine/vocab_from_gguf.h"
 #include "kernels/ops.h"
 #include "kv/kv_pool.h"
 #include "loader/gguf/gguf_file.h"
-#include "loader/safetensors/hf_checkpoint.h"
 #include "loader/safetensors/safetensors_file.h"
 #include "models/model.h"
-#include "base/thread_pool.h"
 #include "tests/models/golden_fixture.h"
 #include "tokenizer/tokenizer.h"
 
@@ -28,11 +30,11 @@ namespace fs = std::filesystem;
 
 std::string Tiny(const std::string& name) { return testing::SourceDir() + "/models/tiny/" + name; }
 
-#define SKIP_IF_MISSING(p)                                                                 \
-  if (!fs::exists(p)) {                                                                    \
-    GTEST_SKIP() << "not present: " << (p)                                                 \
-                 << " (.venv/bin/python scripts/make_tiny_hf.py "                          \
-                    "models/tiny/tiny-<arch>-F16.gguf models/tiny/hf)";                     \
+#define SKIP_IF_MISSING(p)                                              \
+  if (!fs::exists(p)) {                                                 \
+    GTEST_SKIP() << "not present: " << (p)                              \
+                 << " (.venv/bin/python scripts/make_tiny_hf.py "       \
+                    "models/tiny/tiny-<arch>-F16.gguf models/tiny/hf)"; \
   }
 
 std::unique_ptr<loader::GgufFile> MustOpen(const std::string& path) {
@@ -57,8 +59,8 @@ std::vector<float> Logits(const loader::GgufFile& f, const std::vector<int32_t>&
   return out.data;
 }
 
-const std::vector<int32_t> kTokens = {299, 5, 72, 101, 300 - 44, 108, 32, 260, 99, 111,
-                                      280, 10, 45, 298, 7, 200, 150, 33, 290, 64};
+const std::vector<int32_t> kTokens = {299, 5,  72, 101, 300 - 44, 108, 32,  260, 99,  111,
+                                      280, 10, 45, 298, 7,        200, 150, 33,  290, 64};
 
 // llama (Q/K permuted to GGUF order), qwen2 (q/k/v biases), qwen3 (q/k norms, head size 128).
 const char* const kFamilies[] = {"llama", "qwen2", "qwen3"};
@@ -68,7 +70,8 @@ INSTANTIATE_TEST_SUITE_P(HfCheckpoint, HfFamily, ::testing::ValuesIn(kFamilies))
 
 TEST_P(HfFamily, F16FolderHoldsTheGgufTensorsExactly) {
   const std::string fam = GetParam();
-  const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"), gguf = Tiny("tiny-" + fam + "-F16.gguf");
+  const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"),
+                    gguf = Tiny("tiny-" + fam + "-F16.gguf");
   SKIP_IF_MISSING(dir);
   SKIP_IF_MISSING(gguf);
   auto hf = MustOpen(dir);
@@ -101,7 +104,8 @@ TEST_P(HfFamily, F16FolderHoldsTheGgufTensorsExactly) {
 
 TEST_P(HfFamily, TokenizerJsonTokenizesLikeTheGguf) {
   const std::string fam = GetParam();
-  const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"), gguf = Tiny("tiny-" + fam + "-F16.gguf");
+  const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"),
+                    gguf = Tiny("tiny-" + fam + "-F16.gguf");
   SKIP_IF_MISSING(dir);
   SKIP_IF_MISSING(gguf);
   auto hf = MustOpen(dir);
@@ -193,7 +197,8 @@ TEST_P(HfFamily, Mlx4BitLogitsMatchTheDequantizedReference) {
 TEST(HfCheckpoint, ResolvesHuggingFaceIdsInTheLocalCache) {
   const std::string src = Tiny("hf/tiny-llama-mlx-4bit");
   SKIP_IF_MISSING(src);
-  const fs::path hub = fs::temp_directory_path() / ("semantic-hf-cache-" + std::to_string(getpid()));
+  const fs::path hub =
+      fs::temp_directory_path() / ("semantic-hf-cache-" + std::to_string(getpid()));
   const fs::path repo = hub / "models--mlx-community--Tiny-Llama-4bit";
   fs::create_directories(repo / "snapshots" / "abc123");
   fs::create_directories(repo / "refs");
@@ -218,7 +223,10 @@ TEST(HfCheckpoint, ResolvesHuggingFaceIdsInTheLocalCache) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("nothing is downloaded"), std::string::npos)
       << missing.status().message();
-  if (old) setenv("HF_HUB_CACHE", saved.c_str(), 1); else unsetenv("HF_HUB_CACHE");
+  if (old)
+    setenv("HF_HUB_CACHE", saved.c_str(), 1);
+  else
+    unsetenv("HF_HUB_CACHE");
   fs::remove_all(hub);
 }
 
@@ -278,11 +286,18 @@ TEST(HfCheckpoint, BadConfigAndTokenizerFieldsAreRefused) {
   };
   ASSERT_TRUE(try_open(config, tok).ok());
   const std::vector<std::pair<std::string, nlohmann::json>> bad_config = {
-      {"model_type", 5},          {"hidden_size", "256"},       {"hidden_size", 255},
-      {"num_attention_heads", 0}, {"num_key_value_heads", 3},   {"num_hidden_layers", 1 << 30},
-      {"rope_scaling", "yarn"},   {"quantization", {{"bits", 3}, {"group_size", 64}}},
-      {"quantization", {{"bits", 4}, {"group_size", 48}}},      {"head_dim", 63},
-      {"intermediate_size", 500}, {"quantization", {{"bits", "4"}}},
+      {"model_type", 5},
+      {"hidden_size", "256"},
+      {"hidden_size", 255},
+      {"num_attention_heads", 0},
+      {"num_key_value_heads", 3},
+      {"num_hidden_layers", 1 << 30},
+      {"rope_scaling", "yarn"},
+      {"quantization", {{"bits", 3}, {"group_size", 64}}},
+      {"quantization", {{"bits", 4}, {"group_size", 48}}},
+      {"head_dim", 63},
+      {"intermediate_size", 500},
+      {"quantization", {{"bits", "4"}}},
   };
   for (const auto& [key, value] : bad_config) {
     nlohmann::json c = config;
@@ -293,9 +308,12 @@ TEST(HfCheckpoint, BadConfigAndTokenizerFieldsAreRefused) {
       EXPECT_FALSE(models::LoadModel(**r, pool).ok()) << key << " = " << value.dump();
     }
   }
-  for (const auto& [ptr, value] : std::vector<std::pair<std::string, nlohmann::json>>{
-           {"/model/type", "Unigram"}, {"/model/merges", {1, 2}}, {"/model/vocab/a", -1},
-           {"/added_tokens/0/id", "x"}, {"/pre_tokenizer/type", "Metaspace"}}) {
+  for (const auto& [ptr, value] :
+       std::vector<std::pair<std::string, nlohmann::json>>{{"/model/type", "Unigram"},
+                                                           {"/model/merges", {1, 2}},
+                                                           {"/model/vocab/a", -1},
+                                                           {"/added_tokens/0/id", "x"},
+                                                           {"/pre_tokenizer/type", "Metaspace"}}) {
     nlohmann::json t = tok;
     t[nlohmann::json::json_pointer(ptr)] = value;
     if (ptr == "/pre_tokenizer/type") t["decoder"]["type"] = "Metaspace";

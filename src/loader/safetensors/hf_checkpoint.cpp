@@ -153,7 +153,8 @@ class Converter {
       rope_factor = rs["factor"].get<double>();
     }
     tied_ = JsonBool(config_, "tie_word_embeddings", false) || !tensors_.count("lm_head.weight");
-    const std::string name = JsonString(config_, "_name_or_path", fs::path(dir_).filename().string());
+    const std::string name =
+        JsonString(config_, "_name_or_path", fs::path(dir_).filename().string());
     kv_.push_back({"general.architecture", {GgufType::kString, arch_}});
     kv_.push_back({"general.name", {GgufType::kString, name}});
     kv_.push_back({a + "context_length", U32(n_ctx)});
@@ -167,8 +168,7 @@ class Converter {
     kv_.push_back({a + "rope.dimension_count", U32(head_dim_)});
     kv_.push_back({a + "rope.freq_base", F32(Float("rope_theta", 10000.0))});
     if (rope_factor > 0) kv_.push_back({a + "rope.scaling.factor", F32(rope_factor)});
-    kv_.push_back(
-        {a + "attention.layer_norm_rms_epsilon", F32(Float("rms_norm_eps", 1e-6))});
+    kv_.push_back({a + "attention.layer_norm_rms_epsilon", F32(Float("rms_norm_eps", 1e-6))});
     return Status::Ok();
   }
 
@@ -197,8 +197,8 @@ class Converter {
                            hf.compare(hf.size() - suffix.size(), suffix.size(), suffix) == 0;
     const std::string module = is_weight ? hf.substr(0, hf.size() - suffix.size()) : hf;
     auto scales = is_weight ? tensors_.find(module + ".scales") : tensors_.end();
-    if (scales != tensors_.end()) return AddQuantized(t, *scales->second, module, gguf_name,
-                                                      permute_heads);
+    if (scales != tensors_.end())
+      return AddQuantized(t, *scales->second, module, gguf_name, permute_heads);
     if (!IsFloat(t.dtype) || t.shape.empty() || t.shape.size() > 2) {
       return Unimplemented(dir_ + ": tensor '" + hf + "' has dtype " + StDTypeName(t.dtype) +
                            " and " + std::to_string(t.shape.size()) + " dims");
@@ -330,8 +330,7 @@ class Converter {
           Add(hf + "self_attn.k_proj.weight", gg + "attn_k.weight", permute ? n_head_kv_ : 0));
       if (arch_ == "qwen2") {
         for (const char* p : {"q", "k", "v"}) {
-          RETURN_IF_ERROR(Add(hf + "self_attn." + p + "_proj.bias",
-                              gg + "attn_" + p + ".bias"));
+          RETURN_IF_ERROR(Add(hf + "self_attn." + p + "_proj.bias", gg + "attn_" + p + ".bias"));
         }
       }
       if (arch_ == "qwen3") {

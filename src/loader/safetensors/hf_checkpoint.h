@@ -1,9 +1,9 @@
 // Hugging Face checkpoint folders (config.json, tokenizer.json, tokenizer_config.json,
 // model*.safetensors with or without model.safetensors.index.json) in f32/f16/bf16 or MLX affine
-// quantization, presented as an in-memory GgufFile: <arch>.* keys from config.json, tokenizer.ggml.*
-// keys from tokenizer.json, tensors under their GGUF names (llama's Q/K rows permuted to GGUF's
-// interleaved RoPE order; MLX 4-bit weights repacked losslessly as Q4_1, other bit widths
-// dequantized to f16), so every model and engine path works on it unchanged.
+// quantization, presented as an in-memory GgufFile: <arch>.* keys from config.json,
+// tokenizer.ggml.* keys from tokenizer.json, tensors under their GGUF names (llama's Q/K rows
+// permuted to GGUF's interleaved RoPE order; MLX 4-bit weights repacked losslessly as Q4_1, other
+// bit widths dequantized to f16), so every model and engine path works on it unchanged.
 #pragma once
 
 #include <memory>

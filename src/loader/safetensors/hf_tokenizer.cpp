@@ -60,7 +60,8 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
   const json& model = tj.contains("model") ? tj["model"] : json();
   if (!model.is_object() || JsonString(model, "type", "") != "BPE" || !model.contains("vocab") ||
       !model["vocab"].is_object() || !model.contains("merges") || !model["merges"].is_array()) {
-    return Unimplemented(path.string() + ": only BPE tokenizers (model.type \"BPE\") are supported");
+    return Unimplemented(path.string() +
+                         ": only BPE tokenizers (model.type \"BPE\") are supported");
   }
   const std::string pre_dump = tj.contains("pre_tokenizer") ? tj["pre_tokenizer"].dump() : "";
   const std::string dec_dump = tj.contains("decoder") ? tj["decoder"].dump() : "";
@@ -140,8 +141,10 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
   kv->push_back({"tokenizer.ggml.merges", StrArray(std::move(merges))});
   const int64_t bos = special_id("bos_token", "bos_token_id");
   const int64_t eos = special_id("eos_token", "eos_token_id");
-  if (bos >= 0 && bos < n) kv->push_back({"tokenizer.ggml.bos_token_id", {GgufType::kU32, static_cast<uint64_t>(bos)}});
-  if (eos >= 0 && eos < n) kv->push_back({"tokenizer.ggml.eos_token_id", {GgufType::kU32, static_cast<uint64_t>(eos)}});
+  if (bos >= 0 && bos < n)
+    kv->push_back({"tokenizer.ggml.bos_token_id", {GgufType::kU32, static_cast<uint64_t>(bos)}});
+  if (eos >= 0 && eos < n)
+    kv->push_back({"tokenizer.ggml.eos_token_id", {GgufType::kU32, static_cast<uint64_t>(eos)}});
   const bool add_bos = JsonBool(tc, "add_bos_token", false);
   kv->push_back({"tokenizer.ggml.add_bos_token", {GgufType::kBool, add_bos}});
   if (tc.is_object() && tc.contains("chat_template")) {
