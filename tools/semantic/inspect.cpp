@@ -74,7 +74,10 @@ int RunInspect(const InspectOptions& opt) {
 void RegisterInspect(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<InspectOptions>();
   CLI::App* cmd = app.add_subcommand("inspect", "Print a GGUF file's metadata and tensor table");
-  cmd->add_option("file", opt->path, "GGUF file, HF/MLX safetensors folder (shown as the GGUF it loads as) or cached HF id")->required();
+  cmd->add_option(
+         "file", opt->path,
+         "GGUF file, HF/MLX safetensors folder (shown as the GGUF it loads as) or cached HF id")
+      ->required();
   cmd->add_flag("--all", opt->all, "Print arrays and strings in full");
   cmd->callback([opt, &exit_code] { exit_code = RunInspect(*opt); });
 }

@@ -86,9 +86,9 @@ class GgufFile {
  private:
   GgufFile() = default;
   friend class GgufParser;
-  std::unique_ptr<MappedFile> file_;          // null for FromParts files
-  std::string parts_path_;                    // FromParts: the source's name
-  size_t parts_bytes_ = 0;                    // FromParts: sum of tensor bytes
+  std::unique_ptr<MappedFile> file_;           // null for FromParts files
+  std::string parts_path_;                     // FromParts: the source's name
+  size_t parts_bytes_ = 0;                     // FromParts: sum of tensor bytes
   std::shared_ptr<const void> parts_storage_;  // FromParts: what tensor data points into
   uint32_t version_ = 0;
   uint32_t alignment_ = 32;

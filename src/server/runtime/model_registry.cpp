@@ -138,10 +138,10 @@ Expected<config::Settings> ResolveModel(const config::Settings& base, const std:
     s.model.served_name = id;
     return s;
   }
-  return NotFound("unknown model '" + id + "' (known: " + known +
-                  "; or give the path of a .gguf file, a checkpoint folder or a cached HF id)" +
-                  (dir.ok() || id.find('/') == std::string::npos ? ""
-                                                                 : ": " + dir.status().message()));
+  return NotFound(
+      "unknown model '" + id + "' (known: " + known +
+      "; or give the path of a .gguf file, a checkpoint folder or a cached HF id)" +
+      (dir.ok() || id.find('/') == std::string::npos ? "" : ": " + dir.status().message()));
 }
 
 }  // namespace semantic::server
