@@ -54,7 +54,7 @@ def test_mlx_quantize_output_reads_back_with_the_documented_formula():
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
 
 
-def write_mlx_pair(tmp_path, bits=4, group=64):
+def write_mlx_pair(tmp_path, bits=4, group=64, dtype=mx.float16):
     """mlx's own 4-bit quantization of the tiny HF f16 weights, and its mlx-dequantized f32 copy."""
     if not HF_F16.exists():
         pytest.skip(f"not present: {HF_F16} (scripts/make_tiny_hf.py)")
@@ -63,13 +63,14 @@ def write_mlx_pair(tmp_path, bits=4, group=64):
         weights.update(mx.load(f))
     q, ref = {}, {}
     for k, v in weights.items():
+        v = v.astype(dtype)  # scales, biases and norms come out in this dtype, as in mlx-lm
         if v.ndim == 2:
             wq, sc, bi = mx.quantize(v, group_size=group, bits=bits)
             base = k[:-len(".weight")]
             q[k], q[base + ".scales"], q[base + ".biases"] = wq, sc, bi
             ref[k] = mx.dequantize(wq, sc, bi, group_size=group, bits=bits).astype(mx.float32)
         else:
-            q[k] = v.astype(mx.float16)
+            q[k] = v
             ref[k] = q[k].astype(mx.float32)
     config = json.loads((HF_F16 / "config.json").read_text())
     dirs = []
@@ -93,9 +94,12 @@ def log_ppl(model, text):
 
 
 # 4-bit with groups of 64 and 32 is repacked to Q4_1; 8- and 2-bit are dequantized to f16 at load.
-@pytest.mark.parametrize("bits,group", [(4, 64), (4, 32), (8, 64), (2, 64)])
-def test_mlx_quantized_checkpoint_scores_like_its_dequantized_copy(tmp_path, bits, group):
-    q, ref = write_mlx_pair(tmp_path, bits, group)
+# bf16: scales and biases in bf16 (mlx-community's bf16 models), converted to Q4_1's f16 at load.
+@pytest.mark.parametrize("bits,group,dtype", [(4, 64, "float16"), (4, 32, "float16"),
+                                              (8, 64, "float16"), (2, 64, "float16"),
+                                              (4, 64, "bfloat16")])
+def test_mlx_quantized_checkpoint_scores_like_its_dequantized_copy(tmp_path, bits, group, dtype):
+    q, ref = write_mlx_pair(tmp_path, bits, group, getattr(mx, dtype))
     rng = np.random.default_rng(1)
     words = "the cat and hat in on to of it is an or as at".split()
     text = tmp_path / "text.txt"
