@@ -5,13 +5,14 @@
 
 #include "base/timer.h"
 #include "engine/vocab_from_gguf.h"
+#include "loader/safetensors/hf_checkpoint.h"
 
 namespace semantic::engine {
 
 Expected<std::unique_ptr<Generator>> Generator::Open(const GeneratorOptions& options) {
   std::unique_ptr<Generator> g(new Generator());
   g->options_ = options;
-  ASSIGN_OR_RETURN(g->gguf_, loader::GgufFile::Open(options.model_path));
+  ASSIGN_OR_RETURN(g->gguf_, loader::OpenModelFile(options.model_path));
   const int threads = options.threads > 0 ? options.threads : ThreadPool::DefaultThreads();
   g->pool_ = std::make_unique<ThreadPool>(threads);
   ASSIGN_OR_RETURN(g->model_, models::LoadModel(*g->gguf_, *g->pool_));

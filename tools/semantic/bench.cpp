@@ -187,7 +187,7 @@ void RegisterBench(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand(
       "bench", "Measure prompt-processing and generation speed on synthetic tokens");
-  cmd->add_option("-m,--model", args->model, "GGUF model file (default: the bundled SmolLM2)");
+  cmd->add_option("-m,--model", args->model, "GGUF file, HF/MLX safetensors folder or cached HF id (default: the bundled SmolLM2)");
   cmd->add_option("-p,--n-prompt", args->n_prompt, "Prompt tokens (ppN test; 0 = skip)")
       ->check(CLI::Range(0, 1 << 20))->capture_default_str();
   cmd->add_option("-n,--n-gen", args->n_gen, "Generated tokens (tgN test; 0 = skip)")

@@ -141,7 +141,7 @@ void RegisterGenerate(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<GenerateArgs>();
   CLI::App* cmd = app.add_subcommand(
       "generate", "Stream a continuation of a prompt (or chat interactively without --prompt)");
-  cmd->add_option("-m,--model", args->model, "GGUF model file (default: the bundled SmolLM2)");
+  cmd->add_option("-m,--model", args->model, "GGUF file, HF/MLX safetensors folder or cached HF id (default: the bundled SmolLM2)");
   cmd->add_option("-p,--prompt", args->prompt, "Prompt text; omit for an interactive chat");
   cmd->add_flag("--chat", args->chat, "Wrap the prompt as a chat user turn with the model's chat template");
   cmd->add_option("--system", args->system, "System message for --chat");

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "loader/gguf/gguf_file.h"
+#include "loader/safetensors/hf_checkpoint.h"
 #include "tools/semantic/commands.h"
 
 namespace semantic::cli {
@@ -31,7 +32,7 @@ std::string TypeColumn(const loader::GgufValue& v) {
 }
 
 int RunInspect(const InspectOptions& opt) {
-  auto opened = loader::GgufFile::Open(opt.path);
+  auto opened = loader::OpenModelFile(opt.path);
   if (!opened.ok()) {
     std::fprintf(stderr, "error: %s\n", opened.status().message().c_str());
     return 1;
@@ -73,7 +74,10 @@ int RunInspect(const InspectOptions& opt) {
 void RegisterInspect(CLI::App& app, int& exit_code) {
   auto opt = std::make_shared<InspectOptions>();
   CLI::App* cmd = app.add_subcommand("inspect", "Print a GGUF file's metadata and tensor table");
-  cmd->add_option("file", opt->path, "GGUF file")->required();
+  cmd->add_option(
+         "file", opt->path,
+         "GGUF file, HF/MLX safetensors folder (shown as the GGUF it loads as) or cached HF id")
+      ->required();
   cmd->add_flag("--all", opt->all, "Print arrays and strings in full");
   cmd->callback([opt, &exit_code] { exit_code = RunInspect(*opt); });
 }

@@ -201,7 +201,7 @@ void RegisterPerplexity(CLI::App& app, int& exit_code) {
       "perplexity",
       "Perplexity of a text file and KL divergence of quantized KV caches from the f16 cache");
   cmd->add_option("-f,--file", args->file, "Text file")->required();
-  cmd->add_option("-m,--model", args->model, "GGUF model file (default: the bundled SmolLM2)");
+  cmd->add_option("-m,--model", args->model, "GGUF file, HF/MLX safetensors folder or cached HF id (default: the bundled SmolLM2)");
   cmd->add_option("-c,--ctx", args->ctx, "Tokens per chunk (the second half of each is scored)")
       ->check(CLI::Range(16, 1 << 16))
       ->capture_default_str();

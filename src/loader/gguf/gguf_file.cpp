@@ -155,8 +155,26 @@ std::string FormatScalar(const GgufValue& v, size_t max_items) {
 
 }  // namespace
 
-const std::string& GgufFile::path() const { return file_->path(); }
-size_t GgufFile::file_size() const { return file_->size(); }
+const std::string& GgufFile::path() const { return file_ ? file_->path() : parts_path_; }
+size_t GgufFile::file_size() const { return file_ ? file_->size() : parts_bytes_; }
+
+std::unique_ptr<GgufFile> GgufFile::FromParts(std::string path,
+                                              std::vector<std::pair<std::string, GgufValue>> kv,
+                                              std::vector<GgufTensor> tensors,
+                                              std::shared_ptr<const void> storage) {
+  std::unique_ptr<GgufFile> f(new GgufFile());
+  f->parts_path_ = std::move(path);
+  f->parts_storage_ = std::move(storage);
+  f->version_ = 3;
+  f->kv_ = std::move(kv);
+  for (size_t i = 0; i < f->kv_.size(); ++i) f->kv_index_[f->kv_[i].first] = i;
+  f->tensors_ = std::move(tensors);
+  for (size_t i = 0; i < f->tensors_.size(); ++i) {
+    f->tensor_index_[f->tensors_[i].name] = i;
+    f->parts_bytes_ += f->tensors_[i].nbytes;
+  }
+  return f;
+}
 
 const GgufValue* GgufFile::Find(const std::string& key) const {
   auto it = kv_index_.find(key);

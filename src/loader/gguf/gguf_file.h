@@ -47,6 +47,13 @@ struct GgufTensor {
 class GgufFile {
  public:
   static Expected<std::unique_ptr<GgufFile>> Open(const std::string& path);
+  // A file assembled in memory by another loader (loader/safetensors: HF and MLX checkpoints
+  // converted to GGUF keys and tensor names). Tensor data points into `storage` (mappings and
+  // converted buffers), which the file keeps alive. `path` names the source in messages.
+  static std::unique_ptr<GgufFile> FromParts(std::string path,
+                                             std::vector<std::pair<std::string, GgufValue>> kv,
+                                             std::vector<GgufTensor> tensors,
+                                             std::shared_ptr<const void> storage);
 
   const std::string& path() const;
   uint32_t version() const { return version_; }
@@ -79,7 +86,10 @@ class GgufFile {
  private:
   GgufFile() = default;
   friend class GgufParser;
-  std::unique_ptr<MappedFile> file_;
+  std::unique_ptr<MappedFile> file_;           // null for FromParts files
+  std::string parts_path_;                     // FromParts: the source's name
+  size_t parts_bytes_ = 0;                     // FromParts: sum of tensor bytes
+  std::shared_ptr<const void> parts_storage_;  // FromParts: what tensor data points into
   uint32_t version_ = 0;
   uint32_t alignment_ = 32;
   size_t data_offset_ = 0;

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "config/model_profiles.h"
+#include "loader/safetensors/hf_checkpoint.h"
 
 namespace semantic::server {
 namespace {
@@ -22,6 +23,18 @@ void Stat(ModelEntry* e) {
   e->exists = fs::is_regular_file(e->path, ec);
   e->bytes = e->exists ? fs::file_size(e->path, ec) : 0;
   if (ec) e->bytes = 0;
+  // A safetensors checkpoint folder (or cached HF id): the bytes of its files.
+  if (!e->exists) {
+    auto dir = loader::ResolveModelPath(e->path);
+    if (dir.ok() && fs::is_directory(*dir, ec)) {
+      e->exists = true;
+      for (fs::directory_iterator it(*dir, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code e2;
+        const uintmax_t n = fs::file_size(it->path(), e2);  // follows HF cache symlinks
+        if (!e2) e->bytes += n;
+      }
+    }
+  }
 }
 
 std::vector<fs::path> Sorted(const std::string& dir, const char* ext, bool recursive) {
@@ -118,8 +131,17 @@ Expected<config::Settings> ResolveModel(const config::Settings& base, const std:
     s.model.served_name = fs::path(id).stem().string();
     return s;
   }
-  return NotFound("unknown model '" + id + "' (known: " + known +
-                  "; or give the path of a .gguf file)");
+  auto dir = loader::ResolveModelPath(id);
+  if (dir.ok() && fs::is_directory(*dir)) {
+    config::Settings s = base;  // a safetensors checkpoint folder or a cached HF id
+    s.model.path = id;
+    s.model.served_name = id;
+    return s;
+  }
+  return NotFound(
+      "unknown model '" + id + "' (known: " + known +
+      "; or give the path of a .gguf file, a checkpoint folder or a cached HF id)" +
+      (dir.ok() || id.find('/') == std::string::npos ? "" : ": " + dir.status().message()));
 }
 
 }  // namespace semantic::server

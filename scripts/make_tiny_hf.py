@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""Write tiny Hugging Face / MLX checkpoint folders from a tiny F16 GGUF (llama, qwen2 or qwen3:
+models/tiny/tiny-<arch>-F16.gguf, scripts/make_tiny_models.py) for the safetensors loader tests
+(tests/models/hf_checkpoint_test.cpp, tests/py/test_mlx_checkpoint.py):
+
+  tiny-<arch>-hf-f16/      config.json, tokenizer.json, tokenizer_config.json and the same f16
+                           weights (f32 norms and biases) as the GGUF in two safetensors shards
+                           with an index; llama's Q/K rows un-permuted back to HF's rotate-half
+                           order (inverse of convert_hf_to_gguf.py's LlamaModel.permute).
+  tiny-<arch>-mlx-4bit/    the same, MLX affine-quantized as mlx-lm writes it: every linear and
+                           the (tied) embedding as uint32 [out, in/8] + f16 scales/biases
+                           [out, in/64]; norms and biases f16; config.json "quantization" {group_size 64, bits 4}.
+  tiny-<arch>-mlx-4bit-ref/ the reference: those 4-bit weights dequantized (w = scale * q + bias,
+                           in f32) and stored as f32, otherwise identical.
+
+The quantizer is plain min/max affine (scale = (max - min) / 15, bias = min, q = round((w - bias) /
+scale)); the packing is MLX's (value k of a row in bits [4k, 4k+4) of word k/8, LSB first).
+tests/py/test_mlx_checkpoint.py checks that layout against the mlx package's own quantize/dequantize.
+Deterministic: the same GGUF gives the same bytes.
+
+    for a in llama qwen2 qwen3; do
+      .venv/bin/python scripts/make_tiny_hf.py models/tiny/tiny-$a-F16.gguf models/tiny/hf; done
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import gguf
+
+GROUP, BITS = 64, 4
+
+
+# The Split regex HF tokenizer.json files carry for these GGUF pre-tokenizer names (Qwen2's).
+PRE_REGEX = {
+    "qwen2": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+"
+             r"[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
+}
+
+
+def byte_level_tokenizer(tokens, types, merges, pre):
+    vocab = {t: i for i, t in enumerate(tokens) if types[i] != gguf.TokenType.CONTROL}
+    added = [{"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+              "normalized": False, "special": True}
+             for i, t in enumerate(tokens) if types[i] == gguf.TokenType.CONTROL]
+    return {
+        "version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
+        "normalizer": None,
+        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
+                          "use_regex": True} if pre not in PRE_REGEX else
+        {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": PRE_REGEX[pre]}, "behavior": "Isolated",
+             "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
+             "use_regex": False}]},
+        "post_processor": None,
+        "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
+                    "use_regex": True},
+        "model": {"type": "BPE", "dropout": None, "unk_token": None,
+                  "continuing_subword_prefix": None, "end_of_word_suffix": None,
+                  "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
+                  "vocab": vocab, "merges": merges},
+    }
+
+
+def unpermute(w, n_head):
+    """GGUF (interleaved pairs) rows -> HF (rotate-half) rows; inverse of LlamaModel.permute."""
+    hd = w.shape[0] // n_head
+    return w.reshape(n_head, hd // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+
+
+def quantize(w):
+    """[out, in] f32 -> (packed uint32 [out, in*BITS/32], scales f16, biases f16 [out, in/GROUP])."""
+    out, n = w.shape
+    g = w.astype(np.float32).reshape(out, n // GROUP, GROUP)
+    lo, hi = g.min(axis=2), g.max(axis=2)
+    scale = ((hi - lo) / (2 ** BITS - 1)).astype(np.float16)
+    bias = lo.astype(np.float16)
+    s32 = np.where(scale == 0, 1, scale).astype(np.float32)
+    q = np.clip(np.rint((g - bias.astype(np.float32)[..., None]) / s32[..., None]), 0,
+                2 ** BITS - 1).astype(np.uint32).reshape(out, n)
+    per = 32 // BITS
+    q = q.reshape(out, n // per, per)
+    packed = np.zeros((out, n // per), dtype=np.uint32)
+    for k in range(per):
+        packed |= q[:, :, k] << np.uint32(k * BITS)
+    return packed, scale, bias
+
+
+def dequantize(packed, scale, bias):
+    out, words = packed.shape
+    per = 32 // BITS
+    q = np.stack([(packed >> np.uint32(k * BITS)) & np.uint32(2 ** BITS - 1) for k in range(per)],
+                 axis=2).reshape(out, words * per).astype(np.float32)
+    s = np.repeat(scale.astype(np.float32), GROUP, axis=1)
+    b = np.repeat(bias.astype(np.float32), GROUP, axis=1)
+    return s * q + b
+
+
+def write_safetensors(path, tensors):
+    header, blobs, off = {}, [], 0
+    for name in sorted(tensors):
+        a = np.ascontiguousarray(tensors[name])
+        dt = {np.dtype(np.float16): "F16", np.dtype(np.float32): "F32",
+              np.dtype(np.uint32): "U32"}[a.dtype]
+        b = a.tobytes()
+        header[name] = {"dtype": dt, "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    header["__metadata__"] = {"format": "mlx" if any(k.endswith(".scales") for k in tensors)
+                              else "pt"}
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(len(h).to_bytes(8, "little"))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+def write_folder(folder, config, tok, tok_config, tensors, shards):
+    os.makedirs(folder, exist_ok=True)
+    names = sorted(tensors)
+    weight_map = {}
+    for s in range(shards):
+        part = names[s::shards]
+        fname = "model.safetensors" if shards == 1 else \
+            f"model-{s + 1:05d}-of-{shards:05d}.safetensors"
+        write_safetensors(os.path.join(folder, fname), {n: tensors[n] for n in part})
+        weight_map.update({n: fname for n in part})
+    if shards > 1:
+        with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
+            json.dump({"metadata": {}, "weight_map": weight_map}, f, indent=1, sort_keys=True)
+    for name, obj in (("config.json", config), ("tokenizer.json", tok),
+                      ("tokenizer_config.json", tok_config)):
+        with open(os.path.join(folder, name), "w") as f:
+            json.dump(obj, f, indent=1, sort_keys=True, ensure_ascii=False)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("gguf")
+    ap.add_argument("outdir")
+    a = ap.parse_args()
+    r = gguf.GGUFReader(a.gguf)
+
+    def field(k):
+        f = r.fields[k]
+        return f.contents()
+
+    arch = field("general.architecture")
+    assert arch in ("llama", "qwen2", "qwen3"), arch
+    pre = field("tokenizer.ggml.pre")
+    assert pre in ("gpt-2", "qwen2"), pre
+
+    def hp(k):
+        return field(f"{arch}.{k}")
+
+    n_head, n_head_kv = hp("attention.head_count"), hp("attention.head_count_kv")
+    # Only llama's Q/K rows are permuted by convert_hf_to_gguf.py; Qwen's are HF's as they are.
+    qk = unpermute if arch == "llama" else (lambda w, n: w)
+    tokens = field("tokenizer.ggml.tokens")
+    types = field("tokenizer.ggml.token_type")
+    merges = field("tokenizer.ggml.merges")
+    eos = tokens[field("tokenizer.ggml.eos_token_id")]
+    names = {t.name: t for t in r.tensors}
+    hf = {}
+
+    def get(name):
+        t = names[name]
+        return np.array(t.data).reshape([int(x) for x in reversed(t.shape)])
+
+    tied = "output.weight" not in names
+    hf["model.embed_tokens.weight"] = get("token_embd.weight")
+    hf["model.norm.weight"] = get("output_norm.weight")
+    if not tied:
+        hf["lm_head.weight"] = get("output.weight")
+    n_layers = hp("block_count")
+    for i in range(n_layers):
+        b, h = f"blk.{i}.", f"model.layers.{i}."
+        hf[h + "input_layernorm.weight"] = get(b + "attn_norm.weight")
+        hf[h + "self_attn.q_proj.weight"] = qk(get(b + "attn_q.weight"), n_head)
+        hf[h + "self_attn.k_proj.weight"] = qk(get(b + "attn_k.weight"), n_head_kv)
+        if arch == "qwen2":
+            for p in "qkv":
+                hf[h + f"self_attn.{p}_proj.bias"] = get(b + f"attn_{p}.bias")
+        if arch == "qwen3":
+            hf[h + "self_attn.q_norm.weight"] = get(b + "attn_q_norm.weight")
+            hf[h + "self_attn.k_norm.weight"] = get(b + "attn_k_norm.weight")
+        hf[h + "self_attn.v_proj.weight"] = get(b + "attn_v.weight")
+        hf[h + "self_attn.o_proj.weight"] = get(b + "attn_output.weight")
+        hf[h + "post_attention_layernorm.weight"] = get(b + "ffn_norm.weight")
+        hf[h + "mlp.gate_proj.weight"] = get(b + "ffn_gate.weight")
+        hf[h + "mlp.up_proj.weight"] = get(b + "ffn_up.weight")
+        hf[h + "mlp.down_proj.weight"] = get(b + "ffn_down.weight")
+    # Matrices are F16 in the GGUF and stay so; norms stay F32 (the GGUF's), so this folder holds
+    # exactly the GGUF's values. The MLX folders store norms in f16, as mlx-lm does.
+
+    config = {
+        "architectures": [{"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM",
+                           "qwen3": "Qwen3ForCausalLM"}[arch]], "model_type": arch,
+        "hidden_size": hp("embedding_length"),
+        "intermediate_size": hp("feed_forward_length"),
+        "head_dim": hp("rope.dimension_count"),
+        "num_hidden_layers": n_layers, "num_attention_heads": n_head,
+        "num_key_value_heads": n_head_kv,
+        "max_position_embeddings": hp("context_length"),
+        "rms_norm_eps": float(np.float32(hp("attention.layer_norm_rms_epsilon"))),
+        "rope_theta": float(hp("rope.freq_base")), "rope_scaling": None,
+        "tie_word_embeddings": tied, "vocab_size": len(tokens), "torch_dtype": "float16",
+        "bos_token_id": field("tokenizer.ggml.bos_token_id"),
+        "eos_token_id": field("tokenizer.ggml.eos_token_id"),
+        "hidden_act": "silu",
+    }
+    tok = byte_level_tokenizer(tokens, types, merges, pre)
+    tok_config = {"add_bos_token": False, "bos_token": eos, "eos_token": eos,
+                  "chat_template": "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}"
+                                   "{% endfor %}{% if add_generation_prompt %}<|assistant|>"
+                                   "{% endif %}"}
+    write_folder(os.path.join(a.outdir, f"tiny-{arch}-hf-f16"), config, tok, tok_config, hf, 2)
+
+    mlx, ref = {}, {}
+    for k, v in hf.items():
+        if v.ndim == 2 and v.shape[1] % GROUP == 0:
+            base = k[:-len(".weight")]
+            packed, scale, bias = quantize(v)
+            mlx[k], mlx[base + ".scales"], mlx[base + ".biases"] = packed, scale, bias
+            ref[k] = dequantize(packed, scale, bias)
+        else:
+            mlx[k] = v.astype(np.float16)
+            ref[k] = mlx[k].astype(np.float32)
+    qconfig = dict(config, quantization={"group_size": GROUP, "bits": BITS},
+                   quantization_config={"group_size": GROUP, "bits": BITS})
+    write_folder(os.path.join(a.outdir, f"tiny-{arch}-mlx-4bit"), qconfig, tok, tok_config, mlx, 1)
+    write_folder(os.path.join(a.outdir, f"tiny-{arch}-mlx-4bit-ref"), config, tok, tok_config, ref, 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,388 @@
+// HF / MLX checkpoint folder -> in-memory GgufFile (hf_checkpoint.h): config.json hparams,
+// safetensors tensors renamed to GGUF names, MLX affine weights repacked or dequantized.
+#include "loader/safetensors/hf_checkpoint.h"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "base/fp16.h"
+#include "loader/safetensors/hf_tokenizer.h"
+#include "loader/safetensors/json_get.h"
+#include "loader/safetensors/safetensors_file.h"
+#include "quant/mlx_affine.h"
+
+namespace semantic::loader {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Everything the tensors of the GgufFile point into.
+struct Storage {
+  std::vector<std::unique_ptr<SafetensorsFile>> files;
+  std::vector<std::vector<uint8_t>> buffers;
+};
+
+GgufValue U32(int64_t v) { return {GgufType::kU32, static_cast<uint64_t>(v)}; }
+GgufValue F32(double v) { return {GgufType::kF32, v}; }
+
+float ElemF32(const StTensor& t, int64_t i) {
+  switch (t.dtype) {
+    case StDType::kF32: {
+      float f;
+      std::memcpy(&f, t.data + 4 * i, 4);
+      return f;
+    }
+    case StDType::kF16:
+    case StDType::kBF16: {
+      uint16_t h;
+      std::memcpy(&h, t.data + 2 * i, 2);
+      return t.dtype == StDType::kF16 ? Fp16ToFp32(h) : Bf16ToFp32(h);
+    }
+    default:
+      return 0.0f;
+  }
+}
+
+bool IsFloat(StDType t) { return t == StDType::kF32 || t == StDType::kF16 || t == StDType::kBF16; }
+
+class Converter {
+ public:
+  Converter(std::string dir, const json& config) : dir_(std::move(dir)), config_(config) {}
+
+  Status OpenWeights() {
+    std::vector<std::string> names;
+    const fs::path index = fs::path(dir_) / "model.safetensors.index.json";
+    std::error_code ec;
+    if (fs::exists(index, ec)) {
+      ASSIGN_OR_RETURN(json j, ReadJson(index.string()));
+      if (!j.contains("weight_map") || !j["weight_map"].is_object()) {
+        return InvalidArgument(index.string() + ": no weight_map object");
+      }
+      std::set<std::string> files;
+      for (auto& [k, v] : j["weight_map"].items()) {
+        if (!v.is_string() || v.get<std::string>().find('/') != std::string::npos) {
+          return InvalidArgument(index.string() + ": bad file name for tensor '" + k + "'");
+        }
+        files.insert(v.get<std::string>());
+      }
+      names.assign(files.begin(), files.end());
+    } else {
+      for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->path().extension() == ".safetensors") names.push_back(it->path().filename());
+      }
+      std::sort(names.begin(), names.end());
+    }
+    if (names.empty()) return NotFound(dir_ + ": no *.safetensors files");
+    for (const std::string& n : names) {
+      ASSIGN_OR_RETURN(auto f, SafetensorsFile::Open((fs::path(dir_) / n).string()));
+      for (const auto& [name, t] : f->tensors()) {
+        if (!tensors_.emplace(name, &t).second) {
+          return InvalidArgument(dir_ + ": tensor '" + name + "' appears in two files");
+        }
+      }
+      storage_->files.push_back(std::move(f));
+    }
+    return Status::Ok();
+  }
+
+  static Expected<json> ReadJson(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return NotFound(path + ": cannot open");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    json j = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return InvalidArgument(path + ": not valid JSON");
+    return j;
+  }
+
+  Expected<int64_t> Int(const char* key, int64_t def = -1) const {
+    if (!config_.contains(key) || config_[key].is_null()) {
+      if (def >= 0) return def;
+      return InvalidArgument(dir_ + "/config.json: missing '" + key + "'");
+    }
+    if (!config_[key].is_number_integer() || config_[key].get<int64_t>() <= 0 ||
+        config_[key].get<int64_t>() > (1 << 24)) {
+      return InvalidArgument(dir_ + "/config.json: '" + key + "' must be a positive integer");
+    }
+    return config_[key].get<int64_t>();
+  }
+  double Float(const char* key, double def) const {
+    return config_.contains(key) && config_[key].is_number() ? config_[key].get<double>() : def;
+  }
+
+  Status CheckArchitecture() const {
+    const std::string type = JsonString(config_, "model_type", "");
+    if (type != "llama" && type != "mistral" && type != "qwen2" && type != "qwen3") {
+      return Unimplemented(dir_ + "/config.json: model_type '" + type +
+                           "' is not supported for safetensors checkpoints yet (llama, mistral, "
+                           "qwen2, qwen3)");
+    }
+    if (type == "mistral" && config_.contains("sliding_window") &&
+        !config_["sliding_window"].is_null()) {
+      return Unimplemented(dir_ + "/config.json: mistral sliding_window is not supported");
+    }
+    return Status::Ok();
+  }
+
+  Status Hparams() {
+    const std::string type = JsonString(config_, "model_type", "");
+    arch_ = type == "mistral" ? "llama" : type;
+    const std::string a = arch_ + ".";
+    ASSIGN_OR_RETURN(n_embd_, Int("hidden_size"));
+    ASSIGN_OR_RETURN(int64_t n_ff, Int("intermediate_size"));
+    ASSIGN_OR_RETURN(n_layers_, Int("num_hidden_layers"));
+    ASSIGN_OR_RETURN(n_head_, Int("num_attention_heads"));
+    ASSIGN_OR_RETURN(n_head_kv_, Int("num_key_value_heads", n_head_));
+    ASSIGN_OR_RETURN(head_dim_, Int("head_dim", n_embd_ / n_head_));
+    ASSIGN_OR_RETURN(int64_t n_ctx, Int("max_position_embeddings", 2048));
+    if (head_dim_ % 2 != 0) return InvalidArgument(dir_ + "/config.json: odd head size");
+    double rope_factor = 0.0;
+    if (config_.contains("rope_scaling") && !config_["rope_scaling"].is_null()) {
+      const json& rs = config_["rope_scaling"];
+      const std::string rt = JsonString(rs, "rope_type", JsonString(rs, "type", ""));
+      if (rt != "linear" || !rs.contains("factor") || !rs["factor"].is_number()) {
+        return Unimplemented(dir_ + "/config.json: rope_scaling type '" + rt +
+                             "' is not supported for safetensors checkpoints yet");
+      }
+      rope_factor = rs["factor"].get<double>();
+    }
+    tied_ = JsonBool(config_, "tie_word_embeddings", false) || !tensors_.count("lm_head.weight");
+    const std::string name =
+        JsonString(config_, "_name_or_path", fs::path(dir_).filename().string());
+    kv_.push_back({"general.architecture", {GgufType::kString, arch_}});
+    kv_.push_back({"general.name", {GgufType::kString, name}});
+    kv_.push_back({a + "context_length", U32(n_ctx)});
+    kv_.push_back({a + "embedding_length", U32(n_embd_)});
+    kv_.push_back({a + "block_count", U32(n_layers_)});
+    kv_.push_back({a + "feed_forward_length", U32(n_ff)});
+    kv_.push_back({a + "attention.head_count", U32(n_head_)});
+    kv_.push_back({a + "attention.head_count_kv", U32(n_head_kv_)});
+    kv_.push_back({a + "attention.key_length", U32(head_dim_)});
+    kv_.push_back({a + "attention.value_length", U32(head_dim_)});
+    kv_.push_back({a + "rope.dimension_count", U32(head_dim_)});
+    kv_.push_back({a + "rope.freq_base", F32(Float("rope_theta", 10000.0))});
+    if (rope_factor > 0) kv_.push_back({a + "rope.scaling.factor", F32(rope_factor)});
+    kv_.push_back({a + "attention.layer_norm_rms_epsilon", F32(Float("rms_norm_eps", 1e-6))});
+    return Status::Ok();
+  }
+
+  Status Quantization() {
+    for (const char* key : {"quantization", "quantization_config"}) {
+      if (!config_.contains(key) || !config_[key].is_object()) continue;
+      quant_ = config_[key];
+      const std::string mode = JsonString(quant_, "mode", "affine");
+      if (mode != "affine" || !quant_.contains("bits")) {
+        return Unimplemented(dir_ + "/config.json: quantization mode '" + mode +
+                             "' is not supported (MLX affine only)");
+      }
+      return Status::Ok();
+    }
+    return Status::Ok();
+  }
+
+  // Adds the GGUF tensor `gguf_name` from HF tensor `hf` (".weight"); permute_heads > 0 reorders
+  // the rows of each of that many heads from rotate-half to interleaved RoPE order.
+  Status Add(const std::string& hf, const std::string& gguf_name, int64_t permute_heads = 0) {
+    auto it = tensors_.find(hf);
+    if (it == tensors_.end()) return NotFound(dir_ + ": missing tensor '" + hf + "'");
+    const StTensor& t = *it->second;
+    const std::string suffix = ".weight";
+    const bool is_weight = hf.size() > suffix.size() &&
+                           hf.compare(hf.size() - suffix.size(), suffix.size(), suffix) == 0;
+    const std::string module = is_weight ? hf.substr(0, hf.size() - suffix.size()) : hf;
+    auto scales = is_weight ? tensors_.find(module + ".scales") : tensors_.end();
+    if (scales != tensors_.end())
+      return AddQuantized(t, *scales->second, module, gguf_name, permute_heads);
+    if (!IsFloat(t.dtype) || t.shape.empty() || t.shape.size() > 2) {
+      return Unimplemented(dir_ + ": tensor '" + hf + "' has dtype " + StDTypeName(t.dtype) +
+                           " and " + std::to_string(t.shape.size()) + " dims");
+    }
+    GgufTensor g;
+    g.name = gguf_name;
+    g.type = t.dtype == StDType::kF32   ? quant::DType::kF32
+             : t.dtype == StDType::kF16 ? quant::DType::kF16
+                                        : quant::DType::kBF16;
+    g.n_dims = static_cast<int>(t.shape.size());
+    g.ne[0] = t.shape.back();
+    if (g.n_dims == 2) g.ne[1] = t.shape[0];
+    g.nbytes = t.nbytes;
+    g.data = t.data;
+    if (permute_heads > 0) {
+      const int64_t rows = g.ne[1];
+      RETURN_IF_ERROR(CheckHeads(hf, rows, permute_heads));
+      g.data = PermuteRows(t.data, rows, t.nbytes / rows, permute_heads);
+    }
+    out_.push_back(std::move(g));
+    return Status::Ok();
+  }
+
+  Status CheckHeads(const std::string& hf, int64_t rows, int64_t heads) const {
+    if (rows != heads * head_dim_) {
+      return InvalidArgument(dir_ + ": tensor '" + hf + "' has " + std::to_string(rows) +
+                             " rows, expected " + std::to_string(heads) + " heads of " +
+                             std::to_string(head_dim_));
+    }
+    return Status::Ok();
+  }
+
+  // HF row h*hd + j*hd/2 + i goes to GGUF row h*hd + 2*i + j (convert_hf_to_gguf's permute).
+  int64_t SourceRow(int64_t r) const {
+    const int64_t hd = head_dim_, h = r / hd, i = (r % hd) / 2, j = r % 2;
+    return h * hd + j * (hd / 2) + i;
+  }
+
+  const uint8_t* PermuteRows(const uint8_t* src, int64_t rows, size_t row_bytes, int64_t heads) {
+    std::vector<uint8_t>& buf = storage_->buffers.emplace_back(rows * row_bytes);
+    for (int64_t r = 0; r < rows; ++r) {
+      std::memcpy(buf.data() + r * row_bytes, src + SourceRow(r) * row_bytes, row_bytes);
+    }
+    return buf.data();
+  }
+
+  Status AddQuantized(const StTensor& w, const StTensor& scales, const std::string& module,
+                      const std::string& gguf_name, int64_t permute_heads) {
+    auto bad = [&](const std::string& what) {
+      return InvalidArgument(dir_ + ": quantized module '" + module + "': " + what);
+    };
+    json params = quant_;
+    if (quant_.contains(module) && quant_[module].is_object()) params = quant_[module];
+    if (!params.contains("bits") || !params["bits"].is_number_integer()) {
+      return bad("no quantization bits in config.json");
+    }
+    const int bits = params["bits"].get<int>();
+    const int group = static_cast<int>(JsonSmallInt(params, "group_size", 64));
+    auto biases_it = tensors_.find(module + ".biases");
+    if (biases_it == tensors_.end()) return bad("missing .biases");
+    const StTensor& biases = *biases_it->second;
+    if (w.dtype != StDType::kU32 || w.shape.size() != 2) return bad("weight is not a 2-D u32");
+    if (bits <= 0 || bits > 8) return bad("bits " + std::to_string(bits));
+    const int64_t rows = w.shape[0], cols = w.shape[1] * 32 / bits;
+    if (!quant::IsSupportedMlxAffine(bits, group, cols)) {
+      return Unimplemented(dir_ + ": quantized module '" + module + "': " + std::to_string(bits) +
+                           "-bit groups of " + std::to_string(group) + " are not supported");
+    }
+    const int64_t n_groups = cols / group;
+    for (const StTensor* s : {&scales, &biases}) {
+      if (!IsFloat(s->dtype) || s->shape.size() != 2 || s->shape[0] != rows ||
+          s->shape[1] != n_groups) {
+        return bad("scales/biases must be float [" + std::to_string(rows) + ", " +
+                   std::to_string(n_groups) + "]");
+      }
+    }
+    if (permute_heads > 0) RETURN_IF_ERROR(CheckHeads(module, rows, permute_heads));
+    const bool as_q4_1 = bits == 4 && group % quant::kQK == 0;
+    GgufTensor g;
+    g.name = gguf_name;
+    g.type = as_q4_1 ? quant::DType::kQ4_1 : quant::DType::kF16;
+    g.n_dims = 2;
+    g.ne[0] = cols;
+    g.ne[1] = rows;
+    const size_t row_bytes = quant::RowBytes(g.type, cols);
+    std::vector<uint8_t>& buf = storage_->buffers.emplace_back(rows * row_bytes);
+    std::vector<float> s(n_groups), b(n_groups), tmp(cols);
+    const size_t packed_words = static_cast<size_t>(w.shape[1]);
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t src = permute_heads > 0 ? SourceRow(r) : r;
+      for (int64_t k = 0; k < n_groups; ++k) {
+        s[k] = ElemF32(scales, src * n_groups + k);
+        b[k] = ElemF32(biases, src * n_groups + k);
+      }
+      std::vector<uint32_t> packed(packed_words);  // copied: mappings need not be 4-aligned
+      std::memcpy(packed.data(), w.data + src * packed_words * 4, packed_words * 4);
+      uint8_t* dst = buf.data() + r * row_bytes;
+      if (as_q4_1) {
+        quant::MlxQ4RowToQ4_1(packed.data(), s.data(), b.data(), cols, group,
+                              reinterpret_cast<quant::BlockQ4_1*>(dst));
+      } else {
+        quant::DequantizeMlxAffineRow(packed.data(), s.data(), b.data(), cols, group, bits,
+                                      tmp.data());
+        for (int64_t k = 0; k < cols; ++k) {
+          const uint16_t h = Fp32ToFp16(tmp[k]);
+          std::memcpy(dst + 2 * k, &h, 2);
+        }
+      }
+    }
+    g.data = buf.data();
+    g.nbytes = buf.size();
+    out_.push_back(std::move(g));
+    return Status::Ok();
+  }
+
+  Status Tensors() {
+    RETURN_IF_ERROR(Add("model.embed_tokens.weight", "token_embd.weight"));
+    RETURN_IF_ERROR(Add("model.norm.weight", "output_norm.weight"));
+    if (!tied_) RETURN_IF_ERROR(Add("lm_head.weight", "output.weight"));
+    for (int64_t i = 0; i < n_layers_; ++i) {
+      const std::string hf = "model.layers." + std::to_string(i) + ".";
+      const std::string gg = "blk." + std::to_string(i) + ".";
+      RETURN_IF_ERROR(Add(hf + "input_layernorm.weight", gg + "attn_norm.weight"));
+      // Only llama's Q/K are permuted by the GGUF converter (model-formats.md §2.1).
+      const bool permute = arch_ == "llama";
+      RETURN_IF_ERROR(
+          Add(hf + "self_attn.q_proj.weight", gg + "attn_q.weight", permute ? n_head_ : 0));
+      RETURN_IF_ERROR(
+          Add(hf + "self_attn.k_proj.weight", gg + "attn_k.weight", permute ? n_head_kv_ : 0));
+      if (arch_ == "qwen2") {
+        for (const char* p : {"q", "k", "v"}) {
+          RETURN_IF_ERROR(Add(hf + "self_attn." + p + "_proj.bias", gg + "attn_" + p + ".bias"));
+        }
+      }
+      if (arch_ == "qwen3") {
+        RETURN_IF_ERROR(Add(hf + "self_attn.q_norm.weight", gg + "attn_q_norm.weight"));
+        RETURN_IF_ERROR(Add(hf + "self_attn.k_norm.weight", gg + "attn_k_norm.weight"));
+      }
+      RETURN_IF_ERROR(Add(hf + "self_attn.v_proj.weight", gg + "attn_v.weight"));
+      RETURN_IF_ERROR(Add(hf + "self_attn.o_proj.weight", gg + "attn_output.weight"));
+      RETURN_IF_ERROR(Add(hf + "post_attention_layernorm.weight", gg + "ffn_norm.weight"));
+      RETURN_IF_ERROR(Add(hf + "mlp.gate_proj.weight", gg + "ffn_gate.weight"));
+      RETURN_IF_ERROR(Add(hf + "mlp.up_proj.weight", gg + "ffn_up.weight"));
+      RETURN_IF_ERROR(Add(hf + "mlp.down_proj.weight", gg + "ffn_down.weight"));
+    }
+    return Status::Ok();
+  }
+
+  Expected<std::unique_ptr<GgufFile>> Finish() {
+    for (GgufTensor& t : out_) {
+      if (t.n_dims == 2 && quant::RowBytes(t.type, t.ne[0]) * t.ne[1] != t.nbytes) {
+        return InvalidArgument(dir_ + ": tensor '" + t.name + "' has inconsistent size");
+      }
+    }
+    return GgufFile::FromParts(dir_, std::move(kv_), std::move(out_), std::move(storage_));
+  }
+
+  std::vector<std::pair<std::string, GgufValue>>& kv() { return kv_; }
+
+ private:
+  std::string dir_, arch_ = "llama";
+  json config_, quant_;
+  std::shared_ptr<Storage> storage_ = std::make_shared<Storage>();
+  std::map<std::string, const StTensor*> tensors_;
+  std::vector<std::pair<std::string, GgufValue>> kv_;
+  std::vector<GgufTensor> out_;
+  int64_t n_embd_ = 0, n_layers_ = 0, n_head_ = 0, n_head_kv_ = 0, head_dim_ = 0;
+  bool tied_ = false;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<GgufFile>> OpenHfCheckpoint(const std::string& dir) {
+  ASSIGN_OR_RETURN(json config, Converter::ReadJson((fs::path(dir) / "config.json").string()));
+  if (!config.is_object()) return InvalidArgument(dir + "/config.json: not a JSON object");
+  Converter c(dir, config);
+  RETURN_IF_ERROR(c.CheckArchitecture());
+  RETURN_IF_ERROR(c.OpenWeights());
+  RETURN_IF_ERROR(c.Hparams());
+  RETURN_IF_ERROR(c.Quantization());
+  RETURN_IF_ERROR(c.Tensors());
+  const int64_t n_vocab = JsonSmallInt(config, "vocab_size", 0);
+  RETURN_IF_ERROR(AddHfTokenizerKeys(dir, config, n_vocab, &c.kv()));
+  return c.Finish();
+}
+
+}  // namespace semantic::loader

@@ -1,0 +1,168 @@
+// tokenizer.json -> tokenizer.ggml.* keys (hf_tokenizer.h).
+#include "loader/safetensors/hf_tokenizer.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "loader/safetensors/json_get.h"
+
+namespace semantic::loader {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// GGUF token types (llama_token_type).
+constexpr int64_t kNormal = 1, kControl = 3, kUserDefined = 4, kUnused = 5;
+
+json ReadJsonOrNull(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) return json();
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+}
+
+GgufValue StrArray(std::vector<std::string> items) {
+  auto a = std::make_shared<GgufArray>();
+  a->elem_type = GgufType::kString;
+  for (std::string& s : items) a->items.push_back({GgufType::kString, std::move(s)});
+  return {GgufType::kArray, a};
+}
+
+GgufValue IntArray(const std::vector<int64_t>& items) {
+  auto a = std::make_shared<GgufArray>();
+  a->elem_type = GgufType::kI32;
+  for (int64_t v : items) a->items.push_back({GgufType::kI32, v});
+  return {GgufType::kArray, a};
+}
+
+// tokenizer_config.json's "bos_token": a string or {"content": ...}.
+std::string TokenText(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_object() && j.contains("content") && j["content"].is_string()) {
+    return j["content"].get<std::string>();
+  }
+  return "";
+}
+
+}  // namespace
+
+Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_vocab,
+                          std::vector<std::pair<std::string, GgufValue>>* kv) {
+  const fs::path path = fs::path(dir) / "tokenizer.json";
+  const json tj = ReadJsonOrNull(path);
+  if (!tj.is_object()) return NotFound(path.string() + ": missing or not valid JSON");
+  auto bad = [&](const std::string& what) { return InvalidArgument(path.string() + ": " + what); };
+  const json& model = tj.contains("model") ? tj["model"] : json();
+  if (!model.is_object() || JsonString(model, "type", "") != "BPE" || !model.contains("vocab") ||
+      !model["vocab"].is_object() || !model.contains("merges") || !model["merges"].is_array()) {
+    return Unimplemented(path.string() +
+                         ": only BPE tokenizers (model.type \"BPE\") are supported");
+  }
+  const std::string pre_dump = tj.contains("pre_tokenizer") ? tj["pre_tokenizer"].dump() : "";
+  const std::string dec_dump = tj.contains("decoder") ? tj["decoder"].dump() : "";
+  if (pre_dump.find("\"ByteLevel\"") == std::string::npos &&
+      dec_dump.find("\"ByteLevel\"") == std::string::npos) {
+    return Unimplemented(path.string() + ": only byte-level BPE tokenizers are supported");
+  }
+  std::map<int64_t, std::pair<std::string, int64_t>> by_id;  // id -> (text, type)
+  for (auto& [text, id] : model["vocab"].items()) {
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (1 << 24)) {
+      return bad("vocab entry '" + text + "' has a bad id");
+    }
+    by_id[id.get<int64_t>()] = {text, kNormal};
+  }
+  if (tj.contains("added_tokens") && tj["added_tokens"].is_array()) {
+    for (const json& t : tj["added_tokens"]) {
+      if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() ||
+          !t.contains("content") || !t["content"].is_string() || t["id"].get<int64_t>() < 0 ||
+          t["id"].get<int64_t>() >= (1 << 24)) {
+        return bad("malformed added_tokens entry");
+      }
+      by_id[t["id"].get<int64_t>()] = {t["content"].get<std::string>(),
+                                       JsonBool(t, "special", false) ? kControl : kUserDefined};
+    }
+  }
+  const int64_t n = std::max<int64_t>(by_id.empty() ? 0 : by_id.rbegin()->first + 1, n_vocab);
+  std::vector<std::string> tokens(n);
+  std::vector<int64_t> types(n, kUnused);
+  std::map<std::string, int64_t> id_of;
+  for (int64_t i = 0; i < n; ++i) {
+    auto it = by_id.find(i);
+    if (it == by_id.end()) {
+      tokens[i] = "[PAD" + std::to_string(i) + "]";
+      continue;
+    }
+    tokens[i] = it->second.first;
+    types[i] = it->second.second;
+    id_of.emplace(tokens[i], i);
+  }
+  std::vector<std::string> merges;
+  for (const json& m : model["merges"]) {
+    if (m.is_string()) {
+      merges.push_back(m.get<std::string>());
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+      merges.push_back(m[0].get<std::string>() + " " + m[1].get<std::string>());
+    } else {
+      return bad("malformed merges entry");
+    }
+  }
+  std::string pre = "gpt-2";
+  if (pre_dump.find("\\\\p{N}{1,3}") != std::string::npos) {
+    pre = "llama-bpe";
+  } else if (pre_dump.find("[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|\\\\p{N}|") !=
+             std::string::npos) {
+    pre = "qwen2";  // llama3's pattern with single digits
+  } else if (pre_dump.find("\"individual_digits\":true") != std::string::npos) {
+    pre = "smollm";
+  }
+
+  const json tc = ReadJsonOrNull(fs::path(dir) / "tokenizer_config.json");
+  auto special_id = [&](const char* tc_key, const char* config_key) -> int64_t {
+    if (tc.is_object() && tc.contains(tc_key)) {
+      auto it = id_of.find(TokenText(tc[tc_key]));
+      if (it != id_of.end()) return it->second;
+    }
+    if (config.contains(config_key)) {
+      const json& v = config[config_key];
+      if (v.is_number_integer()) return v.get<int64_t>();
+      if (v.is_array() && !v.empty() && v[0].is_number_integer()) return v[0].get<int64_t>();
+    }
+    return -1;
+  };
+  kv->push_back({"tokenizer.ggml.model", {GgufType::kString, std::string("gpt2")}});
+  kv->push_back({"tokenizer.ggml.pre", {GgufType::kString, pre}});
+  kv->push_back({"tokenizer.ggml.tokens", StrArray(std::move(tokens))});
+  kv->push_back({"tokenizer.ggml.token_type", IntArray(types)});
+  kv->push_back({"tokenizer.ggml.merges", StrArray(std::move(merges))});
+  const int64_t bos = special_id("bos_token", "bos_token_id");
+  const int64_t eos = special_id("eos_token", "eos_token_id");
+  if (bos >= 0 && bos < n)
+    kv->push_back({"tokenizer.ggml.bos_token_id", {GgufType::kU32, static_cast<uint64_t>(bos)}});
+  if (eos >= 0 && eos < n)
+    kv->push_back({"tokenizer.ggml.eos_token_id", {GgufType::kU32, static_cast<uint64_t>(eos)}});
+  const bool add_bos = JsonBool(tc, "add_bos_token", false);
+  kv->push_back({"tokenizer.ggml.add_bos_token", {GgufType::kBool, add_bos}});
+  if (tc.is_object() && tc.contains("chat_template")) {
+    const json& ct = tc["chat_template"];
+    std::string tmpl;
+    if (ct.is_string()) {
+      tmpl = ct.get<std::string>();
+    } else if (ct.is_array()) {
+      for (const json& t : ct) {
+        if (JsonString(t, "name", "") == "default" && t.contains("template") &&
+            t["template"].is_string()) {
+          tmpl = t["template"].get<std::string>();
+        }
+      }
+    }
+    if (!tmpl.empty()) kv->push_back({"tokenizer.chat_template", {GgufType::kString, tmpl}});
+  }
+  return Status::Ok();
+}
+
+}  // namespace semantic::loader
