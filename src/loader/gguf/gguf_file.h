@@ -47,6 +47,9 @@ struct GgufTensor {
 class GgufFile {
  public:
   static Expected<std::unique_ptr<GgufFile>> Open(const std::string& path);
+  // The same parse over a copy of `size` bytes in memory; `name` stands in for the path.
+  static Expected<std::unique_ptr<GgufFile>> FromBytes(const std::string& name,
+                                                       const uint8_t* data, size_t size);
 
   const std::string& path() const;
   uint32_t version() const { return version_; }
@@ -78,6 +81,7 @@ class GgufFile {
 
  private:
   GgufFile() = default;
+  static Expected<std::unique_ptr<GgufFile>> Parse(std::unique_ptr<MappedFile> file);
   friend class GgufParser;
   std::unique_ptr<MappedFile> file_;
   uint32_t version_ = 0;
