@@ -127,11 +127,14 @@ Status Interpreter::CheckSize(uint64_t count, uint64_t unit, size_t offset) cons
 Status CheckReplaceSize(const Interpreter& in, std::string_view s, std::string_view from,
                         std::string_view to, int64_t count, size_t offset) {
   if (to.size() <= from.size()) return Status::Ok();  // never longer than `s`
+  // Counting stops as soon as the growth alone is over the limit.
+  const uint64_t most = Interpreter::kMaxValueBytes / (to.size() - from.size()) + 1;
   uint64_t n = 0;
   if (from.empty()) {
     n = text::CodePointCount(s) + 1;
   } else {
-    for (size_t at = s.find(from); at != std::string_view::npos; at = s.find(from, at + from.size())) {
+    for (size_t at = s.find(from); at != std::string_view::npos && n < most;
+         at = s.find(from, at + from.size())) {
       if (count >= 0 && n >= static_cast<uint64_t>(count)) break;
       ++n;
     }
@@ -144,7 +147,7 @@ Status CheckReplaceSize(const Interpreter& in, std::string_view s, std::string_v
 Status Interpreter::Step(size_t offset) {
   if (++steps_ > kMaxSteps) {
     return ResourceExhausted(SourcePosition(program_.source, offset) +
-                             ": template exceeds 1000000 loop iterations and macro calls");
+                             ": template exceeds 200000 loop iterations and macro calls");
   }
   return Status::Ok();
 }

@@ -72,7 +72,7 @@ class Interpreter {
   // item counts 16 bytes plus its text), and loop iterations plus macro calls at kMaxSteps per
   // render, so a template cannot keep a server thread busy for hours.
   static constexpr uint64_t kMaxValueBytes = uint64_t{64} << 20;
-  static constexpr uint64_t kMaxSteps = 1000000;
+  static constexpr uint64_t kMaxSteps = 200000;
   Status CheckSize(uint64_t count, uint64_t unit, size_t offset) const;
   Status Step(size_t offset);
   Status UndefinedError(const Value& undefined, size_t offset) const;
