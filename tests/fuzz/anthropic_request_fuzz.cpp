@@ -1,5 +1,5 @@
 // Fuzzes the Anthropic Messages request path from the raw HTTP body up to the prompt token ids, as
-// the handlers run it: JSON parse, ParseMessagesRequest (system, content blocks, tools,
+// the handlers run it: ParseJsonBody, ParseMessagesRequest (system, content blocks, tools,
 // cache_control), the assistant-prefill split and tool prompt of RenderPrompt, the SmolLM2 chat
 // template and the tokenizer. The first byte picks /v1/messages or count_tokens and the tool-call
 // family.
@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "fuzz_util.h"
+#include "server/http/error_response.h"
+#include "server/http/json_body.h"
 #include "server/api/anthropic/requests.h"
 #include "server/api/common/tool_prompt.h"
 
@@ -26,8 +28,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const fuzz::SmolLm2& m = fuzz::LoadSmolLm2();
   fuzz::Input in(data, size);
   const uint8_t flags = in.Byte();
-  const json body = json::parse(in.Rest(), nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) return 0;  // ParseJsonBody's 400s
+  httplib::Request req;
+  req.body = std::string(in.Rest());
+  httplib::Response res;
+  json body;
+  if (!ParseJsonBody(req, res, &body, false, SendAnthropicError)) {  // the handler's 400
+    FUZZ_CHECK(res.status >= 400 && res.status < 500);
+    return 0;
+  }
   auto parsed = anthropic::ParseMessagesRequest(body, /*count_tokens=*/flags & 1);
   if (std::holds_alternative<ApiError>(parsed)) return 0;
   const anthropic::MessagesRequest& r = std::get<anthropic::MessagesRequest>(parsed);

@@ -1,5 +1,5 @@
 // Fuzzes the OpenAI request path from the raw HTTP body up to the prompt token ids, as the
-// handlers run it: JSON parse (server/http/json_body), ParseChatRequest / ParseCompletionRequest,
+// handlers run it: ParseJsonBody (server/http/json_body), ParseChatRequest / ParseCompletionRequest,
 // the tool prompt, the SmolLM2 chat template, and the tokenizer. The first byte picks the endpoint
 // and the tool-call family. Every token id of an accepted request must be inside the vocabulary.
 #include <cstddef>
@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "fuzz_util.h"
+#include "server/http/error_response.h"
+#include "server/http/json_body.h"
 #include "server/api/common/tool_prompt.h"
 #include "server/api/openai/requests.h"
 
@@ -25,8 +27,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const fuzz::SmolLm2& m = fuzz::LoadSmolLm2();
   fuzz::Input in(data, size);
   const uint8_t flags = in.Byte();
-  const json body = json::parse(in.Rest(), nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) return 0;  // ParseJsonBody's 400s
+  httplib::Request req;
+  req.body = std::string(in.Rest());
+  httplib::Response res;
+  json body;
+  if (!ParseJsonBody(req, res, &body, false, SendOpenAiError)) {  // the handler's 400
+    FUZZ_CHECK(res.status >= 400 && res.status < 500);
+    return 0;
+  }
   std::vector<int32_t> prompt;
   if (flags & 1) {
     auto parsed = openai::ParseCompletionRequest(body, m.tok->n_vocab());
