@@ -202,7 +202,9 @@ TEST(AgentSessionJsonTest, NumbersThatAreNotIntegersInRangeAreRejected) {
     j[field] = value;
     auto r = AgentSession::FromJson(j.dump(), kFp);
     EXPECT_FALSE(r.ok()) << field << " = " << value.dump();
-    if (!r.ok()) EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << field;
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << field;
+    }
   }
   json j = good;  // the extremes that do fit are kept exactly
   j["cached_tokens"] = 18446744073709551615ull;
