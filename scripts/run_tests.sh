@@ -9,3 +9,9 @@ if compgen -G "tests/py/test_*.py" >/dev/null; then
   echo "== Python suites (pytest) =="
   SEMANTIC_BUILD="$BUILD" .venv/bin/python -m pytest -q tests/py
 fi
+# ASan + UBSan build of the C++ suites and a short run of every fuzz target (docs/fuzzing.md);
+# SEMANTIC_SANITIZE=0 skips it.
+if [ "${SEMANTIC_SANITIZE:-1}" != 0 ]; then
+  echo "== Sanitizer build (clang, ASan + UBSan): C++ suites, fuzz targets =="
+  bash scripts/sanitize_tests.sh "$BUILD-asan"
+fi

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config python3-venv
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcpp-httplib-dev
-  libtomlplusplus-dev libcli11-dev libxxhash-dev libzstd-dev libpcre2-dev libfmt-dev libyaml-cpp-dev)
+  libtomlplusplus-dev libcli11-dev libxxhash-dev libzstd-dev libpcre2-dev libfmt-dev libyaml-cpp-dev
+  clang libclang-rt-14-dev)  # clang + its sanitizer/libFuzzer runtimes: scripts/sanitize_tests.sh
 
 say() { printf '[setup] %s\n' "$*"; }
 

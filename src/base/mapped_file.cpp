@@ -35,8 +35,21 @@ Expected<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path) 
   return f;
 }
 
+std::unique_ptr<MappedFile> MappedFile::FromCopy(const std::string& name, const uint8_t* data,
+                                                 size_t size) {
+  std::unique_ptr<MappedFile> f(new MappedFile());
+  f->path_ = name;
+  f->size_ = size;
+  if (size > 0) {
+    f->copy_.reset(new uint8_t[size]);
+    std::memcpy(f->copy_.get(), data, size);
+    f->data_ = f->copy_.get();
+  }
+  return f;
+}
+
 MappedFile::~MappedFile() {
-  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (data_ && !copy_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
 }  // namespace semantic

@@ -13,6 +13,10 @@ namespace semantic {
 class MappedFile {
  public:
   static Expected<std::unique_ptr<MappedFile>> Open(const std::string& path);
+  // A private heap copy of `size` bytes posing as a file named `name` (parsers fed from memory,
+  // e.g. the fuzz targets: reads past the end hit a sanitizer redzone, not the rest of a page).
+  static std::unique_ptr<MappedFile> FromCopy(const std::string& name, const uint8_t* data,
+                                              size_t size);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -26,6 +30,7 @@ class MappedFile {
   std::string path_;
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  std::unique_ptr<uint8_t[]> copy_;  // FromCopy: the bytes (data_ points here; nothing mapped)
 };
 
 }  // namespace semantic

@@ -116,6 +116,42 @@ Status Interpreter::Error(size_t offset, const std::string& msg) const {
   return InvalidArgument(SourcePosition(program_.source, offset) + ": " + msg);
 }
 
+Status Interpreter::CheckSize(uint64_t count, uint64_t unit, size_t offset) const {
+  if (unit != 0 && count > kMaxValueBytes / unit) {
+    return ResourceExhausted(SourcePosition(program_.source, offset) +
+                             ": template value would exceed 64 MiB");
+  }
+  return Status::Ok();
+}
+
+Status CheckReplaceSize(const Interpreter& in, std::string_view s, std::string_view from,
+                        std::string_view to, int64_t count, size_t offset) {
+  if (to.size() <= from.size()) return Status::Ok();  // never longer than `s`
+  // Counting stops as soon as the growth alone is over the limit.
+  const uint64_t most = Interpreter::kMaxValueBytes / (to.size() - from.size()) + 1;
+  uint64_t n = 0;
+  if (from.empty()) {
+    n = text::CodePointCount(s) + 1;
+  } else {
+    for (size_t at = s.find(from); at != std::string_view::npos && n < most;
+         at = s.find(from, at + from.size())) {
+      if (count >= 0 && n >= static_cast<uint64_t>(count)) break;
+      ++n;
+    }
+  }
+  if (count >= 0) n = std::min(n, static_cast<uint64_t>(count));
+  RETURN_IF_ERROR(in.CheckSize(n, to.size() - from.size(), offset));
+  return in.CheckSize(s.size() + n * (to.size() - from.size()), 1, offset);
+}
+
+Status Interpreter::Step(size_t offset) {
+  if (++steps_ > kMaxSteps) {
+    return ResourceExhausted(SourcePosition(program_.source, offset) +
+                             ": template exceeds 200000 loop iterations and macro calls");
+  }
+  return Status::Ok();
+}
+
 Status Interpreter::UndefinedError(const Value& undefined, size_t offset) const {
   return Error(offset, undefined.undefined_hint());
 }
@@ -257,6 +293,7 @@ Expected<Interpreter::Flow> Interpreter::ExecFor(const Stmt& s, const ScopePtr& 
   if (s.filter) {
     std::vector<Value> kept;
     for (Value& item : items) {
+      RETURN_IF_ERROR(Step(s.offset));
       auto fs = std::make_shared<Scope>();
       fs->parent = scope;
       RETURN_IF_ERROR(Assign(s.targets, item, fs.get(), s.offset));
@@ -272,6 +309,7 @@ Expected<Interpreter::Flow> Interpreter::ExecFor(const Stmt& s, const ScopePtr& 
   }
   const size_t n = items.size();
   for (size_t i = 0; i < n; ++i) {
+    RETURN_IF_ERROR(Step(s.offset));
     auto it = std::make_shared<Scope>();
     it->parent = scope;
     RETURN_IF_ERROR(Assign(s.targets, items[i], it.get(), s.offset));
@@ -404,7 +442,12 @@ Expected<Value> Interpreter::Eval(const Expr& e, const ScopePtr& scope) {
 Expected<Value> Interpreter::EvalBinary(const Expr& e, const ScopePtr& scope) {
   ASSIGN_OR_RETURN(Value l, Eval(*e.children[0], scope));
   ASSIGN_OR_RETURN(Value r, Eval(*e.children[1], scope));
-  if (e.name == "~") return Value(PyStr(l) + PyStr(r));
+  if (e.name == "~") {
+    std::string a = PyStr(l);
+    const std::string b = PyStr(r);
+    RETURN_IF_ERROR(CheckSize(a.size() + b.size(), 1, e.offset));
+    return Value(std::move(a) + b);
+  }
   return BinaryOp(*this, e.name, l, r, e.offset);
 }
 
@@ -509,6 +552,7 @@ Expected<Value> Interpreter::Call(const Value& callee, CallArgs args, size_t off
 
 Expected<Value> Interpreter::CallMacro(const CallableData& fn, CallArgs args, size_t offset) {
   if (call_depth_ >= kMaxCallDepth) return Error(offset, "maximum macro call depth exceeded");
+  RETURN_IF_ERROR(Step(offset));
   const Stmt& m = *fn.macro;
   auto scope = std::make_shared<Scope>();
   scope->parent = fn.closure;

@@ -41,6 +41,10 @@ struct Param {
 
 class Interpreter;
 
+// Python str.replace(from, to, count)'s result size against Interpreter::CheckSize.
+Status CheckReplaceSize(const Interpreter& in, std::string_view s, std::string_view from,
+                        std::string_view to, int64_t count, size_t offset);
+
 }  // namespace tmpl
 
 // A callable value: builtin global, bound method, macro, or loop.cycle.
@@ -63,6 +67,14 @@ class Interpreter {
 
   // ---- services for filters, tests and methods ----
   Status Error(size_t offset, const std::string& msg) const;  // InvalidArgument with position
+  // Limits that keep one render bounded (ResourceExhausted past them): every string or list a
+  // template builds is capped like its output, at 64 MiB (`count` units of `unit` bytes; a list
+  // item counts 16 bytes plus its text), and loop iterations plus macro calls at kMaxSteps per
+  // render, so a template cannot keep a server thread busy for hours.
+  static constexpr uint64_t kMaxValueBytes = uint64_t{64} << 20;
+  static constexpr uint64_t kMaxSteps = 200000;
+  Status CheckSize(uint64_t count, uint64_t unit, size_t offset) const;
+  Status Step(size_t offset);
   Status UndefinedError(const Value& undefined, size_t offset) const;
   // jinja2 sandbox getattr(obj, name) and getitem(obj, key).
   Expected<Value> GetAttr(const Value& obj, const std::string& name, size_t offset);
@@ -104,6 +116,7 @@ class Interpreter {
   std::optional<std::tm> now_;
   ScopePtr globals_;
   int call_depth_ = 0;
+  uint64_t steps_ = 0;  // loop iterations + macro calls so far (kMaxSteps)
   // Scopes that hold macros (which point back at them) and namespaces: cleared after Render
   // so reference cycles do not leak.
   std::vector<ScopePtr> macro_scopes_;

@@ -105,6 +105,7 @@ Expected<Value> Center(Interpreter& in, const Value& v, const CallArgs& a, size_
   const int64_t len = static_cast<int64_t>(text::CodePointCount(s));
   const int64_t width = p[0].AsInt();
   if (width <= len) return Value(s);
+  RETURN_IF_ERROR(in.CheckSize(static_cast<uint64_t>(width), 1, off));
   const int64_t marg = width - len;
   const int64_t left = marg / 2 + (marg & width & 1);
   return Value(std::string(static_cast<size_t>(left), ' ') + s +
@@ -225,6 +226,7 @@ Expected<Value> Indent(Interpreter& in, const Value& v, const CallArgs& a, size_
   if (p[0].is_string()) {
     indention = p[0].AsString();
   } else if (p[0].is_int()) {
+    RETURN_IF_ERROR(in.CheckSize(static_cast<uint64_t>(std::max<int64_t>(0, p[0].AsInt())), 1, off));
     indention.assign(static_cast<size_t>(std::max<int64_t>(0, p[0].AsInt())), ' ');
   } else {
     return in.Error(off, "indent width must be an integer or string");
@@ -248,6 +250,7 @@ Expected<Value> Indent(Interpreter& in, const Value& v, const CallArgs& a, size_
     }
   }
   if (!cur.empty()) lines.push_back(std::move(cur));
+  RETURN_IF_ERROR(in.CheckSize(lines.size(), indention.size(), off));
   std::string rv;
   if (p[2].Truthy()) {
     for (size_t i = 0; i < lines.size(); ++i) {
@@ -339,6 +342,7 @@ Expected<Value> Join(Interpreter& in, const Value& v, const CallArgs& a, size_t 
   const std::string sep = Str(p[0]);
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {
+    RETURN_IF_ERROR(in.CheckSize(out.size() + sep.size(), 1, off));
     if (i > 0) out += sep;
     if (!p[1].is_null()) {
       ASSIGN_OR_RETURN(Value x, GetPath(in, items[i], p[1], off));
@@ -346,6 +350,7 @@ Expected<Value> Join(Interpreter& in, const Value& v, const CallArgs& a, size_t 
     } else {
       out += Str(items[i]);
     }
+    RETURN_IF_ERROR(in.CheckSize(out.size(), 1, off));
   }
   return Value(std::move(out));
 }
@@ -485,7 +490,9 @@ Expected<Value> RejectAttr(Interpreter& in, const Value& v, const CallArgs& a, s
 Expected<Value> Replace(Interpreter& in, const Value& v, const CallArgs& a, size_t off) {
   ASSIGN_OR_RETURN(auto p, in.Bind("replace", a, {{"old", {}}, {"new", {}}, {"count", Value()}}, off));
   const int64_t count = p[2].is_null() ? -1 : (p[2].is_int() ? p[2].AsInt() : -1);
-  return Value(text::Replace(Str(v), Str(p[0]), Str(p[1]), count));
+  const std::string s = Str(v), from = Str(p[0]), to = Str(p[1]);
+  RETURN_IF_ERROR(CheckReplaceSize(in, s, from, to, count, off));
+  return Value(text::Replace(s, from, to, count));
 }
 
 Expected<Value> Reverse(Interpreter& in, const Value& v, const CallArgs& a, size_t off) {

@@ -76,6 +76,7 @@ Expected<Value> Pad(Interpreter& in, const std::string& s, const CallArgs& a, st
   const int64_t len = static_cast<int64_t>(text::CodePointCount(s));
   const int64_t width = p[0].AsInt();
   if (width <= len) return Value(s);
+  RETURN_IF_ERROR(in.CheckSize(static_cast<uint64_t>(width), fill.size(), off));
   const int64_t marg = width - len;
   int64_t left = 0;
   if (m == "rjust") left = marg;
@@ -159,6 +160,7 @@ Expected<Value> StrMethod(Interpreter& in, const std::string& s, std::string_vie
     ASSIGN_OR_RETURN(std::string from, StringArg(in, p[0], m, off));
     ASSIGN_OR_RETURN(std::string to, StringArg(in, p[1], m, off));
     if (!p[2].is_int()) return in.Error(off, "replace() count must be an integer");
+    RETURN_IF_ERROR(CheckReplaceSize(in, s, from, to, p[2].AsInt(), off));
     return Value(text::Replace(s, from, to, p[2].AsInt()));
   }
   if (m == "find" || m == "rfind" || m == "index" || m == "count") {
@@ -188,6 +190,7 @@ Expected<Value> StrMethod(Interpreter& in, const std::string& s, std::string_vie
         return in.Error(off, "sequence item " + std::to_string(i) + ": expected str instance, " +
                                  std::string(PyTypeName(items[i])) + " found");
       }
+      RETURN_IF_ERROR(in.CheckSize(out.size() + s.size() + items[i].AsString().size(), 1, off));
       if (i > 0) out += s;
       out += items[i].AsString();
     }

@@ -9,7 +9,13 @@
 namespace semantic::chat::tmpl {
 namespace {
 
-constexpr size_t kMaxRepeatBytes = size_t{64} << 20;
+// Bytes a list holds for Interpreter::CheckSize: 16 per item plus the text of string items
+// (strings are copied with the list; nested lists and objects are shared).
+uint64_t ListBytes(const Value::Array& items) {
+  uint64_t n = 0;
+  for (const Value& v : items) n += 16 + (v.is_string() ? v.AsString().size() : 0);
+  return n;
+}
 
 std::string TypeName(const Value& v) { return std::string(PyTypeName(v)); }
 
@@ -48,11 +54,9 @@ void FloatDivMod(double vx, double wx, double* floordiv, double* mod) {
 
 Expected<Value> Repeat(const Interpreter& in, const Value& seq, int64_t n, size_t offset) {
   if (n <= 0) return seq.is_string() ? Value("") : (seq.is_tuple() ? Value::NewTuple({}) : Value::NewArray());
-  const size_t unit = seq.is_string() ? seq.AsString().size() : seq.items().size() * 16;
+  const uint64_t unit = seq.is_string() ? seq.AsString().size() : ListBytes(seq.items());
   if (unit == 0) return seq;  // empty stays empty, however large n is
-  if (static_cast<uint64_t>(n) > kMaxRepeatBytes / unit) {
-    return in.Error(offset, "repetition result too large");
-  }
+  RETURN_IF_ERROR(in.CheckSize(static_cast<uint64_t>(n), unit, offset));
   if (seq.is_string()) {
     std::string out;
     out.reserve(seq.AsString().size() * static_cast<size_t>(n));
@@ -97,8 +101,12 @@ Expected<Value> BinaryOp(const Interpreter& in, std::string_view op, const Value
       return Value(r);
     }
     if (nums) return Value(a.AsDouble() + b.AsDouble());
-    if (a.is_string() && b.is_string()) return Value(a.AsString() + b.AsString());
+    if (a.is_string() && b.is_string()) {
+      RETURN_IF_ERROR(in.CheckSize(a.AsString().size() + b.AsString().size(), 1, offset));
+      return Value(a.AsString() + b.AsString());
+    }
     if (a.is_array() && b.is_array() && a.is_tuple() == b.is_tuple()) {
+      RETURN_IF_ERROR(in.CheckSize(ListBytes(a.items()) + ListBytes(b.items()), 1, offset));
       Value::Array out = a.items();
       out.insert(out.end(), b.items().begin(), b.items().end());
       return a.is_tuple() ? Value::NewTuple(std::move(out)) : Value::NewArray(std::move(out));

@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "kv/block_key.h"
@@ -54,6 +55,40 @@ std::string AgentSession::ToJson(uint64_t model_fingerprint) const {
   return j.dump();
 }
 
+namespace {
+
+// An integer field that fits T. Absent: `def`, or DataLoss when there is none. A float, string or
+// out-of-range number is DataLoss (converting 1e30 to an integer type is undefined behaviour, and
+// a wrapped value would be wrong).
+template <typename T>
+Status ReadInt(const json& j, const char* key, std::optional<T> def, T* out) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    if (!def) return DataLoss(std::string("malformed session record: no '") + key + "'");
+    *out = *def;
+    return Status::Ok();
+  }
+  bool fits = false;
+  if (it->is_number_unsigned()) {
+    const uint64_t v = it->get<uint64_t>();
+    fits = v <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+  } else if (it->is_number_integer()) {
+    const int64_t v = it->get<int64_t>();
+    fits = v >= 0 ? static_cast<uint64_t>(v) <= static_cast<uint64_t>(std::numeric_limits<T>::max())
+                  : std::numeric_limits<T>::is_signed &&
+                        v >= static_cast<int64_t>(std::numeric_limits<T>::min());
+  }
+  if (!fits) {
+    return DataLoss(std::string("malformed session record: '") + key +
+                    "' is not an integer in range");
+  }
+  *out = it->is_number_unsigned() ? static_cast<T>(it->get<uint64_t>())
+                                  : static_cast<T>(it->get<int64_t>());
+  return Status::Ok();
+}
+
+}  // namespace
+
 Expected<AgentSession> AgentSession::FromJson(const std::string& text, uint64_t model_fingerprint) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return DataLoss("not valid JSON");
@@ -67,15 +102,15 @@ Expected<AgentSession> AgentSession::FromJson(const std::string& text, uint64_t 
     AgentSession s;
     s.id = j.at("id").get<std::string>();
     RETURN_IF_ERROR(ValidateAgentId(s.id));
-    s.n_tokens = j.at("n_tokens").get<int>();
-    s.created_ms = j.at("created_ms").get<int64_t>();
-    s.last_use_ms = j.at("last_use_ms").get<int64_t>();
-    s.ttl_ms = j.at("ttl_ms").get<int64_t>();
+    RETURN_IF_ERROR(ReadInt<int>(j, "n_tokens", std::nullopt, &s.n_tokens));
+    RETURN_IF_ERROR(ReadInt<int64_t>(j, "created_ms", std::nullopt, &s.created_ms));
+    RETURN_IF_ERROR(ReadInt<int64_t>(j, "last_use_ms", std::nullopt, &s.last_use_ms));
+    RETURN_IF_ERROR(ReadInt<int64_t>(j, "ttl_ms", std::nullopt, &s.ttl_ms));
     s.pinned = j.at("pinned").get<bool>();
-    s.hold_until_ms = j.value("hold_until_ms", int64_t{0});
-    s.requests = j.value("requests", uint64_t{0});
-    s.cached_tokens = j.value("cached_tokens", uint64_t{0});
-    s.prompt_tokens = j.value("prompt_tokens", uint64_t{0});
+    RETURN_IF_ERROR(ReadInt<int64_t>(j, "hold_until_ms", 0, &s.hold_until_ms));
+    RETURN_IF_ERROR(ReadInt<uint64_t>(j, "requests", 0, &s.requests));
+    RETURN_IF_ERROR(ReadInt<uint64_t>(j, "cached_tokens", 0, &s.cached_tokens));
+    RETURN_IF_ERROR(ReadInt<uint64_t>(j, "prompt_tokens", 0, &s.prompt_tokens));
     const json& keys = j.at("keys");
     if (!keys.is_array()) return DataLoss("block keys are not a list");
     for (const auto& k : keys) {

@@ -180,6 +180,43 @@ TEST(AgentSessionJsonTest, MissingRequiredFieldsAreRejected) {
   }
 }
 
+// Found by tests/fuzz/agent_session_fuzz.cpp: "cached_tokens": 3.5e23 reached a float -> uint64
+// conversion (undefined behaviour). Counters and times must be integers of their field's range.
+TEST(AgentSessionJsonTest, NumbersThatAreNotIntegersInRangeAreRejected) {
+  const json good = json::parse(FullSession().ToJson(kFp));
+  std::vector<std::pair<const char*, json>> edits = {
+      {"cached_tokens", 3.51844674407370955e23},
+      {"cached_tokens", -1},
+      {"requests", 1.5},
+      {"prompt_tokens", "12"},
+      {"n_tokens", 1e300},
+      {"n_tokens", int64_t{1} << 40},
+      {"n_tokens", -1e300},
+      {"created_ms", 18446744073709551615ull},
+      {"last_use_ms", 2.5},
+      {"ttl_ms", true},
+      {"hold_until_ms", 1e19},
+  };
+  for (const auto& [field, value] : edits) {
+    json j = good;
+    j[field] = value;
+    auto r = AgentSession::FromJson(j.dump(), kFp);
+    EXPECT_FALSE(r.ok()) << field << " = " << value.dump();
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << field;
+    }
+  }
+  json j = good;  // the extremes that do fit are kept exactly
+  j["cached_tokens"] = 18446744073709551615ull;
+  j["created_ms"] = INT64_MIN;
+  j["n_tokens"] = INT32_MAX;
+  auto r = AgentSession::FromJson(j.dump(), kFp);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->cached_tokens, 18446744073709551615ull);
+  EXPECT_EQ(r->created_ms, INT64_MIN);
+  EXPECT_EQ(r->n_tokens, INT32_MAX);
+}
+
 TEST(AgentSessionJsonTest, WrongFormatOrVersionIsRejected) {
   const json good = json::parse(FullSession().ToJson(kFp));
   std::vector<std::pair<const char*, json>> edits = {

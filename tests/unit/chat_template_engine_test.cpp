@@ -282,5 +282,49 @@ TEST(ChatTemplateErrors, LimitsStopRunawayTemplates) {
   EXPECT_NE(st.message().find("integer overflow"), std::string::npos);
 }
 
+// Found with tests/fuzz/chat_template_fuzz.cpp (reproducers in tests/fuzz/corpus/chat_template):
+// before these limits each of these templates ran for hours or until memory ran out.
+TEST(ChatTemplateErrors, RunawayWorkAndGrowthAreStopped) {
+  const auto exhausted = [](std::string_view source, std::string_view what) {
+    Status st = RenderError(source);
+    EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << source << ": " << st.message();
+    EXPECT_NE(st.message().find(what), std::string::npos) << source << ": " << st.message();
+  };
+  const std::string steps = "loop iterations and macro calls";
+  const std::string big = "would exceed 64 MiB";
+  exhausted("{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}",
+            steps);
+  exhausted("{% for a in range(100000) %}{% for b in range(100000) if b > a %}{% endfor %}"
+            "{% endfor %}",
+            steps);
+  exhausted("{% macro f(n) %}{% if n < 40 %}{{ f(n + 1) }}{{ f(n + 1) }}{% endif %}"
+            "{% endmacro %}{{ f(0) }}",
+            steps);
+  exhausted("{% set ns = namespace(s='ab') %}{% for i in range(64) %}"
+            "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+            big);
+  exhausted("{% set ns = namespace(s='ab') %}{% for i in range(64) %}"
+            "{% set ns.s = ns.s + ns.s %}{% endfor %}",
+            big);
+  exhausted("{% set ns = namespace(s=[1]) %}{% for i in range(64) %}"
+            "{% set ns.s = ns.s + ns.s %}{% endfor %}",
+            big);
+  exhausted("{{ ['x' * 1000000] * 100 }}", big);
+  exhausted("{{ 'x' | center(1000000000000) }}", big);
+  exhausted("{{ 'x'.ljust(1000000000000000) }}", big);
+  exhausted("{{ 'x'.center(9223372036854775807, '\u00e9') }}", big);
+  exhausted("{{ 'a\nb' | indent(1000000000000) }}", big);
+  exhausted("{{ ('x' * 2000000) | replace('', 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy') }}",
+            big);
+  exhausted("{{ ('x' * 1000000).replace('x', 'x' * 100) }}", big);
+  exhausted("{% set s = 'x' * 10000000 %}{{ [s, s, s, s, s, s, s] | join }}", big);
+  exhausted("{{ ('x' * 10000000).join(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) }}", big);
+  // Legitimate work below the limits still renders.
+  EXPECT_EQ(RenderOk("{% for a in range(300) %}{% for b in range(300) %}{% endfor %}{% endfor %}"
+                     "{{ ('ab' * 1000) | length }}{{ 'x' | center(5) }}"
+                     "{{ 'aXa' | replace('X', 'YY') }}{{ ['a', 'b'] | join('-') }}"),
+            "2000  x  aYYaa-b");
+}
+
 }  // namespace
 }  // namespace semantic::chat

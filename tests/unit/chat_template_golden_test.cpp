@@ -133,6 +133,36 @@ TEST(ChatTemplateGolden, Qwen3) { RunModelGolden("qwen3"); }
 TEST(ChatTemplateGolden, DeepSeekCoderV2) { RunModelGolden("deepseek_coder_v2"); }
 TEST(ChatTemplateGolden, MistralSmall31) { RunModelGolden("mistral_small_3_1"); }
 
+// The engine caps a render at Interpreter::kMaxSteps loop iterations + macro calls (a runaway
+// template stops with kResourceExhausted); the real templates over a 10,001-message chat with 50
+// tools must stay under it.
+TEST(ChatTemplateGolden, LongChatsRenderUnderTheStepLimit) {
+  Value messages = Value::NewArray({Value::NewObject({{"role", "system"}, {"content", "Be brief."}})});
+  for (int i = 0; i < 5000; ++i) {
+    messages.Append(Value::NewObject({{"role", "user"}, {"content", "question " + std::to_string(i)}}));
+    messages.Append(Value::NewObject({{"role", "assistant"}, {"content", "answer"}}));
+  }
+  messages.Append(Value::NewObject({{"role", "user"}, {"content", "last"}}));
+  Value tool = Value::NewObject(
+      {{"type", "function"},
+       {"function", Value::NewObject({{"name", "f"}, {"description", "d"},
+                                      {"parameters", Value::NewObject({{"type", "object"}})}})}});
+  Value tools = Value::NewArray();
+  for (int i = 0; i < 50; ++i) tools.Append(tool);
+  const Value ctx = Value::NewObject({{"messages", messages}, {"tools", tools},
+                                      {"add_generation_prompt", true}, {"bos_token", "<s>"},
+                                      {"eos_token", "</s>"}});
+  for (const char* name : {"smollm2", "gemma3", "llama31", "qwen2_5", "qwen3",
+                           "deepseek_coder_v2", "mistral_small_3_1"}) {
+    auto tmpl = ChatTemplate::Parse(ReadFile(DataDir() + name + ".jinja"));
+    ASSERT_TRUE(tmpl.ok()) << name << ": " << tmpl.status().ToString();
+    auto out = tmpl->Render(ctx);
+    EXPECT_TRUE(out.ok() || out.status().code() != StatusCode::kResourceExhausted)
+        << name << ": " << out.status().ToString();
+    EXPECT_TRUE(out.ok()) << name << ": " << out.status().ToString();
+  }
+}
+
 TEST(ChatTemplateGolden, Features) {
   const Json doc = Json::parse(ReadFile(DataDir() + "features.golden.json"));
   RenderOptions options;

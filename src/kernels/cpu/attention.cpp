@@ -28,8 +28,7 @@ bool UseAvx2() {
   static const bool use = [] {
     const char* env = std::getenv("SEMANTIC_KERNELS");
     if (env && std::strcmp(env, "scalar") == 0) return false;
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu::CpuHasF16c();
   }();
   return use;
 }

@@ -169,7 +169,8 @@ inline void AccumulateSpan16(const float* w, size_t w_stride, const float* vf, i
     for (int r = 0; r < RB; ++r) {
       const __m512 wi = _mm512_set1_ps(w[r * w_stride + i]);
       for (int c = 0; c < CB; ++c)
-        acc[r][c] = _mm512_fmadd_ps(wi, _mm512_load_ps(v + 16 * c), acc[r][c]);
+        // unaligned load: v = vf + i * hd is 64-byte aligned only when hd is a multiple of 16
+        acc[r][c] = _mm512_fmadd_ps(wi, _mm512_loadu_ps(v + 16 * c), acc[r][c]);
     }
   }
   for (int r = 0; r < RB; ++r)

@@ -1,15 +1,23 @@
 // Runtime ISA selection: builds each kernel set once and picks the best one this CPU supports.
+#include <cpuid.h>
+
 #include <cstdlib>
 #include <cstring>
 
 #include "kernels/cpu/kernel_set.h"
 
 namespace semantic::kernels::cpu {
+
+bool CpuHasF16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+}
+
 namespace {
 
 bool CpuHasAvx2() {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-         __builtin_cpu_supports("f16c") && __builtin_cpu_supports("bmi2");
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && CpuHasF16c() &&
+         __builtin_cpu_supports("bmi2");
 }
 
 bool CpuHasAvx512() {

@@ -56,6 +56,8 @@ void FillKernelSetAvx512(KernelSet* ks);
 const KernelSet* KernelSetFor(const char* isa);
 // The best kernel set for this CPU (nullptr = scalar). SEMANTIC_KERNELS=avx2|scalar overrides.
 const KernelSet* ActiveKernelSet();
+// F16C (vcvtph2ps) via cpuid: clang 14's __builtin_cpu_supports does not know "f16c".
+bool CpuHasF16c();
 
 // MatMul with an explicit kernel set (nullptr = scalar reference, threaded). Used by tests.
 void MatMulWith(const KernelSet* ks, const WeightView& w, const float* x, int64_t n_tok, float* y,

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "kernels/cpu/kernel_set.h"
@@ -37,9 +38,13 @@ inline __m256 TokenPatternK(const float* p) {
 template <int RN, size_t... I>
 inline __m256 RowHalvesK(const uint8_t* const* rows, size_t off, std::index_sequence<I...>) {
   __m128i h = _mm_setzero_si128();
-  ((h = _mm_insert_epi16(h, *reinterpret_cast<const uint16_t*>(rows[I] + off),
-                         static_cast<int>(I))),
-   ...);
+  // memcpy: weight rows may start at any byte (a 2-byte load through a cast would be UB).
+  const auto half = [](const uint8_t* p) {
+    uint16_t v;
+    std::memcpy(&v, p, sizeof(v));
+    return v;
+  };
+  ((h = _mm_insert_epi16(h, half(rows[I] + off), static_cast<int>(I))), ...);
   const __m256 v = _mm256_cvtph_ps(h);
   if constexpr (RN == 1) return v;
   if constexpr (RN == 2)

@@ -54,6 +54,9 @@ class GgufFile {
                                              std::vector<std::pair<std::string, GgufValue>> kv,
                                              std::vector<GgufTensor> tensors,
                                              std::shared_ptr<const void> storage);
+  // The same parse over a copy of `size` bytes in memory; `name` stands in for the path.
+  static Expected<std::unique_ptr<GgufFile>> FromBytes(const std::string& name,
+                                                       const uint8_t* data, size_t size);
 
   const std::string& path() const;
   uint32_t version() const { return version_; }
@@ -85,6 +88,7 @@ class GgufFile {
 
  private:
   GgufFile() = default;
+  static Expected<std::unique_ptr<GgufFile>> Parse(std::unique_ptr<MappedFile> file);
   friend class GgufParser;
   std::unique_ptr<MappedFile> file_;           // null for FromParts files
   std::string parts_path_;                     // FromParts: the source's name

@@ -419,13 +419,22 @@ class GgufParser {
   uint64_t kv_count_ = 0;
 };
 
-Expected<std::unique_ptr<GgufFile>> GgufFile::Open(const std::string& path) {
-  ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> mapped, MappedFile::Open(path));
+Expected<std::unique_ptr<GgufFile>> GgufFile::Parse(std::unique_ptr<MappedFile> file) {
   std::unique_ptr<GgufFile> f(new GgufFile());
-  f->file_ = std::move(mapped);
+  f->file_ = std::move(file);
   GgufParser parser(*f);
   RETURN_IF_ERROR(parser.Parse());
   return f;
+}
+
+Expected<std::unique_ptr<GgufFile>> GgufFile::Open(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> mapped, MappedFile::Open(path));
+  return Parse(std::move(mapped));
+}
+
+Expected<std::unique_ptr<GgufFile>> GgufFile::FromBytes(const std::string& name,
+                                                        const uint8_t* data, size_t size) {
+  return Parse(MappedFile::FromCopy(name, data, size));
 }
 
 }  // namespace semantic::loader
