@@ -39,7 +39,7 @@ ninja -C "$BUILD" -j "${JOBS:-$(nproc)}" fuzz_targets >/dev/null
 # The dictionary each target uses (tests/fuzz/dict).
 dict_for() {
   case "$1" in
-    openai_request|anthropic_request|agent_session) echo tests/fuzz/dict/json.dict ;;
+    openai_request|anthropic_request|agent_session|safetensors) echo tests/fuzz/dict/json.dict ;;
     chat_template) echo tests/fuzz/dict/jinja.dict ;;
     gguf) echo tests/fuzz/dict/gguf.dict ;;
     *) echo "" ;;

@@ -5,9 +5,12 @@ the output computed with no cache at all, no file is quarantined (writes are ato
 leaves no torn file), and `semantic cache verify` finds every block file intact.
 
 Usage:  scripts/kv_kill9_trials.py [--trials 100] [--agents 3] [--seed 1] [--model TINY.gguf]
+                                   [--out bench/results/<date>-kill9-<trials>.json]
 The pytest suite runs a few trials (tests/py/test_kv_faults.py); run this for more.
 """
 import argparse
+import json
+import os
 import random
 import signal
 import subprocess
@@ -92,6 +95,7 @@ def main():
     ap.add_argument("--agents", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--model", default=str(TINY))
+    ap.add_argument("--out", help="also write the counts as JSON to this file")
     a = ap.parse_args()
     t0 = time.time()
     counts = run_trials(a.trials, a.agents, a.seed, Path(a.model),
@@ -99,6 +103,13 @@ def main():
     print(f"{counts['trials']} kill -9 trials, 0 wrong loads, 0 quarantined, cache verify clean; "
           f"{counts['cached_tokens_after_restart']} prompt tokens served from disk after restarts; "
           f"{time.time() - t0:.0f} s")
+    if a.out:
+        Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.out).write_text(json.dumps({
+            "what": "kill -9 during KV writes, restart, compare with a cold run (run_trials)",
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "args": vars(a), "seconds": round(time.time() - t0, 1),
+            "load_average": os.getloadavg(), "counts": counts}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -106,7 +106,36 @@ def main():
     kv_block(k / "seed_block_ids", [49152, -1, 0, 7], 0x00)
     kv_block(k / "seed_version2", [5, 6, 7, 8], 0x11, version=2)
     text_seeds()
+    safetensors_seeds()
     return 0
+
+
+def safetensors(tensors, metadata=None):
+    """A safetensors file: u64 header length, JSON header, then the tensors' bytes in order."""
+    header, blob = {}, b""
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    for name, (dtype, shape, data) in tensors.items():
+        header[name] = {"dtype": dtype, "shape": shape,
+                        "data_offsets": [len(blob), len(blob) + len(data)]}
+        blob += data
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    return struct.pack("<Q", len(h)) + h + blob
+
+
+def safetensors_seeds():
+    f32 = np.arange(6, dtype=np.float32).tobytes()
+    put("safetensors", "f32.safetensors", safetensors({"w": ("F32", [2, 3], f32)}, {"format": "pt"}))
+    put("safetensors", "mixed.safetensors", safetensors({
+        "model.embed_tokens.weight": ("F16", [4, 2], np.ones(8, dtype=np.float16).tobytes()),
+        "model.norm.weight": ("BF16", [2], b"\x80\x3f\x80\x3f"),
+        "lm_head.weight": ("U32", [2, 1], struct.pack("<2I", 0x12345678, 0x9abcdef0)),
+        "lm_head.scales": ("F16", [2, 1], np.ones(2, dtype=np.float16).tobytes()),
+        "mask": ("BOOL", [3], b"\x01\x00\x01"),
+        "ids": ("I64", [1], struct.pack("<q", 7)),
+        "empty": ("F32", [0, 4], b""),
+        "scalar": ("F64", [], struct.pack("<d", 2.5))}))
 
 
 def put(target, name, data):

@@ -50,8 +50,21 @@ const StTensor* SafetensorsFile::Find(const std::string& name) const {
 }
 
 Expected<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> mapped, MappedFile::Open(path));
+  return Parse(std::move(mapped));
+}
+
+Expected<std::unique_ptr<SafetensorsFile>> SafetensorsFile::FromBytes(const std::string& name,
+                                                                      const uint8_t* data,
+                                                                      size_t size) {
+  return Parse(MappedFile::FromCopy(name, data, size));
+}
+
+Expected<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Parse(
+    std::unique_ptr<MappedFile> file) {
   std::unique_ptr<SafetensorsFile> f(new SafetensorsFile());
-  ASSIGN_OR_RETURN(f->file_, MappedFile::Open(path));
+  f->file_ = std::move(file);
+  const std::string& path = f->file_->path();
   const uint8_t* base = f->file_->data();
   const size_t size = f->file_->size();
   auto fail = [&](const std::string& what) { return DataLoss(path + ": " + what); };

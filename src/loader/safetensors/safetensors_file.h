@@ -31,12 +31,16 @@ struct StTensor {
 class SafetensorsFile {
  public:
   static Expected<std::unique_ptr<SafetensorsFile>> Open(const std::string& path);
+  // The same parse over a copy of `size` bytes in memory; `name` stands in for the path.
+  static Expected<std::unique_ptr<SafetensorsFile>> FromBytes(const std::string& name,
+                                                              const uint8_t* data, size_t size);
   const std::string& path() const { return file_->path(); }
   const std::map<std::string, StTensor>& tensors() const { return tensors_; }
   const StTensor* Find(const std::string& name) const;
 
  private:
   SafetensorsFile() = default;
+  static Expected<std::unique_ptr<SafetensorsFile>> Parse(std::unique_ptr<MappedFile> file);
   std::unique_ptr<MappedFile> file_;
   std::map<std::string, StTensor> tensors_;
 };
