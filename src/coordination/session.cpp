@@ -94,7 +94,9 @@ Status ValidateSpec(SessionSpec* spec, std::string* field) {
       return fail(at + ".display_name", "display name '" + a.display_name + "' is used twice");
     }
   }
-  for (const auto& [key, text] : spec->per_agent_prompts) {
+  for (const auto& entry : spec->per_agent_prompts) {
+    const std::string& key = entry.first;  // named: clang 14 cannot capture a structured binding
+    const std::string& text = entry.second;
     const bool known = std::any_of(spec->agents.begin(), spec->agents.end(), [&](const auto& a) {
       return a.display_name == key || a.id == key;
     });
