@@ -226,6 +226,9 @@ int Run(const TuneArgs& a) {
   if (st.ok() && a.given.count("--max-batch"))
     st = ParseList("--max-batch", "max_batch", a.max_batch, &batches);
   if (!st.ok()) return Fail(2, st.message());
+  if (!a.given.count("--prefill-chunk")) {  // a chunk beyond the prompt measures the same step
+    std::erase_if(chunks, [&](int c) { return c > w.prompt_tokens; });
+  }
 
   // --- the model and its configured settings ---
   config::LoadInputs in;
@@ -405,7 +408,8 @@ void RegisterTune(CLI::App& app, int& exit_code) {
   cmd->add_option("--block-tokens", a->block_tokens, "KV block sizes to try (default 8,16,32,64)")
       ->type_name("LIST");
   cmd->add_option("--prefill-chunk", a->prefill_chunk,
-                  "Prefill chunks (tokens per step) to try (default 128,256,512,1024)")
+                  "Prefill chunks (tokens per step) to try (default those of 128,256,512,1024 "
+                  "up to --prompt-tokens)")
       ->type_name("LIST");
   cmd->add_option("--max-batch", a->max_batch,
                   "Batch sizes (concurrent streams) to try (default 1,2,4,8,16)")
