@@ -194,145 +194,137 @@ Expected<std::string> OutputFile(const TuneArgs& a, const config::Settings& base
   return out;
 }
 
-int Run(const TuneArgs& a) {
-  // --- arguments ---
-  if (a.model.empty())
-    return Fail(2,
-                "MODEL is required (a model id from `semantic models`, "
-                "a .gguf file or a checkpoint folder)");
+// What to measure: token counts, time budget and the values of each dimension.
+struct Plan {
   TuneWorkload w;
-  if (a.quick) w = {32, 8, 16, 1};
-  int time_budget = 600;
-  Status st = Status::Ok();
-  if (st.ok() && a.given.count("--prompt-tokens"))
-    st = ParseNumber("--prompt-tokens", a.prompt_tokens, 1, 1 << 20, &w.prompt_tokens);
-  if (st.ok() && a.given.count("--gen-tokens"))
-    st = ParseNumber("--gen-tokens", a.gen_tokens, 2, 1 << 20, &w.gen_tokens);
-  if (st.ok() && a.given.count("--reps")) st = ParseNumber("--reps", a.reps, 1, 100, &w.reps);
-  if (st.ok() && a.given.count("--time-budget"))
-    st = ParseNumber("--time-budget", a.time_budget, 0, 1 << 30, &time_budget);
-  w.stream_prompt = std::min(w.stream_prompt, w.prompt_tokens);
-  const int cores = ThreadPool::DefaultThreads();
-  std::vector<int> threads = DefaultThreads(cores, a.quick);
-  std::vector<int> blocks = a.quick ? std::vector<int>{32} : std::vector<int>{8, 16, 32, 64};
-  std::vector<int> chunks = a.quick ? std::vector<int>{16} : std::vector<int>{128, 256, 512, 1024};
-  std::vector<int> batches = a.quick ? std::vector<int>{2} : std::vector<int>{1, 2, 4, 8, 16};
-  if (st.ok() && a.given.count("--threads"))
-    st = ParseList("--threads", "threads", a.threads, &threads);
-  if (st.ok() && a.given.count("--block-tokens"))
-    st = ParseList("--block-tokens", "block_tokens", a.block_tokens, &blocks);
-  if (st.ok() && a.given.count("--prefill-chunk"))
-    st = ParseList("--prefill-chunk", "prefill_chunk", a.prefill_chunk, &chunks);
-  if (st.ok() && a.given.count("--max-batch"))
-    st = ParseList("--max-batch", "max_batch", a.max_batch, &batches);
-  if (!st.ok()) return Fail(2, st.message());
-  if (!a.given.count("--prefill-chunk")) {  // a chunk beyond the prompt measures the same step
-    std::erase_if(chunks, [&](int c) { return c > w.prompt_tokens; });
-  }
+  int time_budget = 600;  // seconds; 0: none
+  std::vector<int> threads, blocks, chunks, batches;
+};
 
-  // --- the model and its configured settings ---
-  config::LoadInputs in;
-  in.env = config::ProcessEnv();
-  in.files = a.config_files.empty() ? config::ConfigFilesFromEnv(in.env) : a.config_files;
-  auto loaded = config::Load(in);
-  if (!loaded.ok()) return Fail(2, "configuration error:\n" + loaded.status().message());
-  const config::Settings& base = loaded->settings;
-  auto resolved = server::ResolveModel(base, a.model);
-  if (!resolved.ok()) return Fail(2, resolved.status().message());
-  const config::ModelSettings& mc = resolved->model;
-  auto out_file = OutputFile(a, base, *resolved);
-  if (!out_file.ok()) return Fail(2, out_file.status().message());
+Status MakePlan(const TuneArgs& a, Plan* p) {
+  if (a.model.empty()) {
+    return InvalidArgument(
+        "MODEL is required (a model id from `semantic models`, a .gguf file or a checkpoint "
+        "folder)");
+  }
+  TuneWorkload& w = p->w;
+  if (a.quick) w = {32, 8, 16, 1};
+  auto given = [&](const char* flag) { return a.given.count(flag) > 0; };
+  if (given("--prompt-tokens")) {
+    RETURN_IF_ERROR(ParseNumber("--prompt-tokens", a.prompt_tokens, 1, 1 << 20, &w.prompt_tokens));
+  }
+  if (given("--gen-tokens")) {
+    RETURN_IF_ERROR(ParseNumber("--gen-tokens", a.gen_tokens, 2, 1 << 20, &w.gen_tokens));
+  }
+  if (given("--reps")) RETURN_IF_ERROR(ParseNumber("--reps", a.reps, 1, 100, &w.reps));
+  if (given("--time-budget")) {
+    RETURN_IF_ERROR(ParseNumber("--time-budget", a.time_budget, 0, 1 << 30, &p->time_budget));
+  }
+  w.stream_prompt = std::min(w.stream_prompt, w.prompt_tokens);
+  p->threads = DefaultThreads(ThreadPool::DefaultThreads(), a.quick);
+  p->blocks = a.quick ? std::vector<int>{32} : std::vector<int>{8, 16, 32, 64};
+  p->chunks = a.quick ? std::vector<int>{16} : std::vector<int>{128, 256, 512, 1024};
+  p->batches = a.quick ? std::vector<int>{2} : std::vector<int>{1, 2, 4, 8, 16};
+  if (given("--threads"))
+    RETURN_IF_ERROR(ParseList("--threads", "threads", a.threads, &p->threads));
+  if (given("--block-tokens")) {
+    RETURN_IF_ERROR(ParseList("--block-tokens", "block_tokens", a.block_tokens, &p->blocks));
+  }
+  if (given("--prefill-chunk")) {
+    RETURN_IF_ERROR(ParseList("--prefill-chunk", "prefill_chunk", a.prefill_chunk, &p->chunks));
+  } else {  // a chunk beyond the prompt measures the same single step
+    std::erase_if(p->chunks, [&](int c) { return c > w.prompt_tokens; });
+  }
+  if (given("--max-batch")) {
+    RETURN_IF_ERROR(ParseList("--max-batch", "max_batch", a.max_batch, &p->batches));
+  }
+  return Status::Ok();
+}
+
+struct SweepResult {
+  std::vector<Measured> rows;  // in measurement order, repeats of a point included
+  TunePoint chosen;
+  bool out_of_time = false;
+  std::string fingerprint, arch;  // of the model file
+};
+
+// Measures dims in order around `configured`, printing a line per new point. A failure at the
+// first point (the file does not load) or a workload beyond the model's context is an error;
+// a later point that fails is recorded as failed and never chosen.
+Expected<SweepResult> Sweep(const config::ModelSettings& mc, const TunePoint& configured,
+                            std::vector<Dimension>& dims, const Plan& plan) {
   kernels::KvDtype kv_dtype = kernels::KvDtype::kF16;
   for (auto t : {kernels::KvDtype::kF16, kernels::KvDtype::kQ8_0, kernels::KvDtype::kQ4_0}) {
     if (std::string(kernels::KvDtypeName(t)) == config::Name(mc.kv_dtype)) kv_dtype = t;
   }
-  const TunePoint configured{mc.threads > 0 ? mc.threads : cores, mc.block_tokens, mc.prefill_chunk,
-                             mc.max_batch};
-  std::vector<Dimension> dims = {
-      {"threads", &TunePoint::threads, "all", Values(threads, configured.threads)},
-      {"block_tokens", &TunePoint::block_tokens, "all", Values(blocks, configured.block_tokens)},
-      {"prefill_chunk", &TunePoint::prefill_chunk, "prefill",
-       Values(chunks, configured.prefill_chunk)},
-      {"max_batch", &TunePoint::max_batch, "batch", Values(batches, configured.max_batch)},
-  };
   const int most_streams = *std::max_element(dims[3].values.begin(), dims[3].values.end());
-  const MachineInfo machine = DescribeMachine();
-  std::printf("tuning %s (%s) on %s, %d usable cores; kv_dtype %s\n", mc.served_name.c_str(),
-              mc.path.c_str(), machine.cpu.c_str(), machine.cores, config::Name(mc.kv_dtype));
-  std::printf(
-      "workload: %d-token prompt (prefill); %d tokens after a %d-token prompt per "
-      "stream (decode, batch); best of %d\n",
-      w.prompt_tokens, w.gen_tokens, w.stream_prompt, w.reps);
-  std::fflush(stdout);
-
-  // --- the sweep ---
+  SweepResult r;
+  r.chosen = configured;
   Timer clock;
   std::unique_ptr<TuneModel> model;
-  std::map<TunePoint, size_t> seen;  // point → rows index
-  std::vector<Measured> rows;
-  std::string fingerprint, arch;
-  TunePoint chosen = configured;
-  bool out_of_time = false;
+  std::map<TunePoint, size_t> seen;  // point → index into r.rows
   for (Dimension& d : dims) {
     d.swept = true;
     for (int v : d.values) {
-      TunePoint p = chosen;
+      TunePoint p = r.chosen;
       p.*d.member = v;
       Measured m{p, d.key, {}, ""};
       if (auto it = seen.find(p); it != seen.end()) {
-        m.figures = rows[it->second].figures;
-        m.error = rows[it->second].error;
-        rows.push_back(m);
+        m.figures = r.rows[it->second].figures;
+        m.error = r.rows[it->second].error;
+        r.rows.push_back(m);
         continue;
       }
-      if (time_budget > 0 && clock.Seconds() > time_budget) {
-        out_of_time = true;
+      if (plan.time_budget > 0 && clock.Seconds() > plan.time_budget) {
+        r.out_of_time = true;
         d.swept = false;
         break;
       }
       Timer t;
       if (!model || !model->Serves(p)) {
-        model.reset();  // one model in memory at a time
-        auto opened = TuneModel::Open(mc.path, kv_dtype, p, most_streams, w);
-        if (!opened.ok()) {
-          const bool too_long = opened.status().code() == StatusCode::kOutOfRange;
-          if (seen.empty() || too_long) return Fail(too_long ? 2 : 1, opened.status().message());
-          m.error = opened.status().message();
-        } else {
+        model.reset();  // one copy of the model in memory at a time
+        auto opened = TuneModel::Open(mc.path, kv_dtype, p, most_streams, plan.w);
+        if (!opened.ok() && (seen.empty() || opened.status().code() == StatusCode::kOutOfRange)) {
+          return opened.status();
+        }
+        if (opened.ok()) {
           model = std::move(*opened);
-          if (fingerprint.empty()) {
-            fingerprint = kv::KeyHex(engine::ModelFingerprint(model->generator().gguf()));
-            arch = model->generator().model().config().arch;
-          }
+          r.fingerprint = kv::KeyHex(engine::ModelFingerprint(model->generator().gguf()));
+          r.arch = model->generator().model().config().arch;
+        } else {
+          m.error = opened.status().message();
         }
       }
-      if (model && m.error.empty()) {
-        auto f = model->Measure(p, w);
+      if (m.error.empty()) {
+        auto f = model->Measure(p, plan.w);
+        if (!f.ok() && seen.empty()) return f.status();
         if (f.ok())
           m.figures = *f;
         else
           m.error = f.status().message();
       }
-      if (seen.empty() && !m.error.empty()) return Fail(1, m.error);  // the configured point
       std::printf("[%2zu] %-13s %s: %s (%.1f s)\n", seen.size() + 1, d.key, PointText(p).c_str(),
                   m.error.empty() ? FiguresText(m.figures).c_str() : ("failed: " + m.error).c_str(),
                   t.Seconds());
       std::fflush(stdout);
-      seen[p] = rows.size();
-      rows.push_back(m);
+      seen[p] = r.rows.size();
+      r.rows.push_back(m);
     }
-    chosen.*d.member = Choose(d, rows, configured.*d.member);
-    if (out_of_time) break;
+    r.chosen.*d.member = Choose(d, r.rows, configured.*d.member);
+    if (r.out_of_time) break;
   }
+  return r;
+}
 
-  // --- the table ---
+void PrintTable(const std::vector<Dimension>& dims, const SweepResult& r,
+                const TunePoint& configured) {
   std::printf("\n%-14s %6s  %12s %12s %12s  %s\n", "dimension", "value", "prefill t/s",
               "decode t/s", "batch t/s", "streams");
-  for (const Measured& m : rows) {
+  for (const Measured& m : r.rows) {
     const Dimension& d = *std::find_if(dims.begin(), dims.end(),
                                        [&](const Dimension& x) { return m.dimension == x.key; });
     const int v = m.point.*d.member;
-    const char* mark = v == chosen.*d.member ? " *" : "";
+    const char* mark = v == r.chosen.*d.member ? " *" : "";
     if (!m.error.empty()) {
       std::printf("%-14s %6d  failed: %s%s\n", d.key, v, m.error.c_str(), mark);
       continue;
@@ -340,40 +332,86 @@ int Run(const TuneArgs& a) {
     std::printf("%-14s %6d  %12.1f %12.1f %12.1f  %d%s\n", d.key, v, m.figures.prefill_tps,
                 m.figures.decode_tps, m.figures.batch_tps, m.figures.batch, mark);
   }
-  std::printf("* chosen: %s (configured: %s)%s\n", PointText(chosen).c_str(),
+  std::printf("* chosen: %s (configured: %s)%s\n", PointText(r.chosen).c_str(),
               PointText(configured).c_str(),
-              out_of_time ? "; the time budget ran out before every value was measured" : "");
+              r.out_of_time ? "; the time budget ran out before every value was measured" : "");
+}
 
-  // --- the profile ---
-  TunedProfile prof;
-  prof.model_path = mc.path;
-  prof.served_name = mc.served_name;
-  for (const Dimension& d : dims) prof.keys.push_back({d.key, chosen.*d.member});
-  std::string& r = prof.record;
-  r += std::string(kTuneRecordBegin) +
-       " (comments; the next `semantic tune` run replaces this block)\n";
+// The comment block of the profile (tune_profile.h).
+std::string Record(const config::ModelSettings& mc, const Plan& plan, bool quick,
+                   const std::vector<Dimension>& dims, const SweepResult& sweep,
+                   const TunePoint& configured) {
+  const MachineInfo machine = DescribeMachine();
+  const TuneWorkload& w = plan.w;
+  std::string r = std::string(kTuneRecordBegin) +
+                  " (comments; the next `semantic tune` run replaces this block)\n";
   r += "# date: " + UtcNow() + "\n";
   r += "# machine: " + machine.cpu + "; " + std::to_string(machine.cores) + " usable cores, " +
        std::to_string(machine.logical) + " logical CPUs; kernels " + machine.kernels + "\n";
-  r += "# model: " + mc.path + " (" + arch + ", fingerprint " + fingerprint + "); kv_dtype " +
-       config::Name(mc.kv_dtype) + "\n";
+  r += "# model: " + mc.path + " (" + sweep.arch + ", fingerprint " + sweep.fingerprint +
+       "); kv_dtype " + config::Name(mc.kv_dtype) + "\n";
   r += "# workload: prompt_tokens=" + std::to_string(w.prompt_tokens) +
        " gen_tokens=" + std::to_string(w.gen_tokens) +
        " stream_prompt=" + std::to_string(w.stream_prompt) + " reps=" + std::to_string(w.reps) +
-       (a.quick ? " (--quick)" : "") + "\n";
+       (quick ? " (--quick)" : "") + "\n";
   r += "# configured: " + PointText(configured) + "\n";
-  r += "# chosen: " + PointText(chosen) + "\n";
+  r += "# chosen: " + PointText(sweep.chosen) + "\n";
   r += "# rule: per dimension, the values within 5% of the best score (threads, block_tokens: "
        "geometric mean of the three figures; prefill_chunk: prefill_tps; max_batch: "
        "batch_tps), the configured one if among them, else the smallest\n";
   for (const Dimension& d : dims) {
     if (!d.swept) r += "# not swept (time budget): " + std::string(d.key) + "\n";
   }
-  for (const Measured& m : rows) {
+  for (const Measured& m : sweep.rows) {
     r += "# measured: dimension=" + m.dimension + " " + PointText(m.point) + " " +
          (m.error.empty() ? FiguresText(m.figures) : "failed: " + m.error) + "\n";
   }
-  r += std::string(kTuneRecordEnd) + "\n";
+  return r + kTuneRecordEnd + "\n";
+}
+
+int Run(const TuneArgs& a) {
+  Plan plan;
+  if (Status st = MakePlan(a, &plan); !st.ok()) return Fail(2, st.message());
+  config::LoadInputs in;
+  in.env = config::ProcessEnv();
+  in.files = a.config_files.empty() ? config::ConfigFilesFromEnv(in.env) : a.config_files;
+  auto loaded = config::Load(in);
+  if (!loaded.ok()) return Fail(2, "configuration error:\n" + loaded.status().message());
+  auto resolved = server::ResolveModel(loaded->settings, a.model);
+  if (!resolved.ok()) return Fail(2, resolved.status().message());
+  auto out_file = OutputFile(a, loaded->settings, *resolved);
+  if (!out_file.ok()) return Fail(2, out_file.status().message());
+
+  const config::ModelSettings& mc = resolved->model;
+  const TunePoint configured{mc.threads > 0 ? mc.threads : ThreadPool::DefaultThreads(),
+                             mc.block_tokens, mc.prefill_chunk, mc.max_batch};
+  std::vector<Dimension> dims = {
+      {"threads", &TunePoint::threads, "all", Values(plan.threads, configured.threads)},
+      {"block_tokens", &TunePoint::block_tokens, "all",
+       Values(plan.blocks, configured.block_tokens)},
+      {"prefill_chunk", &TunePoint::prefill_chunk, "prefill",
+       Values(plan.chunks, configured.prefill_chunk)},
+      {"max_batch", &TunePoint::max_batch, "batch", Values(plan.batches, configured.max_batch)},
+  };
+  std::printf("tuning %s (%s) on %s, %d usable cores; kv_dtype %s\n", mc.served_name.c_str(),
+              mc.path.c_str(), DescribeMachine().cpu.c_str(), ThreadPool::DefaultThreads(),
+              config::Name(mc.kv_dtype));
+  std::printf(
+      "workload: %d-token prompt (prefill); %d tokens after a %d-token prompt per stream "
+      "(decode, batch); best of %d\n",
+      plan.w.prompt_tokens, plan.w.gen_tokens, plan.w.stream_prompt, plan.w.reps);
+  std::fflush(stdout);
+  auto sweep = Sweep(mc, configured, dims, plan);
+  if (!sweep.ok()) {
+    return Fail(sweep.status().code() == StatusCode::kOutOfRange ? 2 : 1, sweep.status().message());
+  }
+  PrintTable(dims, *sweep, configured);
+
+  TunedProfile prof;
+  prof.model_path = mc.path;
+  prof.served_name = mc.served_name;
+  for (const Dimension& d : dims) prof.keys.push_back({d.key, sweep->chosen.*d.member});
+  prof.record = Record(mc, plan, a.quick, dims, *sweep, configured);
   std::string existing;
   if (std::ifstream f(*out_file, std::ios::binary); f) {
     existing.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
