@@ -30,6 +30,11 @@ MachineInfo DescribeMachine() {
   m.cores = ThreadPool::DefaultThreads();
   m.logical = static_cast<int>(std::thread::hardware_concurrency());
   m.kernels = kernels::ActiveIsa();
+  std::ifstream load("/proc/loadavg");
+  for (int i = 0; i < 3 && load; ++i) {
+    std::string field;
+    if (load >> field) m.load_average += (i ? " " : "") + field;
+  }
   return m;
 }
 

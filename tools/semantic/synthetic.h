@@ -25,6 +25,7 @@ struct MachineInfo {
   int cores = 0;        // usable by this process (sched affinity): ThreadPool::DefaultThreads()
   int logical = 0;      // logical CPUs of the machine (std::thread::hardware_concurrency)
   std::string kernels;  // active kernel ISA (kernels::ActiveIsa)
+  std::string load_average;  // 1, 5 and 15 minute load averages of /proc/loadavg ("" when absent)
 };
 
 MachineInfo DescribeMachine();

@@ -339,15 +339,15 @@ void PrintTable(const std::vector<Dimension>& dims, const SweepResult& r,
 
 // The comment block of the profile (tune_profile.h).
 std::string Record(const config::ModelSettings& mc, const Plan& plan, bool quick,
-                   const std::vector<Dimension>& dims, const SweepResult& sweep,
-                   const TunePoint& configured) {
-  const MachineInfo machine = DescribeMachine();
+                   const MachineInfo& machine, const std::vector<Dimension>& dims,
+                   const SweepResult& sweep, const TunePoint& configured) {
   const TuneWorkload& w = plan.w;
   std::string r = std::string(kTuneRecordBegin) +
                   " (comments; the next `semantic tune` run replaces this block)\n";
   r += "# date: " + UtcNow() + "\n";
   r += "# machine: " + machine.cpu + "; " + std::to_string(machine.cores) + " usable cores, " +
-       std::to_string(machine.logical) + " logical CPUs; kernels " + machine.kernels + "\n";
+       std::to_string(machine.logical) + " logical CPUs; kernels " + machine.kernels +
+       "; load average at the start " + machine.load_average + "\n";
   r += "# model: " + mc.path + " (" + sweep.arch + ", fingerprint " + sweep.fingerprint +
        "); kv_dtype " + config::Name(mc.kv_dtype) + "\n";
   r += "# workload: prompt_tokens=" + std::to_string(w.prompt_tokens) +
@@ -393,9 +393,10 @@ int Run(const TuneArgs& a) {
        Values(plan.chunks, configured.prefill_chunk)},
       {"max_batch", &TunePoint::max_batch, "batch", Values(plan.batches, configured.max_batch)},
   };
-  std::printf("tuning %s (%s) on %s, %d usable cores; kv_dtype %s\n", mc.served_name.c_str(),
-              mc.path.c_str(), DescribeMachine().cpu.c_str(), ThreadPool::DefaultThreads(),
-              config::Name(mc.kv_dtype));
+  const MachineInfo machine = DescribeMachine();
+  std::printf("tuning %s (%s) on %s, %d usable cores, load average %s; kv_dtype %s\n",
+              mc.served_name.c_str(), mc.path.c_str(), machine.cpu.c_str(), machine.cores,
+              machine.load_average.c_str(), config::Name(mc.kv_dtype));
   std::printf(
       "workload: %d-token prompt (prefill); %d tokens after a %d-token prompt per stream "
       "(decode, batch); best of %d\n",
@@ -411,7 +412,7 @@ int Run(const TuneArgs& a) {
   prof.model_path = mc.path;
   prof.served_name = mc.served_name;
   for (const Dimension& d : dims) prof.keys.push_back({d.key, sweep->chosen.*d.member});
-  prof.record = Record(mc, plan, a.quick, dims, *sweep, configured);
+  prof.record = Record(mc, plan, a.quick, machine, dims, *sweep, configured);
   std::string existing;
   if (std::ifstream f(*out_file, std::ios::binary); f) {
     existing.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
