@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -13,6 +12,7 @@
 #include "kernels/ops.h"
 #include "engine/generator.h"
 #include "tools/semantic/commands.h"
+#include "tools/semantic/synthetic.h"
 
 namespace semantic::cli {
 namespace {
@@ -110,12 +110,7 @@ int Run(BenchArgs a) {
   }
   engine::Generator& g = **gen;
   const int n_vocab = g.model().config().n_vocab;
-  std::mt19937 rng(1234);
-  auto random_tokens = [&](int n) {
-    std::vector<int32_t> t(n);
-    for (auto& x : t) x = static_cast<int32_t>(rng() % n_vocab);
-    return t;
-  };
+  RandomTokens synth(n_vocab, 1234);
   models::Logits logits;
   std::vector<Result> results;
   auto run_test = [&](const std::string& name, int n, bool prompt) -> Status {
@@ -126,9 +121,9 @@ int Run(BenchArgs a) {
              {}};
     for (int rep = -1; rep < a.reps; ++rep) {  // rep -1 is a warm-up
       std::vector<kv::SequenceKv> seqs(P);
-      for (auto& seq : seqs) RETURN_IF_ERROR(Feed(g, seq, random_tokens(a.depth), a.batch, logits));
+      for (auto& seq : seqs) RETURN_IF_ERROR(Feed(g, seq, synth.Take(a.depth), a.batch, logits));
       std::vector<std::vector<int32_t>> toks(P);
-      for (auto& t : toks) t = random_tokens(n);
+      for (auto& t : toks) t = synth.Take(n);
       Timer t;
       if (prompt) {
         RETURN_IF_ERROR(Feed(g, seqs[0], toks[0], a.batch, logits));

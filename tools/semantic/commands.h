@@ -19,6 +19,7 @@ void RegisterVersion(CLI::App& app, int& exit_code);
 void RegisterCache(CLI::App& app, int& exit_code);
 void RegisterModels(CLI::App& app, int& exit_code);
 void RegisterScenario(CLI::App& app, int& exit_code);
+void RegisterTune(CLI::App& app, int& exit_code);
 
 // Default model path: $SEMANTIC_MODEL, else models/SmolLM2-135M-Instruct.Q4_1.gguf beside the
 // binary's source tree or the working directory.

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   semantic::cli::RegisterCache(app, exit_code);
   semantic::cli::RegisterModels(app, exit_code);
   semantic::cli::RegisterScenario(app, exit_code);
+  semantic::cli::RegisterTune(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
