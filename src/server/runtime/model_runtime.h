@@ -23,6 +23,9 @@ struct RuntimeShared {
   RateLimiter* rate_limiter = nullptr;  // null: unlimited
   const LiveConfig* live = nullptr;     // settings a reload may change (request timeout …)
   ServerMetrics* metrics = nullptr;     // model loads and swaps are counted here
+  // [aliases] may name any registry model (max_loaded > 1: the manager checks them), not only
+  // the model being loaded.
+  bool aliases_name_registry = false;
 };
 
 class ModelRuntime {
@@ -56,5 +59,11 @@ class ModelRuntime {
   uint64_t fingerprint_ = 0;
   double load_seconds_ = 0;
 };
+
+// A handle that keeps its runtime loaded for as long as a request holds it (null for null).
+inline std::shared_ptr<const ModelHandle> HandleOf(const std::shared_ptr<ModelRuntime>& rt) {
+  if (!rt) return nullptr;
+  return std::shared_ptr<const ModelHandle>(rt, &rt->handle());
+}
 
 }  // namespace semantic::server
