@@ -266,18 +266,19 @@ HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> 
   };
   s.Get("/health/ready", ready);
   s.Get("/health/startup", ready);
-  s.Get(
-      "/v1/models",
-      WithModel(m, [m](const ModelHandle& mh, const httplib::Request& req, httplib::Response& res) {
-        const bool anthropic_client = req.has_header("anthropic-version");
-        if (const ModelRouter* router = m->router()) {
-          return res.set_content(JsonText(ResidentModelsList(*router, anthropic_client)),
-                                 "application/json");
-        }
-        res.set_content(
-            JsonText(anthropic_client ? anthropic::ModelsResponse(mh) : openai::ModelsResponse(mh)),
-            "application/json");
-      }));
+  auto served_model = WithModel(m, [](const ModelHandle& mh, const httplib::Request& req,
+                                      httplib::Response& res) {
+    const bool anthropic_client = req.has_header("anthropic-version");
+    res.set_content(
+        JsonText(anthropic_client ? anthropic::ModelsResponse(mh) : openai::ModelsResponse(mh)),
+        "application/json");
+  });
+  s.Get("/v1/models", [m, served_model](const httplib::Request& req, httplib::Response& res) {
+    const ModelRouter* router = m->router();
+    if (router == nullptr) return served_model(req, res);
+    const bool anthropic_client = req.has_header("anthropic-version");
+    res.set_content(JsonText(ResidentModelsList(*router, anthropic_client)), "application/json");
+  });
   // These route by the body's `model` when several models are resident (with_model.h).
   s.Post("/v1/chat/completions", WithRequestedModel(m, openai::HandleChatCompletions));
   s.Post("/v1/completions", WithRequestedModel(m, openai::HandleCompletions));

@@ -117,6 +117,7 @@ class ModelManager : public ModelRouter {
   SwapResult SwapResident(const config::Settings& cfg, SwapResult r);
   // Writes an unused model's caches and releases it.
   void UnloadIdle(std::shared_ptr<ModelRuntime> rt);
+  RoutedModel Use(Other& o);  // under mu_: its handle, marked most recently used
   std::list<Other>::iterator FindOther(const std::string& id);  // under mu_
   std::list<Other>::iterator LruIdle();                          // under mu_; end(): none
   int ResidentCount() const;                                     // under mu_

@@ -64,6 +64,12 @@ std::vector<ModelEntry> ModelManager::Registry(const config::Settings& base) con
   return registry_;
 }
 
+RoutedModel ModelManager::Use(Other& o) {
+  o.last_used = ++tick_;
+  o.used_at = Clock::now();
+  return {HandleOf(o.rt), std::nullopt};
+}
+
 int ModelManager::ResidentCount() const {
   return (runtime_ ? 1 : 0) + static_cast<int>(others_.size());
 }
@@ -95,11 +101,7 @@ RoutedModel ModelManager::Route(const std::string& name) {
       return {HandleOf(runtime_), std::nullopt};
     }
     for (Other& o : others_) {
-      if (o.rt && ModelMatches(o.rt->handle(), name)) {
-        o.last_used = ++tick_;
-        o.used_at = Clock::now();
-        return {HandleOf(o.rt), std::nullopt};
-      }
+      if (o.rt && ModelMatches(o.rt->handle(), name)) return Use(o);
     }
     base = base_;
   }
@@ -119,11 +121,7 @@ RoutedModel ModelManager::Acquire(const config::Settings& cfg) {
   for (;;) {
     if (runtime_ && runtime_->handle().id == id) return {HandleOf(runtime_), std::nullopt};
     if (auto it = FindOther(id); it != others_.end()) {
-      if (it->rt) {
-        it->last_used = ++tick_;
-        it->used_at = Clock::now();
-        return {HandleOf(it->rt), std::nullopt};
-      }
+      if (it->rt) return Use(*it);
       // Another request is loading it: wait for that load instead of starting a second one.
       const std::shared_ptr<LoadTicket> ticket = it->ticket;
       cv_.wait(lock, [&] { return ticket->done; });
@@ -179,12 +177,10 @@ RoutedModel ModelManager::Acquire(const config::Settings& cfg) {
   ++loads_;
   if (shared_.metrics) shared_.metrics->CountModelLoad((*loaded)->load_seconds());
   it->rt = std::move(*loaded);
-  it->last_used = ++tick_;
-  it->used_at = Clock::now();
   it->ticket.reset();
   PublishResident();
   cv_.notify_all();
-  return {HandleOf(it->rt), std::nullopt};
+  return Use(*it);
 }
 
 Expected<std::unique_ptr<ModelRuntime>> ModelManager::LoadBeside(const config::Settings& cfg,
