@@ -90,8 +90,7 @@ void ServerSeries(const ServerMetrics& s, Writer& w) {
   w.Metric("semantic_model_unloads_total", "counter",
            "Models unloaded while running (swapped out, offloaded, or least recently used).",
            static_cast<double>(s.model_unloads()));
-  w.Metric("semantic_models_resident", "gauge",
-           "Models loaded now (at most registry.max_loaded).",
+  w.Metric("semantic_models_resident", "gauge", "Models loaded now (at most registry.max_loaded).",
            static_cast<double>(s.models_resident()));
   w.Metric("semantic_model_load_seconds", "gauge", "Seconds the last model load took.",
            s.last_model_load_seconds());

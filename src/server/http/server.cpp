@@ -266,13 +266,13 @@ HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> 
   };
   s.Get("/health/ready", ready);
   s.Get("/health/startup", ready);
-  auto served_model = WithModel(m, [](const ModelHandle& mh, const httplib::Request& req,
-                                      httplib::Response& res) {
-    const bool anthropic_client = req.has_header("anthropic-version");
-    res.set_content(
-        JsonText(anthropic_client ? anthropic::ModelsResponse(mh) : openai::ModelsResponse(mh)),
-        "application/json");
-  });
+  auto served_model =
+      WithModel(m, [](const ModelHandle& mh, const httplib::Request& req, httplib::Response& res) {
+        const bool anthropic_client = req.has_header("anthropic-version");
+        res.set_content(
+            JsonText(anthropic_client ? anthropic::ModelsResponse(mh) : openai::ModelsResponse(mh)),
+            "application/json");
+      });
   s.Get("/v1/models", [m, served_model](const httplib::Request& req, httplib::Response& res) {
     const ModelRouter* router = m->router();
     if (router == nullptr) return served_model(req, res);

@@ -112,9 +112,8 @@ void RegisterAdminModelRoutes(httplib::Server& s, ModelManager* manager, const L
     for (const auto& mh : manager->Resident()) resident.insert(mh->id);
     json list = json::array();
     for (const ModelEntry& e : ListModels(manager->base())) {
-      json j = {{"model_id", e.id},   {"path", e.path},
-                {"source", e.source}, {"bytes", e.bytes},
-                {"exists", e.exists}, {"loaded", resident.count(e.id) > 0}};
+      json j = {{"model_id", e.id}, {"path", e.path},     {"source", e.source},
+                {"bytes", e.bytes}, {"exists", e.exists}, {"loaded", resident.count(e.id) > 0}};
       if (!e.profile.empty()) j["profile"] = e.profile;
       if (!e.problem.empty()) j["problem"] = e.problem;
       list.push_back(std::move(j));

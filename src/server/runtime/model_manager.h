@@ -98,7 +98,7 @@ class ModelManager : public ModelRouter {
     std::string id;
     std::shared_ptr<ModelRuntime> rt;  // null while loading
     config::Settings cfg;
-    uint64_t last_used = 0;              // tick_ at its last request
+    uint64_t last_used = 0;  // tick_ at its last request
     std::chrono::steady_clock::time_point used_at;
     std::shared_ptr<LoadTicket> ticket;  // while loading: waiters share this load
   };
@@ -118,11 +118,11 @@ class ModelManager : public ModelRouter {
   // Writes an unused model's caches and releases it.
   void UnloadIdle(std::shared_ptr<ModelRuntime> rt);
   RoutedModel Use(Other& o);  // under mu_: its handle, marked most recently used
-  std::list<Other>::iterator FindOther(const std::string& id);  // under mu_
-  std::list<Other>::iterator LruIdle();                          // under mu_; end(): none
-  int ResidentCount() const;                                     // under mu_
+  std::list<Other>::iterator FindOther(const std::string& id);           // under mu_
+  std::list<Other>::iterator LruIdle();                                  // under mu_; end(): none
+  int ResidentCount() const;                                             // under mu_
   std::vector<ModelEntry> Registry(const config::Settings& base) const;  // ListModels, cached
-  void PublishResident();                                        // under mu_: the gauge
+  void PublishResident();                                                // under mu_: the gauge
 
   config::Settings base_;  // under mu_
   const RuntimeShared shared_;
@@ -134,9 +134,9 @@ class ModelManager : public ModelRouter {
   std::atomic<uint64_t> loads_{0}, load_failures_{0}, swaps_{0}, swap_failures_{0}, unloads_{0};
   const int max_loaded_;
   const std::chrono::milliseconds load_timeout_;
-  std::list<Other> others_;     // under mu_; models resident beside the default
-  std::condition_variable cv_;  // with mu_: a load finished, a model was released
-  uint64_t tick_ = 0;           // under mu_
+  std::list<Other> others_;         // under mu_; models resident beside the default
+  std::condition_variable cv_;      // with mu_: a load finished, a model was released
+  uint64_t tick_ = 0;               // under mu_
   mutable std::mutex registry_mu_;  // registry_, registry_at_
   mutable std::vector<ModelEntry> registry_;
   mutable std::chrono::steady_clock::time_point registry_at_;

@@ -135,12 +135,12 @@ RoutedModel ModelManager::Acquire(const config::Settings& cfg) {
       break;
     }
     if (Clock::now() >= deadline) {
-      return {nullptr, ApiError{503,
-                                "model '" + id + "' is not loaded and all " +
-                                    std::to_string(max_loaded_) +
-                                    " resident models (registry.max_loaded) are busy; retry "
-                                    "when one is idle",
-                                "server_error", "model", "models_busy", /*retry_after_s=*/5}};
+      return {nullptr,
+              ApiError{503,
+                       "model '" + id + "' is not loaded and all " + std::to_string(max_loaded_) +
+                           " resident models (registry.max_loaded) are busy; retry "
+                           "when one is idle",
+                       "server_error", "model", "models_busy", /*retry_after_s=*/5}};
     }
     cv_.wait_for(lock, std::chrono::milliseconds(20));  // requests end without notifying
   }
@@ -159,13 +159,13 @@ RoutedModel ModelManager::Acquire(const config::Settings& cfg) {
   auto it = FindOther(id);
   ticket->done = true;
   if (!same_as.empty()) {
-    ticket->error = BadRequest("model '" + id + "' has the same weights as the loaded '" +
-                                   same_as + "': ask for '" + same_as + "'",
+    ticket->error = BadRequest("model '" + id + "' has the same weights as the loaded '" + same_as +
+                                   "': ask for '" + same_as + "'",
                                "model", "model_conflict");
   } else if (!loaded.ok() || it == others_.end()) {
     ++load_failures_;
-    ticket->error = LoadFailed(id, loaded.ok() ? "the server is shutting down"
-                                               : loaded.status().message());
+    ticket->error =
+        LoadFailed(id, loaded.ok() ? "the server is shutting down" : loaded.status().message());
   }
   if (ticket->error) {
     if (it != others_.end()) others_.erase(it);
@@ -225,8 +225,8 @@ SwapResult ModelManager::SwapResident(const config::Settings& cfg, SwapResult r)
                         ? 422
                         : got.error->status;
     r.status = "failed";
-    r.message = got.error->message +
-                (r.old_model_id.empty() ? "" : "; still serving " + r.old_model_id);
+    r.message =
+        got.error->message + (r.old_model_id.empty() ? "" : "; still serving " + r.old_model_id);
     r.seconds = timer.Seconds();
     return r;
   }
@@ -263,8 +263,8 @@ SwapResult ModelManager::SwapResident(const config::Settings& cfg, SwapResult r)
   r.seconds = timer.Seconds();
   r.message = "now serving " + r.new_model_id + " by default";
   if (!r.old_model_id.empty()) {
-    r.message += "; " + r.old_model_id + " stays loaded (registry.max_loaded = " +
-                 std::to_string(max_loaded_) + ")";
+    r.message += "; " + r.old_model_id +
+                 " stays loaded (registry.max_loaded = " + std::to_string(max_loaded_) + ")";
   }
   LOG_INFO("swap: %s", r.message.c_str());
   return r;
@@ -287,8 +287,7 @@ std::vector<ResidentInfo> ModelManager::ResidentModels() const {
     ResidentInfo i{o->id, o->cfg.model.path, false, !o->rt, 0, 0};
     if (o->rt) {
       i.in_use = std::max<int>(o->rt->InFlight(), static_cast<int>(o->rt.use_count()) - 1);
-      i.idle_seconds =
-          i.in_use > 0 ? 0 : std::chrono::duration<double>(now - o->used_at).count();
+      i.idle_seconds = i.in_use > 0 ? 0 : std::chrono::duration<double>(now - o->used_at).count();
     }
     out.push_back(std::move(i));
   }
