@@ -262,9 +262,10 @@ def test_busy_models_make_a_load_wait_then_503_and_running_requests_go_on(tmp_pa
         oc = openai.OpenAI(base_url=s.base + "/v1", api_key="unused", max_retries=0)
         ok(chat(s, B), B)
         events, answer = [], {}
+        # Greedy counting runs to max_tokens: B stays busy for the whole check.
         stream = oc.chat.completions.create(
-            model=B, messages=[{"role": "user", "content": "Tell a long story."}],
-            max_tokens=900, temperature=0, stream=True)
+            model=B, max_tokens=900, temperature=0, stream=True,
+            messages=[{"role": "user", "content": "Count from 1 to 1000, one number per line."}])
 
         def other():
             answer["r"] = chat(s, C)
@@ -274,7 +275,8 @@ def test_busy_models_make_a_load_wait_then_503_and_running_requests_go_on(tmp_pa
         t = threading.Thread(target=other)
         t.start()
         while t.is_alive():  # keep reading B's stream while C waits for room
-            events.append(next(it))
+            events.append(next(it, None))
+            assert events[-1] is not None, "B's stream ended before C was refused"
         n_at_refusal = len(events)
         r = answer["r"]
         assert r.status_code == 503, r.text
