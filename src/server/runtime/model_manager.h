@@ -70,11 +70,11 @@ class ModelManager : public ModelRouter {
   SwapResult Swap(const std::string& model_id, std::chrono::milliseconds timeout);
   SwapResult Offload(std::chrono::milliseconds timeout);
 
-  // Requests running or queued on the current model, or HTTP requests still using it.
+  // Requests running or queued on a resident model, HTTP requests still using one, or a load.
   bool Busy() const;
-  // Shutdown: cancels what still runs on the current model (its handlers end with an error).
+  // Shutdown: cancels what still runs on every resident model (handlers end with an error).
   void StopExecutors();
-  // Shutdown: unloads the current model after StopExecutors (writes its KV blocks and sessions).
+  // Shutdown: unloads every resident model after StopExecutors (writes KV blocks and sessions).
   void Unload();
   ManagerStats stats() const;
   int max_loaded() const { return max_loaded_; }
@@ -85,15 +85,16 @@ class ModelManager : public ModelRouter {
   RoutedModel Route(const std::string& name) override;
   std::vector<std::shared_ptr<const ModelHandle>> Resident() const override;
   std::vector<std::string> Loadable() const override;
-  // scheduler.max_queue after a reload: the current model and every model loaded later.
+  // scheduler.max_queue after a reload: the resident models and every model loaded later.
   void SetMaxQueue(int n);
 
  private:
-  // A model resident beside the default (max_loaded > 1), or one a request is loading.
+  // One load on demand; the requests that wait for it share its outcome.
   struct LoadTicket {
     bool done = false;
     std::optional<ApiError> error;
   };
+  // A model resident beside the default (max_loaded > 1), or one a request is loading.
   struct Other {
     std::string id;
     std::shared_ptr<ModelRuntime> rt;  // null while loading
@@ -135,7 +136,7 @@ class ModelManager : public ModelRouter {
   const int max_loaded_;
   const std::chrono::milliseconds load_timeout_;
   std::list<Other> others_;         // under mu_; models resident beside the default
-  std::condition_variable cv_;      // with mu_: a load finished, a model was released
+  std::condition_variable cv_;      // with mu_: a load finished (waits for room poll it)
   uint64_t tick_ = 0;               // under mu_
   mutable std::mutex registry_mu_;  // registry_, registry_at_
   mutable std::vector<ModelEntry> registry_;
