@@ -269,6 +269,8 @@ def test_busy_models_make_a_load_wait_then_503_and_running_requests_go_on(tmp_pa
 
         def other():
             answer["r"] = chat(s, C)
+            answer["swap"] = requests.post(s.base + "/admin/models/swap", headers=HDR,
+                                           json={"model_id": C}, timeout=60)
 
         it = iter(stream)
         events.append(next(it))
@@ -281,6 +283,9 @@ def test_busy_models_make_a_load_wait_then_503_and_running_requests_go_on(tmp_pa
         r = answer["r"]
         assert r.status_code == 503, r.text
         assert r.json()["error"]["code"] == "models_busy" and r.headers.get("Retry-After")
+        sw = answer["swap"]  # a swap needs room as well
+        assert sw.status_code == 503 and sw.json()["error"]["code"] == "models_busy", sw.text
+        assert sw.json()["status"] == "failed" and f"still serving {A}" in sw.json()["message"]
         for _ in range(3):  # the running request was not dropped
             events.append(next(it))
         assert len(events) > n_at_refusal

@@ -32,12 +32,16 @@ void Send(httplib::Response& res, const SwapResult& r) {
     // The error shape every route uses, with the swap's fields beside it.
     json body = {{"error",
                   {{"message", r.message},
-                   {"type", r.http_status == 409 ? "conflict_error" : "invalid_request_error"},
+                   {"type", r.http_status == 409   ? "conflict_error"
+                            : r.http_status == 503 ? "server_error"
+                                                   : "invalid_request_error"},
                    {"param", r.http_status == 409 ? json() : json("model_id")},
                    {"code", r.http_status == 404   ? "model_not_found"
                             : r.http_status == 409 ? "swap_in_progress"
+                            : r.http_status == 503 ? "models_busy"  // max_loaded, all in use
                                                    : "model_load_failed"}}}};
     body.update(ResultJson(r));
+    if (r.http_status == 503) res.set_header("Retry-After", "5");
     res.set_content(JsonText(body), "application/json");
     return;
   }
