@@ -1,6 +1,7 @@
 // One loaded model with everything that serves it: weights and thread pool (engine::Generator),
 // chat template, KV prefix cache with its disk tier and agent sessions, and the executor thread.
-// `semantic serve` loads one at start; a model swap (model_manager.h) loads another beside it.
+// `semantic serve` loads one at start; a model swap (model_manager.h) loads another beside it, and
+// with registry.max_loaded > 1 so does a request naming a registry model that is not loaded.
 #pragma once
 
 #include <cstdint>
