@@ -299,6 +299,36 @@ def test_busy_models_make_a_load_wait_then_503_and_running_requests_go_on(tmp_pa
         s.stop()
 
 
+def test_a_load_waits_for_a_busy_model_to_finish(tmp_path):
+    args = make_registry(tmp_path)
+    s = ServerProcess(args + ["--registry-max-loaded", "2", "--registry-load-timeout", "120s"],
+                      "pytest-multi-wait.log").start()
+    try:
+        ok(chat(s, B), B)
+        long_b = {}
+
+        def run_b():
+            long_b["r"] = chat(s, B, "agent-long", "Count from 1 to 1000, one number per line.",
+                               max_tokens=40)
+
+        t = threading.Thread(target=run_b)
+        t.start()
+        deadline = time.time() + 30
+        while time.time() < deadline and not any(
+                m["model_id"] == B and m["requests_in_use"] > 0 for m in current(s)["resident"]):
+            time.sleep(0.01)
+        r = chat(s, C)  # no room until B's request ends: it waits, then B is unloaded
+        t.join()
+        ok(r, C)
+        b = ok(long_b["r"], B)  # the running request finished in full, not cut
+        assert b.json()["choices"][0]["finish_reason"] == "length"
+        assert b.json()["usage"]["completion_tokens"] == 40
+        assert resident(s) == {A, C}
+        assert metric(s, "semantic_model_unloads_total") == 1
+    finally:
+        s.stop()
+
+
 def test_max_loaded_1_keeps_the_404(tmp_path):
     s = ServerProcess(make_registry(tmp_path, aliases=False), "pytest-multi-one.log").start()
     try:
