@@ -399,6 +399,20 @@ std::vector<OptionDecl> BuildTable() {
            "them, when the request gives no timeout_seconds.",
            Bind<&Settings::registry, &RegistrySettings::swap_timeout>())
           .Range(0, 3600 * kSecond));
+  add(Decl("registry", "max_loaded", T::kInt, "1",
+           "Models resident at once. 1: one model is served and a request naming another gets "
+           "404 (swap first). More: a request naming a registry model that is not loaded loads "
+           "it beside the others; beyond this many, the least recently used idle model (never "
+           "the default) is unloaded, its caches written to disk. Each resident model has its "
+           "own weights and KV pool (model.cache_budget each). See docs/model-hot-swap.md.",
+           Bind<&Settings::registry, &RegistrySettings::max_loaded>())
+          .Range(1, 64));
+  add(Decl("registry", "load_timeout", T::kDuration, "60s",
+           "With max_loaded > 1: how long a request for a model that is not loaded waits for a "
+           "resident model to become idle (so it can be unloaded) before answering 503 with "
+           "Retry-After.",
+           Bind<&Settings::registry, &RegistrySettings::load_timeout>())
+          .Range(0, 3600 * kSecond));
   return t;
 }
 

@@ -91,6 +91,8 @@ struct RegistrySettings {
   std::string profiles_dir;               // config/models/<name>.toml profiles
   std::string models_dir;                 // .gguf files found here (recursively)
   std::chrono::milliseconds swap_timeout{};  // drain time for the old model's requests
+  int max_loaded = 1;                        // models resident at once (LRU unload beyond)
+  std::chrono::milliseconds load_timeout{};  // wait for an idle model to unload, then 503
 };
 
 // [aliases]: model names a client may send, mapped to a served model. The name may hold `*` (any

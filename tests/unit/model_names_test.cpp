@@ -49,5 +49,18 @@ TEST(ModelNames, OwnNamesAliasesFirstMatchWins) {
   EXPECT_EQ(CheckAliases(m), "");
 }
 
+TEST(ModelNames, AliasNamesModelFollowsTheFirstMatch) {
+  ModelHandle m;
+  m.id = "gemma3";
+  // With several models resident an alias may name another registry model.
+  m.aliases = {{"gpt-4o", "tiny"}, {"gpt-*", "gemma3"}, {"claude-*", "default"}};
+  EXPECT_FALSE(AliasNamesModel(m, "gpt-4o"));  // shadowed by its own entry, which names "tiny"
+  EXPECT_TRUE(AliasNamesModel(m, "gpt-5"));
+  EXPECT_TRUE(AliasNamesModel(m, "claude-x"));
+  EXPECT_FALSE(AliasNamesModel(m, "gemma3"));  // an own name, not an alias
+  EXPECT_FALSE(ModelMatches(m, "gpt-4o"));
+  EXPECT_TRUE(ModelMatches(m, "gemma3"));
+}
+
 }  // namespace
 }  // namespace semantic::server

@@ -72,7 +72,7 @@ void AgentSeries(kv::PrefixCache& cache, Writer& w) {
   }
 }
 
-// Requests by route and status, model loads and swaps, configuration reloads.
+// Requests by route and status, model loads, unloads and swaps, configuration reloads.
 void ServerSeries(const ServerMetrics& s, Writer& w) {
   const char* req_help =
       "HTTP requests answered, by route pattern and status (route \"unmatched\": no route, or "
@@ -84,8 +84,14 @@ void ServerSeries(const ServerMetrics& s, Writer& w) {
     w.Metric("semantic_http_requests_total", "counter", req_help, static_cast<double>(n),
              labels.c_str());
   }
-  w.Metric("semantic_model_loads_total", "counter", "Models loaded (at start-up, and by swaps).",
+  w.Metric("semantic_model_loads_total", "counter",
+           "Models loaded (at start-up, by swaps, and on demand with registry.max_loaded > 1).",
            static_cast<double>(s.model_loads()));
+  w.Metric("semantic_model_unloads_total", "counter",
+           "Models unloaded while running (swapped out, offloaded, or least recently used).",
+           static_cast<double>(s.model_unloads()));
+  w.Metric("semantic_models_resident", "gauge", "Models loaded now (at most registry.max_loaded).",
+           static_cast<double>(s.models_resident()));
   w.Metric("semantic_model_load_seconds", "gauge", "Seconds the last model load took.",
            s.last_model_load_seconds());
   w.Metric("semantic_model_swaps_total", "counter",

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/log.h"
 #include "server/api/agents/handlers.h"
@@ -112,9 +113,48 @@ void SendNoModel(const httplib::Request& req, httplib::Response& res) {
                    "model",
                    "model_not_loaded",
                    /*retry_after_s=*/5};
-  if (anthropic::IsAnthropicPath(req.path)) return SendAnthropicError(res, e);
-  SendOpenAiError(res, e);
+  SendRouteError(req, res, e);
 }
+
+void SendRouteError(const httplib::Request& req, httplib::Response& res, const ApiError& e) {
+  SendError(req, res, e);
+}
+
+namespace {
+// GET /v1/models with several models resident: each resident model's entries (the default's
+// first; an id listed once), then the registry models a request may load, marked loaded: false.
+json ResidentModelsList(const ModelRouter& router, bool anthropic_client) {
+  json data = json::array();
+  std::set<std::string> ids;
+  auto add = [&](json entry) {
+    if (ids.insert(entry["id"].get<std::string>()).second) data.push_back(std::move(entry));
+  };
+  for (const auto& mh : router.Resident()) {
+    json one = anthropic_client ? anthropic::ModelsResponse(*mh) : openai::ModelsResponse(*mh);
+    for (json& entry : one["data"]) {
+      entry["loaded"] = true;
+      add(std::move(entry));
+    }
+  }
+  for (const std::string& id : router.Loadable()) {
+    add(anthropic_client ? json{{"type", "model"},
+                                {"id", id},
+                                {"display_name", id + " (not loaded)"},
+                                {"created_at", "1970-01-01T00:00:00Z"},
+                                {"loaded", false}}
+                         : json{{"id", id},
+                                {"object", "model"},
+                                {"created", 0},
+                                {"owned_by", "semantic"},
+                                {"loaded", false}});
+  }
+  if (!anthropic_client) return {{"object", "list"}, {"data", data}};
+  return {{"data", data},
+          {"has_more", false},
+          {"first_id", data.empty() ? json() : data.front()["id"]},
+          {"last_id", data.empty() ? json() : data.back()["id"]}};
+}
+}  // namespace
 
 struct HttpServer::Impl {
   ServerOptions options;
@@ -226,18 +266,24 @@ HttpServer::HttpServer(const ServerOptions& options, std::shared_ptr<ModelSlot> 
   };
   s.Get("/health/ready", ready);
   s.Get("/health/startup", ready);
-  s.Get(
-      "/v1/models",
+  auto served_model =
       WithModel(m, [](const ModelHandle& mh, const httplib::Request& req, httplib::Response& res) {
         const bool anthropic_client = req.has_header("anthropic-version");
         res.set_content(
             JsonText(anthropic_client ? anthropic::ModelsResponse(mh) : openai::ModelsResponse(mh)),
             "application/json");
-      }));
-  s.Post("/v1/chat/completions", WithModel(m, openai::HandleChatCompletions));
-  s.Post("/v1/completions", WithModel(m, openai::HandleCompletions));
-  s.Post("/v1/messages", WithModel(m, anthropic::HandleMessages));
-  s.Post("/v1/messages/count_tokens", WithModel(m, anthropic::HandleCountTokens));
+      });
+  s.Get("/v1/models", [m, served_model](const httplib::Request& req, httplib::Response& res) {
+    const ModelRouter* router = m->router();
+    if (router == nullptr) return served_model(req, res);
+    const bool anthropic_client = req.has_header("anthropic-version");
+    res.set_content(JsonText(ResidentModelsList(*router, anthropic_client)), "application/json");
+  });
+  // These route by the body's `model` when several models are resident (with_model.h).
+  s.Post("/v1/chat/completions", WithRequestedModel(m, openai::HandleChatCompletions));
+  s.Post("/v1/completions", WithRequestedModel(m, openai::HandleCompletions));
+  s.Post("/v1/messages", WithRequestedModel(m, anthropic::HandleMessages));
+  s.Post("/v1/messages/count_tokens", WithRequestedModel(m, anthropic::HandleCountTokens));
   s.Post("/api/event_logging/batch", anthropic::HandleEventLogging);
   RegisterUi(s);
 

@@ -23,6 +23,8 @@ class ServerMetrics {
   void CountRequest(const std::string& route, int status);
   void CountModelLoad(double seconds);
   void CountModelSwap() { ++model_swaps_; }
+  void CountModelUnload() { ++model_unloads_; }
+  void SetModelsResident(int n) { models_resident_ = n; }
   void CountReload(bool ok) { ++(ok ? reloads_ok_ : reloads_failed_); }
 
   // (route, status) -> requests answered.
@@ -30,6 +32,8 @@ class ServerMetrics {
   uint64_t model_loads() const { return model_loads_; }
   double last_model_load_seconds() const { return last_load_s_; }
   uint64_t model_swaps() const { return model_swaps_; }
+  uint64_t model_unloads() const { return model_unloads_; }
+  int models_resident() const { return models_resident_; }
   uint64_t reloads_ok() const { return reloads_ok_; }
   uint64_t reloads_failed() const { return reloads_failed_; }
 
@@ -39,6 +43,8 @@ class ServerMetrics {
   std::atomic<uint64_t> model_loads_{0};
   std::atomic<double> last_load_s_{0};
   std::atomic<uint64_t> model_swaps_{0};  // POST /admin/models/swap that succeeded
+  std::atomic<uint64_t> model_unloads_{0};  // swapped out, offloaded, or unloaded as LRU
+  std::atomic<int> models_resident_{0};
   std::atomic<uint64_t> reloads_ok_{0};
   std::atomic<uint64_t> reloads_failed_{0};
 };

@@ -2,6 +2,7 @@
 #include "server/runtime/admin_routes.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "server/api/common/fields.h"
 #include "server/http/auth.h"
@@ -31,12 +32,16 @@ void Send(httplib::Response& res, const SwapResult& r) {
     // The error shape every route uses, with the swap's fields beside it.
     json body = {{"error",
                   {{"message", r.message},
-                   {"type", r.http_status == 409 ? "conflict_error" : "invalid_request_error"},
+                   {"type", r.http_status == 409   ? "conflict_error"
+                            : r.http_status == 503 ? "server_error"
+                                                   : "invalid_request_error"},
                    {"param", r.http_status == 409 ? json() : json("model_id")},
                    {"code", r.http_status == 404   ? "model_not_found"
                             : r.http_status == 409 ? "swap_in_progress"
+                            : r.http_status == 503 ? "models_busy"  // max_loaded, all in use
                                                    : "model_load_failed"}}}};
     body.update(ResultJson(r));
+    if (r.http_status == 503) res.set_header("Retry-After", "5");
     res.set_content(JsonText(body), "application/json");
     return;
   }
@@ -56,14 +61,33 @@ bool Timeout(httplib::Response& res, Fields& f, const ModelManager& m,
   return true;
 }
 
+// The resident set: the default model first, then the others by most recent use.
+json ResidentJson(const ModelManager& manager) {
+  json list = json::array();
+  for (const ResidentInfo& i : manager.ResidentModels()) {
+    list.push_back({{"model_id", i.id},
+                    {"path", i.path},
+                    {"default", i.is_default},
+                    {"loading", i.loading},
+                    {"requests_in_use", i.in_use},
+                    {"idle_seconds", i.idle_seconds}});
+  }
+  return list;
+}
+
 }  // namespace
 
 void RegisterAdminModelRoutes(httplib::Server& s, ModelManager* manager, const LiveConfig* live) {
   s.Get("/admin/models/current", [=](const httplib::Request& req, httplib::Response& res) {
     if (!AdminAuthorized(req, res, live->Get()->admin_key)) return;
+    const json resident = ResidentJson(*manager);  // before this request holds the default
     const auto m = manager->slot()->Get();
     if (!m) {
-      res.set_content(JsonText({{"loaded", false}, {"model_id", nullptr}}), "application/json");
+      res.set_content(JsonText({{"loaded", false},
+                                {"model_id", nullptr},
+                                {"max_loaded", manager->max_loaded()},
+                                {"resident", resident}}),
+                      "application/json");
       return;
     }
     const config::Settings cfg = manager->current_settings();
@@ -79,17 +103,21 @@ void RegisterAdminModelRoutes(httplib::Server& s, ModelManager* manager, const L
                               {"block_tokens", m->block_tokens},
                               {"loads", st.loads},
                               {"swaps", st.swaps},
-                              {"swap_failures", st.swap_failures}}),
+                              {"swap_failures", st.swap_failures},
+                              {"unloads", st.unloads},
+                              {"load_failures", st.load_failures},
+                              {"max_loaded", manager->max_loaded()},
+                              {"resident", resident}}),
                     "application/json");
   });
   s.Get("/admin/models/available", [=](const httplib::Request& req, httplib::Response& res) {
     if (!AdminAuthorized(req, res, live->Get()->admin_key)) return;
-    const auto current = manager->slot()->Get();
+    std::set<std::string> resident;
+    for (const auto& mh : manager->Resident()) resident.insert(mh->id);
     json list = json::array();
     for (const ModelEntry& e : ListModels(manager->base())) {
-      json j = {{"model_id", e.id},   {"path", e.path},
-                {"source", e.source}, {"bytes", e.bytes},
-                {"exists", e.exists}, {"loaded", current && current->id == e.id}};
+      json j = {{"model_id", e.id}, {"path", e.path},     {"source", e.source},
+                {"bytes", e.bytes}, {"exists", e.exists}, {"loaded", resident.count(e.id) > 0}};
       if (!e.profile.empty()) j["profile"] = e.profile;
       if (!e.problem.empty()) j["problem"] = e.problem;
       list.push_back(std::move(j));

@@ -1,5 +1,6 @@
 // Model admin API (names follow the original semantic), admin key required (X-Admin-Key):
-//   GET  /admin/models/current     the loaded model: id, path, architecture, context, KV dtype
+//   GET  /admin/models/current     the default model: id, path, architecture, context, KV dtype;
+//                                  the resident set (registry.max_loaded)
 //   GET  /admin/models/available   every model a swap can name (model_registry.h)
 //   POST /admin/models/swap        {model_id, timeout_seconds?} -> {status, old_model_id,
 //                                  new_model_id, message, ...}; 200 success/unchanged,

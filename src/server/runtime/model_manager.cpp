@@ -8,17 +8,12 @@
 
 #include "base/log.h"
 #include "base/timer.h"
+#include "server/api/common/model_names.h"
 
 namespace semantic::server {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// A handle that keeps its runtime loaded for as long as a request holds it.
-std::shared_ptr<const ModelHandle> HandleOf(const std::shared_ptr<ModelRuntime>& rt) {
-  if (!rt) return nullptr;
-  return std::shared_ptr<const ModelHandle>(rt, &rt->handle());
-}
 
 SwapResult SwapBusy(SwapResult r) {
   r.http_status = 409;
@@ -41,7 +36,16 @@ int HttpStatusOf(const Status& st) {
 }  // namespace
 
 ModelManager::ModelManager(config::Settings base, RuntimeShared shared)
-    : base_(std::move(base)), shared_(shared), current_cfg_(base_) {}
+    : base_(std::move(base)),
+      shared_([&] {
+        shared.aliases_name_registry = base_.registry.max_loaded > 1;
+        return shared;
+      }()),
+      current_cfg_(base_),
+      max_loaded_(base_.registry.max_loaded),
+      load_timeout_(base_.registry.load_timeout) {
+  if (max_loaded_ > 1) slot_->SetRouter(this);
+}
 
 ModelManager::~ModelManager() {
   StopExecutors();
@@ -58,6 +62,10 @@ void ModelManager::SetMaxQueue(int n) {
   base_.scheduler.max_queue = n;
   current_cfg_.scheduler.max_queue = n;
   if (runtime_) runtime_->SetMaxQueue(n);
+  for (Other& o : others_) {
+    o.cfg.scheduler.max_queue = n;
+    if (o.rt) o.rt->SetMaxQueue(n);
+  }
 }
 
 Status ModelManager::LoadInitial() {
@@ -69,10 +77,25 @@ Status ModelManager::LoadInitial() {
   ++loads_;
   std::shared_ptr<ModelRuntime> next = std::move(*rt);
   if (shared_.metrics) shared_.metrics->CountModelLoad(next->load_seconds());
+  if (max_loaded_ > 1) {
+    // Each alias names "default", this model, or a model a request may load.
+    const config::Settings b = base();
+    const std::vector<std::string> ids = Loadable();
+    for (const auto& [pattern, target] : b.aliases) {
+      if (IsOwnName(next->handle(), target) ||
+          std::find(ids.begin(), ids.end(), target) != ids.end()) {
+        continue;
+      }
+      return InvalidArgument("aliases: '" + pattern + "' maps to '" + target +
+                             "', which is neither \"default\" nor a model in the registry "
+                             "(semantic models)");
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     runtime_ = next;
     current_cfg_ = base_;
+    PublishResident();
   }
   slot_->Set(HandleOf(next));
   return Status::Ok();
@@ -111,6 +134,7 @@ SwapResult ModelManager::Swap(const std::string& model_id, std::chrono::millisec
     r.message = "model " + r.new_model_id + " is already loaded";
     return r;
   }
+  if (max_loaded_ > 1) return SwapResident(*cfg, std::move(r));
   LOG_INFO("swap: loading %s (%s) beside %s", model_id.c_str(), cfg->model.path.c_str(),
            old ? r.old_model_id.c_str() : "no model");
   auto loaded = ModelRuntime::Load(*cfg, shared_);
@@ -141,6 +165,10 @@ SwapResult ModelManager::Swap(const std::string& model_id, std::chrono::millisec
   }
   slot_->Set(HandleOf(next));  // new requests go to the new model from here on
   Retire(std::move(old), timeout, &r);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PublishResident();
+  }
   ++swaps_;
   if (shared_.metrics) shared_.metrics->CountModelSwap();
   r.status = "success";
@@ -162,17 +190,39 @@ SwapResult ModelManager::Offload(std::chrono::milliseconds timeout) {
   if (!swap_lock.owns_lock()) return SwapBusy(r);
   Timer timer;
   std::shared_ptr<ModelRuntime> old;
+  std::vector<std::shared_ptr<ModelRuntime>> others;  // every resident model goes
   {
     std::lock_guard<std::mutex> lock(mu_);
     old.swap(runtime_);
+    for (auto it = others_.begin(); it != others_.end();) {
+      if (!it->rt) {  // a request is loading it: that load finishes and stays
+        ++it;
+        continue;
+      }
+      others.push_back(std::move(it->rt));
+      it = others_.erase(it);
+    }
   }
   r.old_model_id = old ? old->handle().id : "";
   slot_->Set(nullptr);
   Retire(std::move(old), timeout, &r);
+  std::string also;
+  for (std::shared_ptr<ModelRuntime>& o : others) {
+    also += (also.empty() ? "" : ", ") + o->handle().id;
+    SwapResult ignored;
+    Retire(std::move(o), timeout, &ignored);
+    r.drained += ignored.drained;
+    r.cancelled += ignored.cancelled;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    PublishResident();
+  }
   r.status = "offloaded";
   r.seconds = timer.Seconds();
   r.message = r.old_model_id.empty() ? "no model was loaded"
                                      : "unloaded " + r.old_model_id + "; its caches are on disk";
+  if (!also.empty()) r.message += "; also unloaded " + also;
   return r;
 }
 
@@ -207,32 +257,47 @@ void ModelManager::Retire(std::shared_ptr<ModelRuntime> old, std::chrono::millis
              old->handle().id.c_str());
   }
   old.reset();
+  ++unloads_;
+  if (shared_.metrics) shared_.metrics->CountModelUnload();
 }
 
 bool ModelManager::Busy() const {
   std::lock_guard<std::mutex> lock(mu_);
   // runtime_ and the slot's handle are two references; each request holding the handle (from
-  // routing until its last streamed byte) is one more.
-  return runtime_ && (runtime_->Busy() || runtime_.use_count() > 2);
+  // routing until its last streamed byte) is one more. Another resident model is referenced by
+  // its entry alone; a model still loading is busy too.
+  if (runtime_ && (runtime_->Busy() || runtime_.use_count() > 2)) return true;
+  for (const Other& o : others_) {
+    if (!o.rt || o.rt->Busy() || o.rt.use_count() > 1) return true;
+  }
+  return false;
 }
 
 void ModelManager::StopExecutors() {
   std::lock_guard<std::mutex> lock(mu_);
   if (runtime_) runtime_->StopExecutor();
+  for (Other& o : others_) {
+    if (o.rt) o.rt->StopExecutor();
+  }
 }
 
 void ModelManager::Unload() {
   std::shared_ptr<ModelRuntime> old;
+  std::list<Other> others;
   {
     std::lock_guard<std::mutex> lock(mu_);
     old.swap(runtime_);
+    others.swap(others_);
+    PublishResident();
   }
   slot_->Set(nullptr);
   old.reset();
+  others.clear();  // each writes its pending KV blocks and sessions
 }
 
 ManagerStats ModelManager::stats() const {
-  return {loads_.load(), load_failures_.load(), swaps_.load(), swap_failures_.load()};
+  return {loads_.load(), load_failures_.load(), swaps_.load(), swap_failures_.load(),
+          unloads_.load()};
 }
 
 }  // namespace semantic::server

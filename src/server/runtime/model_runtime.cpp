@@ -142,7 +142,9 @@ Expected<std::unique_ptr<ModelRuntime>> ModelRuntime::Load(const config::Setting
   h.aliases = cfg.aliases;
   h.rate_limiter = shared.rate_limiter;
   h.live = shared.live;
-  if (const std::string bad = CheckAliases(h); !bad.empty()) return InvalidArgument(bad);
+  if (const std::string bad = CheckAliases(h); !bad.empty() && !shared.aliases_name_registry) {
+    return InvalidArgument(bad);
+  }
   rt->exec_ = std::make_unique<engine::Executor>(g.mutable_model(), g.kv_pool(), tok, eo);
   rt->exec_->Start();
   h.executor = rt->exec_.get();

@@ -1,6 +1,7 @@
 // One loaded model with everything that serves it: weights and thread pool (engine::Generator),
 // chat template, KV prefix cache with its disk tier and agent sessions, and the executor thread.
-// `semantic serve` loads one at start; a model swap (model_manager.h) loads another beside it.
+// `semantic serve` loads one at start; a model swap (model_manager.h) loads another beside it, and
+// with registry.max_loaded > 1 so does a request naming a registry model that is not loaded.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,9 @@ struct RuntimeShared {
   RateLimiter* rate_limiter = nullptr;  // null: unlimited
   const LiveConfig* live = nullptr;     // settings a reload may change (request timeout …)
   ServerMetrics* metrics = nullptr;     // model loads and swaps are counted here
+  // [aliases] may name any registry model (max_loaded > 1: the manager checks them), not only
+  // the model being loaded.
+  bool aliases_name_registry = false;
 };
 
 class ModelRuntime {
@@ -56,5 +60,11 @@ class ModelRuntime {
   uint64_t fingerprint_ = 0;
   double load_seconds_ = 0;
 };
+
+// A handle that keeps its runtime loaded for as long as a request holds it (null for null).
+inline std::shared_ptr<const ModelHandle> HandleOf(const std::shared_ptr<ModelRuntime>& rt) {
+  if (!rt) return nullptr;
+  return std::shared_ptr<const ModelHandle>(rt, &rt->handle());
+}
 
 }  // namespace semantic::server

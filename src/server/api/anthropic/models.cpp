@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "server/api/common/model_names.h"
+
 namespace semantic::server::anthropic {
 
 nlohmann::json ModelsResponse(const ModelHandle& m) {
@@ -17,7 +19,7 @@ nlohmann::json ModelsResponse(const ModelHandle& m) {
   };
   nlohmann::json data = nlohmann::json::array({entry(m.id, m.id)});
   for (const auto& [pattern, target] : m.aliases) {
-    if (pattern.find_first_of("*?") != std::string::npos) continue;
+    if (pattern.find_first_of("*?") != std::string::npos || !AliasNamesModel(m, pattern)) continue;
     data.push_back(entry(pattern, pattern + " (alias of " + m.id + ")"));
   }
   return {{"data", data},

@@ -1,4 +1,4 @@
-// GlobMatch, IsOwnName, ModelMatches, CheckAliases.
+// GlobMatch, IsOwnName, ModelMatches, AliasNamesModel, CheckAliases.
 #include "server/api/common/model_names.h"
 
 #include <vector>
@@ -32,7 +32,10 @@ bool IsOwnName(const ModelHandle& m, const std::string& name) {
 }
 
 bool ModelMatches(const ModelHandle& m, const std::string& name) {
-  if (IsOwnName(m, name)) return true;
+  return IsOwnName(m, name) || AliasNamesModel(m, name);
+}
+
+bool AliasNamesModel(const ModelHandle& m, const std::string& name) {
   for (const auto& [pattern, target] : m.aliases) {
     if (GlobMatch(pattern, name)) return IsOwnName(m, target);  // the first match decides
   }

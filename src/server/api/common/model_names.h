@@ -19,6 +19,10 @@ bool IsOwnName(const ModelHandle& m, const std::string& name);
 // An own name, or a name that an alias maps to this model.
 bool ModelMatches(const ModelHandle& m, const std::string& name);
 
+// The first [aliases] pattern that matches `name` maps it to this model (with several models
+// resident an alias may name another one).
+bool AliasNamesModel(const ModelHandle& m, const std::string& name);
+
 // Ok, or the first alias whose target is not one of the served model's names, as a message.
 std::string CheckAliases(const ModelHandle& m);
 

@@ -7,6 +7,7 @@
 #include "server/api/common/agent_id.h"
 #include "server/api/common/engine_request.h"
 #include "server/api/common/ids.h"
+#include "server/api/common/model_names.h"
 #include "server/api/common/request_limits.h"
 #include "server/api/openai/requests.h"
 #include "server/api/openai/response_parts.h"
@@ -94,12 +95,14 @@ json ModelsResponse(const ModelHandle& m) {
                {"block_tokens", m.block_tokens},
                {"kv_dtype", m.kv_dtype}};
   json aliases = json::array();
-  for (const auto& [pattern, target] : m.aliases) aliases.push_back(pattern);
+  for (const auto& [pattern, target] : m.aliases) {
+    if (AliasNamesModel(m, pattern)) aliases.push_back(pattern);
+  }
   json model = {{"id", m.id}, {"object", "model"}, {"created", 0}, {"owned_by", "semantic"},
                 {"spec", spec}, {"aliases", aliases}};
   json data = json::array({model});
   for (const auto& [pattern, target] : m.aliases) {  // plain names are listed as models too
-    if (pattern.find_first_of("*?") != std::string::npos) continue;
+    if (pattern.find_first_of("*?") != std::string::npos || !AliasNamesModel(m, pattern)) continue;
     data.push_back({{"id", pattern}, {"object", "model"}, {"created", 0}, {"owned_by", "semantic"},
                     {"alias_of", m.id}});
   }
