@@ -41,7 +41,8 @@ thread_local Scratch t_scratch;
 
 }  // namespace
 
-size_t LayoutPackedActs(DType act, int64_t n_tok, int64_t cols, uint8_t* base, PackedActs* a) {
+size_t LayoutPackedActs(DType act, int64_t n_tok, int64_t cols, uint8_t* base, PackedActs* a,
+                        bool token_lanes) {
   a->type = act;
   a->n_tok = n_tok;
   a->cols = cols;
@@ -66,7 +67,18 @@ size_t LayoutPackedActs(DType act, int64_t n_tok, int64_t cols, uint8_t* base, P
   if (act == DType::kQ8_1) a->s = reinterpret_cast<float*>(take(4 * a->nb * a->n_tok_pad));
   if (act != DType::kQ8_K) a->xsum = reinterpret_cast<int32_t*>(take(4 * a->nb * a->n_tok_pad));
   if (act == DType::kQ8_K) a->bsums = reinterpret_cast<int16_t*>(take(2 * 16 * a->nb * n_tok));
+  a->qsi = nullptr;
+  if (token_lanes && act != DType::kQ8_K)
+    a->qsi = reinterpret_cast<int32_t*>(take(static_cast<size_t>(cols) * a->n_tok_pad));
   return off;
+}
+
+void InterleaveQuants(int64_t t0, int64_t t1, PackedActs* a) {
+  const int64_t groups = a->cols / 4, pad = a->n_tok_pad;
+  for (int64_t t = t0; t < t1; ++t) {
+    const int8_t* q = a->qs + t * a->qs_stride;
+    for (int64_t g = 0; g < groups; ++g) std::memcpy(a->qsi + g * pad + t, q + 4 * g, 4);
+  }
 }
 
 namespace {
@@ -109,15 +121,24 @@ void MatMulWith(const KernelSet* ks, const WeightView& w, const float* x, int64_
   }
 
   PackedActs a;
-  const size_t bytes = LayoutPackedActs(act, n_tok, w.cols, nullptr, &a);
-  LayoutPackedActs(act, n_tok, w.cols, t_scratch.Get(bytes), &a);
+  const bool lanes = n_tok >= 2 && ks->token_lanes[wid];
+  const size_t bytes = LayoutPackedActs(act, n_tok, w.cols, nullptr, &a, lanes);
+  LayoutPackedActs(act, n_tok, w.cols, t_scratch.Get(bytes), &a, lanes);
   const bool parallel = pool.size() > 1 && w.rows * w.cols * n_tok >= kMinParallelWork;
+  auto quantize_range = [&](int64_t t0, int64_t t1) {
+    quantize(x, t0, t1, &a);
+    if (lanes) InterleaveQuants(t0, t1, &a);
+  };
   if (act == DType::kF32) {
     a.f = x;
   } else if (parallel && n_tok >= 4 && n_tok * w.cols >= (1 << 14)) {
-    pool.ParallelFor(n_tok, [&](int64_t t0, int64_t t1) { quantize(x, t0, t1, &a); });
+    pool.ParallelFor(n_tok, quantize_range);
   } else {
-    quantize(x, 0, n_tok, &a);
+    quantize_range(0, n_tok);
+  }
+  if (lanes) {  // padding tokens' quants (their outputs are computed, then dropped)
+    for (int64_t g = 0; g < w.cols / 4; ++g)
+      for (int64_t t = n_tok; t < a.n_tok_pad; ++t) a.qsi[g * a.n_tok_pad + t] = 0;
   }
   for (int64_t b = 0; b < a.nb; ++b) {  // zero the padding tokens' per-block values
     for (int64_t t = n_tok; t < a.n_tok_pad; ++t) {
