@@ -23,7 +23,7 @@ struct PackedActs {
   float* s = nullptr;        // Q8_1: [nb][n_tok_pad] f32 fp16(d*sum(q)) as f32; else null
   int32_t* xsum = nullptr;   // Q8_0/Q8_1: [nb][n_tok_pad] i32 sum of the block's quants
   int16_t* bsums = nullptr;  // Q8_K: [n_tok][nb][16] i16 sums of 16 quants; else null
-  int32_t* qsi = nullptr;    // token-lane tiles only: [cols / 4][n_tok_pad] 4 quants each
+  int32_t* qsi = nullptr;    // token-lane tiles only: [n_tok_pad / 8][cols / 4][8] 4 quants each
   const float* f = nullptr;  // F32/F16/BF16: [n_tok][cols] f32 (rounded to f16/bf16 values)
   size_t qs_stride = 0;      // bytes between token rows of qs
   size_t f_stride = 0;       // floats between token rows of f
@@ -35,7 +35,8 @@ struct PackedActs {
 size_t LayoutPackedActs(quant::DType act, int64_t n_tok, int64_t cols, uint8_t* base,
                         PackedActs* a, bool token_lanes = false);
 
-// Fills a->qsi for tokens [t0, t1) from a->qs: qsi[g * n_tok_pad + t] = quants 4g..4g+3 of t.
+// Fills a->qsi for tokens [t0, t1) from a->qs: quants 4g..4g+3 of token t go to
+// qsi[(t / 8 * (cols / 4) + g) * 8 + t % 8], so an 8-token tile reads one contiguous stretch.
 void InterleaveQuants(int64_t t0, int64_t t1, PackedActs* a);
 
 // Quantizes activation rows [t0, t1) of x ([n_tok][cols] f32) into a (buffers preallocated).

@@ -74,10 +74,11 @@ size_t LayoutPackedActs(DType act, int64_t n_tok, int64_t cols, uint8_t* base, P
 }
 
 void InterleaveQuants(int64_t t0, int64_t t1, PackedActs* a) {
-  const int64_t groups = a->cols / 4, pad = a->n_tok_pad;
+  const int64_t groups = a->cols / 4;
   for (int64_t t = t0; t < t1; ++t) {
     const int8_t* q = a->qs + t * a->qs_stride;
-    for (int64_t g = 0; g < groups; ++g) std::memcpy(a->qsi + g * pad + t, q + 4 * g, 4);
+    int32_t* dst = a->qsi + t / 8 * groups * 8 + t % 8;
+    for (int64_t g = 0; g < groups; ++g) std::memcpy(dst + 8 * g, q + 4 * g, 4);
   }
 }
 
@@ -137,8 +138,9 @@ void MatMulWith(const KernelSet* ks, const WeightView& w, const float* x, int64_
     quantize_range(0, n_tok);
   }
   if (lanes) {  // padding tokens' quants (their outputs are computed, then dropped)
-    for (int64_t g = 0; g < w.cols / 4; ++g)
-      for (int64_t t = n_tok; t < a.n_tok_pad; ++t) a.qsi[g * a.n_tok_pad + t] = 0;
+    const int64_t groups = w.cols / 4;
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t t = n_tok; t < a.n_tok_pad; ++t) a.qsi[(t / 8 * groups + g) * 8 + t % 8] = 0;
   }
   for (int64_t b = 0; b < a.nb; ++b) {  // zero the padding tokens' per-block values
     for (int64_t t = n_tok; t < a.n_tok_pad; ++t) {

@@ -70,15 +70,16 @@ void TileLanes(const uint8_t* const* rows, const PackedActs& a, int64_t t, const
   constexpr int kOff = W::kOffset + (W::kSigned && kVnni ? 128 : 0);
   constexpr int kQuants = W::kSigned ? 2 : (W::kAffine ? 4 : 2);  // quant bytes after d (and m)
   const int64_t pad = a.n_tok_pad;
+  const int32_t* xt = a.qsi + t * (a.cols / 4);  // this 8-token tile's quants (t % 8 == 0)
 #pragma GCC unroll 8
   for (int i = 0; i < RM; ++i) acc[i] = _mm256_setzero_ps();
   for (int64_t k = 0; k < pf.lines; ++k)
     _mm_prefetch(reinterpret_cast<const char*>(pf.ptr + 64 * k), _MM_HINT_T0);
   for (int64_t b = 0; b < a.nb; ++b) {
-    const int32_t* xb = a.qsi + 8 * b * pad + t;
+    const int32_t* xb = xt + 64 * b;
     __m256i x[8];
 #pragma GCC unroll 8
-    for (int g = 0; g < 8; ++g) x[g] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + g * pad));
+    for (int g = 0; g < 8; ++g) x[g] = _mm256_load_si256(reinterpret_cast<const __m256i*>(xb + 8 * g));
     const __m256 dx = _mm256_loadu_ps(a.d + b * pad + t);
     __m256i corr = _mm256_setzero_si256();
     if constexpr (kOff != 0)
@@ -101,7 +102,7 @@ void TileLanes(const uint8_t* const* rows, const PackedActs& a, int64_t t, const
   }
 }
 
-// Rows [r0, r1) for tokens [t, t + n) (n <= 8; t + 8 <= n_tok_pad), RM rows at a time.
+// Rows [r0, r1) for tokens [t, t + n) (n <= 8; t % 8 == 0), RM rows at a time.
 template <class W, int RM>
 void RowSweepLanes(const WeightView& w, const PackedActs& a, int64_t r0, int64_t r1, int64_t t,
                    int n, float* y) {
