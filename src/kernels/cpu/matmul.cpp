@@ -155,11 +155,12 @@ void MatMulWith(const KernelSet* ks, const WeightView& w, const float* x, int64_
     return;
   }
 
-  // Work items: decode splits rows only; prefill tiles rows x tokens so each weight chunk stays
-  // in L1/L2 while a chunk of tokens streams past it.
+  // Work items: decode (up to 16 tokens: batched decode) splits rows only, into 8 chunks per
+  // thread so a 192-row matrix still balances; prefill tiles rows x tokens so each weight chunk
+  // stays in L1/L2 while a chunk of tokens streams past it.
   const int n_threads = pool.size();
   int64_t row_chunk, tok_chunk;
-  if (n_tok <= 8) {
+  if (n_tok <= 16) {
     tok_chunk = n_tok;
     row_chunk = (w.rows + n_threads * 8 - 1) / (n_threads * 8);
     row_chunk = std::clamp<int64_t>((row_chunk + 15) / 16 * 16, 16, 512);
