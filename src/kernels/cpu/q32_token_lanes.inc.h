@@ -2,7 +2,8 @@
 // j of every vector is token t + j, so no horizontal reductions are needed. Each 4-byte group of
 // a weight block is broadcast to all lanes and multiplied (vpdpbusd, or maddubs + madd on AVX2)
 // against the token-interleaved activation quants PackedActs::qsi, where lane j holds the same
-// 4 columns of token t + j. A weight block is unpacked once for 8 tokens; the per-block scale
+// 4 columns of token t + j (the AVX-512 build does a Q4 group's low and high nibbles in one
+// 512-bit vpdpbusd). A weight block is unpacked once for 8 tokens; the per-block scale
 // arithmetic is the same f32 op sequence as TileQ32 (so results are bit-identical to it).
 // Included by q32_avx2.cpp and q32_avx512.cpp after q32_kernels.inc.h.
 #pragma once
@@ -25,29 +26,37 @@ inline __m256i Broadcast32(const uint8_t* p) { return _mm256_set1_epi32(Load32(p
 template <class W>
 inline __m256i BlockDotLanes(const uint8_t* q, const __m256i* x) {
   if constexpr (!W::kSigned) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
-    if constexpr (kVnni) {
-      // High nibbles are used in place (x16) on a separate accumulator: saves a shift per group.
-      __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
+#if defined(__AVX512VNNI__)
+    // One 512-bit op per group: low nibbles against x[g] in the lower half, high nibbles used in
+    // place (x16, shifted out once per block) against x[g + 4] in the upper half.
+    // (Masked insert / extract forms with an all-ones mask: the plain ones pass an undefined
+    // vector that g++ 12 warns about under -Wmaybe-uninitialized.)
+    const __m512i mask = _mm512_mask_blend_epi64(0xF0, _mm512_set1_epi8(0x0F),
+                                                 _mm512_set1_epi8(static_cast<char>(0xF0)));
+    __m512i acc = _mm512_setzero_si512();
 #pragma GCC unroll 4
-      for (int g = 0; g < 4; ++g) {
-        const __m256i v = Broadcast32(q + 4 * g);
-        lo = _mm256_dpbusd_epi32(lo, _mm256_and_si256(v, m4), x[g]);
-        hi = _mm256_dpbusd_epi32(hi, _mm256_andnot_si256(m4, v), x[g + 4]);
-      }
-      return _mm256_add_epi32(lo, _mm256_srai_epi32(hi, 4));
-    } else {
-      // 8 maddubs of 15 * 127 * 2 each sum to at most 30480: no i16 saturation.
-      __m256i s16 = _mm256_setzero_si256();
-#pragma GCC unroll 4
-      for (int g = 0; g < 4; ++g) {
-        const __m256i v = Broadcast32(q + 4 * g);
-        s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_and_si256(v, m4), x[g]));
-        s16 = _mm256_add_epi16(
-            s16, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), x[g + 4]));
-      }
-      return _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
+    for (int g = 0; g < 4; ++g) {
+      const __m512i v = _mm512_set1_epi32(Load32(q + 4 * g));
+      const __m512i xp = _mm512_mask_inserti64x4(_mm512_setzero_si512(), 0xFF,
+                                                 _mm512_castsi256_si512(x[g]), x[g + 4], 1);
+      acc = _mm512_dpbusd_epi32(acc, _mm512_and_si512(v, mask), xp);
     }
+    const __m256i lo = _mm512_mask_extracti64x4_epi64(_mm256_setzero_si256(), 0xFF, acc, 0);
+    const __m256i hi = _mm512_mask_extracti64x4_epi64(_mm256_setzero_si256(), 0xFF, acc, 1);
+    return _mm256_add_epi32(lo, _mm256_srai_epi32(hi, 4));
+#else
+    // 8 maddubs of 15 * 127 * 2 each sum to at most 30480: no i16 saturation.
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256i s16 = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; ++g) {
+      const __m256i v = Broadcast32(q + 4 * g);
+      s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_and_si256(v, m4), x[g]));
+      s16 = _mm256_add_epi16(
+          s16, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), m4), x[g + 4]));
+    }
+    return _mm256_madd_epi16(s16, _mm256_set1_epi16(1));
+#endif
   } else {  // Q8_0: 32 signed bytes
     __m256i acc = _mm256_setzero_si256();
 #pragma GCC unroll 8
