@@ -32,8 +32,8 @@ struct PackedActs {
 // Carves the buffers of `a` for `act` activations out of `base` (64-byte aligned; nullptr only
 // computes the size) and returns the bytes needed. F32 leaves a->f for the caller to point at x.
 // `token_lanes` (Q8_0/Q8_1 only) also carves a->qsi.
-size_t LayoutPackedActs(quant::DType act, int64_t n_tok, int64_t cols, uint8_t* base,
-                        PackedActs* a, bool token_lanes = false);
+size_t LayoutPackedActs(quant::DType act, int64_t n_tok, int64_t cols, uint8_t* base, PackedActs* a,
+                        bool token_lanes = false);
 
 // Fills a->qsi for tokens [t0, t1) from a->qs: quants 4g..4g+3 of token t go to
 // qsi[(t / 8 * (cols / 4) + g) * 8 + t % 8], so an 8-token tile reads one contiguous stretch.

@@ -88,12 +88,14 @@ void TileLanes(const uint8_t* const* rows, const PackedActs& a, int64_t t, const
     const int32_t* xb = xt + 64 * b;
     __m256i x[8];
 #pragma GCC unroll 8
-    for (int g = 0; g < 8; ++g) x[g] = _mm256_load_si256(reinterpret_cast<const __m256i*>(xb + 8 * g));
+    for (int g = 0; g < 8; ++g)
+      x[g] = _mm256_load_si256(reinterpret_cast<const __m256i*>(xb + 8 * g));
     const __m256 dx = _mm256_loadu_ps(a.d + b * pad + t);
     __m256i corr = _mm256_setzero_si256();
     if constexpr (kOff != 0)
-      corr = _mm256_mullo_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.xsum + b * pad + t)),
-                                _mm256_set1_epi32(kOff));
+      corr = _mm256_mullo_epi32(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.xsum + b * pad + t)),
+          _mm256_set1_epi32(kOff));
     __m256 sx = _mm256_setzero_ps();
     if constexpr (W::kAffine) sx = _mm256_loadu_ps(a.s + b * pad + t);
     const size_t off = static_cast<size_t>(b) * W::kBytes;
@@ -115,18 +117,10 @@ void TileLanes(const uint8_t* const* rows, const PackedActs& a, int64_t t, const
 template <class W, int RM>
 void RowSweepLanes(const WeightView& w, const PackedActs& a, int64_t r0, int64_t r1, int64_t t,
                    int n, float* y) {
-  const auto* base = static_cast<const uint8_t*>(w.data);
-  constexpr int64_t kAhead = 2 * RM;  // prefetch the rows two tiles ahead (see Prefetch)
   for (int64_t r = r0; r < r1; r += RM) {
     const uint8_t* rows[RM];
-    const int valid = static_cast<int>(std::min<int64_t>(RM, r1 - r));
-    for (int i = 0; i < RM; ++i) rows[i] = base + (r + std::min(i, valid - 1)) * w.row_bytes;
     Prefetch pf;
-    if (r + kAhead < r1) {
-      pf.ptr = base + (r + kAhead) * w.row_bytes;
-      pf.lines =
-          (std::min<int64_t>(RM, r1 - r - kAhead) * static_cast<int64_t>(w.row_bytes) + 63) / 64;
-    }
+    const int valid = TileRows<RM>(w, r, r1, rows, &pf);
     __m256 acc[RM];
     TileLanes<W, RM>(rows, a, t, pf, acc);
     alignas(32) float out[RM][kLanes];
