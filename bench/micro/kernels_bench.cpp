@@ -1,5 +1,6 @@
-// Google Benchmark micro-benchmarks per kernel: quantized matmul at decode (n_tok 1) and prefill
-// (n_tok 64/256) shapes of SmolLM2 and Gemma 3, and paged attention at several depths.
+// Google Benchmark micro-benchmarks per kernel: quantized matmul at decode (n_tok 1), batched
+// decode (n_tok 8/16) and prefill (n_tok 64/256) shapes of SmolLM2 and Gemma 3, and paged
+// attention at several depths.
 // Run: build/bench/micro_kernels_bench [--benchmark_filter=Q4_1]
 #include <benchmark/benchmark.h>
 
@@ -66,9 +67,10 @@ void MatMulArgs(benchmark::internal::Benchmark* b) {
   for (DType t : {DType::kQ4_1, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ5_K,
                   DType::kQ6_K, DType::kF16}) {
     const int64_t cols = (t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K) ? 768 : 576;
-    for (int64_t n_tok : {1, 64, 256}) b->Args({static_cast<int64_t>(t), 1536, cols, n_tok});
+    for (int64_t n_tok : {1, 8, 16, 64, 256}) b->Args({static_cast<int64_t>(t), 1536, cols, n_tok});
   }
   b->Args({static_cast<int64_t>(DType::kQ8_0), 49152, 576, 1});  // SmolLM2 tied head, decode
+  b->Args({static_cast<int64_t>(DType::kQ8_0), 49152, 576, 8});  // ... batched decode
 }
 BENCHMARK(BM_MatMul)->Apply(MatMulArgs)->UseRealTime()->Unit(benchmark::kMicrosecond);
 

@@ -43,7 +43,7 @@ std::vector<Shape> Shapes(DType t) {
   std::vector<Shape> out;
   for (int64_t rows : {1, 3, 7, 33})
     for (int64_t nblk : {1, 2, 3, 4})
-      for (int64_t n_tok : {1, 2, 5, 17, 64})
+      for (int64_t n_tok : {1, 2, 5, 8, 11, 16, 17, 64})
         out.push_back({rows, nblk * blk, n_tok, static_cast<int>((rows + nblk + n_tok) % 4)});
   for (int64_t rows : {7, 33})
     for (int64_t n_tok : {1, 17, 64})
@@ -219,6 +219,41 @@ TEST(MatMulFast, MatchesReference) {
           for (size_t i = 0; i < got.size(); ++i)
             ASSERT_NEAR(got[i], want[i], 1e-5 * abs_sum[i] + 1e-6)
                 << "threads=" << pool->size() << " t=" << i / s.rows << " r=" << i % s.rows;
+        }
+      }
+    }
+  }
+}
+
+// The token-lane tiles (2+ tokens of Q4_0, Q4_1, Q8_0) do the same f32 operations per block as
+// the single-token tile, so a batch must equal, bit for bit, one MatMul call per token: n_tok
+// 2..16 (partial 8-token tiles), odd rows, misaligned and padded rows, 1 and 2 threads.
+TEST(MatMulFast, TokenLanesMatchSingleTokenBitwise) {
+  ThreadPool pool1(1), pool2(2);
+  for (const char* isa : {"avx2", "avx512"}) {
+    const cpu::KernelSet* ks = cpu::KernelSetFor(isa);
+    if (ks == nullptr) continue;
+    for (DType type : {DType::kQ4_0, DType::kQ4_1, DType::kQ8_0}) {
+      ASSERT_TRUE(ks->token_lanes[static_cast<int>(type)]) << isa << " " << Name(type);
+      uint32_t seed = 500;
+      for (int64_t n_tok = 2; n_tok <= 16; ++n_tok) {
+        const int64_t rows = n_tok % 2 ? 37 : 203, cols = 32 * (1 + n_tok % 5) * (n_tok % 3 + 1);
+        const int misalign = static_cast<int>(n_tok % 4);
+        SCOPED_TRACE(std::string(isa) + " " + Name(type) + " rows=" + std::to_string(rows) +
+                     " cols=" + std::to_string(cols) + " n_tok=" + std::to_string(n_tok));
+        const TestMatrix m = MakeMatrix(type, rows, cols, ++seed, misalign, n_tok % 3 ? 0 : 5);
+        const auto x = RandomVector(n_tok * cols, ++seed);
+        std::vector<float> want(static_cast<size_t>(rows * n_tok)), one(rows);
+        for (int64_t t = 0; t < n_tok; ++t) {
+          cpu::MatMulWith(ks, m.view, x.data() + t * cols, 1, one.data(), pool1);
+          std::copy(one.begin(), one.end(), want.begin() + t * rows);
+        }
+        for (ThreadPool* pool : {&pool1, &pool2}) {
+          std::vector<float> got(want.size(), -1e30f);
+          cpu::MatMulWith(ks, m.view, x.data(), n_tok, got.data(), *pool);
+          for (size_t i = 0; i < got.size(); ++i)
+            ASSERT_EQ(got[i], want[i])
+                << "threads=" << pool->size() << " t=" << i / rows << " r=" << i % rows;
         }
       }
     }

@@ -23,6 +23,7 @@ struct PackedActs {
   float* s = nullptr;        // Q8_1: [nb][n_tok_pad] f32 fp16(d*sum(q)) as f32; else null
   int32_t* xsum = nullptr;   // Q8_0/Q8_1: [nb][n_tok_pad] i32 sum of the block's quants
   int16_t* bsums = nullptr;  // Q8_K: [n_tok][nb][16] i16 sums of 16 quants; else null
+  int32_t* qsi = nullptr;    // token-lane tiles only: [n_tok_pad / 8][cols / 4][8] 4 quants each
   const float* f = nullptr;  // F32/F16/BF16: [n_tok][cols] f32 (rounded to f16/bf16 values)
   size_t qs_stride = 0;      // bytes between token rows of qs
   size_t f_stride = 0;       // floats between token rows of f
@@ -30,8 +31,13 @@ struct PackedActs {
 
 // Carves the buffers of `a` for `act` activations out of `base` (64-byte aligned; nullptr only
 // computes the size) and returns the bytes needed. F32 leaves a->f for the caller to point at x.
-size_t LayoutPackedActs(quant::DType act, int64_t n_tok, int64_t cols, uint8_t* base,
-                        PackedActs* a);
+// `token_lanes` (Q8_0/Q8_1 only) also carves a->qsi.
+size_t LayoutPackedActs(quant::DType act, int64_t n_tok, int64_t cols, uint8_t* base, PackedActs* a,
+                        bool token_lanes = false);
+
+// Fills a->qsi for tokens [t0, t1) from a->qs: quants 4g..4g+3 of token t go to
+// qsi[(t / 8 * (cols / 4) + g) * 8 + t % 8], so an 8-token tile reads one contiguous stretch.
+void InterleaveQuants(int64_t t0, int64_t t1, PackedActs* a);
 
 // Quantizes activation rows [t0, t1) of x ([n_tok][cols] f32) into a (buffers preallocated).
 using QuantizeActsFn = void (*)(const float* x, int64_t t0, int64_t t1, PackedActs* a);
@@ -46,6 +52,7 @@ struct KernelSet {
   const char* name = "scalar";
   TileFn tile[kMaxTypeId] = {};              // by weight DType id; null = not implemented
   QuantizeActsFn quantize[kMaxTypeId] = {};  // by activation DType id
+  bool token_lanes[kMaxTypeId] = {};  // by weight DType id: tile wants PackedActs::qsi at 2+ tokens
 };
 
 // Per-ISA tables (defined in the ISA files; each fills the entries it implements).

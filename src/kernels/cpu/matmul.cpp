@@ -41,7 +41,8 @@ thread_local Scratch t_scratch;
 
 }  // namespace
 
-size_t LayoutPackedActs(DType act, int64_t n_tok, int64_t cols, uint8_t* base, PackedActs* a) {
+size_t LayoutPackedActs(DType act, int64_t n_tok, int64_t cols, uint8_t* base, PackedActs* a,
+                        bool token_lanes) {
   a->type = act;
   a->n_tok = n_tok;
   a->cols = cols;
@@ -66,7 +67,19 @@ size_t LayoutPackedActs(DType act, int64_t n_tok, int64_t cols, uint8_t* base, P
   if (act == DType::kQ8_1) a->s = reinterpret_cast<float*>(take(4 * a->nb * a->n_tok_pad));
   if (act != DType::kQ8_K) a->xsum = reinterpret_cast<int32_t*>(take(4 * a->nb * a->n_tok_pad));
   if (act == DType::kQ8_K) a->bsums = reinterpret_cast<int16_t*>(take(2 * 16 * a->nb * n_tok));
+  a->qsi = nullptr;
+  if (token_lanes && act != DType::kQ8_K)
+    a->qsi = reinterpret_cast<int32_t*>(take(static_cast<size_t>(cols) * a->n_tok_pad));
   return off;
+}
+
+void InterleaveQuants(int64_t t0, int64_t t1, PackedActs* a) {
+  const int64_t groups = a->cols / 4;
+  for (int64_t t = t0; t < t1; ++t) {
+    const int8_t* q = a->qs + t * a->qs_stride;
+    int32_t* dst = a->qsi + t / 8 * groups * 8 + t % 8;
+    for (int64_t g = 0; g < groups; ++g) std::memcpy(dst + 8 * g, q + 4 * g, 4);
+  }
 }
 
 namespace {
@@ -109,15 +122,25 @@ void MatMulWith(const KernelSet* ks, const WeightView& w, const float* x, int64_
   }
 
   PackedActs a;
-  const size_t bytes = LayoutPackedActs(act, n_tok, w.cols, nullptr, &a);
-  LayoutPackedActs(act, n_tok, w.cols, t_scratch.Get(bytes), &a);
+  const bool lanes = n_tok >= 2 && ks->token_lanes[wid];
+  const size_t bytes = LayoutPackedActs(act, n_tok, w.cols, nullptr, &a, lanes);
+  LayoutPackedActs(act, n_tok, w.cols, t_scratch.Get(bytes), &a, lanes);
   const bool parallel = pool.size() > 1 && w.rows * w.cols * n_tok >= kMinParallelWork;
+  auto quantize_range = [&](int64_t t0, int64_t t1) {
+    quantize(x, t0, t1, &a);
+    if (lanes) InterleaveQuants(t0, t1, &a);
+  };
   if (act == DType::kF32) {
     a.f = x;
   } else if (parallel && n_tok >= 4 && n_tok * w.cols >= (1 << 14)) {
-    pool.ParallelFor(n_tok, [&](int64_t t0, int64_t t1) { quantize(x, t0, t1, &a); });
+    pool.ParallelFor(n_tok, quantize_range);
   } else {
-    quantize(x, 0, n_tok, &a);
+    quantize_range(0, n_tok);
+  }
+  if (lanes) {  // padding tokens' quants (their outputs are computed, then dropped)
+    const int64_t groups = w.cols / 4;
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t t = n_tok; t < a.n_tok_pad; ++t) a.qsi[(t / 8 * groups + g) * 8 + t % 8] = 0;
   }
   for (int64_t b = 0; b < a.nb; ++b) {  // zero the padding tokens' per-block values
     for (int64_t t = n_tok; t < a.n_tok_pad; ++t) {
@@ -132,11 +155,12 @@ void MatMulWith(const KernelSet* ks, const WeightView& w, const float* x, int64_
     return;
   }
 
-  // Work items: decode splits rows only; prefill tiles rows x tokens so each weight chunk stays
-  // in L1/L2 while a chunk of tokens streams past it.
+  // Work items: decode (up to 16 tokens: batched decode) splits rows only, into 8 chunks per
+  // thread so a 192-row matrix still balances; prefill tiles rows x tokens so each weight chunk
+  // stays in L1/L2 while a chunk of tokens streams past it.
   const int n_threads = pool.size();
   int64_t row_chunk, tok_chunk;
-  if (n_tok <= 8) {
+  if (n_tok <= 16) {
     tok_chunk = n_tok;
     row_chunk = (w.rows + n_threads * 8 - 1) / (n_threads * 8);
     row_chunk = std::clamp<int64_t>((row_chunk + 15) / 16 * 16, 16, 512);

@@ -1,8 +1,11 @@
 // AVX2 instantiation of the 32-element block kernels (maddubs + madd int8 dot products).
-#include "kernels/cpu/q32_kernels.inc.h"
+#include "kernels/cpu/q32_token_lanes.inc.h"
 
 namespace semantic::kernels::cpu {
 
-void FillQ32Avx2(KernelSet* ks) { FillQ32(ks); }
+void FillQ32Avx2(KernelSet* ks) {
+  FillQ32(ks);
+  FillQ32Lanes(ks);
+}
 
 }  // namespace semantic::kernels::cpu

@@ -205,21 +205,30 @@ void TileQ32(const uint8_t* const* rows, const PackedActs& a, int64_t t, const P
   for (int g = 0; g < kGroups; ++g) _mm256_storeu_ps(out + 8 * g, acc[g]);
 }
 
+// The RM row pointers of the tile at row r of [.., r1) (the last valid row repeated past r1) and
+// the prefetch region of the rows two tiles ahead; returns the number of valid rows.
+template <int RM>
+[[gnu::always_inline]] inline int TileRows(const WeightView& w, int64_t r, int64_t r1,
+                                           const uint8_t** rows, Prefetch* pf) {
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  constexpr int64_t kAhead = 2 * RM;
+  const int valid = static_cast<int>(std::min<int64_t>(RM, r1 - r));
+  for (int i = 0; i < RM; ++i) rows[i] = base + (r + std::min(i, valid - 1)) * w.row_bytes;
+  if (r + kAhead < r1) {
+    pf->ptr = base + (r + kAhead) * w.row_bytes;
+    pf->lines =
+        (std::min<int64_t>(RM, r1 - r - kAhead) * static_cast<int64_t>(w.row_bytes) + 63) / 64;
+  }
+  return valid;
+}
+
 template <class W, int RM, int RN>
 void RowSweepQ32(const WeightView& w, const PackedActs& a, int64_t r0, int64_t r1, int64_t t,
                  float* y) {
-  const auto* base = static_cast<const uint8_t*>(w.data);
-  constexpr int64_t kAhead = 2 * RM;  // prefetch the rows two tiles ahead
   for (int64_t r = r0; r < r1; r += RM) {
     const uint8_t* rows[RM];
-    const int valid = static_cast<int>(std::min<int64_t>(RM, r1 - r));
-    for (int i = 0; i < RM; ++i) rows[i] = base + (r + std::min(i, valid - 1)) * w.row_bytes;
     Prefetch pf;
-    if (r + kAhead < r1) {
-      pf.ptr = base + (r + kAhead) * w.row_bytes;
-      pf.lines =
-          (std::min<int64_t>(RM, r1 - r - kAhead) * static_cast<int64_t>(w.row_bytes) + 63) / 64;
-    }
+    const int valid = TileRows<RM>(w, r, r1, rows, &pf);
     alignas(32) float out[RM * RN];  // [RM][RN] f32 tile result
     TileQ32<W, RM, RN>(rows, a, t, pf, out);
     for (int j = 0; j < RN; ++j)
