@@ -76,10 +76,11 @@ Status CheckBlockHeader(const BlockFileIdentity& id, const BlockFileHeader& h, s
     return InvalidArgument("unsupported block format version " + std::to_string(h.version));
   }
   if (h.version != BlockFormatVersion(id.layout)) {
-    return InvalidArgument("block format version " + std::to_string(h.version) +
-                           (h.version == kBlockFormatVersion ? " (K and V rows)" : " (K rows only)") +
-                           ", but this model's KV layout needs version " +
-                           std::to_string(BlockFormatVersion(id.layout)));
+    return InvalidArgument(
+        "block format version " + std::to_string(h.version) +
+        (h.version == kBlockFormatVersion ? " (K and V rows)" : " (K rows only)") +
+        ", but this model's KV layout needs version " +
+        std::to_string(BlockFormatVersion(id.layout)));
   }
   if (h.model_fingerprint != id.model_fingerprint) {
     return InvalidArgument("written by another model (fingerprint " +

@@ -87,9 +87,10 @@ class KvPool {
   void ForgetAll();
   uint64_t evictions() const;
 
-  // K or V of `layer` in `block` (V is K when layout().v_from_k), head-major: [n_kv_heads][block_tokens][head_bytes()] bytes,
-  // each head's rows of head_dim elements of layout().dtype (f16 bits or GGML q8_0 / q4_0
-  // blocks) contiguous, so attention over one KV head reads only that head's cache lines.
+  // K or V of `layer` in `block` (V is K when layout().v_from_k), head-major:
+  // [n_kv_heads][block_tokens][head_bytes()] bytes, each head's rows of head_dim elements of
+  // layout().dtype (f16 bits or GGML q8_0 / q4_0 blocks) contiguous, so attention over one KV head
+  // reads only that head's cache lines.
   uint8_t* K(int32_t block, int layer) { return Slot(block, layer, 0); }
   uint8_t* V(int32_t block, int layer) { return Slot(block, layer, 1); }
   const uint8_t* K(int32_t block, int layer) const { return Slot(block, layer, 0); }
@@ -107,9 +108,9 @@ class KvPool {
   uint8_t* Slot(int32_t block, int layer, int which) const {
     const size_t per_kv = static_cast<size_t>(layout_.block_tokens) * layout_.row_bytes();
     const int slabs = layout_.kv_slabs();
-    return data_ + ((static_cast<size_t>(layer) * ref_.size() + block) * slabs +
-                    (slabs == 2 ? which : 0)) *
-                       per_kv;
+    return data_ +
+           ((static_cast<size_t>(layer) * ref_.size() + block) * slabs + (slabs == 2 ? which : 0)) *
+               per_kv;
   }
 
   void LruUnlink(int32_t block);

@@ -264,7 +264,8 @@ TEST(BlockFileKOnlyTest, RoundTripsAndRefusesTheOtherLayout) {
   EXPECT_EQ(h.version, kBlockFormatVersionKOnly);
   EXPECT_EQ(h.payload_bytes, 16u + 128u);
   FillSentinel(pool, dst);
-  ASSERT_TRUE(DecodeBlock(k_only, img.data(), img.size(), key, parent, tokens.data(), pool, dst).ok());
+  ASSERT_TRUE(
+      DecodeBlock(k_only, img.data(), img.size(), key, parent, tokens.data(), pool, dst).ok());
   for (int l = 0; l < 2; ++l)
     for (size_t i = 0; i < n; ++i) ASSERT_EQ(K16(pool, dst, l)[i], PatternValue(key, l, 0, i));
 
