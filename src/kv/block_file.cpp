@@ -18,9 +18,7 @@ size_t TokenBytes(const BlockFileIdentity& id) {
   return static_cast<size_t>(id.layout.block_tokens) * sizeof(int32_t);
 }
 
-size_t KvBytes(const BlockFileIdentity& id) {
-  return static_cast<size_t>(id.layout.n_layers) * 2 * id.layout.block_tokens * RowBytes(id);
-}
+size_t KvBytes(const BlockFileIdentity& id) { return id.layout.block_bytes(); }
 
 uint64_t HeaderHash(const BlockFileHeader& h) {
   return XXH3_64bits(&h, offsetof(BlockFileHeader, header_xxh3));
@@ -41,12 +39,12 @@ std::vector<uint8_t> EncodeBlock(const BlockFileIdentity& id, const KvPool& pool
   const size_t slab = static_cast<size_t>(id.layout.block_tokens) * RowBytes(id);
   for (int l = 0; l < id.layout.n_layers; ++l) {
     std::memcpy(p, pool.K(block, l), slab);
-    std::memcpy(p + slab, pool.V(block, l), slab);
-    p += 2 * slab;
+    if (!id.layout.v_from_k) std::memcpy(p + slab, pool.V(block, l), slab);
+    p += id.layout.kv_slabs() * slab;
   }
   BlockFileHeader h{};
   std::memcpy(h.magic, kBlockMagic, sizeof(h.magic));
-  h.version = kBlockFormatVersion;
+  h.version = BlockFormatVersion(id.layout);
   h.header_bytes = sizeof(BlockFileHeader);
   h.model_fingerprint = id.model_fingerprint;
   h.key = key;
@@ -73,8 +71,16 @@ Status CheckBlockHeader(const BlockFileIdentity& id, const BlockFileHeader& h, s
     return InvalidArgument("not a semantic KV block file (bad magic)");
   }
   if (h.header_xxh3 != HeaderHash(h)) return DataLoss("header checksum mismatch");
-  if (h.version != kBlockFormatVersion || h.header_bytes != sizeof(BlockFileHeader)) {
+  if ((h.version != kBlockFormatVersion && h.version != kBlockFormatVersionKOnly) ||
+      h.header_bytes != sizeof(BlockFileHeader)) {
     return InvalidArgument("unsupported block format version " + std::to_string(h.version));
+  }
+  if (h.version != BlockFormatVersion(id.layout)) {
+    return InvalidArgument(
+        "block format version " + std::to_string(h.version) +
+        (h.version == kBlockFormatVersion ? " (K and V rows)" : " (K rows only)") +
+        ", but this model's KV layout needs version " +
+        std::to_string(BlockFormatVersion(id.layout)));
   }
   if (h.model_fingerprint != id.model_fingerprint) {
     return InvalidArgument("written by another model (fingerprint " +
@@ -121,8 +127,8 @@ Status DecodeBlock(const BlockFileIdentity& id, const uint8_t* data, size_t size
   const size_t slab = static_cast<size_t>(id.layout.block_tokens) * RowBytes(id);
   for (int l = 0; l < id.layout.n_layers; ++l) {
     std::memcpy(pool.K(block, l), p, slab);
-    std::memcpy(pool.V(block, l), p + slab, slab);
-    p += 2 * slab;
+    if (!id.layout.v_from_k) std::memcpy(pool.V(block, l), p + slab, slab);
+    p += id.layout.kv_slabs() * slab;
   }
   return Status::Ok();
 }

@@ -14,7 +14,14 @@
 namespace semantic::kv {
 
 inline constexpr char kBlockMagic[8] = {'S', 'M', 'K', 'V', 'B', 'L', 'K', '1'};
+// The version names the payload's row slabs: 1 = each layer's K rows then its V rows; 2 = each
+// layer's K rows only (layouts with v_from_k, MLA). A file is read only under the version its
+// layout implies, so a cache written with one layout is never read as the other.
 inline constexpr uint32_t kBlockFormatVersion = 1;
+inline constexpr uint32_t kBlockFormatVersionKOnly = 2;
+constexpr uint32_t BlockFormatVersion(const KvLayout& l) {
+  return l.v_from_k ? kBlockFormatVersionKOnly : kBlockFormatVersion;
+}
 
 // What a block file must agree with to be loaded: the model and the KV layout.
 struct BlockFileIdentity {
@@ -26,7 +33,7 @@ struct BlockFileIdentity {
 #pragma pack(push, 1)
 struct BlockFileHeader {
   char magic[8];
-  uint32_t version;
+  uint32_t version;       // BlockFormatVersion(layout)
   uint32_t header_bytes;  // sizeof(BlockFileHeader)
   uint64_t model_fingerprint;
   uint64_t key;
@@ -37,7 +44,7 @@ struct BlockFileHeader {
   uint32_t n_kv_heads;
   uint32_t head_dim;
   uint32_t row_bytes;       // bytes of one K (or V) row of one layer: one position
-  uint64_t payload_bytes;   // token ids + K/V rows
+  uint64_t payload_bytes;   // token ids + K/V rows (K only in version 2)
   uint64_t payload_xxh3;    // of everything after the header
   uint64_t created_unix_ms;
   uint64_t header_xxh3;     // of the header bytes before this field

@@ -76,9 +76,13 @@ Status VerifyBlock(const fs::path& path, uint64_t fp) {
   id.model_fingerprint = fp;
   id.layout = {static_cast<int>(h.n_layers), static_cast<int>(h.n_kv_heads),
                static_cast<int>(h.head_dim), static_cast<int>(h.block_tokens)};
+  id.layout.v_from_k = h.version == kBlockFormatVersionKOnly;
+  id.layout.dtype = static_cast<kernels::KvDtype>(h.kv_dtype);
   id.kv_dtype = h.kv_dtype;
   if (h.n_layers == 0 || h.n_layers > 4096 || h.block_tokens == 0 || h.block_tokens > 65536 ||
-      h.n_kv_heads == 0 || h.n_kv_heads > 4096 || h.head_dim == 0 || h.head_dim > 4096) {
+      h.n_kv_heads == 0 || h.n_kv_heads > 4096 || h.head_dim == 0 || h.head_dim > 4096 ||
+      h.kv_dtype > static_cast<uint32_t>(kernels::KvDtype::kQ4_0) ||
+      h.head_dim % kernels::KvBlockElems(id.layout.dtype) != 0) {
     return DataLoss("implausible layout in header");
   }
   RETURN_IF_ERROR(CheckBlockHeader(id, h, data->size()));

@@ -26,6 +26,13 @@ Status ValidateKvLayout(const KvLayout& layout) {
                            " elements per head, but this model's head_dim is " +
                            std::to_string(layout.head_dim) + "; use kv_dtype = f16");
   }
+  const kernels::KvRotation rot = kernels::KvRotationFor(layout.dtype, layout.head_dim);
+  if (layout.v_from_k && rot.k != rot.v) {
+    return InvalidArgument(std::string("KV dtype ") + kernels::KvDtypeName(layout.dtype) +
+                           " rotates K and V rows differently at head_dim " +
+                           std::to_string(layout.head_dim) +
+                           ", but this model reads V from K rows; use kv_dtype = f16");
+  }
   return Status::Ok();
 }
 

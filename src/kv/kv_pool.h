@@ -1,5 +1,5 @@
-// Paged KV storage: a pool of fixed-size blocks, each holding K and V for `block_tokens`
-// positions of every layer. Sequences address their KV through a block table (block ids).
+// Paged KV storage: a pool of fixed-size blocks, each holding K and V (or K alone, v_from_k) for
+// `block_tokens` positions of every layer. Sequences address their KV through a block table.
 #pragma once
 
 #include <cstddef>
@@ -19,15 +19,20 @@ struct KvLayout {
   int head_dim = 0;
   int block_tokens = 16;
   kernels::KvDtype dtype = kernels::KvDtype::kF16;
+  // V is not stored: a position's value is its K row, of which the model reads the leading
+  // elements (MLA caches [latent ; rope key] once and attends the latent as V).
+  bool v_from_k = false;
   int kv_dim() const { return n_kv_heads * head_dim; }
+  // Row slabs stored per layer and position: 2 (K and V), or 1 (K alone, v_from_k).
+  int kv_slabs() const { return v_from_k ? 1 : 2; }
   // Bytes of one position's K (or V) row: kv_dim elements of `dtype`, heads in order.
   size_t row_bytes() const { return kernels::KvRowBytes(dtype, kv_dim()); }
   // Bytes of one head's slice of a row.
   size_t head_bytes() const { return kernels::KvRowBytes(dtype, head_dim); }
-  // Bytes of one block: layers x {K,V} x block_tokens x row_bytes.
-  size_t block_bytes() const {
-    return static_cast<size_t>(n_layers) * 2 * block_tokens * row_bytes();
-  }
+  // KV bytes of one position over all layers: layers x kv_slabs x row_bytes.
+  size_t token_bytes() const { return static_cast<size_t>(n_layers) * kv_slabs() * row_bytes(); }
+  // Bytes of one block: block_tokens x token_bytes.
+  size_t block_bytes() const { return static_cast<size_t>(block_tokens) * token_bytes(); }
 };
 
 // Block metadata follows DESIGN.md §3: flat arrays (ref count, key, LRU links), O(1) operations.
@@ -40,7 +45,8 @@ struct KvLayout {
 // are thread-safe (the executor, the disk writer and the agent API share the pool); K/V data is
 // not locked: a published block is immutable, and a block being filled belongs to one sequence.
 // InvalidArgument unless the layout is usable: positive sizes, and for the block types a
-// head_dim that is a whole number of 32-element blocks (each head's slice is addressed alone).
+// head_dim that is a whole number of 32-element blocks (each head's slice is addressed alone);
+// with v_from_k, a dtype whose K and V rotations agree (V rows are K rows, rotated as K).
 Status ValidateKvLayout(const KvLayout& layout);
 
 class KvPool {
@@ -81,9 +87,10 @@ class KvPool {
   void ForgetAll();
   uint64_t evictions() const;
 
-  // K or V of `layer` in `block`, head-major: [n_kv_heads][block_tokens][head_bytes()] bytes,
-  // each head's rows of head_dim elements of layout().dtype (f16 bits or GGML q8_0 / q4_0
-  // blocks) contiguous, so attention over one KV head reads only that head's cache lines.
+  // K or V of `layer` in `block` (V is K when layout().v_from_k), head-major:
+  // [n_kv_heads][block_tokens][head_bytes()] bytes, each head's rows of head_dim elements of
+  // layout().dtype (f16 bits or GGML q8_0 / q4_0 blocks) contiguous, so attention over one KV head
+  // reads only that head's cache lines.
   uint8_t* K(int32_t block, int layer) { return Slot(block, layer, 0); }
   uint8_t* V(int32_t block, int layer) { return Slot(block, layer, 1); }
   const uint8_t* K(int32_t block, int layer) const { return Slot(block, layer, 0); }
@@ -100,7 +107,10 @@ class KvPool {
   // a sequence whose blocks were allocated together streams through memory.
   uint8_t* Slot(int32_t block, int layer, int which) const {
     const size_t per_kv = static_cast<size_t>(layout_.block_tokens) * layout_.row_bytes();
-    return data_ + ((static_cast<size_t>(layer) * ref_.size() + block) * 2 + which) * per_kv;
+    const int slabs = layout_.kv_slabs();
+    return data_ +
+           ((static_cast<size_t>(layer) * ref_.size() + block) * slabs + (slabs == 2 ? which : 0)) *
+               per_kv;
   }
 
   void LruUnlink(int32_t block);
@@ -108,7 +118,7 @@ class KvPool {
   void Unpublish(int32_t block);
 
   KvLayout layout_;
-  uint8_t* data_ = nullptr;  // [n_layers][n_blocks][2][n_kv_heads][block_tokens][head_bytes]
+  uint8_t* data_ = nullptr;  // [n_layers][n_blocks][kv_slabs][n_kv_heads][block_tokens][head_bytes]
   size_t bytes_ = 0;
   size_t mapped_ = 0;
 

@@ -65,7 +65,8 @@ void AttendBatch(const std::vector<BatchSeq>& batch, kv::KvPool& pool, int layer
   int64_t t0 = 0;
   for (size_t si = 0; si < batch.size(); ++si) {
     const BatchSeq& s = batch[si];
-    StoreKv(pool, *s.kv, layer, s.kv->n_tokens, s.n_tokens, k + t0 * kv_dim, v + t0 * kv_dim);
+    StoreKv(pool, *s.kv, layer, s.kv->n_tokens, s.n_tokens, k + t0 * kv_dim,
+            v != nullptr ? v + t0 * kv_dim : nullptr);
     args[si] = {&pool,  s.kv,  layer,          s.kv->n_tokens,   s.n_tokens,
                 n_head, scale, q + t0 * q_dim, out + t0 * q_dim, window};
     t0 += s.n_tokens;

@@ -28,7 +28,8 @@ Status BeginBatch(const std::vector<BatchSeq>& batch, const kv::KvPool& pool, co
                   const kernels::WeightView& tok_embd, float embd_scale, Activations* a);
 
 // Stores this layer's K/V rows of every sequence in its blocks, then runs causal attention for
-// all of the batch's queries. q, out: [T][n_head * head_dim]; k, v: [T][n_head_kv * head_dim].
+// all of the batch's queries. q, out: [T][n_head * head_dim]; k, v: [T][n_head_kv * head_dim]
+// (v unused, may be null, when the pool's layout has v_from_k).
 // window > 0: a query at position p sees only keys at positions > p - window (sliding window).
 void AttendBatch(const std::vector<BatchSeq>& batch, kv::KvPool& pool, int layer, int n_head,
                  float scale, int window, const float* q, const float* k, const float* v,

@@ -8,8 +8,10 @@
 // never formed; the head's output over V = c is mapped to its value by v_b[h]. NORM-pairing RoPE
 // on the rope dims with YaRN scaling; kq_scale = mscale^2 / sqrt(nope + rope) with
 // mscale = 1 + yarn_log_multiplier * ln(factor) (HF's 0.1 * mscale_all_dim * ln(factor)).
-// The pool's V rows have K's width: V = [c ; 0], so the cache is 2 x (kv_lora_rank + rope) per
-// token and layer (DeepSeek-V2: 1152 values; decompressed K/V would be n_head x (192 + 128)).
+// V is not stored (kv::KvLayout::v_from_k): attention reads the K rows as values, so each head's
+// output is [sum w c ; sum w k_pe], of which only the first kv_lora_rank dims (the latent) are
+// used. The cache is kv_lora_rank + rope values per token and layer (DeepSeek-V2: 576; the
+// decompressed K/V would be n_head x (192 + 128)).
 #include "models/deepseek2.h"
 
 #include <algorithm>
@@ -22,6 +24,7 @@ namespace semantic::models {
 
 Expected<std::unique_ptr<Model>> DeepSeek2Model::Load(const loader::GgufFile& f, ThreadPool& pool) {
   std::unique_ptr<DeepSeek2Model> m(new DeepSeek2Model(pool));
+  m->kv_v_from_k_ = true;
   ModelConfig& c = m->config_;
   RETURN_IF_ERROR(ReadTransformerHparams(f, &c, /*mla=*/true));
   const std::string a = c.arch + ".";
@@ -110,6 +113,9 @@ Status DeepSeek2Model::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& k
   const ModelConfig& c = config_;
   const int H = c.n_head, rope = c.n_rot, lora = kv_lora_rank_, hd = c.head_dim;
   const int k_mla = nope_ + rope;
+  if (!kv_pool.layout().v_from_k) {
+    return Internal("deepseek2 reads V from K rows: its pool needs KvLayoutFor's layout");
+  }
   RETURN_IF_ERROR(BeginBatch(batch, kv_pool, c, head_.tok_embd, 1.0f, &a_));
   const int64_t T = a_.n_tokens();
   s_.q_a.resize(T * q_lora_rank_);
@@ -144,14 +150,11 @@ Status DeepSeek2Model::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& k
          RopeMode::kNorm, nullptr, yarn);
     Rope(s_.k_pe.data(), T, 1, rope, rope, a_.pos.data(), c.rope_freq_base, c.rope_freq_scale,
          RopeMode::kNorm, nullptr, yarn);
-    // K = [rms(c) ; k_pe], V = [rms(c) ; 0]: [T][hd] each.
+    // K = [rms(c) ; k_pe]: [T][hd]; V is read from K.
     for (int64_t t = 0; t < T; ++t) {
       float* k = &a_.k[t * hd];
-      float* v = &a_.v[t * hd];
       RmsNorm(&s_.kv_a[t * hd], L.kv_a_norm.data(), 1, lora, c.norm_eps, k);
       std::copy_n(&s_.k_pe[t * rope], rope, k + lora);
-      std::copy_n(k, lora, v);
-      std::fill_n(v + lora, rope, 0.0f);
     }
     // Q per head = [k_b[h] q_nope ; q_pe]: [T][H][hd].
     for (int h = 0; h < H; ++h) {
@@ -167,7 +170,7 @@ Status DeepSeek2Model::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& k
     }
     DumpTensor("Qcur", il, a_.q.data(), T * H * hd);
     DumpTensor("Kcur", il, a_.k.data(), T * hd);
-    AttendBatch(batch, kv_pool, il, H, kq_scale_, 0, a_.q.data(), a_.k.data(), a_.v.data(),
+    AttendBatch(batch, kv_pool, il, H, kq_scale_, 0, a_.q.data(), a_.k.data(), nullptr,
                 a_.attn.data(), pool_);
     // Each head's latent output (its first kv_lora_rank dims) -> v_b[h] -> [T][H][v].
     for (int h = 0; h < H; ++h) {

@@ -126,7 +126,9 @@ void StoreKv(kv::KvPool& pool, const kv::SequenceKv& seq, int layer, int start, 
       const size_t src = static_cast<size_t>(t) * kv_dim + h * hd;
       const size_t dst = kv::KvPool::RowOffset(L, h, p % bt);
       kernels::QuantizeKvRow(L.dtype, k + src, pool.K(block, layer) + dst, hd, rot.k);
-      kernels::QuantizeKvRow(L.dtype, v + src, pool.V(block, layer) + dst, hd, rot.v);
+      if (!L.v_from_k) {
+        kernels::QuantizeKvRow(L.dtype, v + src, pool.V(block, layer) + dst, hd, rot.v);
+      }
     }
   }
 }

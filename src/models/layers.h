@@ -56,7 +56,8 @@ void GeluTanhGlu(float* gate, const float* up, int64_t n);
 
 // Stores this step's K and V rows ([n_tok][kv_dim] f32) into the sequence's blocks for `layer`
 // at positions start..start+n_tok-1, in the pool's dtype (f16, or q8_0 / q4_0 Hadamard-rotated
-// and quantized as llama.cpp writes its KV cache; see kernels/kv_dtype.h).
+// and quantized as llama.cpp writes its KV cache; see kernels/kv_dtype.h). v is not read when
+// the layout's v_from_k (V rows are the K rows) and may be null.
 void StoreKv(kv::KvPool& pool, const kv::SequenceKv& seq, int layer, int start, int n_tok,
              const float* k, const float* v);
 

@@ -55,7 +55,8 @@ class Model {
   const ModelConfig& config() const { return config_; }
   kv::KvLayout KvLayoutFor(int block_tokens,
                            kernels::KvDtype dtype = kernels::KvDtype::kF16) const {
-    return {config_.n_layers, config_.n_head_kv, config_.head_dim, block_tokens, dtype};
+    return {config_.n_layers, config_.n_head_kv, config_.head_dim, block_tokens, dtype,
+            kv_v_from_k_};
   }
 
   // Runs the batch, appends each sequence's new K/V to its blocks and advances kv->n_tokens.
@@ -63,6 +64,7 @@ class Model {
 
  protected:
   ModelConfig config_;
+  bool kv_v_from_k_ = false;  // the model attends its K rows as V (kv::KvLayout::v_from_k)
 };
 
 // Loads the architecture named by general.architecture. `gguf` must outlive the model.

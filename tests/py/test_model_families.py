@@ -5,13 +5,16 @@ prompt read from its cache, in RAM and from disk after a restart, with the same 
 deepseek2 that cache holds MLA's compressed latent. A file whose family-specific tensors or
 hparams are inconsistent is refused at load with a message that names them."""
 import copy
+import struct
 import subprocess
 import sys
 
 import pytest
+import requests
+import xxhash
 
 from conftest import BUILD, ROOT
-from test_kv_faults import tiny_server, tokens
+from test_kv_faults import block_files, tiny_server, tokens
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_tiny_models  # noqa: E402
@@ -35,6 +38,56 @@ def test_family_serves_and_reuses_its_cache(tmp_path, name):
         restored, cached = tokens(s.base, agent="family")
         assert restored == first
         assert cached >= PROMPT_BLOCKS * 16
+    finally:
+        s.stop()
+
+
+def _as_k_and_v_file(path, latent):
+    """Rewrites a K-only (format version 2) f16 block file of one KV head as the file the K + V
+    layout wrote for the same block before: version 1, each layer's K rows followed by V rows
+    that are the K rows with the rope dims (after the first `latent`) zeroed, checksums valid."""
+    data = path.read_bytes()
+    header = bytearray(data[:96])
+    bt, dtype, n_layers, n_kv_heads, head_dim, row_bytes = struct.unpack_from("<6I", header, 40)
+    assert struct.unpack_from("<I", header, 8)[0] == 2 and dtype == 0 and n_kv_heads == 1
+    payload = bytearray(data[96:96 + 4 * bt])
+    slab = bt * row_bytes
+    for layer in range(n_layers):
+        k = data[96 + 4 * bt + layer * slab: 96 + 4 * bt + (layer + 1) * slab]
+        v = bytearray(k)
+        for p in range(bt):
+            v[p * row_bytes + 2 * latent: (p + 1) * row_bytes] = bytes(2 * (head_dim - latent))
+        payload += k + v
+    struct.pack_into("<I", header, 8, 1)
+    struct.pack_into("<QQ", header, 64, len(payload), xxhash.xxh3_64_intdigest(bytes(payload)))
+    struct.pack_into("<Q", header, 88, xxhash.xxh3_64_intdigest(bytes(header[:88])))
+    path.write_bytes(bytes(header) + bytes(payload))
+
+
+def test_deepseek2_cache_is_the_latent_once_and_an_old_k_and_v_cache_is_never_read(tmp_path):
+    # tiny deepseek2: 3 layers, kv_lora_rank 64 + rope 16 = 80 f16 values per token and layer.
+    s = tiny_server(tmp_path, "pytest-family-mla-layout.log",
+                    model=ROOT / "models" / "tiny" / "tiny-deepseek2-F16.gguf").start()
+    try:
+        first, _ = tokens(s.base, agent="mla")
+        assert requests.get(s.base + "/v1/agents/stats", timeout=10).json()["ram"][
+            "block_bytes"] == 16 * 3 * 80 * 2
+        s.stop()
+        files = block_files(tmp_path)
+        assert len(files) >= PROMPT_BLOCKS
+        for f in files:  # version 2, K rows only: header + 16 token ids + 3 layers x 16 rows
+            assert struct.unpack_from("<I", f.read_bytes(), 8)[0] == 2
+            assert f.stat().st_size == 96 + 16 * 4 + 3 * 16 * 160
+        verify = subprocess.run([str(BUILD / "semantic"), "cache", "verify", "--cache-dir",
+                                 str(tmp_path)], capture_output=True, text=True, timeout=60)
+        assert verify.returncode == 0 and " 0 bad" in verify.stdout, verify.stdout
+        for f in files:
+            _as_k_and_v_file(f, latent=64)
+        s.start()
+        again, cached = tokens(s.base, agent="mla")
+        assert again == first and cached == 0
+        st = requests.get(s.base + "/v1/agents/stats", timeout=10).json()
+        assert st["disk"]["quarantined"] >= len(files)
     finally:
         s.stop()
 

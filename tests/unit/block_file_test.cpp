@@ -241,6 +241,53 @@ TEST_F(BlockFileTest, OtherLayoutOrDtypeIsRejected) {
   }
 }
 
+// Layouts whose V is read from K (MLA) store K rows only, as format version 2; a file of the
+// other layout with the same dims (a cache written before, with K and V rows) is never read.
+TEST(BlockFileKOnlyTest, RoundTripsAndRefusesTheOtherLayout) {
+  BlockFileIdentity k_only = SmallIdentity();
+  k_only.layout.v_from_k = true;
+  const BlockFileIdentity both = SmallIdentity();
+  KvPool pool(k_only.layout, 2), pool_both(both.layout, 1);
+  std::vector<int32_t> tokens = {5, 6, 7, 8};
+  const uint64_t parent = RootKey(kFingerprint, "");
+  const uint64_t key = BlockKey(parent, tokens.data(), 4);
+  const int32_t src = *pool.Allocate(), dst = *pool.Allocate();
+  const size_t n = SlabElems(pool);
+  for (int l = 0; l < 2; ++l)
+    for (size_t i = 0; i < n; ++i) K16(pool, src, l)[i] = PatternValue(key, l, 0, i);
+  const std::vector<uint8_t> img = EncodeBlock(k_only, pool, src, key, parent, tokens.data());
+  // 96 header + 4 tokens * 4 bytes + 2 layers * K * 4 tokens * 8 dims * 2 bytes.
+  EXPECT_EQ(img.size(), 96u + 16u + 128u);
+  EXPECT_EQ(img.size(), BlockFileBytes(k_only));
+  BlockFileHeader h;
+  std::memcpy(&h, img.data(), sizeof(h));
+  EXPECT_EQ(h.version, kBlockFormatVersionKOnly);
+  EXPECT_EQ(h.payload_bytes, 16u + 128u);
+  FillSentinel(pool, dst);
+  ASSERT_TRUE(
+      DecodeBlock(k_only, img.data(), img.size(), key, parent, tokens.data(), pool, dst).ok());
+  for (int l = 0; l < 2; ++l)
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(K16(pool, dst, l)[i], PatternValue(key, l, 0, i));
+
+  // The K + V file of the same model and dims: refused by the K-only reader, naming the version.
+  const int32_t b = *pool_both.Allocate();
+  FillPattern(pool_both, b, key);
+  const std::vector<uint8_t> old = EncodeBlock(both, pool_both, b, key, parent, tokens.data());
+  FillSentinel(pool, dst);
+  Status st = DecodeBlock(k_only, old.data(), old.size(), key, parent, tokens.data(), pool, dst);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("version 1 (K and V rows)"), std::string::npos) << st.message();
+  EXPECT_TRUE(HasSentinel(pool, dst));
+  std::memcpy(&h, old.data(), sizeof(h));
+  EXPECT_FALSE(CheckBlockHeader(k_only, h, old.size()).ok());
+  // And the K-only file is refused by a K + V reader.
+  FillSentinel(pool_both, b);
+  st = DecodeBlock(both, img.data(), img.size(), key, parent, tokens.data(), pool_both, b);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("version 2 (K rows only)"), std::string::npos) << st.message();
+  EXPECT_TRUE(HasSentinel(pool_both, b));
+}
+
 TEST_F(BlockFileTest, WrongExpectedKeyParentOrTokensIsRejected) {
   // Another key.
   FillSentinel(pool_, dst_);

@@ -67,6 +67,42 @@ TEST(KvPoolTest, QuantizedDtypesNeedWholeBlocksPerHead) {
   EXPECT_TRUE(ValidateKvLayout(L).ok());
 }
 
+TEST(KvPoolTest, VFromKLayoutStoresEachRowOnce) {
+  // DeepSeek-V2's MLA row (kv_lora_rank 512 + rope 64) in q8_0: K and V rotate alike at 576.
+  KvLayout L{3, 1, 576, 4, kernels::KvDtype::kQ8_0, /*v_from_k=*/true};
+  ASSERT_TRUE(ValidateKvLayout(L).ok()) << ValidateKvLayout(L).message();
+  KvLayout both = L;
+  both.v_from_k = false;
+  EXPECT_EQ(L.kv_slabs(), 1);
+  EXPECT_EQ(L.token_bytes(), 3u * 18 * 34);
+  EXPECT_EQ(L.block_bytes() * 2, both.block_bytes());
+  KvPool pool(L, 2);
+  EXPECT_EQ(pool.bytes(), L.block_bytes() * 2);
+  const size_t n = L.block_tokens * L.row_bytes();
+  for (int b = 0; b < 2; ++b)
+    for (int l = 0; l < 3; ++l) {
+      EXPECT_EQ(pool.V(b, l), pool.K(b, l));
+      std::memset(pool.K(b, l), b * 16 + l * 4 + 1, n);
+    }
+  for (int b = 0; b < 2; ++b)
+    for (int l = 0; l < 3; ++l) {
+      EXPECT_EQ(pool.K(b, l)[0], b * 16 + l * 4 + 1);
+      EXPECT_EQ(pool.K(b, l)[n - 1], b * 16 + l * 4 + 1);
+    }
+}
+
+TEST(KvPoolTest, VFromKNeedsTheSameRotationForKAndV) {
+  // head_dim 128 in q8_0 rotates K by H_128 and V by H_64: V read from K rows would be wrong.
+  KvLayout L{1, 1, 128, 16, kernels::KvDtype::kQ8_0, /*v_from_k=*/true};
+  const Status st = ValidateKvLayout(L);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("reads V from K rows"), std::string::npos) << st.message();
+  L.dtype = kernels::KvDtype::kF16;
+  EXPECT_TRUE(ValidateKvLayout(L).ok());
+  L = {1, 1, 128, 16, kernels::KvDtype::kQ8_0, /*v_from_k=*/false};
+  EXPECT_TRUE(ValidateKvLayout(L).ok());
+}
+
 TEST(KvPoolTest, SequenceReserveGrowsByBlocks) {
   KvPool pool({1, 1, 2, 4}, 4);
   SequenceKv s;

@@ -43,7 +43,7 @@ void WarmUp(engine::Generator& g) {
 // KV pool: room for one full context at least, up to a RAM budget shared by all sequences.
 void SizeKvPool(engine::Generator& g, const config::ModelSettings& mc) {
   const kv::KvLayout layout = g.kv_pool().layout();  // a copy: the pool is replaced below
-  const double bytes_per_token = 2.0 * layout.n_layers * layout.row_bytes();  // K + V
+  const double bytes_per_token = static_cast<double>(layout.token_bytes());  // K (+ V)
   const long long budget_tokens =
       static_cast<long long>(static_cast<double>(mc.cache_budget) / bytes_per_token);
   const long long tokens = std::max<long long>(mc.context_length, budget_tokens);
