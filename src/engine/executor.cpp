@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "base/log.h"
 #include "base/timer.h"
@@ -347,9 +348,16 @@ bool Executor::Step() {
   };
   std::vector<SchedSeq> seqs;
   for (Sequence* s : order) seqs.push_back(view(*s));
-  for (int i : PlanAdmission(seqs, pool_.n_free(), sched_)) {
-    Admit(*order[i]);
-    seqs[i] = view(*order[i]);
+  // A preempted sequence's blocks stay cached, and n_free() counts cached blocks, so admitting it
+  // again right away would take back (through the prefix cache) the blocks its preemption freed
+  // for an older sequence — which then preempts it again, forever (seen under load in
+  // test_preemption_under_kv_pressure: millions of preemptions at the same position). After a
+  // step that preempted and ran nothing, the next plan admits no one.
+  if (!std::exchange(hold_admission_, false)) {
+    for (int i : PlanAdmission(seqs, pool_.n_free(), sched_)) {
+      Admit(*order[i]);
+      seqs[i] = view(*order[i]);
+    }
   }
   const StepPlan plan = PlanStep(seqs, pool_.n_free(), sched_);
   for (int i : plan.preempt) Preempt(*order[i]);
@@ -368,7 +376,11 @@ bool Executor::Step() {
     // A restore that ended after the plan was made, or blocks freed by preemption: plan again.
     bool restoring_in_plan = false;
     for (const SchedSeq& v : seqs) restoring_in_plan |= v.restoring;
-    if (restoring_in_plan || !plan.preempt.empty()) return true;
+    if (!plan.preempt.empty()) {
+      hold_admission_ = true;
+      return true;
+    }
+    if (restoring_in_plan) return true;
     // Nothing can run: the oldest sequence cannot get KV blocks although nothing else runs
     // (blocks held by pinned sessions or pending disk writes).
     auto it = std::find_if(active_.begin(), active_.end(),

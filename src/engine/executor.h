@@ -127,6 +127,9 @@ class Executor {
   int64_t steps_ = 0;                // forwards run (the scheduler's step clock)
   double decode_step_ms_ = 0;        // EMA of decode-only step time
   double prefill_ms_per_token_ = 0;  // EMA of the prefill cost per token
+  // Set when a step preempted sequences but ran nothing: the next plan admits no one, so the
+  // blocks freed go to the older sequence that needed them (see Step).
+  bool hold_admission_ = false;
 
   std::mutex mu_;
   std::condition_variable cv_;
