@@ -1,0 +1,102 @@
+// Quantized matmul y = W x for Q4_0, Q8_0 (x in Q8_0) and Q4_1 (x in Q8_1): one warp per (weight
+// row, token), lanes take 32-element blocks in turn, 8 dp4a per block, f32 accumulation; the
+// block sums follow kernels/ref (d_w*d_x*isum, plus m_w*s_x for Q4_1). A weight row is read once
+// per token: a decode (matvec) kernel; prefill wants a tensor-core kernel (not yet here).
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/matmul_impl.h"
+#include "kernels/cuda/runtime.h"
+#include "quant/types.h"
+
+namespace semantic::kernels::cuda::detail {
+namespace {
+
+constexpr int kWarpsPerBlock = 8;
+
+// GGUF rows and 34-byte Q8_0 blocks are only 2-byte aligned: 32-bit loads from two halves.
+__device__ __forceinline__ int Load32(const uint8_t* p) {
+  const auto* h = reinterpret_cast<const uint16_t*>(p);
+  return static_cast<int>(static_cast<uint32_t>(h[0]) | (static_cast<uint32_t>(h[1]) << 16));
+}
+__device__ __forceinline__ float LoadHalf(const uint8_t* p) {
+  return HalfBitsToFloat(*reinterpret_cast<const uint16_t*>(p));
+}
+
+enum class WType { kQ4_0, kQ8_0, kQ4_1 };
+
+template <WType T>
+struct Layout;
+template <>
+struct Layout<WType::kQ4_0> { static constexpr int kW = 18, kA = 34; };
+template <>
+struct Layout<WType::kQ8_0> { static constexpr int kW = 34, kA = 34; };
+template <>
+struct Layout<WType::kQ4_1> { static constexpr int kW = 20, kA = 36; };
+
+// One block's contribution: w block at wb, activation block at ab.
+template <WType T>
+__device__ __forceinline__ float BlockDot(const uint8_t* wb, const uint8_t* ab) {
+  constexpr int kAq = Layout<T>::kA - 32;  // activation quants offset
+  int isum = 0;
+  if constexpr (T == WType::kQ8_0) {
+#pragma unroll
+    for (int i = 0; i < 8; ++i) isum = __dp4a(Load32(wb + 2 + 4 * i), Load32(ab + kAq + 4 * i), isum);
+  } else {
+    constexpr int kWq = Layout<T>::kW - 16;  // weight nibbles offset
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const int v = Load32(wb + kWq + 4 * i);
+      int lo = v & 0x0F0F0F0F, hi = (v >> 4) & 0x0F0F0F0F;  // elements 4i.., 16+4i..
+      if constexpr (T == WType::kQ4_0) {
+        lo = static_cast<int>(__vsub4(static_cast<unsigned>(lo), 0x08080808u));
+        hi = static_cast<int>(__vsub4(static_cast<unsigned>(hi), 0x08080808u));
+      }
+      isum = __dp4a(lo, Load32(ab + kAq + 4 * i), isum);
+      isum = __dp4a(hi, Load32(ab + kAq + 16 + 4 * i), isum);
+    }
+  }
+  float r = LoadHalf(wb) * LoadHalf(ab) * static_cast<float>(isum);
+  if constexpr (T == WType::kQ4_1) r += LoadHalf(wb + 2) * LoadHalf(ab + 2);
+  return r;
+}
+
+// grid: (ceil(rows / kWarpsPerBlock), n_tok).
+template <WType T>
+__global__ void MatMulQKernel(const uint8_t* w, size_t row_bytes, int64_t rows, int64_t nb,
+                              const uint8_t* act, size_t act_row_bytes, float* y) {
+  const int64_t r = blockIdx.x * static_cast<int64_t>(kWarpsPerBlock) + threadIdx.x / kWarp;
+  if (r >= rows) return;
+  const int lane = threadIdx.x % kWarp;
+  const int64_t t = blockIdx.y;
+  const uint8_t* wr = w + r * row_bytes;
+  const uint8_t* ar = act + t * act_row_bytes;
+  float sum = 0.0f;
+  for (int64_t b = lane; b < nb; b += kWarp)
+    sum += BlockDot<T>(wr + b * Layout<T>::kW, ar + b * Layout<T>::kA);
+  sum = WarpSum(sum);
+  if (lane == 0) y[t * rows + r] = sum;
+}
+
+template <WType T>
+Status Launch(const WeightView& w, const void* act, size_t act_row_bytes, int64_t n_tok, float* y,
+              cudaStream_t stream) {
+  const dim3 grid(Blocks(w.rows, kWarpsPerBlock), static_cast<unsigned>(n_tok));
+  MatMulQKernel<T><<<grid, kWarpsPerBlock * kWarp, 0, stream>>>(
+      static_cast<const uint8_t*>(w.data), w.row_bytes, w.rows, w.cols / 32,
+      static_cast<const uint8_t*>(act), act_row_bytes, y);
+  return LaunchStatus("MatMulQuantized");
+}
+
+}  // namespace
+
+Status MatMulQuantized(const WeightView& w, const void* act, size_t act_row_bytes, int64_t n_tok,
+                       float* y, cudaStream_t stream) {
+  if (w.cols % 32 != 0) return InvalidArgument("cuda::MatMul: cols % 32 != 0");
+  switch (w.type) {
+    case quant::DType::kQ4_0: return Launch<WType::kQ4_0>(w, act, act_row_bytes, n_tok, y, stream);
+    case quant::DType::kQ8_0: return Launch<WType::kQ8_0>(w, act, act_row_bytes, n_tok, y, stream);
+    case quant::DType::kQ4_1: return Launch<WType::kQ4_1>(w, act, act_row_bytes, n_tok, y, stream);
+    default: return InvalidArgument("cuda::MatMulQuantized: not a Q4_0/Q8_0/Q4_1 weight");
+  }
+}
+
+}  // namespace semantic::kernels::cuda::detail
