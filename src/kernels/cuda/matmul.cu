@@ -30,6 +30,7 @@ Status MatMul(const WeightView& w, const float* x, int64_t n_tok, float* y, void
     return Unimplemented(std::string("cuda::MatMul: weight type ") +
                          std::string(quant::GetDTypeInfo(w.type)->name) + " has no CUDA kernel yet");
   if (n_tok <= 0 || w.rows <= 0) return Status::Ok();
+  if (n_tok > 65535) return InvalidArgument("cuda::MatMul: n_tok > 65535 (grid y); split it");
   if (w.type == quant::DType::kF16) return detail::MatMulF16(w, x, n_tok, y, stream);
   const quant::DType act = quant::ActivationType(w.type);
   if (Status s = QuantizeActivations(act, x, n_tok, w.cols, scratch, stream); !s.ok()) return s;

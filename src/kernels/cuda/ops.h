@@ -49,6 +49,7 @@ Status QuantizeActivations(quant::DType act, const float* x, int64_t n_tok, int6
 // kernels::MatMul with w.data on the device: y [n_tok][w.rows] = W x. Types: Q4_0, Q8_0 (x
 // quantized to Q8_0), Q4_1 (x to Q8_1), integer dot products with dp4a, f32 accumulation; F16
 // (x rounded to f16, f32 accumulation). scratch: MatMulScratchBytes(w, n_tok) device bytes.
+// n_tok <= 65535 per call.
 bool MatMulSupports(quant::DType type);
 size_t MatMulScratchBytes(const WeightView& w, int64_t n_tok);
 Status MatMul(const WeightView& w, const float* x, int64_t n_tok, float* y, void* scratch,

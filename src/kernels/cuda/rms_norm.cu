@@ -13,7 +13,7 @@ __global__ void RmsNormKernel(const float* x, const float* w, int64_t n, float e
   float sum = 0.0f;
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) sum += xr[i] * xr[i];
   sum = BlockSum(sum, red);
-  const float scale = rsqrtf(sum / static_cast<float>(n) + eps);
+  const float scale = 1.0f / sqrtf(sum / static_cast<float>(n) + eps);  // as the CPU code
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) o[i] = xr[i] * scale * w[i];
 }
 
