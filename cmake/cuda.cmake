@@ -15,7 +15,8 @@ if(SEMANTIC_CUDA)
   if(NOT CMAKE_CUDA_COMPILER)
     message(FATAL_ERROR "SEMANTIC_CUDA=ON but no CUDA compiler was found (nvcc: set CUDACXX)")
   endif()
-  if(NOT DEFINED CMAKE_CUDA_HOST_COMPILER)
+  # The project's g++ as nvcc's host compiler (check_language above used nvcc's default one).
+  if(NOT DEFINED CMAKE_CUDA_HOST_COMPILER AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     set(CMAKE_CUDA_HOST_COMPILER ${CMAKE_CXX_COMPILER})
   endif()
   # A100 (sm_80) and H100/H200 (sm_90) machine code, plus sm_90 PTX that newer GPUs JIT-compile.
