@@ -1,7 +1,8 @@
 // CUDA ops, host API: each mirrors a CPU op (models/layers.h, kernels/ops.h, the sampler) on
 // device pointers, enqueues on `stream` (nullptr: the default stream) and returns the launch
 // status. One .cu file per op in this folder; tests/cuda compares each with the CPU reference.
-// Not yet here: paged attention over GPU KV blocks, a tensor-core prefill matmul, K-quants.
+// Not yet here: q8_0/q4_0 KV attention, split (long-context) and tiled (prefill) attention, a
+// tensor-core prefill matmul, K-quants.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -9,6 +10,7 @@
 #include <cstdint>
 
 #include "base/status.h"
+#include "kernels/attention.h"
 #include "kernels/ops.h"
 
 namespace semantic::kernels::cuda {
@@ -63,5 +65,11 @@ Status ArgmaxRows(const float* x, int64_t n_rows, int64_t n, int32_t* idx,
                   cudaStream_t stream = nullptr);
 Status TopKRows(const float* x, int64_t n_rows, int64_t n, int k, int32_t* idx, float* val,
                 cudaStream_t stream = nullptr);
+
+// kernels::AttendGroup for f16 K/V (same rounding steps) with everything in device memory:
+// kv.k_blocks / kv.v_blocks are device arrays of device pointers; q, out [n_q][head_dim];
+// scratch n_q * n_pos floats. Attends positions [0, n_pos).
+Status AttendGroupF16(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
+                      float* scratch, float* out, cudaStream_t stream = nullptr);
 
 }  // namespace semantic::kernels::cuda
