@@ -136,6 +136,12 @@ std::vector<OptionDecl> BuildTable() {
            Bind<&Settings::model, &ModelSettings::threads>())
           .Range(0, 4096)
           .Flags({"-t", "--threads"}));
+  add(Decl("model", "device", T::kEnum, "cpu",
+           "Where the model runs. cuda needs a build with SEMANTIC_CUDA and a GPU; so far only "
+           "the CUDA op tests run there (docs/cuda.md), and serve refuses cuda at start-up.",
+           Bind<&Settings::model, &ModelSettings::device>())
+          .Choices({"cpu", "cuda"})
+          .Flags({"--device"}));
   add(Decl("model", "default_max_tokens", T::kInt, "0",
            "Output token limit of a request that sets none; 0: until the context is full.",
            Bind<&Settings::model, &ModelSettings::default_max_tokens>())

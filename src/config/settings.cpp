@@ -21,5 +21,6 @@ const char* Name(LogFormat v) { return Choice("logging", "format", static_cast<i
 const char* Name(EvictionPolicy v) {
   return Choice("agent", "eviction_policy", static_cast<int>(v));
 }
+const char* Name(Device v) { return Choice("model", "device", static_cast<int>(v)); }
 
 }  // namespace semantic::config

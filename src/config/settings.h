@@ -15,11 +15,13 @@ enum class KvDtype { kF16 = 0, kQ8_0, kQ4_0 };
 enum class LogLevel { kDebug = 0, kInfo, kWarn, kError };
 enum class LogFormat { kText = 0, kJson };
 enum class EvictionPolicy { kLru = 0, kNone };
+enum class Device { kCpu = 0, kCuda };
 
 const char* Name(KvDtype v);
 const char* Name(LogLevel v);
 const char* Name(LogFormat v);
 const char* Name(EvictionPolicy v);
+const char* Name(Device v);
 
 struct ModelSettings {
   std::string path;         // GGUF file (~ expanded)
@@ -31,6 +33,7 @@ struct ModelSettings {
   int max_batch{};               // sequences decoded together
   int prefill_chunk{};           // tokens per forward step
   int threads{};                 // 0: all usable cores
+  Device device{};               // cuda: refused at start-up so far (docs/cuda.md)
   int default_max_tokens{};      // when a request gives none
   double default_temperature{};  // when a request gives none
   int reasoning_extra_tokens{};  // added to every request's max tokens

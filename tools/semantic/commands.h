@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "base/status.h"
 #include "config/settings.h"
 #include "kernels/kv_dtype.h"
 
@@ -24,6 +25,11 @@ void RegisterTune(CLI::App& app, int& exit_code);
 // Default model path: $SEMANTIC_MODEL, else models/SmolLM2-135M-Instruct.Q4_1.gguf beside the
 // binary's source tree or the working directory.
 std::string DefaultModelPath();
+
+// Ok for device cpu. For cuda, why it cannot run (exit 2 at start-up): a build without
+// SEMANTIC_CUDA, no usable CUDA device ("no CUDA device: <reason>"), or, with a device, that the
+// engine does not run on CUDA yet (device_check.cpp).
+Status CheckDevice(config::Device device);
 
 // Adds --kv-dtype {f16,q8_0,q4_0} to cmd, stored in *out.
 void AddKvDtypeOption(CLI::App* cmd, kernels::KvDtype* out);

@@ -61,6 +61,11 @@ void DrainOnSignal(server::HttpServer& http, server::ModelManager& models,
 // `reload`: loads the configuration again, as at start-up (SIGHUP).
 int Run(const config::Settings& cfg, ConfigReloader::Loader reload) {
   const config::ModelSettings& mc = cfg.model;
+  if (Status st = CheckDevice(mc.device); !st.ok()) {
+    std::fprintf(stderr, "error: model.device = %s: %s\n", config::Name(mc.device),
+                 st.message().c_str());
+    return 2;
+  }
   std::signal(SIGHUP, OnHangup);  // from now on a SIGHUP waits for the server to be up
   // A file-size limit (ulimit -f) must fail the write (a cache file: counted, logged; a log line
   // to a full log file: lost), not kill the server: from the first byte on, loading included.

@@ -1,0 +1,75 @@
+// CUDA ops, host API: each mirrors a CPU op (models/layers.h, kernels/ops.h, the sampler) on
+// device pointers, enqueues on `stream` (nullptr: the default stream) and returns the launch
+// status. One .cu file per op in this folder; tests/cuda compares each with the CPU reference.
+// Not yet here: q8_0/q4_0 KV attention, split (long-context) and tiled (prefill) attention, a
+// tensor-core prefill matmul, K-quants.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "base/status.h"
+#include "kernels/attention.h"
+#include "kernels/ops.h"
+
+namespace semantic::kernels::cuda {
+
+// models::RmsNorm: out[t][i] = x[t][i] / sqrt(mean(x[t]^2) + eps) * w[i]; x, out [n_tok][n]
+// (may alias), w [n].
+Status RmsNorm(const float* x, const float* w, int64_t n_tok, int64_t n, float eps, float* out,
+               cudaStream_t stream = nullptr);
+
+// models::Rope on x [n_tok][n_heads][head_dim] in place; pos [n_tok] on the device. The
+// frequency table is built on the host as the CPU code builds it (freq_factors and yarn are HOST
+// pointers, nullable), so both rotate by the same f32 angles. n_rot <= 512.
+struct RopeArgs {
+  int n_heads = 0, head_dim = 0, n_rot = 0;
+  float freq_base = 10000.0f, freq_scale = 1.0f;
+  bool neox = false;                    // half-split pairs (NEOX) or adjacent pairs (NORM)
+  const float* freq_factors = nullptr;  // host, [n_rot/2]
+  bool yarn = false;
+  float yarn_low = 0.0f, yarn_high = 0.0f, yarn_ext_factor = 1.0f, yarn_mscale = 1.0f;
+};
+Status Rope(float* x, int64_t n_tok, const int32_t* pos, const RopeArgs& args,
+            cudaStream_t stream = nullptr);
+
+// models::SwiGlu / models::GeluTanhGlu: gate[i] = act(gate[i]) * up[i] for i < n (GELU with the
+// f16 roundings llama.cpp's CPU backend applies).
+Status SwiGlu(float* gate, const float* up, int64_t n, cudaStream_t stream = nullptr);
+Status GeluTanhGlu(float* gate, const float* up, int64_t n, cudaStream_t stream = nullptr);
+
+// Row-wise softmax in place: x[r][i] = exp(scale*x[r][i] - max) / sum; x [n_rows][n].
+Status SoftmaxRows(float* x, int64_t n_rows, int64_t n, float scale,
+                   cudaStream_t stream = nullptr);
+
+// quant::QuantizeActivationRow for act = Q8_0 or Q8_1, bit-exact: x [n_tok][cols] f32,
+// cols % 32 == 0; out [n_tok] rows of quant::RowBytes(act, cols) bytes.
+Status QuantizeActivations(quant::DType act, const float* x, int64_t n_tok, int64_t cols,
+                           void* out, cudaStream_t stream = nullptr);
+
+// kernels::MatMul with w.data on the device: y [n_tok][w.rows] = W x. Types: Q4_0, Q8_0 (x
+// quantized to Q8_0), Q4_1 (x to Q8_1), integer dot products with dp4a, f32 accumulation; F16
+// (x rounded to f16, f32 accumulation). scratch: MatMulScratchBytes(w, n_tok) device bytes.
+// n_tok <= 65535 per call.
+bool MatMulSupports(quant::DType type);
+size_t MatMulScratchBytes(const WeightView& w, int64_t n_tok);
+Status MatMul(const WeightView& w, const float* x, int64_t n_tok, float* y, void* scratch,
+              cudaStream_t stream = nullptr);
+
+// Sampling helpers on logits [n_rows][n]: the index of each row's maximum (lowest index on
+// ties), and each row's k largest (value descending, then index ascending; k <= n, k <= 256)
+// into idx/val [n_rows][k]. NaN is never chosen; a row with fewer than k other values gets
+// idx -1, val -inf in the slots left over.
+Status ArgmaxRows(const float* x, int64_t n_rows, int64_t n, int32_t* idx,
+                  cudaStream_t stream = nullptr);
+Status TopKRows(const float* x, int64_t n_rows, int64_t n, int k, int32_t* idx, float* val,
+                cudaStream_t stream = nullptr);
+
+// kernels::AttendGroup for f16 K/V (same rounding steps) with everything in device memory:
+// kv.k_blocks / kv.v_blocks are device arrays of device pointers; q, out [n_q][head_dim];
+// scratch n_q * n_pos floats. Attends positions [0, n_pos).
+Status AttendGroupF16(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
+                      float* scratch, float* out, cudaStream_t stream = nullptr);
+
+}  // namespace semantic::kernels::cuda

@@ -1,0 +1,29 @@
+// RMSNorm (models::RmsNorm): one thread block per token row.
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/ops.h"
+#include "kernels/cuda/runtime.h"
+
+namespace semantic::kernels::cuda {
+namespace {
+
+__global__ void RmsNormKernel(const float* x, const float* w, int64_t n, float eps, float* out) {
+  __shared__ float red[32];
+  const float* xr = x + blockIdx.x * n;
+  float* o = out + blockIdx.x * n;
+  float sum = 0.0f;
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) sum += xr[i] * xr[i];
+  sum = BlockSum(sum, red);
+  const float scale = 1.0f / sqrtf(sum / static_cast<float>(n) + eps);  // as the CPU code
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) o[i] = xr[i] * scale * w[i];
+}
+
+}  // namespace
+
+Status RmsNorm(const float* x, const float* w, int64_t n_tok, int64_t n, float eps, float* out,
+               cudaStream_t stream) {
+  if (n_tok <= 0) return Status::Ok();
+  RmsNormKernel<<<static_cast<unsigned>(n_tok), 256, 0, stream>>>(x, w, n, eps, out);
+  return LaunchStatus("RmsNorm");
+}
+
+}  // namespace semantic::kernels::cuda
