@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Write tiny Hugging Face / MLX checkpoint folders from a tiny F16 GGUF (llama, qwen2 or qwen3:
-models/tiny/tiny-<arch>-F16.gguf, scripts/make_tiny_models.py) for the safetensors loader tests
+models/tiny/tiny-<arch>-F16.gguf, scripts/make_tiny_models.py; gemma3: tiny-gemma3-F16.gguf,
+written by this script's --write-gemma3-gguf) for the safetensors loader tests
 (tests/models/hf_checkpoint_test.cpp, tests/py/test_mlx_checkpoint.py):
 
   tiny-<arch>-hf-f16/      config.json, tokenizer.json, tokenizer_config.json and the same f16
                            weights (f32 norms and biases) as the GGUF in two safetensors shards
                            with an index; llama's Q/K rows un-permuted back to HF's rotate-half
-                           order (inverse of convert_hf_to_gguf.py's LlamaModel.permute).
+                           order (inverse of convert_hf_to_gguf.py's LlamaModel.permute);
+                           gemma3's RMSNorm weights stored as HF's w where the GGUF holds 1 + w
+                           (Gemma scales by 1 + w; the converter adds the 1).
   tiny-<arch>-mlx-4bit/    the same, MLX affine-quantized as mlx-lm writes it: every linear and
                            the (tied) embedding as uint32 [out, in/8] + f16 scales/biases
                            [out, in/64]; norms and biases f16; config.json "quantization" {group_size 64, bits 4}.
@@ -20,6 +23,8 @@ Deterministic: the same GGUF gives the same bytes.
 
     for a in llama qwen2 qwen3; do
       .venv/bin/python scripts/make_tiny_hf.py models/tiny/tiny-$a-F16.gguf models/tiny/hf; done
+    .venv/bin/python scripts/make_tiny_hf.py --write-gemma3-gguf models/tiny/hf/tiny-gemma3-F16.gguf
+    .venv/bin/python scripts/make_tiny_hf.py models/tiny/hf/tiny-gemma3-F16.gguf models/tiny/hf
 """
 import argparse
 import json
@@ -138,11 +143,88 @@ def write_folder(folder, config, tok, tok_config, tensors, shards):
             json.dump(obj, f, indent=1, sort_keys=True, ensure_ascii=False)
 
 
+# Tiny Gemma 3 (`gemma3`, as convert_hf_to_gguf.py's Gemma3Model writes it): 6 layers so that
+# one (layer 5) is global and five slide, a window of 8 tokens (shorter than the tests' inputs),
+# a head size other than n_embd / n_head, tied output. Norms are 1 + w (stored as the GGUF has them).
+GEMMA3 = {"n_layers": 6, "n_embd": 256, "n_ff": 512, "n_head": 4, "n_head_kv": 2, "head_dim": 128,
+          "sliding_window": 8, "rope_base": 1000000.0, "rope_base_swa": 10000.0, "eps": 1e-6,
+          "n_ctx": 512}
+
+
+def write_tiny_gemma3_gguf(path, seed=8000):
+    """A random-weight F16 gemma3 GGUF with make_tiny_models.py's byte-level BPE vocabulary."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import make_tiny_models as tm
+    g = GEMMA3
+    rng = np.random.default_rng(seed)
+    tokens, types = tm.vocab()
+    w = gguf.GGUFWriter(path, "gemma3")
+    w.add_name("tiny-gemma3-F16")
+    w.add_context_length(g["n_ctx"])
+    w.add_embedding_length(g["n_embd"])
+    w.add_block_count(g["n_layers"])
+    w.add_feed_forward_length(g["n_ff"])
+    w.add_head_count(g["n_head"])
+    w.add_head_count_kv(g["n_head_kv"])
+    w.add_key_length(g["head_dim"])
+    w.add_value_length(g["head_dim"])
+    w.add_rope_freq_base(g["rope_base"])
+    w.add_layer_norm_rms_eps(g["eps"])
+    w.add_sliding_window(g["sliding_window"])
+    w.add_file_type(int(gguf.LlamaFileType.MOSTLY_F16))
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("gpt-2")
+    w.add_token_list(tokens)
+    w.add_token_types(types)
+    w.add_token_merges(tm.MERGES)
+    w.add_bos_token_id(len(tokens) - 1)
+    w.add_eos_token_id(len(tokens) - 1)
+    w.add_add_bos_token(False)
+
+    def mat(name, rows, cols, std):
+        w.add_tensor(name, (rng.standard_normal((rows, cols)) * std).astype(np.float16))
+
+    def norm(name, n):
+        w.add_tensor(name, (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32))
+
+    e, hd = g["n_embd"], g["head_dim"]
+    q_dim, kv_dim = g["n_head"] * hd, g["n_head_kv"] * hd
+    # Smaller than make_tiny_models.py's EMBD_STD: Gemma multiplies embeddings by sqrt(n_embd), and
+    # the tied output would otherwise make the random model so sure of itself (log-perplexity ~34)
+    # that 4-bit quantization barely moves its perplexity.
+    mat("token_embd.weight", len(tokens), e, tm.EMBD_STD / 2)
+    for i in range(g["n_layers"]):
+        b = f"blk.{i}."
+        norm(b + "attn_norm.weight", e)
+        mat(b + "attn_q.weight", q_dim, e, e ** -0.5)
+        mat(b + "attn_k.weight", kv_dim, e, e ** -0.5)
+        mat(b + "attn_v.weight", kv_dim, e, e ** -0.5)
+        norm(b + "attn_q_norm.weight", hd)
+        norm(b + "attn_k_norm.weight", hd)
+        mat(b + "attn_output.weight", e, q_dim, q_dim ** -0.5)
+        norm(b + "post_attention_norm.weight", e)
+        norm(b + "ffn_norm.weight", e)
+        mat(b + "ffn_gate.weight", g["n_ff"], e, e ** -0.5)
+        mat(b + "ffn_up.weight", g["n_ff"], e, e ** -0.5)
+        mat(b + "ffn_down.weight", e, g["n_ff"], g["n_ff"] ** -0.5)
+        norm(b + "post_ffw_norm.weight", e)
+    norm("output_norm.weight", e)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("gguf")
-    ap.add_argument("outdir")
+    ap.add_argument("outdir", nargs="?")
+    ap.add_argument("--write-gemma3-gguf", action="store_true",
+                    help="write the tiny gemma3 F16 GGUF to the path given (the input of a later run)")
     a = ap.parse_args()
+    if a.write_gemma3_gguf:
+        write_tiny_gemma3_gguf(a.gguf)
+        return 0
     r = gguf.GGUFReader(a.gguf)
 
     def field(k):
@@ -150,7 +232,7 @@ def main():
         return f.contents()
 
     arch = field("general.architecture")
-    assert arch in ("llama", "qwen2", "qwen3"), arch
+    assert arch in ("llama", "qwen2", "qwen3", "gemma3"), arch
     pre = field("tokenizer.ggml.pre")
     assert pre in ("gpt-2", "qwen2"), pre
 
@@ -160,6 +242,9 @@ def main():
     n_head, n_head_kv = hp("attention.head_count"), hp("attention.head_count_kv")
     # Only llama's Q/K rows are permuted by convert_hf_to_gguf.py; Qwen's are HF's as they are.
     qk = unpermute if arch == "llama" else (lambda w, n: w)
+    # Gemma's RMSNorm scales by 1 + w: HF stores w, the converter writes 1 + w (exact in f32 for
+    # these weights, all in [0.5, 2]).
+    norm = (lambda w: w - np.float32(1)) if arch == "gemma3" else (lambda w: w)
     tokens = field("tokenizer.ggml.tokens")
     types = field("tokenizer.ggml.token_type")
     merges = field("tokenizer.ggml.merges")
@@ -173,36 +258,44 @@ def main():
 
     tied = "output.weight" not in names
     hf["model.embed_tokens.weight"] = get("token_embd.weight")
-    hf["model.norm.weight"] = get("output_norm.weight")
+    hf["model.norm.weight"] = norm(get("output_norm.weight"))
     if not tied:
         hf["lm_head.weight"] = get("output.weight")
     n_layers = hp("block_count")
     for i in range(n_layers):
         b, h = f"blk.{i}.", f"model.layers.{i}."
-        hf[h + "input_layernorm.weight"] = get(b + "attn_norm.weight")
+        hf[h + "input_layernorm.weight"] = norm(get(b + "attn_norm.weight"))
         hf[h + "self_attn.q_proj.weight"] = qk(get(b + "attn_q.weight"), n_head)
         hf[h + "self_attn.k_proj.weight"] = qk(get(b + "attn_k.weight"), n_head_kv)
         if arch == "qwen2":
             for p in "qkv":
                 hf[h + f"self_attn.{p}_proj.bias"] = get(b + f"attn_{p}.bias")
-        if arch == "qwen3":
-            hf[h + "self_attn.q_norm.weight"] = get(b + "attn_q_norm.weight")
-            hf[h + "self_attn.k_norm.weight"] = get(b + "attn_k_norm.weight")
+        if arch in ("qwen3", "gemma3"):
+            hf[h + "self_attn.q_norm.weight"] = norm(get(b + "attn_q_norm.weight"))
+            hf[h + "self_attn.k_norm.weight"] = norm(get(b + "attn_k_norm.weight"))
         hf[h + "self_attn.v_proj.weight"] = get(b + "attn_v.weight")
         hf[h + "self_attn.o_proj.weight"] = get(b + "attn_output.weight")
-        hf[h + "post_attention_layernorm.weight"] = get(b + "ffn_norm.weight")
+        if arch == "gemma3":  # sandwich norms: post-attention, pre- and post-FFN
+            hf[h + "post_attention_layernorm.weight"] = norm(get(b + "post_attention_norm.weight"))
+            hf[h + "pre_feedforward_layernorm.weight"] = norm(get(b + "ffn_norm.weight"))
+            hf[h + "post_feedforward_layernorm.weight"] = norm(get(b + "post_ffw_norm.weight"))
+        else:
+            hf[h + "post_attention_layernorm.weight"] = get(b + "ffn_norm.weight")
         hf[h + "mlp.gate_proj.weight"] = get(b + "ffn_gate.weight")
         hf[h + "mlp.up_proj.weight"] = get(b + "ffn_up.weight")
         hf[h + "mlp.down_proj.weight"] = get(b + "ffn_down.weight")
     # Matrices are F16 in the GGUF and stay so; norms stay F32 (the GGUF's), so this folder holds
     # exactly the GGUF's values. The MLX folders store norms in f16, as mlx-lm does.
 
+    head_dim = hp("attention.key_length") if f"{arch}.attention.key_length" in r.fields \
+        else hp("rope.dimension_count")
     config = {
         "architectures": [{"llama": "LlamaForCausalLM", "qwen2": "Qwen2ForCausalLM",
-                           "qwen3": "Qwen3ForCausalLM"}[arch]], "model_type": arch,
+                           "qwen3": "Qwen3ForCausalLM", "gemma3": "Gemma3ForCausalLM"}[arch]],
+        "model_type": "gemma3_text" if arch == "gemma3" else arch,
         "hidden_size": hp("embedding_length"),
         "intermediate_size": hp("feed_forward_length"),
-        "head_dim": hp("rope.dimension_count"),
+        "head_dim": head_dim,
         "num_hidden_layers": n_layers, "num_attention_heads": n_head,
         "num_key_value_heads": n_head_kv,
         "max_position_embeddings": hp("context_length"),
@@ -213,6 +306,18 @@ def main():
         "eos_token_id": field("tokenizer.ggml.eos_token_id"),
         "hidden_act": "silu",
     }
+    if arch == "gemma3":
+        config.update(hidden_activation="gelu_pytorch_tanh", query_pre_attn_scalar=head_dim,
+                      sliding_window=hp("attention.sliding_window"),
+                      sliding_window_pattern=6, rope_local_base_freq=GEMMA3["rope_base_swa"],
+                      final_logit_softcapping=None, attn_logit_softcapping=None)
+        del config["hidden_act"]
+        # The multimodal layout (Gemma3ForConditionalGeneration, as google/gemma-3-12b-it and
+        # mlx-community's Gemma 3 4-bit ship): text hparams under text_config, tensors under
+        # language_model.; the MLX folders use it, the f16 folder the text-only one.
+        mm_config = {"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3",
+                     "text_config": dict(config, model_type="gemma3_text"),
+                     "vision_config": {"model_type": "siglip_vision_model"}}
     tok = byte_level_tokenizer(tokens, types, merges, pre)
     tok_config = {"add_bos_token": False, "bos_token": eos, "eos_token": eos,
                   "chat_template": "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}"
@@ -221,6 +326,11 @@ def main():
     write_folder(os.path.join(a.outdir, f"tiny-{arch}-hf-f16"), config, tok, tok_config, hf, 2)
 
     mlx, ref = {}, {}
+    if arch == "gemma3":
+        config = mm_config
+        hf = {"language_model." + k: v for k, v in hf.items()}
+        # A vision tensor the loader must skip.
+        hf["vision_tower.vision_model.post_layernorm.weight"] = np.ones(64, np.float32)
     for k, v in hf.items():
         if v.ndim == 2 and v.shape[1] % GROUP == 0:
             base = k[:-len(".weight")]

@@ -62,8 +62,15 @@ std::vector<float> Logits(const loader::GgufFile& f, const std::vector<int32_t>&
 const std::vector<int32_t> kTokens = {299, 5,  72, 101, 300 - 44, 108, 32,  260, 99,  111,
                                       280, 10, 45, 298, 7,        200, 150, 33,  290, 64};
 
-// llama (Q/K permuted to GGUF order), qwen2 (q/k/v biases), qwen3 (q/k norms, head size 128).
-const char* const kFamilies[] = {"llama", "qwen2", "qwen3"};
+// llama (Q/K permuted to GGUF order), qwen2 (q/k/v biases), qwen3 (q/k norms, head size 128),
+// gemma3 (norms stored as w for 1 + w, sandwich norms, sliding window; its MLX folders in the
+// multimodal layout: text_config, language_model.* tensors, a vision tensor to skip).
+const char* const kFamilies[] = {"llama", "qwen2", "qwen3", "gemma3"};
+
+// The F16 GGUF a family's HF folders were written from (gemma3's by make_tiny_hf.py itself).
+std::string TinyGguf(const std::string& fam) {
+  return Tiny(fam == "gemma3" ? "hf/tiny-gemma3-F16.gguf" : "tiny-" + fam + "-F16.gguf");
+}
 
 class HfFamily : public ::testing::TestWithParam<const char*> {};
 INSTANTIATE_TEST_SUITE_P(HfCheckpoint, HfFamily, ::testing::ValuesIn(kFamilies));
@@ -71,7 +78,7 @@ INSTANTIATE_TEST_SUITE_P(HfCheckpoint, HfFamily, ::testing::ValuesIn(kFamilies))
 TEST_P(HfFamily, F16FolderHoldsTheGgufTensorsExactly) {
   const std::string fam = GetParam();
   const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"),
-                    gguf = Tiny("tiny-" + fam + "-F16.gguf");
+                    gguf = TinyGguf(fam);
   SKIP_IF_MISSING(dir);
   SKIP_IF_MISSING(gguf);
   auto hf = MustOpen(dir);
@@ -88,11 +95,19 @@ TEST_P(HfFamily, F16FolderHoldsTheGgufTensorsExactly) {
     EXPECT_EQ(0, std::memcmp(h->data, t.data, t.nbytes)) << t.name;
   }
   EXPECT_EQ(hf->GetStringOr("general.architecture", ""), fam);
+  // Present in both with the same value, or in neither (gemma3 has no rope.dimension_count).
   for (const char* k : {"block_count", "embedding_length", "attention.head_count",
-                        "attention.head_count_kv", "feed_forward_length", "rope.dimension_count"}) {
+                        "attention.head_count_kv", "feed_forward_length", "rope.dimension_count",
+                        "attention.sliding_window"}) {
     const std::string key = fam + "." + k;
-    EXPECT_EQ(hf->GetIntOr(key, -1), ref->GetIntOr(key, -2)) << key;
+    EXPECT_EQ(hf->GetIntOr(key, -1), ref->GetIntOr(key, -1)) << key;
   }
+  EXPECT_GT(hf->GetIntOr(fam + ".block_count", -1), 0);
+  auto head_size = [&](const loader::GgufFile& f) {  // key_length defaults to n_embd / n_head
+    return f.GetIntOr(fam + ".attention.key_length", f.GetIntOr(fam + ".embedding_length", 0) /
+                                                         f.GetIntOr(fam + ".attention.head_count", 1));
+  };
+  EXPECT_EQ(head_size(*hf), head_size(*ref));
   EXPECT_FLOAT_EQ(hf->GetFloatOr(fam + ".rope.freq_base", 0),
                   ref->GetFloatOr(fam + ".rope.freq_base", 1));
   EXPECT_FLOAT_EQ(hf->GetFloatOr(fam + ".attention.layer_norm_rms_epsilon", 0),
@@ -105,7 +120,7 @@ TEST_P(HfFamily, F16FolderHoldsTheGgufTensorsExactly) {
 TEST_P(HfFamily, TokenizerJsonTokenizesLikeTheGguf) {
   const std::string fam = GetParam();
   const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"),
-                    gguf = Tiny("tiny-" + fam + "-F16.gguf");
+                    gguf = TinyGguf(fam);
   SKIP_IF_MISSING(dir);
   SKIP_IF_MISSING(gguf);
   auto hf = MustOpen(dir);
@@ -158,13 +173,14 @@ TEST_P(HfFamily, Mlx4BitDequantizesToItsReference) {
     }
     EXPECT_LE(max_err, 1e-6f) << r.name;
   }
-  EXPECT_EQ(n_quantized, 1 + 2 * 7);  // tied embedding + 7 linears per layer
+  // tied embedding + 7 linears per layer
+  EXPECT_EQ(n_quantized, 1 + 7 * ref->GetIntOr(fam + ".block_count", 0));
 }
 
 // Logits of the 4-bit model against the same forward on the dequantized f32 weights. They differ
 // only by how the matmul rounds activations (Q8_1 for Q4_1 weights, none for F32): measured
 // max / mean over all 20 positions x 300 logits (this machine's kernels): llama 0.27 / 0.048,
-// qwen2 0.16 / 0.034, qwen3 0.25 / 0.048; the bounds
+// qwen2 0.16 / 0.034, qwen3 0.25 / 0.048, gemma3 0.13 / 0.023; the bounds
 // sit ~2x above, like tiny_golden_test.cpp's kQ8Acts (1.0 / 0.12 over the top-5) for the same
 // activation rounding. Layout errors are caught exactly by Mlx4BitDequantizesToItsReference.
 TEST_P(HfFamily, Mlx4BitLogitsMatchTheDequantizedReference) {
@@ -261,24 +277,70 @@ TEST(HfCheckpoint, DamagedFilesGiveClearErrors) {
   fs::remove_all(dir);
 }
 
+nlohmann::json ReadJsonFile(const fs::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);
+}
+
+// A temporary folder of symlinks to src's files except those named in `except`.
+fs::path LinkedCopy(const std::string& src, const std::string& tag,
+                    const std::vector<std::string>& except) {
+  const fs::path dir = fs::temp_directory_path() / (tag + std::to_string(getpid()));
+  fs::create_directories(dir);
+  for (const auto& e : fs::directory_iterator(src)) {
+    const std::string name = e.path().filename().string();
+    if (std::find(except.begin(), except.end(), name) == except.end()) {
+      fs::create_symlink(fs::absolute(e.path()), dir / name);
+    }
+  }
+  return dir;
+}
+
+// Gemma 3 settings the model code fixes rather than reads are checked against config.json: a
+// checkpoint that differs is refused instead of run wrongly; the rest map to GGUF keys.
+TEST(HfCheckpoint, Gemma3ConfigIsCheckedAgainstWhatTheModelDoes) {
+  const std::string src = Tiny("hf/tiny-gemma3-mlx-4bit");
+  SKIP_IF_MISSING(src);
+  const fs::path dir = LinkedCopy(src, "semantic-hf-gemma-", {"config.json"});
+  const nlohmann::json config = ReadJsonFile(fs::path(src) / "config.json");
+  auto open_with = [&](const char* key, const nlohmann::json& value) {
+    nlohmann::json c = config;
+    c["text_config"][key] = value;
+    std::ofstream(dir / "config.json") << c.dump();
+    return loader::OpenHfCheckpoint(dir.string());
+  };
+  nlohmann::json layer_types = nlohmann::json::array();
+  for (int i = 0; i < 6; ++i) layer_types.push_back(i == 5 ? "full_attention" : "sliding_attention");
+  auto ok = open_with("layer_types", layer_types);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ((*ok)->GetIntOr("gemma3.attention.sliding_window", 0), 8);
+  EXPECT_FLOAT_EQ((*ok)->GetFloatOr("gemma3.rope.freq_base_swa", 0), 10000.0f);
+  EXPECT_EQ((*ok)->FindTensor("blk.0.attn_q.weight")->type, quant::DType::kQ4_1);
+  auto capped = open_with("final_logit_softcapping", 30.0);
+  ASSERT_TRUE(capped.ok()) << capped.status().ToString();
+  EXPECT_FLOAT_EQ((*capped)->GetFloatOr("gemma3.final_logit_softcapping", 0), 30.0f);
+  layer_types[5] = "sliding_attention";
+  for (const auto& [key, value] : std::vector<std::pair<const char*, nlohmann::json>>{
+           {"query_pre_attn_scalar", 100},
+           {"sliding_window_pattern", 4},
+           {"attn_logit_softcapping", 50.0},
+           {"layer_types", layer_types},
+           {"sliding_window", 0}}) {
+    auto r = open_with(key, value);
+    ASSERT_FALSE(r.ok()) << key;
+    EXPECT_NE(r.status().message().find(key), std::string::npos) << r.status().message();
+  }
+  fs::remove_all(dir);
+}
+
 // Wrong JSON types, bad values and inconsistent shapes in an otherwise good folder: a clear error
 // each, never an exception or a crash.
 TEST(HfCheckpoint, BadConfigAndTokenizerFieldsAreRefused) {
   const std::string src = Tiny("hf/tiny-llama-mlx-4bit");
   SKIP_IF_MISSING(src);
-  const fs::path dir = fs::temp_directory_path() / ("semantic-hf-bad-" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  for (const auto& e : fs::directory_iterator(src)) {
-    if (e.path().filename() != "config.json" && e.path().filename() != "tokenizer.json") {
-      fs::create_symlink(fs::absolute(e.path()), dir / e.path().filename());
-    }
-  }
-  auto read = [](const fs::path& p) {
-    std::ifstream in(p);
-    return nlohmann::json::parse(in);
-  };
-  const nlohmann::json config = read(fs::path(src) / "config.json");
-  const nlohmann::json tok = read(fs::path(src) / "tokenizer.json");
+  const fs::path dir = LinkedCopy(src, "semantic-hf-bad-", {"config.json", "tokenizer.json"});
+  const nlohmann::json config = ReadJsonFile(fs::path(src) / "config.json");
+  const nlohmann::json tok = ReadJsonFile(fs::path(src) / "tokenizer.json");
   auto try_open = [&](const nlohmann::json& c, const nlohmann::json& t) {
     std::ofstream(dir / "config.json") << c.dump();
     std::ofstream(dir / "tokenizer.json") << t.dump();

@@ -118,10 +118,11 @@ class Converter {
 
   Status CheckArchitecture() const {
     const std::string type = JsonString(config_, "model_type", "");
-    if (type != "llama" && type != "mistral" && type != "qwen2" && type != "qwen3") {
+    if (type != "llama" && type != "mistral" && type != "qwen2" && type != "qwen3" &&
+        type != "gemma3_text") {
       return Unimplemented(dir_ + "/config.json: model_type '" + type +
                            "' is not supported for safetensors checkpoints yet (llama, mistral, "
-                           "qwen2, qwen3)");
+                           "qwen2, qwen3, gemma3, gemma3_text)");
     }
     if (type == "mistral" && config_.contains("sliding_window") &&
         !config_["sliding_window"].is_null()) {
@@ -132,15 +133,17 @@ class Converter {
 
   Status Hparams() {
     const std::string type = JsonString(config_, "model_type", "");
-    arch_ = type == "mistral" ? "llama" : type;
+    arch_ = type == "mistral" ? "llama" : type == "gemma3_text" ? "gemma3" : type;
+    gemma_ = arch_ == "gemma3";
     const std::string a = arch_ + ".";
     ASSIGN_OR_RETURN(n_embd_, Int("hidden_size"));
     ASSIGN_OR_RETURN(int64_t n_ff, Int("intermediate_size"));
     ASSIGN_OR_RETURN(n_layers_, Int("num_hidden_layers"));
     ASSIGN_OR_RETURN(n_head_, Int("num_attention_heads"));
     ASSIGN_OR_RETURN(n_head_kv_, Int("num_key_value_heads", n_head_));
-    ASSIGN_OR_RETURN(head_dim_, Int("head_dim", n_embd_ / n_head_));
-    ASSIGN_OR_RETURN(int64_t n_ctx, Int("max_position_embeddings", 2048));
+    // Gemma3TextConfig's defaults: google/gemma-3-*-it configs leave head_dim and others out.
+    ASSIGN_OR_RETURN(head_dim_, Int("head_dim", gemma_ ? 256 : n_embd_ / n_head_));
+    ASSIGN_OR_RETURN(int64_t n_ctx, Int("max_position_embeddings", gemma_ ? 131072 : 2048));
     if (head_dim_ % 2 != 0) return InvalidArgument(dir_ + "/config.json: odd head size");
     double rope_factor = 0.0;
     if (config_.contains("rope_scaling") && !config_["rope_scaling"].is_null()) {
@@ -152,7 +155,8 @@ class Converter {
       }
       rope_factor = rs["factor"].get<double>();
     }
-    tied_ = JsonBool(config_, "tie_word_embeddings", false) || !tensors_.count("lm_head.weight");
+    RETURN_IF_ERROR(FindPrefix());
+    tied_ = JsonBool(config_, "tie_word_embeddings", gemma_) || !tensors_.count(head_name_);
     const std::string name =
         JsonString(config_, "_name_or_path", fs::path(dir_).filename().string());
     kv_.push_back({"general.architecture", {GgufType::kString, arch_}});
@@ -165,11 +169,94 @@ class Converter {
     kv_.push_back({a + "attention.head_count_kv", U32(n_head_kv_)});
     kv_.push_back({a + "attention.key_length", U32(head_dim_)});
     kv_.push_back({a + "attention.value_length", U32(head_dim_)});
-    kv_.push_back({a + "rope.dimension_count", U32(head_dim_)});
-    kv_.push_back({a + "rope.freq_base", F32(Float("rope_theta", 10000.0))});
+    // Gemma3Model writes no rope.dimension_count (all of key_length rotates).
+    if (!gemma_) kv_.push_back({a + "rope.dimension_count", U32(head_dim_)});
+    kv_.push_back({a + "rope.freq_base", F32(Float("rope_theta", gemma_ ? 1e6 : 10000.0))});
     if (rope_factor > 0) kv_.push_back({a + "rope.scaling.factor", F32(rope_factor)});
     kv_.push_back({a + "attention.layer_norm_rms_epsilon", F32(Float("rms_norm_eps", 1e-6))});
+    if (gemma_) RETURN_IF_ERROR(GemmaHparams());
     return Status::Ok();
+  }
+
+  // Gemma 3's extras (Gemma3TextConfig defaults where absent). What the model code fixes rather
+  // than reads (gemma3.cpp, as llama.cpp: a global layer every 6th, q scaled by 1/sqrt(head_dim)
+  // except the 27B's n_embd / n_head) is checked against config.json instead.
+  Status GemmaHparams() {
+    const std::string a = arch_ + ".";
+    auto unsupported = [&](const std::string& what) {
+      return Unimplemented(dir_ + "/config.json: gemma3 " + what + " is not supported");
+    };
+    ASSIGN_OR_RETURN(int64_t window, Int("sliding_window", 4096));
+    kv_.push_back({a + "attention.sliding_window", U32(window)});
+    kv_.push_back({a + "rope.freq_base_swa", F32(Float("rope_local_base_freq", 10000.0))});
+    const double softcap = Float("final_logit_softcapping", 0.0);
+    if (softcap > 0) kv_.push_back({a + "final_logit_softcapping", F32(softcap)});
+    if (Float("attn_logit_softcapping", 0.0) > 0) return unsupported("attn_logit_softcapping");
+    const int64_t scalar = n_layers_ == 62 ? n_embd_ / n_head_ : head_dim_;
+    ASSIGN_OR_RETURN(int64_t query_scalar, Int("query_pre_attn_scalar", 256));
+    if (query_scalar != scalar) {
+      return unsupported("query_pre_attn_scalar " + std::to_string(query_scalar) + " (only " +
+                         std::to_string(scalar) + " for this shape)");
+    }
+    if (JsonSmallInt(config_, "sliding_window_pattern", 6) != 6) {
+      return unsupported("sliding_window_pattern other than 6");
+    }
+    if (config_.contains("layer_types") && config_["layer_types"].is_array()) {
+      const json& lt = config_["layer_types"];
+      bool ok = static_cast<int64_t>(lt.size()) == n_layers_;
+      for (size_t i = 0; ok && i < lt.size(); ++i) {
+        ok = lt[i] == (i % 6 == 5 ? "full_attention" : "sliding_attention");
+      }
+      if (!ok) return unsupported("layer_types other than 5 sliding + 1 full");
+    }
+    return Status::Ok();
+  }
+
+  // Where the language model's tensors live: model.* (Gemma3ForCausalLM, llama, qwen), or the
+  // multimodal Gemma3ForConditionalGeneration's language_model.model.* (transformers < 4.52,
+  // mlx-community) or model.language_model.* (newer); vision tensors are never read.
+  Status FindPrefix() {
+    for (const auto& [body, head] :
+         {std::pair<const char*, const char*>{"model.", "lm_head.weight"},
+          {"language_model.model.", "language_model.lm_head.weight"},
+          {"model.language_model.", "lm_head.weight"}}) {
+      if (tensors_.count(std::string(body) + "embed_tokens.weight")) {
+        prefix_ = body;
+        head_name_ = head;
+        return Status::Ok();
+      }
+    }
+    return NotFound(dir_ + ": missing tensor 'model.embed_tokens.weight'");
+  }
+
+  // A Gemma RMSNorm weight: HF's w scales by (1 + w); GGUF holds 1 + w in f32, as the converter
+  // writes it (Gemma3Model.modify_tensors), and MLX keeps HF's w.
+  Status AddGemmaNorm(const std::string& hf, const std::string& gguf_name) {
+    auto it = tensors_.find(hf);
+    if (it == tensors_.end()) return NotFound(dir_ + ": missing tensor '" + hf + "'");
+    const StTensor& t = *it->second;
+    if (!IsFloat(t.dtype) || t.shape.size() != 1) {
+      return InvalidArgument(dir_ + ": tensor '" + hf + "' must be a 1-D float vector");
+    }
+    const int64_t n = t.shape[0];
+    std::vector<uint8_t>& buf = storage_->buffers.emplace_back(4 * n);
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = ElemF32(t, i) + 1.0f;
+      std::memcpy(buf.data() + 4 * i, &v, 4);
+    }
+    GgufTensor g;
+    g.name = gguf_name;
+    g.type = quant::DType::kF32;
+    g.n_dims = 1;
+    g.ne[0] = n;
+    g.nbytes = buf.size();
+    g.data = buf.data();
+    out_.push_back(std::move(g));
+    return Status::Ok();
+  }
+
+  Status AddNorm(const std::string& hf, const std::string& gguf_name) {
+    return gemma_ ? AddGemmaNorm(hf, gguf_name) : Add(hf, gguf_name);
   }
 
   Status Quantization() {
@@ -315,13 +402,13 @@ class Converter {
   }
 
   Status Tensors() {
-    RETURN_IF_ERROR(Add("model.embed_tokens.weight", "token_embd.weight"));
-    RETURN_IF_ERROR(Add("model.norm.weight", "output_norm.weight"));
-    if (!tied_) RETURN_IF_ERROR(Add("lm_head.weight", "output.weight"));
+    RETURN_IF_ERROR(Add(prefix_ + "embed_tokens.weight", "token_embd.weight"));
+    RETURN_IF_ERROR(AddNorm(prefix_ + "norm.weight", "output_norm.weight"));
+    if (!tied_) RETURN_IF_ERROR(Add(head_name_, "output.weight"));
     for (int64_t i = 0; i < n_layers_; ++i) {
-      const std::string hf = "model.layers." + std::to_string(i) + ".";
+      const std::string hf = prefix_ + "layers." + std::to_string(i) + ".";
       const std::string gg = "blk." + std::to_string(i) + ".";
-      RETURN_IF_ERROR(Add(hf + "input_layernorm.weight", gg + "attn_norm.weight"));
+      RETURN_IF_ERROR(AddNorm(hf + "input_layernorm.weight", gg + "attn_norm.weight"));
       // Only llama's Q/K are permuted by the GGUF converter (model-formats.md §2.1).
       const bool permute = arch_ == "llama";
       RETURN_IF_ERROR(
@@ -333,13 +420,21 @@ class Converter {
           RETURN_IF_ERROR(Add(hf + "self_attn." + p + "_proj.bias", gg + "attn_" + p + ".bias"));
         }
       }
-      if (arch_ == "qwen3") {
-        RETURN_IF_ERROR(Add(hf + "self_attn.q_norm.weight", gg + "attn_q_norm.weight"));
-        RETURN_IF_ERROR(Add(hf + "self_attn.k_norm.weight", gg + "attn_k_norm.weight"));
+      if (arch_ == "qwen3" || gemma_) {
+        RETURN_IF_ERROR(AddNorm(hf + "self_attn.q_norm.weight", gg + "attn_q_norm.weight"));
+        RETURN_IF_ERROR(AddNorm(hf + "self_attn.k_norm.weight", gg + "attn_k_norm.weight"));
       }
       RETURN_IF_ERROR(Add(hf + "self_attn.v_proj.weight", gg + "attn_v.weight"));
       RETURN_IF_ERROR(Add(hf + "self_attn.o_proj.weight", gg + "attn_output.weight"));
-      RETURN_IF_ERROR(Add(hf + "post_attention_layernorm.weight", gg + "ffn_norm.weight"));
+      if (gemma_) {  // sandwich norms around attention and FFN
+        RETURN_IF_ERROR(
+            AddNorm(hf + "post_attention_layernorm.weight", gg + "post_attention_norm.weight"));
+        RETURN_IF_ERROR(AddNorm(hf + "pre_feedforward_layernorm.weight", gg + "ffn_norm.weight"));
+        RETURN_IF_ERROR(
+            AddNorm(hf + "post_feedforward_layernorm.weight", gg + "post_ffw_norm.weight"));
+      } else {
+        RETURN_IF_ERROR(Add(hf + "post_attention_layernorm.weight", gg + "ffn_norm.weight"));
+      }
       RETURN_IF_ERROR(Add(hf + "mlp.gate_proj.weight", gg + "ffn_gate.weight"));
       RETURN_IF_ERROR(Add(hf + "mlp.up_proj.weight", gg + "ffn_up.weight"));
       RETURN_IF_ERROR(Add(hf + "mlp.down_proj.weight", gg + "ffn_down.weight"));
@@ -359,21 +454,36 @@ class Converter {
   std::vector<std::pair<std::string, GgufValue>>& kv() { return kv_; }
 
  private:
-  std::string dir_, arch_ = "llama";
+  std::string dir_, arch_ = "llama", prefix_ = "model.", head_name_ = "lm_head.weight";
   json config_, quant_;
   std::shared_ptr<Storage> storage_ = std::make_shared<Storage>();
   std::map<std::string, const StTensor*> tensors_;
   std::vector<std::pair<std::string, GgufValue>> kv_;
   std::vector<GgufTensor> out_;
   int64_t n_embd_ = 0, n_layers_ = 0, n_head_ = 0, n_head_kv_ = 0, head_dim_ = 0;
-  bool tied_ = false;
+  bool tied_ = false, gemma_ = false;
 };
+
+// The multimodal Gemma 3 config (model_type gemma3, Gemma3ForConditionalGeneration): its
+// text_config, as a gemma3_text config, keeping the top-level MLX quantization and name.
+json TextConfig(const json& config) {
+  if (JsonString(config, "model_type", "") != "gemma3") return config;
+  json text = config.contains("text_config") && config["text_config"].is_object()
+                  ? config["text_config"]
+                  : json::object();
+  text["model_type"] = "gemma3_text";
+  for (const char* k : {"quantization", "quantization_config", "_name_or_path"}) {
+    if (config.contains(k) && !text.contains(k)) text[k] = config[k];
+  }
+  return text;
+}
 
 }  // namespace
 
 Expected<std::unique_ptr<GgufFile>> OpenHfCheckpoint(const std::string& dir) {
   ASSIGN_OR_RETURN(json config, Converter::ReadJson((fs::path(dir) / "config.json").string()));
   if (!config.is_object()) return InvalidArgument(dir + "/config.json: not a JSON object");
+  config = TextConfig(config);
   Converter c(dir, config);
   RETURN_IF_ERROR(c.CheckArchitecture());
   RETURN_IF_ERROR(c.OpenWeights());
