@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Write tiny Hugging Face / MLX checkpoint folders from a tiny F16 GGUF (llama, qwen2 or qwen3:
-models/tiny/tiny-<arch>-F16.gguf, scripts/make_tiny_models.py; gemma3: tiny-gemma3-F16.gguf,
+"""Write tiny Hugging Face / MLX checkpoint folders from a tiny F16 GGUF (llama, qwen2, qwen3,
+deepseek2, deepseek2lite: models/tiny/tiny-<family>-F16.gguf, scripts/make_tiny_models.py;
+deepseek2 is described in deepseek2_folders(); gemma3: tiny-gemma3-F16.gguf,
 written by this script's --write-gemma3-gguf) for the safetensors loader tests
 (tests/models/hf_checkpoint_test.cpp, tests/py/test_mlx_checkpoint.py):
 
@@ -21,7 +22,7 @@ scale)); the packing is MLX's (value k of a row in bits [4k, 4k+4) of word k/8, 
 tests/py/test_mlx_checkpoint.py checks that layout against the mlx package's own quantize/dequantize.
 Deterministic: the same GGUF gives the same bytes.
 
-    for a in llama qwen2 qwen3; do
+    for a in llama qwen2 qwen3 deepseek2 deepseek2lite; do
       .venv/bin/python scripts/make_tiny_hf.py models/tiny/tiny-$a-F16.gguf models/tiny/hf; done
     .venv/bin/python scripts/make_tiny_hf.py --write-gemma3-gguf models/tiny/hf/tiny-gemma3-F16.gguf
     .venv/bin/python scripts/make_tiny_hf.py models/tiny/hf/tiny-gemma3-F16.gguf models/tiny/hf
@@ -44,6 +45,14 @@ PRE_REGEX = {
 }
 
 
+# DeepSeek-Coder(-V2)'s tokenizer.json pre-tokenizer: a Sequence of Splits (newlines, letter runs
+# with an optional leading space, ASCII/full-width punctuation runs, trailing spaces, CJK runs,
+# digit runs). The letter class is cut down to Latin, Greek and Cyrillic here; the loader keys on
+# the punctuation Split.
+DEEPSEEK_CODER_SPLITS = [r"[\r\n]", r"\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯ]+",
+                         r"\s?[!-/:-~！-／：-～‘-‟　-。]+", r"\s+$", r"[一-龥ࠀ-一가-퟿]+", r"\p{N}+"]
+
+
 def byte_level_tokenizer(tokens, types, merges, pre):
     vocab = {t: i for i, t in enumerate(tokens) if types[i] != gguf.TokenType.CONTROL}
     added = [{"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
@@ -52,7 +61,12 @@ def byte_level_tokenizer(tokens, types, merges, pre):
     return {
         "version": "1.0", "truncation": None, "padding": None, "added_tokens": added,
         "normalizer": None,
-        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": r}, "behavior": "Isolated", "invert": False}
+            for r in DEEPSEEK_CODER_SPLITS] + [
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
+             "use_regex": False}]} if pre == "deepseek-coder" else
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
                           "use_regex": True} if pre not in PRE_REGEX else
         {"type": "Sequence", "pretokenizers": [
             {"type": "Split", "pattern": {"Regex": PRE_REGEX[pre]}, "behavior": "Isolated",
@@ -215,6 +229,104 @@ def write_tiny_gemma3_gguf(path, seed=8000):
     w.close()
 
 
+def deepseek2_folders(a, r, hp, field, get, names, tokens, types, merges, pre, eos):
+    """DeepSeek-V2 (tiny-deepseek2*-F16.gguf): the inverse of DeepseekV2Model's conversion.
+    attn_k_b [head][kv_lora][nope] and attn_v_b [head][v][kv_lora] join back into kv_b_proj
+    [head * (nope + v), kv_lora]; the stacked ffn_*_exps become per-expert mlp.experts.E.*
+    (HF) or stay stacked as mlp.switch_mlp.* (MLX, with [expert][out][in / 8] weights and
+    [expert][out][in / 64] scales/biases, as mlx-lm's sanitize() stores them). The router
+    (mlp.gate, not an nn.Linear in mlx-lm) stays float; kv_b_proj is quantized like any linear."""
+    n_layers, n_head = hp("block_count"), hp("attention.head_count")
+    kv_lora, rope = hp("attention.kv_lora_rank"), hp("rope.dimension_count")
+    nope = hp("attention.key_length_mla") - rope
+    v_dim = hp("attention.value_length_mla")
+    n_exp, n_shared = hp("expert_count"), hp("expert_shared_count")
+    q_lora = hp("attention.q_lora_rank") if "deepseek2.attention.q_lora_rank" in r.fields else None
+    lead = hp("leading_dense_block_count")
+    hf, mlx_stacks = {}, {}
+    hf["model.embed_tokens.weight"] = get("token_embd.weight")
+    hf["model.norm.weight"] = get("output_norm.weight")
+    hf["lm_head.weight"] = get("output.weight")
+    for i in range(n_layers):
+        b, h = f"blk.{i}.", f"model.layers.{i}."
+        hf[h + "input_layernorm.weight"] = get(b + "attn_norm.weight")
+        if q_lora:
+            hf[h + "self_attn.q_a_proj.weight"] = get(b + "attn_q_a.weight")
+            hf[h + "self_attn.q_a_layernorm.weight"] = get(b + "attn_q_a_norm.weight")
+            hf[h + "self_attn.q_b_proj.weight"] = get(b + "attn_q_b.weight")
+        else:
+            hf[h + "self_attn.q_proj.weight"] = get(b + "attn_q.weight")
+        hf[h + "self_attn.kv_a_proj_with_mqa.weight"] = get(b + "attn_kv_a_mqa.weight")
+        hf[h + "self_attn.kv_a_layernorm.weight"] = get(b + "attn_kv_a_norm.weight")
+        k_b = get(b + "attn_k_b.weight")  # [head][kv_lora][nope]
+        v_b = get(b + "attn_v_b.weight")  # [head][v][kv_lora]
+        hf[h + "self_attn.kv_b_proj.weight"] = np.concatenate(
+            [k_b.transpose(0, 2, 1), v_b], axis=1).reshape(n_head * (nope + v_dim), kv_lora)
+        hf[h + "self_attn.o_proj.weight"] = get(b + "attn_output.weight")
+        hf[h + "post_attention_layernorm.weight"] = get(b + "ffn_norm.weight")
+        if i < lead:
+            for p in ("gate", "up", "down"):
+                hf[h + f"mlp.{p}_proj.weight"] = get(b + f"ffn_{p}.weight")
+            continue
+        hf[h + "mlp.gate.weight"] = get(b + "ffn_gate_inp.weight")
+        for p in ("gate", "up", "down"):
+            stack = get(b + f"ffn_{p}_exps.weight")
+            mlx_stacks[h + f"mlp.switch_mlp.{p}_proj.weight"] = stack
+            for e in range(n_exp):
+                hf[h + f"mlp.experts.{e}.{p}_proj.weight"] = stack[e]
+            if n_shared:
+                hf[h + f"mlp.shared_experts.{p}_proj.weight"] = get(b + f"ffn_{p}_shexp.weight")
+    yarn_log_mul = float(np.float32(hp("rope.scaling.yarn_log_multiplier")))
+    config = {
+        "architectures": ["DeepseekV2ForCausalLM"], "model_type": "deepseek_v2",
+        "hidden_size": hp("embedding_length"), "intermediate_size": hp("feed_forward_length"),
+        "moe_intermediate_size": hp("expert_feed_forward_length"),
+        "num_hidden_layers": n_layers, "num_attention_heads": n_head,
+        "num_key_value_heads": n_head, "n_routed_experts": n_exp, "n_shared_experts": n_shared,
+        "num_experts_per_tok": hp("expert_used_count"), "first_k_dense_replace": lead,
+        "moe_layer_freq": 1, "kv_lora_rank": kv_lora, "q_lora_rank": q_lora,
+        "qk_rope_head_dim": rope, "qk_nope_head_dim": nope, "v_head_dim": v_dim,
+        "routed_scaling_factor": float(hp("expert_weights_scale")), "norm_topk_prob": False,
+        "topk_method": "greedy", "scoring_func": "softmax",
+        "max_position_embeddings": hp("context_length"),
+        "rms_norm_eps": float(np.float32(hp("attention.layer_norm_rms_epsilon"))),
+        "rope_theta": float(hp("rope.freq_base")),
+        "rope_scaling": {"type": "yarn", "factor": float(hp("rope.scaling.factor")),
+                         "original_max_position_embeddings":
+                             hp("rope.scaling.original_context_length"),
+                         "beta_fast": 32, "beta_slow": 1, "mscale": yarn_log_mul / 0.1,
+                         "mscale_all_dim": yarn_log_mul / 0.1},
+        "tie_word_embeddings": False, "vocab_size": len(tokens), "torch_dtype": "float16",
+        "bos_token_id": field("tokenizer.ggml.bos_token_id"),
+        "eos_token_id": field("tokenizer.ggml.eos_token_id"), "hidden_act": "silu",
+    }
+    name = field("general.name").replace("-F16", "")
+    tok = byte_level_tokenizer(tokens, types, merges, pre)
+    tok_config = {"add_bos_token": False, "bos_token": eos, "eos_token": eos}
+    write_folder(os.path.join(a.outdir, f"{name}-hf-f16"), config, tok, tok_config, hf, 2)
+    mlx = {k: v for k, v in hf.items() if ".mlp.experts." not in k}
+    mlx.update(mlx_stacks)
+    q, ref = {}, {}
+    for k, v in mlx.items():
+        if v.ndim >= 2 and v.shape[-1] % GROUP == 0 and not k.endswith("mlp.gate.weight"):
+            base = k[:-len(".weight")]
+            flat = v.reshape(-1, v.shape[-1])
+            packed, scale, bias = quantize(flat)
+            lead_shape = v.shape[:-1]
+            q[k] = packed.reshape(*lead_shape, -1)
+            q[base + ".scales"] = scale.reshape(*lead_shape, -1)
+            q[base + ".biases"] = bias.reshape(*lead_shape, -1)
+            ref[k] = dequantize(packed, scale, bias).reshape(v.shape)
+        else:
+            q[k] = v.astype(np.float32 if k.endswith("mlp.gate.weight") else np.float16)
+            ref[k] = q[k].astype(np.float32)
+    qconfig = dict(config, quantization={"group_size": GROUP, "bits": BITS},
+                   quantization_config={"group_size": GROUP, "bits": BITS})
+    write_folder(os.path.join(a.outdir, f"{name}-mlx-4bit"), qconfig, tok, tok_config, q, 1)
+    write_folder(os.path.join(a.outdir, f"{name}-mlx-4bit-ref"), config, tok, tok_config, ref, 1)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("gguf")
@@ -232,9 +344,9 @@ def main():
         return f.contents()
 
     arch = field("general.architecture")
-    assert arch in ("llama", "qwen2", "qwen3", "gemma3"), arch
+    assert arch in ("llama", "qwen2", "qwen3", "gemma3", "deepseek2"), arch
     pre = field("tokenizer.ggml.pre")
-    assert pre in ("gpt-2", "qwen2"), pre
+    assert pre in ("gpt-2", "qwen2", "deepseek-coder"), pre
 
     def hp(k):
         return field(f"{arch}.{k}")
@@ -257,6 +369,8 @@ def main():
         return np.array(t.data).reshape([int(x) for x in reversed(t.shape)])
 
     tied = "output.weight" not in names
+    if arch == "deepseek2":
+        return deepseek2_folders(a, r, hp, field, get, names, tokens, types, merges, pre, eos)
     hf["model.embed_tokens.weight"] = get("token_embd.weight")
     hf["model.norm.weight"] = norm(get("output_norm.weight"))
     if not tied:
