@@ -229,6 +229,28 @@ def write_tiny_gemma3_gguf(path, seed=8000):
     w.close()
 
 
+def write_mlx_folders(outdir, name, config, tok, tok_config, tensors, keep_f32=lambda k: False):
+    """<name>-mlx-4bit (every matrix, or stack of them, whose rows are whole groups quantized;
+    other tensors f16, or f32 where keep_f32) and <name>-mlx-4bit-ref (its dequantized f32 copy)."""
+    q, ref = {}, {}
+    for k, v in tensors.items():
+        if v.ndim >= 2 and v.shape[-1] % GROUP == 0 and not keep_f32(k):
+            base = k[:-len(".weight")]
+            packed, scale, bias = quantize(v.reshape(-1, v.shape[-1]))
+            lead = v.shape[:-1]
+            q[k] = packed.reshape(*lead, -1)
+            q[base + ".scales"] = scale.reshape(*lead, -1)
+            q[base + ".biases"] = bias.reshape(*lead, -1)
+            ref[k] = dequantize(packed, scale, bias).reshape(v.shape)
+        else:
+            q[k] = v.astype(np.float32 if keep_f32(k) else np.float16)
+            ref[k] = q[k].astype(np.float32)
+    qconfig = dict(config, quantization={"group_size": GROUP, "bits": BITS},
+                   quantization_config={"group_size": GROUP, "bits": BITS})
+    write_folder(os.path.join(outdir, f"{name}-mlx-4bit"), qconfig, tok, tok_config, q, 1)
+    write_folder(os.path.join(outdir, f"{name}-mlx-4bit-ref"), config, tok, tok_config, ref, 1)
+
+
 def deepseek2_folders(a, r, hp, field, get, names, tokens, types, merges, pre, eos):
     """DeepSeek-V2 (tiny-deepseek2*-F16.gguf): the inverse of DeepseekV2Model's conversion.
     attn_k_b [head][kv_lora][nope] and attn_v_b [head][v][kv_lora] join back into kv_b_proj
@@ -306,24 +328,8 @@ def deepseek2_folders(a, r, hp, field, get, names, tokens, types, merges, pre, e
     write_folder(os.path.join(a.outdir, f"{name}-hf-f16"), config, tok, tok_config, hf, 2)
     mlx = {k: v for k, v in hf.items() if ".mlp.experts." not in k}
     mlx.update(mlx_stacks)
-    q, ref = {}, {}
-    for k, v in mlx.items():
-        if v.ndim >= 2 and v.shape[-1] % GROUP == 0 and not k.endswith("mlp.gate.weight"):
-            base = k[:-len(".weight")]
-            flat = v.reshape(-1, v.shape[-1])
-            packed, scale, bias = quantize(flat)
-            lead_shape = v.shape[:-1]
-            q[k] = packed.reshape(*lead_shape, -1)
-            q[base + ".scales"] = scale.reshape(*lead_shape, -1)
-            q[base + ".biases"] = bias.reshape(*lead_shape, -1)
-            ref[k] = dequantize(packed, scale, bias).reshape(v.shape)
-        else:
-            q[k] = v.astype(np.float32 if k.endswith("mlp.gate.weight") else np.float16)
-            ref[k] = q[k].astype(np.float32)
-    qconfig = dict(config, quantization={"group_size": GROUP, "bits": BITS},
-                   quantization_config={"group_size": GROUP, "bits": BITS})
-    write_folder(os.path.join(a.outdir, f"{name}-mlx-4bit"), qconfig, tok, tok_config, q, 1)
-    write_folder(os.path.join(a.outdir, f"{name}-mlx-4bit-ref"), config, tok, tok_config, ref, 1)
+    write_mlx_folders(a.outdir, name, config, tok, tok_config, mlx,
+                      keep_f32=lambda k: k.endswith("mlp.gate.weight"))
     return 0
 
 
@@ -439,25 +445,12 @@ def main():
                                    "{% endif %}"}
     write_folder(os.path.join(a.outdir, f"tiny-{arch}-hf-f16"), config, tok, tok_config, hf, 2)
 
-    mlx, ref = {}, {}
     if arch == "gemma3":
         config = mm_config
         hf = {"language_model." + k: v for k, v in hf.items()}
         # A vision tensor the loader must skip.
         hf["vision_tower.vision_model.post_layernorm.weight"] = np.ones(64, np.float32)
-    for k, v in hf.items():
-        if v.ndim == 2 and v.shape[1] % GROUP == 0:
-            base = k[:-len(".weight")]
-            packed, scale, bias = quantize(v)
-            mlx[k], mlx[base + ".scales"], mlx[base + ".biases"] = packed, scale, bias
-            ref[k] = dequantize(packed, scale, bias)
-        else:
-            mlx[k] = v.astype(np.float16)
-            ref[k] = mlx[k].astype(np.float32)
-    qconfig = dict(config, quantization={"group_size": GROUP, "bits": BITS},
-                   quantization_config={"group_size": GROUP, "bits": BITS})
-    write_folder(os.path.join(a.outdir, f"tiny-{arch}-mlx-4bit"), qconfig, tok, tok_config, mlx, 1)
-    write_folder(os.path.join(a.outdir, f"tiny-{arch}-mlx-4bit-ref"), config, tok, tok_config, ref, 1)
+    write_mlx_folders(a.outdir, f"tiny-{arch}", config, tok, tok_config, hf)
     return 0
 
 

@@ -82,8 +82,7 @@ INSTANTIATE_TEST_SUITE_P(HfCheckpoint, HfFamily, ::testing::ValuesIn(kFamilies))
 
 TEST_P(HfFamily, F16FolderHoldsTheGgufTensorsExactly) {
   const std::string fam = GetParam();
-  const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"),
-                    gguf = TinyGguf(fam);
+  const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"), gguf = TinyGguf(fam);
   SKIP_IF_MISSING(dir);
   SKIP_IF_MISSING(gguf);
   auto hf = MustOpen(dir);
@@ -101,20 +100,21 @@ TEST_P(HfFamily, F16FolderHoldsTheGgufTensorsExactly) {
   }
   EXPECT_EQ(hf->GetStringOr("general.architecture", ""), Arch(fam));
   // Present in both with the same value, or in neither (gemma3 has no rope.dimension_count).
-  for (const char* k : {"block_count", "embedding_length", "attention.head_count",
-                        "attention.head_count_kv", "feed_forward_length", "rope.dimension_count",
-                        "attention.sliding_window", "attention.q_lora_rank",
-                        "attention.kv_lora_rank", "attention.key_length_mla",
-                        "attention.value_length_mla", "leading_dense_block_count", "expert_count",
-                        "expert_used_count", "expert_shared_count", "expert_feed_forward_length",
-                        "rope.scaling.original_context_length"}) {
+  for (const char* k :
+       {"block_count", "embedding_length", "attention.head_count", "attention.head_count_kv",
+        "feed_forward_length", "rope.dimension_count", "attention.sliding_window",
+        "attention.q_lora_rank", "attention.kv_lora_rank", "attention.key_length_mla",
+        "attention.value_length_mla", "leading_dense_block_count", "expert_count",
+        "expert_used_count", "expert_shared_count", "expert_feed_forward_length",
+        "rope.scaling.original_context_length"}) {
     const std::string key = Arch(fam) + "." + k;
     EXPECT_EQ(hf->GetIntOr(key, -1), ref->GetIntOr(key, -1)) << key;
   }
   EXPECT_GT(hf->GetIntOr(Arch(fam) + ".block_count", -1), 0);
   auto head_size = [&](const loader::GgufFile& f) {  // key_length defaults to n_embd / n_head
-    return f.GetIntOr(Arch(fam) + ".attention.key_length", f.GetIntOr(Arch(fam) + ".embedding_length", 0) /
-                                                         f.GetIntOr(Arch(fam) + ".attention.head_count", 1));
+    return f.GetIntOr(Arch(fam) + ".attention.key_length",
+                      f.GetIntOr(Arch(fam) + ".embedding_length", 0) /
+                          f.GetIntOr(Arch(fam) + ".attention.head_count", 1));
   };
   EXPECT_EQ(head_size(*hf), head_size(*ref));
   for (const char* k : {"rope.freq_base", "attention.layer_norm_rms_epsilon", "rope.scaling.factor",
@@ -131,8 +131,7 @@ TEST_P(HfFamily, F16FolderHoldsTheGgufTensorsExactly) {
 
 TEST_P(HfFamily, TokenizerJsonTokenizesLikeTheGguf) {
   const std::string fam = GetParam();
-  const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"),
-                    gguf = TinyGguf(fam);
+  const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"), gguf = TinyGguf(fam);
   SKIP_IF_MISSING(dir);
   SKIP_IF_MISSING(gguf);
   auto hf = MustOpen(dir);
@@ -173,7 +172,8 @@ TEST_P(HfFamily, Mlx4BitDequantizesToItsReference) {
     // deepseek2: the router stays float (not an nn.Linear in mlx-lm), attn_k_b / attn_v_b come
     // from a quantized kv_b_proj dequantized to f32 (split per head and transposed), and rows of
     // q_lora_rank 96 are not a whole number of groups of 64 (left unquantized, as mlx-lm does).
-    const bool float_matrix = r.ne[0] % 64 != 0 || r.name.find("ffn_gate_inp") != std::string::npos ||
+    const bool float_matrix = r.ne[0] % 64 != 0 ||
+                              r.name.find("ffn_gate_inp") != std::string::npos ||
                               r.name.find("attn_k_b") != std::string::npos ||
                               r.name.find("attn_v_b") != std::string::npos;
     if (t->n_dims >= 2) {
@@ -194,7 +194,8 @@ TEST_P(HfFamily, Mlx4BitDequantizesToItsReference) {
   // tied embedding + 7 linears per layer; deepseek2 (3 layers, 1 dense): embedding, output and
   // q_a, kv_a, o + 3 FFN matrices (dense, or stacked experts + 3 shared) per layer.
   const int64_t layers = ref->GetIntOr(Arch(fam) + ".block_count", 0);
-  EXPECT_EQ(n_quantized, Arch(fam) == "deepseek2" ? 2 + 3 * layers + 3 + 6 * (layers - 1) : 1 + 7 * layers);
+  EXPECT_EQ(n_quantized,
+            Arch(fam) == "deepseek2" ? 2 + 3 * layers + 3 + 6 * (layers - 1) : 1 + 7 * layers);
 }
 
 // Logits of the 4-bit model against the same forward on the dequantized f32 weights. They differ
@@ -323,6 +324,29 @@ fs::path LinkedCopy(const std::string& src, const std::string& tag,
   return dir;
 }
 
+// Opens a LinkedCopy `dir` of `src` with config.json's `key` (under `nest` if not empty) set to
+// `value`.
+Expected<std::unique_ptr<loader::GgufFile>> OpenWithConfig(const fs::path& dir,
+                                                           nlohmann::json config,
+                                                           const std::string& nest, const char* key,
+                                                           const nlohmann::json& value) {
+  (nest.empty() ? config : config[nest])[key] = value;
+  std::ofstream(dir / "config.json") << config.dump();
+  return loader::OpenHfCheckpoint(dir.string());
+}
+
+using ConfigCases = std::vector<std::pair<const char*, nlohmann::json>>;
+
+// Each case is refused, with its key named in the message.
+void ExpectEachRefused(const fs::path& dir, const nlohmann::json& config, const std::string& nest,
+                       const ConfigCases& cases) {
+  for (const auto& [key, value] : cases) {
+    auto r = OpenWithConfig(dir, config, nest, key, value);
+    ASSERT_FALSE(r.ok()) << key;
+    EXPECT_NE(r.status().message().find(key), std::string::npos) << r.status().message();
+  }
+}
+
 // Gemma 3 settings the model code fixes rather than reads are checked against config.json: a
 // checkpoint that differs is refused instead of run wrongly; the rest map to GGUF keys.
 TEST(HfCheckpoint, Gemma3ConfigIsCheckedAgainstWhatTheModelDoes) {
@@ -330,33 +354,25 @@ TEST(HfCheckpoint, Gemma3ConfigIsCheckedAgainstWhatTheModelDoes) {
   SKIP_IF_MISSING(src);
   const fs::path dir = LinkedCopy(src, "semantic-hf-gemma-", {"config.json"});
   const nlohmann::json config = ReadJsonFile(fs::path(src) / "config.json");
-  auto open_with = [&](const char* key, const nlohmann::json& value) {
-    nlohmann::json c = config;
-    c["text_config"][key] = value;
-    std::ofstream(dir / "config.json") << c.dump();
-    return loader::OpenHfCheckpoint(dir.string());
-  };
   nlohmann::json layer_types = nlohmann::json::array();
-  for (int i = 0; i < 6; ++i) layer_types.push_back(i == 5 ? "full_attention" : "sliding_attention");
-  auto ok = open_with("layer_types", layer_types);
+  for (int i = 0; i < 6; ++i) {
+    layer_types.push_back(i == 5 ? "full_attention" : "sliding_attention");
+  }
+  auto ok = OpenWithConfig(dir, config, "text_config", "layer_types", layer_types);
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_EQ((*ok)->GetIntOr("gemma3.attention.sliding_window", 0), 8);
   EXPECT_FLOAT_EQ((*ok)->GetFloatOr("gemma3.rope.freq_base_swa", 0), 10000.0f);
   EXPECT_EQ((*ok)->FindTensor("blk.0.attn_q.weight")->type, quant::DType::kQ4_1);
-  auto capped = open_with("final_logit_softcapping", 30.0);
+  auto capped = OpenWithConfig(dir, config, "text_config", "final_logit_softcapping", 30.0);
   ASSERT_TRUE(capped.ok()) << capped.status().ToString();
   EXPECT_FLOAT_EQ((*capped)->GetFloatOr("gemma3.final_logit_softcapping", 0), 30.0f);
   layer_types[5] = "sliding_attention";
-  for (const auto& [key, value] : std::vector<std::pair<const char*, nlohmann::json>>{
-           {"query_pre_attn_scalar", 100},
-           {"sliding_window_pattern", 4},
-           {"attn_logit_softcapping", 50.0},
-           {"layer_types", layer_types},
-           {"sliding_window", 0}}) {
-    auto r = open_with(key, value);
-    ASSERT_FALSE(r.ok()) << key;
-    EXPECT_NE(r.status().message().find(key), std::string::npos) << r.status().message();
-  }
+  ExpectEachRefused(dir, config, "text_config",
+                    {{"query_pre_attn_scalar", 100},
+                     {"sliding_window_pattern", 4},
+                     {"attn_logit_softcapping", 50.0},
+                     {"layer_types", layer_types},
+                     {"sliding_window", 0}});
   fs::remove_all(dir);
 }
 
@@ -366,26 +382,16 @@ TEST(HfCheckpoint, DeepseekV2ConfigIsCheckedAgainstWhatTheModelDoes) {
   SKIP_IF_MISSING(src);
   const fs::path dir = LinkedCopy(src, "semantic-hf-deepseek-", {"config.json"});
   const nlohmann::json config = ReadJsonFile(fs::path(src) / "config.json");
-  auto open_with = [&](const char* key, const nlohmann::json& value) {
-    nlohmann::json c = config;
-    c[key] = value;
-    std::ofstream(dir / "config.json") << c.dump();
-    return loader::OpenHfCheckpoint(dir.string());
-  };
-  auto ok = open_with("norm_topk_prob", true);
+  auto ok = OpenWithConfig(dir, config, "", "norm_topk_prob", true);
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_TRUE((*ok)->GetBoolOr("deepseek2.expert_weights_norm", false));
   EXPECT_EQ((*ok)->FindTensor("blk.1.ffn_up_exps.weight")->type, quant::DType::kQ4_1);
-  for (const auto& [key, value] : std::vector<std::pair<const char*, nlohmann::json>>{
-           {"topk_method", "group_limited_greedy"},
-           {"scoring_func", "sigmoid"},
-           {"moe_layer_freq", 2},
-           {"rope_scaling", {{"type", "linear"}, {"factor", 2.0}}},
-           {"kv_lora_rank", nullptr}}) {
-    auto r = open_with(key, value);
-    ASSERT_FALSE(r.ok()) << key;
-    EXPECT_NE(r.status().message().find(key), std::string::npos) << r.status().message();
-  }
+  ExpectEachRefused(dir, config, "",
+                    {{"topk_method", "group_limited_greedy"},
+                     {"scoring_func", "sigmoid"},
+                     {"moe_layer_freq", 2},
+                     {"rope_scaling", {{"type", "linear"}, {"factor", 2.0}}},
+                     {"kv_lora_rank", nullptr}});
   fs::remove_all(dir);
 }
 

@@ -264,8 +264,8 @@ class Converter {
     kv_.push_back({a + "expert_used_count", U32(n_used)});
     if (n_shared_ > 0) kv_.push_back({a + "expert_shared_count", U32(n_shared_)});
     kv_.push_back({a + "expert_weights_scale", F32(Float("routed_scaling_factor", 1.0))});
-    kv_.push_back({a + "expert_weights_norm",
-                   {GgufType::kBool, JsonBool(config_, "norm_topk_prob", false)}});
+    kv_.push_back(
+        {a + "expert_weights_norm", {GgufType::kBool, JsonBool(config_, "norm_topk_prob", false)}});
     if (config_.contains("rope_scaling") && !config_["rope_scaling"].is_null()) {
       const json& rs = config_["rope_scaling"];
       const std::string rt = JsonString(rs, "rope_type", JsonString(rs, "type", ""));
@@ -422,16 +422,15 @@ class Converter {
     }
     if (bits <= 0 || bits > 8) return bad("bits " + std::to_string(bits));
     const int64_t n_mat = w.shape.size() == 3 ? w.shape[0] : 1;
-    const int64_t rows = n_mat * w.shape[w.shape.size() - 2],
-                  cols = w.shape.back() * 32 / bits;
+    const int64_t rows = n_mat * w.shape[w.shape.size() - 2], cols = w.shape.back() * 32 / bits;
     if (!quant::IsSupportedMlxAffine(bits, group, cols)) {
       return Unimplemented(dir_ + ": quantized module '" + module + "': " + std::to_string(bits) +
                            "-bit groups of " + std::to_string(group) + " are not supported");
     }
     const int64_t n_groups = cols / group;
     for (const StTensor* s : {&scales, &biases}) {
-      if (!IsFloat(s->dtype) || s->shape.size() != w.shape.size() || s->n_elements() != rows * n_groups ||
-          s->shape.back() != n_groups) {
+      if (!IsFloat(s->dtype) || s->shape.size() != w.shape.size() ||
+          s->n_elements() != rows * n_groups || s->shape.back() != n_groups) {
         return bad("scales/biases must be float [" + std::to_string(rows) + ", " +
                    std::to_string(n_groups) + "]");
       }
@@ -549,8 +548,8 @@ class Converter {
       type = quant::DType::kF32;
     } else if (!IsFloat(t->dtype) || t->shape.size() != 2 || t->shape[0] != rows ||
                t->shape[1] != kv_lora_) {
-      return InvalidArgument(dir_ + ": tensor '" + hf + "' must be float [" +
-                             std::to_string(rows) + ", " + std::to_string(kv_lora_) + "]");
+      return InvalidArgument(dir_ + ": tensor '" + hf + "' must be float [" + std::to_string(rows) +
+                             ", " + std::to_string(kv_lora_) + "]");
     }
     auto [k, kd] = NewTensor(gg + "attn_k_b.weight", type, es * n_head_ * kv_lora_ * nope_dims_);
     k->n_dims = 3;
@@ -571,46 +570,39 @@ class Converter {
     return Status::Ok();
   }
 
-  Status DeepseekTensors() {
-    RETURN_IF_ERROR(Add(prefix_ + "embed_tokens.weight", "token_embd.weight"));
-    RETURN_IF_ERROR(Add(prefix_ + "norm.weight", "output_norm.weight"));
-    if (!tied_) RETURN_IF_ERROR(Add(head_name_, "output.weight"));
-    for (int64_t i = 0; i < n_layers_; ++i) {
-      const std::string hf = prefix_ + "layers." + std::to_string(i) + ".";
-      const std::string gg = "blk." + std::to_string(i) + ".";
-      RETURN_IF_ERROR(Add(hf + "input_layernorm.weight", gg + "attn_norm.weight"));
-      if (q_lora_ > 0) {
-        RETURN_IF_ERROR(Add(hf + "self_attn.q_a_proj.weight", gg + "attn_q_a.weight"));
-        RETURN_IF_ERROR(Add(hf + "self_attn.q_a_layernorm.weight", gg + "attn_q_a_norm.weight"));
-        RETURN_IF_ERROR(Add(hf + "self_attn.q_b_proj.weight", gg + "attn_q_b.weight"));
-      } else {
-        RETURN_IF_ERROR(Add(hf + "self_attn.q_proj.weight", gg + "attn_q.weight"));
-      }
-      RETURN_IF_ERROR(Add(hf + "self_attn.kv_a_proj_with_mqa.weight", gg + "attn_kv_a_mqa.weight"));
-      RETURN_IF_ERROR(Add(hf + "self_attn.kv_a_layernorm.weight", gg + "attn_kv_a_norm.weight"));
-      RETURN_IF_ERROR(AddKvB(hf + "self_attn.kv_b_proj.weight", gg));
-      RETURN_IF_ERROR(Add(hf + "self_attn.o_proj.weight", gg + "attn_output.weight"));
-      RETURN_IF_ERROR(Add(hf + "post_attention_layernorm.weight", gg + "ffn_norm.weight"));
-      if (i < n_dense_lead_) {
-        RETURN_IF_ERROR(Add(hf + "mlp.gate_proj.weight", gg + "ffn_gate.weight"));
-        RETURN_IF_ERROR(Add(hf + "mlp.up_proj.weight", gg + "ffn_up.weight"));
-        RETURN_IF_ERROR(Add(hf + "mlp.down_proj.weight", gg + "ffn_down.weight"));
-        continue;
-      }
-      RETURN_IF_ERROR(Add(hf + "mlp.gate.weight", gg + "ffn_gate_inp.weight"));
-      for (const char* p : {"gate", "up", "down"}) {
-        RETURN_IF_ERROR(AddExperts(hf, std::string(p) + "_proj", gg + "ffn_" + p + "_exps.weight"));
-        if (n_shared_ > 0) {
-          RETURN_IF_ERROR(Add(hf + "mlp.shared_experts." + p + "_proj.weight",
-                              gg + "ffn_" + p + "_shexp.weight"));
-        }
+  // One deepseek2 layer after attn_norm: MLA, ffn_norm, a dense FFN or the MoE.
+  Status DeepseekLayer(int64_t i, const std::string& hf, const std::string& gg) {
+    if (q_lora_ > 0) {
+      RETURN_IF_ERROR(Add(hf + "self_attn.q_a_proj.weight", gg + "attn_q_a.weight"));
+      RETURN_IF_ERROR(Add(hf + "self_attn.q_a_layernorm.weight", gg + "attn_q_a_norm.weight"));
+      RETURN_IF_ERROR(Add(hf + "self_attn.q_b_proj.weight", gg + "attn_q_b.weight"));
+    } else {
+      RETURN_IF_ERROR(Add(hf + "self_attn.q_proj.weight", gg + "attn_q.weight"));
+    }
+    RETURN_IF_ERROR(Add(hf + "self_attn.kv_a_proj_with_mqa.weight", gg + "attn_kv_a_mqa.weight"));
+    RETURN_IF_ERROR(Add(hf + "self_attn.kv_a_layernorm.weight", gg + "attn_kv_a_norm.weight"));
+    RETURN_IF_ERROR(AddKvB(hf + "self_attn.kv_b_proj.weight", gg));
+    RETURN_IF_ERROR(Add(hf + "self_attn.o_proj.weight", gg + "attn_output.weight"));
+    RETURN_IF_ERROR(Add(hf + "post_attention_layernorm.weight", gg + "ffn_norm.weight"));
+    if (i < n_dense_lead_) return DenseFfn(hf, gg);
+    RETURN_IF_ERROR(Add(hf + "mlp.gate.weight", gg + "ffn_gate_inp.weight"));
+    for (const char* p : {"gate", "up", "down"}) {
+      RETURN_IF_ERROR(AddExperts(hf, std::string(p) + "_proj", gg + "ffn_" + p + "_exps.weight"));
+      if (n_shared_ > 0) {
+        RETURN_IF_ERROR(Add(hf + "mlp.shared_experts." + p + "_proj.weight",
+                            gg + "ffn_" + p + "_shexp.weight"));
       }
     }
     return Status::Ok();
   }
 
+  Status DenseFfn(const std::string& hf, const std::string& gg) {
+    RETURN_IF_ERROR(Add(hf + "mlp.gate_proj.weight", gg + "ffn_gate.weight"));
+    RETURN_IF_ERROR(Add(hf + "mlp.up_proj.weight", gg + "ffn_up.weight"));
+    return Add(hf + "mlp.down_proj.weight", gg + "ffn_down.weight");
+  }
+
   Status Tensors() {
-    if (deepseek_) return DeepseekTensors();
     RETURN_IF_ERROR(Add(prefix_ + "embed_tokens.weight", "token_embd.weight"));
     RETURN_IF_ERROR(AddNorm(prefix_ + "norm.weight", "output_norm.weight"));
     if (!tied_) RETURN_IF_ERROR(Add(head_name_, "output.weight"));
@@ -618,36 +610,42 @@ class Converter {
       const std::string hf = prefix_ + "layers." + std::to_string(i) + ".";
       const std::string gg = "blk." + std::to_string(i) + ".";
       RETURN_IF_ERROR(AddNorm(hf + "input_layernorm.weight", gg + "attn_norm.weight"));
-      // Only llama's Q/K are permuted by the GGUF converter (model-formats.md §2.1).
-      const bool permute = arch_ == "llama";
-      RETURN_IF_ERROR(
-          Add(hf + "self_attn.q_proj.weight", gg + "attn_q.weight", permute ? n_head_ : 0));
-      RETURN_IF_ERROR(
-          Add(hf + "self_attn.k_proj.weight", gg + "attn_k.weight", permute ? n_head_kv_ : 0));
-      if (arch_ == "qwen2") {
-        for (const char* p : {"q", "k", "v"}) {
-          RETURN_IF_ERROR(Add(hf + "self_attn." + p + "_proj.bias", gg + "attn_" + p + ".bias"));
-        }
-      }
-      if (arch_ == "qwen3" || gemma_) {
-        RETURN_IF_ERROR(AddNorm(hf + "self_attn.q_norm.weight", gg + "attn_q_norm.weight"));
-        RETURN_IF_ERROR(AddNorm(hf + "self_attn.k_norm.weight", gg + "attn_k_norm.weight"));
-      }
-      RETURN_IF_ERROR(Add(hf + "self_attn.v_proj.weight", gg + "attn_v.weight"));
-      RETURN_IF_ERROR(Add(hf + "self_attn.o_proj.weight", gg + "attn_output.weight"));
-      if (gemma_) {  // sandwich norms around attention and FFN
-        RETURN_IF_ERROR(
-            AddNorm(hf + "post_attention_layernorm.weight", gg + "post_attention_norm.weight"));
-        RETURN_IF_ERROR(AddNorm(hf + "pre_feedforward_layernorm.weight", gg + "ffn_norm.weight"));
-        RETURN_IF_ERROR(
-            AddNorm(hf + "post_feedforward_layernorm.weight", gg + "post_ffw_norm.weight"));
-      } else {
-        RETURN_IF_ERROR(Add(hf + "post_attention_layernorm.weight", gg + "ffn_norm.weight"));
-      }
-      RETURN_IF_ERROR(Add(hf + "mlp.gate_proj.weight", gg + "ffn_gate.weight"));
-      RETURN_IF_ERROR(Add(hf + "mlp.up_proj.weight", gg + "ffn_up.weight"));
-      RETURN_IF_ERROR(Add(hf + "mlp.down_proj.weight", gg + "ffn_down.weight"));
+      RETURN_IF_ERROR(deepseek_ ? DeepseekLayer(i, hf, gg) : Layer(hf, gg));
     }
+    return Status::Ok();
+  }
+
+  // One llama / qwen / gemma3 layer after attn_norm.
+  Status Layer(const std::string& hf, const std::string& gg) {
+    // Only llama's Q/K are permuted by the GGUF converter (model-formats.md §2.1).
+    const bool permute = arch_ == "llama";
+    RETURN_IF_ERROR(
+        Add(hf + "self_attn.q_proj.weight", gg + "attn_q.weight", permute ? n_head_ : 0));
+    RETURN_IF_ERROR(
+        Add(hf + "self_attn.k_proj.weight", gg + "attn_k.weight", permute ? n_head_kv_ : 0));
+    if (arch_ == "qwen2") {
+      for (const char* p : {"q", "k", "v"}) {
+        RETURN_IF_ERROR(Add(hf + "self_attn." + p + "_proj.bias", gg + "attn_" + p + ".bias"));
+      }
+    }
+    if (arch_ == "qwen3" || gemma_) {
+      RETURN_IF_ERROR(AddNorm(hf + "self_attn.q_norm.weight", gg + "attn_q_norm.weight"));
+      RETURN_IF_ERROR(AddNorm(hf + "self_attn.k_norm.weight", gg + "attn_k_norm.weight"));
+    }
+    RETURN_IF_ERROR(Add(hf + "self_attn.v_proj.weight", gg + "attn_v.weight"));
+    RETURN_IF_ERROR(Add(hf + "self_attn.o_proj.weight", gg + "attn_output.weight"));
+    if (gemma_) {  // sandwich norms around attention and FFN
+      RETURN_IF_ERROR(
+          AddNorm(hf + "post_attention_layernorm.weight", gg + "post_attention_norm.weight"));
+      RETURN_IF_ERROR(AddNorm(hf + "pre_feedforward_layernorm.weight", gg + "ffn_norm.weight"));
+      RETURN_IF_ERROR(
+          AddNorm(hf + "post_feedforward_layernorm.weight", gg + "post_ffw_norm.weight"));
+    } else {
+      RETURN_IF_ERROR(Add(hf + "post_attention_layernorm.weight", gg + "ffn_norm.weight"));
+    }
+    RETURN_IF_ERROR(Add(hf + "mlp.gate_proj.weight", gg + "ffn_gate.weight"));
+    RETURN_IF_ERROR(Add(hf + "mlp.up_proj.weight", gg + "ffn_up.weight"));
+    RETURN_IF_ERROR(Add(hf + "mlp.down_proj.weight", gg + "ffn_down.weight"));
     return Status::Ok();
   }
 
