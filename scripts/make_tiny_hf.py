@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write tiny Hugging Face / MLX checkpoint folders from a tiny F16 GGUF (llama, qwen2, qwen3,
+"""Write tiny Hugging Face / MLX checkpoint folders from a tiny F16 GGUF (llama, llama3, qwen2, qwen3,
 deepseek2, deepseek2lite: models/tiny/tiny-<family>-F16.gguf, scripts/make_tiny_models.py;
 deepseek2 is described in deepseek2_folders(); gemma3: tiny-gemma3-F16.gguf,
 written by this script's --write-gemma3-gguf) for the safetensors loader tests
@@ -22,7 +22,7 @@ scale)); the packing is MLX's (value k of a row in bits [4k, 4k+4) of word k/8, 
 tests/py/test_mlx_checkpoint.py checks that layout against the mlx package's own quantize/dequantize.
 Deterministic: the same GGUF gives the same bytes.
 
-    for a in llama qwen2 qwen3 deepseek2 deepseek2lite; do
+    for a in llama llama3 qwen2 qwen3 deepseek2 deepseek2lite; do
       .venv/bin/python scripts/make_tiny_hf.py models/tiny/tiny-$a-F16.gguf models/tiny/hf; done
     .venv/bin/python scripts/make_tiny_hf.py --write-gemma3-gguf models/tiny/hf/tiny-gemma3-F16.gguf
     .venv/bin/python scripts/make_tiny_hf.py models/tiny/hf/tiny-gemma3-F16.gguf models/tiny/hf
@@ -40,6 +40,8 @@ GROUP, BITS = 64, 4
 
 # The Split regex HF tokenizer.json files carry for these GGUF pre-tokenizer names (Qwen2's).
 PRE_REGEX = {
+    "llama-bpe": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+"
+                 r"[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
     "qwen2": r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+"
              r"[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+",
 }
@@ -229,6 +231,16 @@ def write_tiny_gemma3_gguf(path, seed=8000):
     w.close()
 
 
+def llama3_rope_scaling(names):
+    """Llama 3.1's rope_scaling for a GGUF with rope_freqs (tiny-llama3: make_tiny_models.py's
+    LLAMA3_ROPE, which the GGUF holds only baked into rope_freqs), else None."""
+    if "rope_freqs.weight" not in names:
+        return None
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import make_tiny_models as tm
+    return dict(tm.LLAMA3_ROPE, rope_type="llama3")
+
+
 def write_mlx_folders(outdir, name, config, tok, tok_config, tensors, keep_f32=lambda k: False):
     """<name>-mlx-4bit (every matrix, or stack of them, whose rows are whole groups quantized;
     other tensors f16, or f32 where keep_f32) and <name>-mlx-4bit-ref (its dequantized f32 copy)."""
@@ -352,7 +364,8 @@ def main():
     arch = field("general.architecture")
     assert arch in ("llama", "qwen2", "qwen3", "gemma3", "deepseek2"), arch
     pre = field("tokenizer.ggml.pre")
-    assert pre in ("gpt-2", "qwen2", "deepseek-coder"), pre
+    assert pre in ("gpt-2", "qwen2", "deepseek-coder", "llama-bpe"), pre
+    family = field("general.name").replace("-F16", "")  # tiny-<family>
 
     def hp(k):
         return field(f"{arch}.{k}")
@@ -420,7 +433,7 @@ def main():
         "num_key_value_heads": n_head_kv,
         "max_position_embeddings": hp("context_length"),
         "rms_norm_eps": float(np.float32(hp("attention.layer_norm_rms_epsilon"))),
-        "rope_theta": float(hp("rope.freq_base")), "rope_scaling": None,
+        "rope_theta": float(hp("rope.freq_base")), "rope_scaling": llama3_rope_scaling(names),
         "tie_word_embeddings": tied, "vocab_size": len(tokens), "torch_dtype": "float16",
         "bos_token_id": field("tokenizer.ggml.bos_token_id"),
         "eos_token_id": field("tokenizer.ggml.eos_token_id"),
@@ -443,14 +456,14 @@ def main():
                   "chat_template": "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}"
                                    "{% endfor %}{% if add_generation_prompt %}<|assistant|>"
                                    "{% endif %}"}
-    write_folder(os.path.join(a.outdir, f"tiny-{arch}-hf-f16"), config, tok, tok_config, hf, 2)
+    write_folder(os.path.join(a.outdir, f"{family}-hf-f16"), config, tok, tok_config, hf, 2)
 
     if arch == "gemma3":
         config = mm_config
         hf = {"language_model." + k: v for k, v in hf.items()}
         # A vision tensor the loader must skip.
         hf["vision_tower.vision_model.post_layernorm.weight"] = np.ones(64, np.float32)
-    write_mlx_folders(a.outdir, f"tiny-{arch}", config, tok, tok_config, hf)
+    write_mlx_folders(a.outdir, family, config, tok, tok_config, hf)
     return 0
 
 

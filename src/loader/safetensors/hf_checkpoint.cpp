@@ -3,6 +3,7 @@
 #include "loader/safetensors/hf_checkpoint.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -159,11 +160,16 @@ class Converter {
     if (config_.contains("rope_scaling") && !config_["rope_scaling"].is_null() && !deepseek_) {
       const json& rs = config_["rope_scaling"];
       const std::string rt = JsonString(rs, "rope_type", JsonString(rs, "type", ""));
-      if (rt != "linear" || !rs.contains("factor") || !rs["factor"].is_number()) {
+      const bool llama3 = rt == "llama3" && arch_ == "llama";
+      if ((rt != "linear" && !llama3) || !rs.contains("factor") || !rs["factor"].is_number()) {
         return Unimplemented(dir_ + "/config.json: rope_scaling type '" + rt +
                              "' is not supported for safetensors checkpoints yet");
       }
-      rope_factor = rs["factor"].get<double>();
+      if (llama3) {
+        RETURN_IF_ERROR(Llama3RopeFactors(rs));
+      } else {
+        rope_factor = rs["factor"].get<double>();
+      }
     }
     RETURN_IF_ERROR(FindPrefix());
     tied_ = JsonBool(config_, "tie_word_embeddings", gemma_) || !tensors_.count(head_name_);
@@ -189,6 +195,45 @@ class Converter {
     if (rope_factor > 0) kv_.push_back({a + "rope.scaling.factor", F32(rope_factor)});
     kv_.push_back({a + "attention.layer_norm_rms_epsilon", F32(Float("rms_norm_eps", 1e-6))});
     if (gemma_) RETURN_IF_ERROR(GemmaHparams());
+    return Status::Ok();
+  }
+
+  // Llama 3.1's rope_scaling as convert_hf_to_gguf.py's LlamaModel.generate_extra_tensors bakes
+  // it: an F32 rope_freqs [head_dim / 2] dividing each rotary frequency (1 for high frequencies,
+  // `factor` for low ones, a smooth blend between), computed in f32 like the converter.
+  Status Llama3RopeFactors(const json& rs) {
+    auto num = [&](const char* k, double def) {
+      return rs.contains(k) && rs[k].is_number() ? rs[k].get<double>() : def;
+    };
+    const float factor = static_cast<float>(num("factor", 8.0));
+    const float low = static_cast<float>(num("low_freq_factor", 1.0));
+    const float high = static_cast<float>(num("high_freq_factor", 4.0));
+    const float orig = static_cast<float>(num("original_max_position_embeddings", 8192));
+    if (!(factor > 0) || !(high > low) || !(orig > 0)) {
+      return InvalidArgument(dir_ + "/config.json: bad llama3 rope_scaling");
+    }
+    const double low_wavelen = orig / static_cast<double>(low),
+                 high_wavelen = orig / static_cast<double>(high);
+    const float base = static_cast<float>(Float("rope_theta", 10000.0));
+    const int64_t n = head_dim_ / 2;
+    std::vector<float> f(n);
+    for (int64_t i = 0; i < n; ++i) {
+      const float freq =
+          1.0f / std::pow(base, static_cast<float>(2 * i) / static_cast<float>(head_dim_));
+      const float wavelen = static_cast<float>(2 * M_PI) / freq;
+      if (wavelen < high_wavelen) {
+        f[i] = 1.0f;
+      } else if (wavelen > low_wavelen) {
+        f[i] = factor;
+      } else {
+        const float smooth = (orig / wavelen - low) / (high - low);
+        f[i] = 1.0f / ((1.0f - smooth) / factor + smooth);
+      }
+    }
+    auto [g, dst] = NewTensor("rope_freqs.weight", quant::DType::kF32, 4 * n);
+    g->n_dims = 1;
+    g->ne[0] = n;
+    std::memcpy(dst, f.data(), 4 * n);
     return Status::Ok();
   }
 
