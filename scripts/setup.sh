@@ -62,12 +62,14 @@ if ! (cd models/tiny 2>/dev/null && sha256sum --status -c ../../tests/data/golde
   say "generating models/tiny"
   .venv/bin/python scripts/make_tiny_models.py models/tiny
 fi
-# Tiny HF / MLX checkpoint folders (from the tiny llama/qwen2/qwen3 F16 files) for tests/models/hf_checkpoint_test.cpp.
-if [ ! -e models/tiny/hf/tiny-qwen3-mlx-4bit-ref/config.json ] ||
-   [ scripts/make_tiny_hf.py -nt models/tiny/hf/tiny-qwen3-mlx-4bit-ref/config.json ]; then
+# Tiny HF / MLX checkpoint folders (from the tiny llama/llama3/qwen2/qwen3/deepseek2 F16 files and a tiny gemma3 one) for tests/models/hf_checkpoint_test.cpp.
+if [ ! -e models/tiny/hf/tiny-gemma3-mlx-4bit-ref/config.json ] ||
+   [ scripts/make_tiny_hf.py -nt models/tiny/hf/tiny-gemma3-mlx-4bit-ref/config.json ]; then
   say "generating models/tiny/hf"
-  for a in llama qwen2 qwen3; do
+  for a in llama llama3 qwen2 qwen3 deepseek2 deepseek2lite; do
     .venv/bin/python scripts/make_tiny_hf.py "models/tiny/tiny-$a-F16.gguf" models/tiny/hf
   done
+  .venv/bin/python scripts/make_tiny_hf.py --write-gemma3-gguf models/tiny/hf/tiny-gemma3-F16.gguf
+  .venv/bin/python scripts/make_tiny_hf.py models/tiny/hf/tiny-gemma3-F16.gguf models/tiny/hf
 fi
 say "done"

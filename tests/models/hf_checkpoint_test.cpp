@@ -62,16 +62,31 @@ std::vector<float> Logits(const loader::GgufFile& f, const std::vector<int32_t>&
 const std::vector<int32_t> kTokens = {299, 5,  72, 101, 300 - 44, 108, 32,  260, 99,  111,
                                       280, 10, 45, 298, 7,        200, 150, 33,  290, 64};
 
-// llama (Q/K permuted to GGUF order), qwen2 (q/k/v biases), qwen3 (q/k norms, head size 128).
-const char* const kFamilies[] = {"llama", "qwen2", "qwen3"};
+// llama (Q/K permuted to GGUF order), qwen2 (q/k/v biases), qwen3 (q/k norms, head size 128),
+// gemma3 (norms stored as w for 1 + w, sandwich norms, sliding window; its MLX folders in the
+// multimodal layout: text_config, language_model.* tensors, a vision tensor to skip).
+// deepseek2 (MLA with q_lora, kv_b split per head, MoE with stacked / per-expert experts, YaRN),
+// deepseek2lite (V2-Lite's plain q_proj, 27 layers), llama3 (Llama 3.1 rope_scaling baked into
+// rope_freqs at load, llama-bpe pre-tokenizer).
+const char* const kFamilies[] = {"llama",  "llama3",    "qwen2",        "qwen3",
+                                 "gemma3", "deepseek2", "deepseek2lite"};
+
+// general.architecture of a family's files.
+std::string Arch(const std::string& fam) {
+  return fam == "deepseek2lite" ? "deepseek2" : fam == "llama3" ? "llama" : fam;
+}
+
+// The F16 GGUF a family's HF folders were written from (gemma3's by make_tiny_hf.py itself).
+std::string TinyGguf(const std::string& fam) {
+  return Tiny(fam == "gemma3" ? "hf/tiny-gemma3-F16.gguf" : "tiny-" + fam + "-F16.gguf");
+}
 
 class HfFamily : public ::testing::TestWithParam<const char*> {};
 INSTANTIATE_TEST_SUITE_P(HfCheckpoint, HfFamily, ::testing::ValuesIn(kFamilies));
 
 TEST_P(HfFamily, F16FolderHoldsTheGgufTensorsExactly) {
   const std::string fam = GetParam();
-  const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"),
-                    gguf = Tiny("tiny-" + fam + "-F16.gguf");
+  const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"), gguf = TinyGguf(fam);
   SKIP_IF_MISSING(dir);
   SKIP_IF_MISSING(gguf);
   auto hf = MustOpen(dir);
@@ -87,16 +102,32 @@ TEST_P(HfFamily, F16FolderHoldsTheGgufTensorsExactly) {
     // Q/K rows come back in GGUF order only if the rotate-half -> interleaved permutation is right.
     EXPECT_EQ(0, std::memcmp(h->data, t.data, t.nbytes)) << t.name;
   }
-  EXPECT_EQ(hf->GetStringOr("general.architecture", ""), fam);
-  for (const char* k : {"block_count", "embedding_length", "attention.head_count",
-                        "attention.head_count_kv", "feed_forward_length", "rope.dimension_count"}) {
-    const std::string key = fam + "." + k;
-    EXPECT_EQ(hf->GetIntOr(key, -1), ref->GetIntOr(key, -2)) << key;
+  EXPECT_EQ(hf->GetStringOr("general.architecture", ""), Arch(fam));
+  // Present in both with the same value, or in neither (gemma3 has no rope.dimension_count).
+  for (const char* k :
+       {"block_count", "embedding_length", "attention.head_count", "attention.head_count_kv",
+        "feed_forward_length", "rope.dimension_count", "attention.sliding_window",
+        "attention.q_lora_rank", "attention.kv_lora_rank", "attention.key_length_mla",
+        "attention.value_length_mla", "leading_dense_block_count", "expert_count",
+        "expert_used_count", "expert_shared_count", "expert_feed_forward_length",
+        "rope.scaling.original_context_length"}) {
+    const std::string key = Arch(fam) + "." + k;
+    EXPECT_EQ(hf->GetIntOr(key, -1), ref->GetIntOr(key, -1)) << key;
   }
-  EXPECT_FLOAT_EQ(hf->GetFloatOr(fam + ".rope.freq_base", 0),
-                  ref->GetFloatOr(fam + ".rope.freq_base", 1));
-  EXPECT_FLOAT_EQ(hf->GetFloatOr(fam + ".attention.layer_norm_rms_epsilon", 0),
-                  ref->GetFloatOr(fam + ".attention.layer_norm_rms_epsilon", 1));
+  EXPECT_GT(hf->GetIntOr(Arch(fam) + ".block_count", -1), 0);
+  auto head_size = [&](const loader::GgufFile& f) {  // key_length defaults to n_embd / n_head
+    return f.GetIntOr(Arch(fam) + ".attention.key_length",
+                      f.GetIntOr(Arch(fam) + ".embedding_length", 0) /
+                          f.GetIntOr(Arch(fam) + ".attention.head_count", 1));
+  };
+  EXPECT_EQ(head_size(*hf), head_size(*ref));
+  for (const char* k : {"rope.freq_base", "attention.layer_norm_rms_epsilon", "rope.scaling.factor",
+                        "rope.scaling.yarn_log_multiplier", "expert_weights_scale"}) {
+    const std::string key = Arch(fam) + "." + k;
+    EXPECT_FLOAT_EQ(hf->GetFloatOr(key, -1), ref->GetFloatOr(key, -1)) << key;
+  }
+  EXPECT_EQ(hf->GetStringOr(Arch(fam) + ".rope.scaling.type", ""),
+            ref->GetStringOr(Arch(fam) + ".rope.scaling.type", ""));
   EXPECT_EQ(hf->GetStringOr("tokenizer.ggml.pre", ""), ref->GetStringOr("tokenizer.ggml.pre", "?"));
   // Same bytes through the same kernels: identical logits.
   EXPECT_EQ(Logits(*hf, kTokens), Logits(*ref, kTokens));
@@ -104,8 +135,7 @@ TEST_P(HfFamily, F16FolderHoldsTheGgufTensorsExactly) {
 
 TEST_P(HfFamily, TokenizerJsonTokenizesLikeTheGguf) {
   const std::string fam = GetParam();
-  const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"),
-                    gguf = Tiny("tiny-" + fam + "-F16.gguf");
+  const std::string dir = Tiny("hf/tiny-" + fam + "-hf-f16"), gguf = TinyGguf(fam);
   SKIP_IF_MISSING(dir);
   SKIP_IF_MISSING(gguf);
   auto hf = MustOpen(dir);
@@ -143,11 +173,18 @@ TEST_P(HfFamily, Mlx4BitDequantizesToItsReference) {
     ASSERT_NE(t, nullptr) << r.name;
     ASSERT_EQ(t->ne, r.ne) << r.name;
     ASSERT_EQ(r.type, quant::DType::kF32);
-    if (t->n_dims == 2) {
-      EXPECT_EQ(t->type, quant::DType::kQ4_1) << r.name;
-      ++n_quantized;
+    // deepseek2: the router stays float (not an nn.Linear in mlx-lm), attn_k_b / attn_v_b come
+    // from a quantized kv_b_proj dequantized to f32 (split per head and transposed), and rows of
+    // q_lora_rank 96 are not a whole number of groups of 64 (left unquantized, as mlx-lm does).
+    const bool float_matrix = r.ne[0] % 64 != 0 ||
+                              r.name.find("ffn_gate_inp") != std::string::npos ||
+                              r.name.find("attn_k_b") != std::string::npos ||
+                              r.name.find("attn_v_b") != std::string::npos;
+    if (t->n_dims >= 2) {
+      EXPECT_EQ(t->type == quant::DType::kQ4_1, !float_matrix) << r.name;
+      n_quantized += !float_matrix;
     }
-    const int64_t cols = t->ne[0], rows = t->ne[1];
+    const int64_t cols = t->ne[0], rows = t->ne[1] * t->ne[2];  // stacked experts: all rows
     kernels::WeightView w{t->type, rows, cols, quant::RowBytes(t->type, cols), t->data};
     std::vector<float> row(cols);
     float max_err = 0;
@@ -158,17 +195,27 @@ TEST_P(HfFamily, Mlx4BitDequantizesToItsReference) {
     }
     EXPECT_LE(max_err, 1e-6f) << r.name;
   }
-  EXPECT_EQ(n_quantized, 1 + 2 * 7);  // tied embedding + 7 linears per layer
+  // tied embedding + 7 linears per layer; deepseek2 (3 layers, 1 dense): embedding, output and
+  // q_a, kv_a, o + 3 FFN matrices (dense, or stacked experts + 3 shared) per layer.
+  const int64_t layers = ref->GetIntOr(Arch(fam) + ".block_count", 0);
+  EXPECT_EQ(n_quantized,
+            Arch(fam) == "deepseek2" ? 2 + 3 * layers + 3 + 6 * (layers - 1) : 1 + 7 * layers);
 }
 
 // Logits of the 4-bit model against the same forward on the dequantized f32 weights. They differ
 // only by how the matmul rounds activations (Q8_1 for Q4_1 weights, none for F32): measured
 // max / mean over all 20 positions x 300 logits (this machine's kernels): llama 0.27 / 0.048,
-// qwen2 0.16 / 0.034, qwen3 0.25 / 0.048; the bounds
+// llama3 0.23 / 0.046, qwen2 0.16 / 0.034, qwen3 0.25 / 0.048, gemma3 0.13 / 0.023; the bounds
 // sit ~2x above, like tiny_golden_test.cpp's kQ8Acts (1.0 / 0.12 over the top-5) for the same
-// activation rounding. Layout errors are caught exactly by Mlx4BitDequantizesToItsReference.
+// activation rounding. deepseek2 0.74 / 0.090: top-2 routing among 4 experts turns a small
+// activation difference into a different expert at near-ties (make_tiny_models.py's ROUTER_STD
+// note), so its bounds are 1.5 / 0.15. deepseek2lite is left out: 27 random layers compound the
+// rounding to 4.7 / 0.53 (its weights are checked exactly by Mlx4BitDequantizesToItsReference,
+// its f16 logits by F16FolderHoldsTheGgufTensorsExactly). Layout errors are caught exactly by
+// Mlx4BitDequantizesToItsReference.
 TEST_P(HfFamily, Mlx4BitLogitsMatchTheDequantizedReference) {
   const std::string fam = GetParam();
+  if (fam == "deepseek2lite") GTEST_SKIP() << "27 layers: rounding compounds (see above)";
   const std::string dir = Tiny("hf/tiny-" + fam + "-mlx-4bit"),
                     ref_dir = Tiny("hf/tiny-" + fam + "-mlx-4bit-ref");
   SKIP_IF_MISSING(dir);
@@ -190,8 +237,9 @@ TEST_P(HfFamily, Mlx4BitLogitsMatchTheDequantizedReference) {
   RecordProperty("max_delta", std::to_string(max_d));
   RecordProperty("mean_delta", std::to_string(mean));
   EXPECT_GT(std::sqrt(sum_sq / b.size()), 0.5);  // the reference logits are not degenerate
-  EXPECT_LE(max_d, 0.6);
-  EXPECT_LE(mean, 0.1);
+  const bool moe = Arch(fam) == "deepseek2";
+  EXPECT_LE(max_d, moe ? 1.5 : 0.6);
+  EXPECT_LE(mean, moe ? 0.15 : 0.1);
 }
 
 TEST(HfCheckpoint, ResolvesHuggingFaceIdsInTheLocalCache) {
@@ -261,24 +309,104 @@ TEST(HfCheckpoint, DamagedFilesGiveClearErrors) {
   fs::remove_all(dir);
 }
 
+nlohmann::json ReadJsonFile(const fs::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);
+}
+
+// A temporary folder of symlinks to src's files except those named in `except`.
+fs::path LinkedCopy(const std::string& src, const std::string& tag,
+                    const std::vector<std::string>& except) {
+  const fs::path dir = fs::temp_directory_path() / (tag + std::to_string(getpid()));
+  fs::create_directories(dir);
+  for (const auto& e : fs::directory_iterator(src)) {
+    const std::string name = e.path().filename().string();
+    if (std::find(except.begin(), except.end(), name) == except.end()) {
+      fs::create_symlink(fs::absolute(e.path()), dir / name);
+    }
+  }
+  return dir;
+}
+
+// Opens a LinkedCopy `dir` of `src` with config.json's `key` (under `nest` if not empty) set to
+// `value`.
+Expected<std::unique_ptr<loader::GgufFile>> OpenWithConfig(const fs::path& dir,
+                                                           nlohmann::json config,
+                                                           const std::string& nest, const char* key,
+                                                           const nlohmann::json& value) {
+  (nest.empty() ? config : config[nest])[key] = value;
+  std::ofstream(dir / "config.json") << config.dump();
+  return loader::OpenHfCheckpoint(dir.string());
+}
+
+using ConfigCases = std::vector<std::pair<const char*, nlohmann::json>>;
+
+// Each case is refused, with its key named in the message.
+void ExpectEachRefused(const fs::path& dir, const nlohmann::json& config, const std::string& nest,
+                       const ConfigCases& cases) {
+  for (const auto& [key, value] : cases) {
+    auto r = OpenWithConfig(dir, config, nest, key, value);
+    ASSERT_FALSE(r.ok()) << key;
+    EXPECT_NE(r.status().message().find(key), std::string::npos) << r.status().message();
+  }
+}
+
+// Gemma 3 settings the model code fixes rather than reads are checked against config.json: a
+// checkpoint that differs is refused instead of run wrongly; the rest map to GGUF keys.
+TEST(HfCheckpoint, Gemma3ConfigIsCheckedAgainstWhatTheModelDoes) {
+  const std::string src = Tiny("hf/tiny-gemma3-mlx-4bit");
+  SKIP_IF_MISSING(src);
+  const fs::path dir = LinkedCopy(src, "semantic-hf-gemma-", {"config.json"});
+  const nlohmann::json config = ReadJsonFile(fs::path(src) / "config.json");
+  nlohmann::json layer_types = nlohmann::json::array();
+  for (int i = 0; i < 6; ++i) {
+    layer_types.push_back(i == 5 ? "full_attention" : "sliding_attention");
+  }
+  auto ok = OpenWithConfig(dir, config, "text_config", "layer_types", layer_types);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ((*ok)->GetIntOr("gemma3.attention.sliding_window", 0), 8);
+  EXPECT_FLOAT_EQ((*ok)->GetFloatOr("gemma3.rope.freq_base_swa", 0), 10000.0f);
+  EXPECT_EQ((*ok)->FindTensor("blk.0.attn_q.weight")->type, quant::DType::kQ4_1);
+  auto capped = OpenWithConfig(dir, config, "text_config", "final_logit_softcapping", 30.0);
+  ASSERT_TRUE(capped.ok()) << capped.status().ToString();
+  EXPECT_FLOAT_EQ((*capped)->GetFloatOr("gemma3.final_logit_softcapping", 0), 30.0f);
+  layer_types[5] = "sliding_attention";
+  ExpectEachRefused(dir, config, "text_config",
+                    {{"query_pre_attn_scalar", 100},
+                     {"sliding_window_pattern", 4},
+                     {"attn_logit_softcapping", 50.0},
+                     {"layer_types", layer_types},
+                     {"sliding_window", 0}});
+  fs::remove_all(dir);
+}
+
+// DeepSeek-V2 routing and rope variants the deepseek2 model code does not implement are refused.
+TEST(HfCheckpoint, DeepseekV2ConfigIsCheckedAgainstWhatTheModelDoes) {
+  const std::string src = Tiny("hf/tiny-deepseek2-mlx-4bit");
+  SKIP_IF_MISSING(src);
+  const fs::path dir = LinkedCopy(src, "semantic-hf-deepseek-", {"config.json"});
+  const nlohmann::json config = ReadJsonFile(fs::path(src) / "config.json");
+  auto ok = OpenWithConfig(dir, config, "", "norm_topk_prob", true);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_TRUE((*ok)->GetBoolOr("deepseek2.expert_weights_norm", false));
+  EXPECT_EQ((*ok)->FindTensor("blk.1.ffn_up_exps.weight")->type, quant::DType::kQ4_1);
+  ExpectEachRefused(dir, config, "",
+                    {{"topk_method", "group_limited_greedy"},
+                     {"scoring_func", "sigmoid"},
+                     {"moe_layer_freq", 2},
+                     {"rope_scaling", {{"type", "linear"}, {"factor", 2.0}}},
+                     {"kv_lora_rank", nullptr}});
+  fs::remove_all(dir);
+}
+
 // Wrong JSON types, bad values and inconsistent shapes in an otherwise good folder: a clear error
 // each, never an exception or a crash.
 TEST(HfCheckpoint, BadConfigAndTokenizerFieldsAreRefused) {
   const std::string src = Tiny("hf/tiny-llama-mlx-4bit");
   SKIP_IF_MISSING(src);
-  const fs::path dir = fs::temp_directory_path() / ("semantic-hf-bad-" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  for (const auto& e : fs::directory_iterator(src)) {
-    if (e.path().filename() != "config.json" && e.path().filename() != "tokenizer.json") {
-      fs::create_symlink(fs::absolute(e.path()), dir / e.path().filename());
-    }
-  }
-  auto read = [](const fs::path& p) {
-    std::ifstream in(p);
-    return nlohmann::json::parse(in);
-  };
-  const nlohmann::json config = read(fs::path(src) / "config.json");
-  const nlohmann::json tok = read(fs::path(src) / "tokenizer.json");
+  const fs::path dir = LinkedCopy(src, "semantic-hf-bad-", {"config.json", "tokenizer.json"});
+  const nlohmann::json config = ReadJsonFile(fs::path(src) / "config.json");
+  const nlohmann::json tok = ReadJsonFile(fs::path(src) / "tokenizer.json");
   auto try_open = [&](const nlohmann::json& c, const nlohmann::json& t) {
     std::ofstream(dir / "config.json") << c.dump();
     std::ofstream(dir / "tokenizer.json") << t.dump();

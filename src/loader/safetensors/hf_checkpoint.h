@@ -14,7 +14,10 @@
 
 namespace semantic::loader {
 
-// Architectures: model_type "llama" (and "mistral" without sliding window), "qwen2", "qwen3".
+// Architectures: model_type "llama" (and "mistral" without sliding window; linear or Llama 3.1
+// rope_scaling, the latter baked into rope_freqs), "qwen2", "qwen3",
+// "gemma3_text" and the multimodal "gemma3" (text_config; language_model.* tensors; norms read
+// as 1 + w), "deepseek_v2" (kv_b_proj split into attn_k_b / attn_v_b, experts stacked, YaRN).
 // Tokenizers: byte-level BPE tokenizer.json.
 Expected<std::unique_ptr<GgufFile>> OpenHfCheckpoint(const std::string& dir);
 

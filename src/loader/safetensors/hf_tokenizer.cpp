@@ -119,6 +119,8 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
     pre = "qwen2";  // llama3's pattern with single digits
   } else if (pre_dump.find("\"individual_digits\":true") != std::string::npos) {
     pre = "smollm";
+  } else if (pre_dump.find("\\\\s?[!-/:-~") != std::string::npos) {
+    pre = "deepseek-coder";  // DeepSeek-Coder(-V2)'s Split list: ASCII punctuation runs, CJK, ...
   }
 
   const json tc = ReadJsonOrNull(fs::path(dir) / "tokenizer_config.json");
