@@ -27,27 +27,16 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const fuzz::SmolLm2& m = fuzz::LoadSmolLm2();
   fuzz::Input in(data, size);
-  const uint8_t flags = in.Byte();
-  httplib::Request req;
-  req.body = std::string(in.Rest());
-  httplib::Response res;
+  uint8_t flags = 0;
   json body;
-  if (!ParseJsonBody(req, res, &body, false, SendAnthropicError)) {  // the handler's 400
-    FUZZ_CHECK(res.status >= 400 && res.status < 500);
-    return 0;
-  }
+  if (!fuzz::ParseBody(in, &flags, &body, SendAnthropicError)) return 0;
   auto parsed = anthropic::ParseMessagesRequest(body, /*count_tokens=*/flags & 1);
   if (std::holds_alternative<ApiError>(parsed)) return 0;
   const anthropic::MessagesRequest& r = std::get<anthropic::MessagesRequest>(parsed);
   if (!(flags & 1)) FUZZ_CHECK(r.max_tokens.has_value() && *r.max_tokens >= 0);
   // handlers.cpp RenderPrompt: a trailing assistant turn without tool calls is a prefill.
   json messages = r.messages;
-  std::string prefill;
-  if (!messages.empty() && messages.back()["role"] == "assistant" &&
-      !messages.back().contains("tool_calls")) {
-    prefill = messages.back()["content"].get<std::string>();
-    messages.erase(messages.size() - 1);
-  }
+  const std::string prefill = anthropic::SplitAssistantPrefill(&messages);
   const auto family = static_cast<chat::ToolFamily>((flags >> 1) & 3);
   ToolPrompt tp = PrepareToolPrompt(family, messages, r.tools, r.tool_choice);
   auto rendered = m.chat->Render(tp.messages, tp.tools, true);

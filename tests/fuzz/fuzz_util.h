@@ -13,6 +13,7 @@
 #include "engine/vocab_from_gguf.h"
 #include "loader/gguf/gguf_file.h"
 #include "server/api/common/chat_render.h"
+#include "server/http/json_body.h"
 #include "tokenizer/tokenizer.h"
 
 namespace semantic::fuzz {
@@ -77,5 +78,20 @@ class Input {
       std::abort();                                                                   \
     }                                                                                 \
   } while (0)
+
+// The API targets' start: the flag byte, then the rest as a request body through the server's
+// ParseJsonBody with the dialect's error sender. A refused body must be answered with a 4xx.
+inline bool ParseBody(Input& in, uint8_t* flags, nlohmann::json* body,
+                      server::ErrorSender send_error) {
+  *flags = in.Byte();
+  httplib::Request req;
+  req.body = std::string(in.Rest());
+  httplib::Response res;
+  if (!server::ParseJsonBody(req, res, body, false, send_error)) {  // the handler's 400
+    FUZZ_CHECK(res.status >= 400 && res.status < 500);
+    return false;
+  }
+  return true;
+}
 
 }  // namespace semantic::fuzz

@@ -30,12 +30,7 @@ bool AnthropicModelMatches(const ModelHandle& m, const std::string& name) {
 ApiResult<std::vector<int32_t>> RenderPrompt(const ModelHandle& m, const MessagesRequest& r,
                                              std::string* tool_prefill) {
   json messages = r.messages;
-  std::string prefill;
-  if (!messages.empty() && messages.back()["role"] == "assistant" &&
-      !messages.back().contains("tool_calls")) {
-    prefill = messages.back()["content"].get<std::string>();
-    messages.erase(messages.size() - 1);
-  }
+  const std::string prefill = SplitAssistantPrefill(&messages);
   ToolPrompt tp = PrepareToolPrompt(m.chat->tool_family(), messages, r.tools, r.tool_choice);
   auto rendered = m.chat->Render(tp.messages, tp.tools, true);
   if (!rendered.ok()) {

@@ -118,6 +118,16 @@ bool ParseMetadata(const json& body, Fields& f, std::optional<std::string>* user
 
 }  // namespace
 
+std::string SplitAssistantPrefill(json* messages) {
+  if (messages->empty() || (*messages)[messages->size() - 1]["role"] != "assistant" ||
+      (*messages)[messages->size() - 1].contains("tool_calls")) {
+    return "";
+  }
+  std::string prefill = (*messages)[messages->size() - 1]["content"].get<std::string>();
+  messages->erase(messages->size() - 1);
+  return prefill;
+}
+
 ApiResult<MessagesRequest> ParseMessagesRequest(const json& body, bool count_tokens) {
   if (!body.is_object()) return BadRequest("request body must be a JSON object");
   MessagesRequest r;

@@ -31,4 +31,8 @@ struct MessagesRequest {
 // validated for shape only. tool_choice any/tool need tools, and tool a tool of that name.
 ApiResult<MessagesRequest> ParseMessagesRequest(const nlohmann::json& body, bool count_tokens);
 
+// A trailing assistant turn without tool calls is a prefill: the model continues that text
+// instead of starting a new turn. Removes it from `messages` and returns its text ("" if none).
+std::string SplitAssistantPrefill(nlohmann::json* messages);
+
 }  // namespace semantic::server::anthropic
