@@ -30,6 +30,7 @@ def swap_server(tmp_path_factory):
         f'[model]\npath = "{GEMMA}"\nserved_name = "gemma3"\ncontext_length = 1024\n'
         'kv_dtype = "q8_0"\n')
     (profiles / "broken.toml").write_text('[model]\ncontext_lenght = 5\n')
+    (profiles / "gpu.toml").write_text(f'[model]\npath = "{MODEL}"\ndevice = "cuda"\n')
     os.symlink(MODEL, models / "smol-copy.gguf")
     # A corrupt model: the real file's first 4 MiB (a valid header whose tensors run past the end).
     (models / "corrupt.gguf").write_bytes(Path(MODEL).read_bytes()[: 4 << 20])
@@ -121,6 +122,10 @@ def test_corrupt_model_rolls_back_while_serving(swap_server):
             assert r.status_code == 422, body
             assert body["status"] == "failed" and body["old_model_id"] == SMOL_ID
             assert "rolled back" in body["message"] and bad in body["message"]
+        # A profile asking for a device the engine does not run on fails like a bad file.
+        r = admin(s, "POST", "/admin/models/swap", json={"model_id": "gpu"})
+        assert r.status_code == 422 and r.json()["status"] == "failed", r.text
+        assert "device = cuda" in r.json()["message"]
     finally:
         stop.set()
         t.join()

@@ -65,6 +65,13 @@ Expected<std::unique_ptr<ModelRuntime>> ModelRuntime::Load(const config::Setting
                                                            const RuntimeShared& shared) {
   Timer timer;
   const config::ModelSettings& mc = cfg.model;
+  // `serve` checks the start-up model's device (tools/semantic/device_check.cpp); a profile loaded
+  // later by a swap or on demand is checked here, so it fails (and rolls back) instead of
+  // running on the CPU without a word.
+  if (mc.device != config::Device::kCpu) {
+    return Unimplemented(mc.path + ": model.device = cuda, but the engine does not run on CUDA "
+                         "yet (docs/cuda.md); use device = cpu");
+  }
   std::unique_ptr<ModelRuntime> rt(new ModelRuntime());
   engine::GeneratorOptions opts;
   opts.model_path = mc.path;
