@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 
 #include "base/thread_pool.h"
 #include "quant/types.h"
@@ -23,6 +24,16 @@ struct WeightView {
 // y[t][r] = sum_c W[r][c] * x[t][c] for t < n_tok.
 // x: [n_tok][cols] f32 row-major; y: [n_tok][rows] f32 row-major (written, not accumulated).
 void MatMul(const WeightView& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool);
+
+// Several matmuls over the same input (Q, K and V; FFN gate and up): ys = ws x for each
+// {&w, y}. Same result as one MatMul each; matrices of one type and width quantize x once and
+// share one fork-join. At most 8.
+struct SharedOut {
+  const WeightView* w;
+  float* y;
+};
+void MatMulShared(std::initializer_list<SharedOut> outs, const float* x, int64_t n_tok,
+                  ThreadPool& pool);
 
 // Dequantizes row `row` of w into out[cols] (f32). Used for embedding lookups.
 void DequantizeRow(const WeightView& w, int64_t row, float* out);

@@ -69,9 +69,8 @@ Status Gemma3Model::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& kv_p
     const bool swa = IsSlidingWindowLayer(il);
     RmsNorm(a_.x.data(), L.attn_norm.data(), T, c.n_embd, c.norm_eps, a_.xn.data());
     DumpTensor("attn_norm", il, a_.xn.data(), T * c.n_embd);
-    kernels::MatMul(L.wq, a_.xn.data(), T, a_.q.data(), pool_);
-    kernels::MatMul(L.wk, a_.xn.data(), T, a_.k.data(), pool_);
-    kernels::MatMul(L.wv, a_.xn.data(), T, a_.v.data(), pool_);
+    kernels::MatMulShared({{&L.wq, a_.q.data()}, {&L.wk, a_.k.data()}, {&L.wv, a_.v.data()}},
+                          a_.xn.data(), T, pool_);
     RmsNorm(a_.q.data(), L.q_norm.data(), T * c.n_head, c.head_dim, c.norm_eps, a_.q.data());
     RmsNorm(a_.k.data(), L.k_norm.data(), T * c.n_head_kv, c.head_dim, c.norm_eps, a_.k.data());
     const float base = swa ? rope_base_swa_ : c.rope_freq_base;
@@ -94,8 +93,8 @@ Status Gemma3Model::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& kv_p
 
     RmsNorm(a_.x.data(), L.ffn_norm.data(), T, c.n_embd, c.norm_eps, a_.xn.data());
     DumpTensor("ffn_norm", il, a_.xn.data(), T * c.n_embd);
-    kernels::MatMul(L.w_gate, a_.xn.data(), T, a_.gate.data(), pool_);
-    kernels::MatMul(L.w_up, a_.xn.data(), T, a_.up.data(), pool_);
+    kernels::MatMulShared({{&L.w_gate, a_.gate.data()}, {&L.w_up, a_.up.data()}}, a_.xn.data(), T,
+                          pool_);
     GeluTanhGlu(a_.gate.data(), a_.up.data(), T * c.n_ff);
     kernels::MatMul(L.w_down, a_.gate.data(), T, a_.xn.data(), pool_);
     RmsNorm(a_.xn.data(), L.post_ffw_norm.data(), T, c.n_embd, c.norm_eps, a_.xn.data());

@@ -90,8 +90,7 @@ void SwiGlu(float* gate, const float* up, int64_t n) {
 void SwiGluFfn(const kernels::WeightView& gate, const kernels::WeightView& up,
                const kernels::WeightView& down, const float* x, int64_t n_tok, float* gate_buf,
                float* up_buf, float* y, ThreadPool& pool) {
-  kernels::MatMul(gate, x, n_tok, gate_buf, pool);
-  kernels::MatMul(up, x, n_tok, up_buf, pool);
+  kernels::MatMulShared({{&gate, gate_buf}, {&up, up_buf}}, x, n_tok, pool);
   SwiGlu(gate_buf, up_buf, n_tok * gate.rows);
   kernels::MatMul(down, gate_buf, n_tok, y, pool);
 }

@@ -56,9 +56,8 @@ Status LlamaModel::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& kv_po
     const Layer& L = layers_[il];
     RmsNorm(a_.x.data(), L.attn_norm.data(), T, c.n_embd, c.norm_eps, a_.xn.data());
     DumpTensor("attn_norm", il, a_.xn.data(), T * c.n_embd);
-    kernels::MatMul(L.wq, a_.xn.data(), T, a_.q.data(), pool_);
-    kernels::MatMul(L.wk, a_.xn.data(), T, a_.k.data(), pool_);
-    kernels::MatMul(L.wv, a_.xn.data(), T, a_.v.data(), pool_);
+    kernels::MatMulShared({{&L.wq, a_.q.data()}, {&L.wk, a_.k.data()}, {&L.wv, a_.v.data()}},
+                          a_.xn.data(), T, pool_);
     if (!L.bq.empty()) {
       AddBias(a_.q.data(), L.bq.data(), T, q_dim);
       AddBias(a_.k.data(), L.bk.data(), T, kv_dim);
@@ -88,8 +87,8 @@ Status LlamaModel::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& kv_po
     if (L.moe) {
       MoeFfn(L.experts, moe_, a_.xn.data(), T, c.n_embd, a_.xn.data(), &moe_scratch_, pool_);
     } else {
-      kernels::MatMul(L.w_gate, a_.xn.data(), T, a_.gate.data(), pool_);
-      kernels::MatMul(L.w_up, a_.xn.data(), T, a_.up.data(), pool_);
+      kernels::MatMulShared({{&L.w_gate, a_.gate.data()}, {&L.w_up, a_.up.data()}}, a_.xn.data(), T,
+                            pool_);
       SwiGlu(a_.gate.data(), a_.up.data(), T * c.n_ff);
       DumpTensor("ffn_swiglu", il, a_.gate.data(), T * c.n_ff);
       kernels::MatMul(L.w_down, a_.gate.data(), T, a_.xn.data(), pool_);

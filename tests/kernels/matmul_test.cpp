@@ -260,6 +260,53 @@ TEST(MatMulFast, TokenLanesMatchSingleTokenBitwise) {
   }
 }
 
+// MatMulShared (Q/K/V, gate/up over one input) must equal one MatMul per matrix bit for bit:
+// matrices of one type share the activation packing and one fork-join, mixed types fall back;
+// 1..3 matrices of uneven heights, decode and prefill token counts, 1 and 2 threads.
+TEST(MatMulFast, SharedInputMatchesSeparateCallsBitwise) {
+  ThreadPool pool1(1), pool2(2);
+  std::vector<std::pair<std::string, const cpu::KernelSet*>> sets = {{"scalar", nullptr}};
+  for (const char* isa : {"avx2", "avx512"})
+    if (const cpu::KernelSet* ks = cpu::KernelSetFor(isa)) sets.push_back({isa, ks});
+  const int64_t cols = 256;
+  uint32_t seed = 900;
+  for (const auto& [isa, ks] : sets) {
+    for (const std::vector<DType>& types :
+         {std::vector<DType>{DType::kQ4_1, DType::kQ4_1, DType::kQ4_1},
+          std::vector<DType>{DType::kQ8_0, DType::kQ8_0}, std::vector<DType>{DType::kQ4_K},
+          std::vector<DType>{DType::kQ4_0, DType::kQ6_K, DType::kQ4_0}}) {
+      for (int64_t n_tok : {1, 3, 8, 13, 40}) {
+        SCOPED_TRACE(isa + " " + Name(types[0]) + " x" + std::to_string(types.size()) +
+                     " n_tok=" + std::to_string(n_tok));
+        std::vector<TestMatrix> ms;
+        std::vector<WeightView> ws;
+        const int64_t heights[] = {576, 192, 67};
+        for (size_t k = 0; k < types.size(); ++k) {
+          ms.push_back(MakeMatrix(types[k], heights[k], cols, ++seed, static_cast<int>(k)));
+        }
+        for (const TestMatrix& m : ms) ws.push_back(m.view);
+        const auto x = RandomVector(n_tok * cols, ++seed);
+        for (ThreadPool* pool : {&pool1, &pool2}) {
+          std::vector<std::vector<float>> want(ms.size()), got(ms.size());
+          std::vector<float*> ys;
+          for (size_t k = 0; k < ms.size(); ++k) {
+            want[k].assign(static_cast<size_t>(heights[k] * n_tok), 0.f);
+            got[k].assign(want[k].size(), -1e30f);
+            cpu::MatMulWith(ks, ws[k], x.data(), n_tok, want[k].data(), *pool);
+            ys.push_back(got[k].data());
+          }
+          cpu::MatMulSharedWith(ks, ws.data(), ys.data(), static_cast<int>(ws.size()), x.data(),
+                                n_tok, *pool);
+          for (size_t k = 0; k < ms.size(); ++k)
+            for (size_t i = 0; i < want[k].size(); ++i)
+              ASSERT_EQ(got[k][i], want[k][i]) << "threads=" << pool->size() << " matrix " << k
+                                               << " t=" << i / heights[k] << " r=" << i % heights[k];
+        }
+      }
+    }
+  }
+}
+
 TEST(MatMulFast, PublicEntryPointsAgree) {
   ThreadPool pool(2);
   const TestMatrix m = MakeMatrix(DType::kQ4_1, 100, 576, 5, 2);
@@ -268,6 +315,10 @@ TEST(MatMulFast, PublicEntryPointsAgree) {
   MatMul(m.view, x.data(), 3, got.data(), pool);
   ref::MatMul(m.view, x.data(), 3, want.data());
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-4) << i;
+  std::vector<float> shared_a(300), shared_b(300);
+  MatMulShared({{&m.view, shared_a.data()}, {&m.view, shared_b.data()}}, x.data(), 3, pool);
+  EXPECT_EQ(shared_a, got);
+  EXPECT_EQ(shared_b, got);
   std::vector<float> row(576);
   DequantizeRow(m.view, 42, row.data());
   for (int c = 0; c < 576; ++c) EXPECT_EQ(row[c], m.dequant[42 * 576 + c]);

@@ -69,5 +69,10 @@ bool CpuHasF16c();
 // MatMul with an explicit kernel set (nullptr = scalar reference, threaded). Used by tests.
 void MatMulWith(const KernelSet* ks, const WeightView& w, const float* x, int64_t n_tok, float* y,
                 ThreadPool& pool);
+// MatMul of n_w matrices over the same input x: ys[k] = ws[k] x. Matrices of one type and width
+// share one activation packing and one fork-join (the work items of all of them are spread over
+// the threads together); others fall back to one MatMulWith each. n_w <= 8.
+void MatMulSharedWith(const KernelSet* ks, const WeightView* ws, float* const* ys, int n_w,
+                      const float* x, int64_t n_tok, ThreadPool& pool);
 
 }  // namespace semantic::kernels::cpu

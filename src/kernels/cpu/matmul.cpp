@@ -107,38 +107,56 @@ void MatMulScalar(const WeightView& w, const float* x, int64_t n_tok, float* y, 
 
 void MatMulWith(const KernelSet* ks, const WeightView& w, const float* x, int64_t n_tok, float* y,
                 ThreadPool& pool) {
-  CHECK(quant::IsSupportedWeightType(w.type));
-  const quant::DTypeInfo* info = quant::GetDTypeInfo(w.type);
-  CHECK(w.cols % info->block_elems == 0);
-  CHECK(w.row_bytes >= quant::RowBytes(w.type, w.cols));
-  if (n_tok <= 0 || w.rows <= 0) return;
-  const DType act = quant::ActivationType(w.type);
-  const uint32_t wid = static_cast<uint32_t>(w.type), aid = static_cast<uint32_t>(act);
+  MatMulSharedWith(ks, &w, &y, 1, x, n_tok, pool);
+}
+
+void MatMulSharedWith(const KernelSet* ks, const WeightView* ws, float* const* ys, int n_w,
+                      const float* x, int64_t n_tok, ThreadPool& pool) {
+  if (n_w <= 0 || n_tok <= 0) return;
+  const WeightView& w0 = ws[0];
+  for (int k = 0; k < n_w; ++k) {
+    CHECK(quant::IsSupportedWeightType(ws[k].type));
+    CHECK(ws[k].cols % quant::GetDTypeInfo(ws[k].type)->block_elems == 0);
+    CHECK(ws[k].row_bytes >= quant::RowBytes(ws[k].type, ws[k].cols));
+  }
+  bool same = true;  // one activation packing serves every matrix
+  for (int k = 1; k < n_w; ++k)
+    same = same && ws[k].type == w0.type && ws[k].cols == w0.cols && ws[k].row_bytes == w0.row_bytes;
+  const DType act = quant::ActivationType(w0.type);
+  const uint32_t wid = static_cast<uint32_t>(w0.type), aid = static_cast<uint32_t>(act);
   const TileFn tile = ks ? ks->tile[wid] : nullptr;
   const QuantizeActsFn quantize = ks ? ks->quantize[aid] : nullptr;
-  if (tile == nullptr || (quantize == nullptr && act != DType::kF32)) {
-    MatMulScalar(w, x, n_tok, y, pool);
+  if (!same) {  // different packings: one call each
+    for (int k = 0; k < n_w; ++k) MatMulSharedWith(ks, &ws[k], &ys[k], 1, x, n_tok, pool);
     return;
   }
+  if (tile == nullptr || (quantize == nullptr && act != DType::kF32)) {
+    for (int k = 0; k < n_w; ++k)
+      if (ws[k].rows > 0) MatMulScalar(ws[k], x, n_tok, ys[k], pool);
+    return;
+  }
+  int64_t total_rows = 0;
+  for (int k = 0; k < n_w; ++k) total_rows += ws[k].rows;
+  if (total_rows <= 0) return;
 
   PackedActs a;
   const bool lanes = n_tok >= 2 && ks->token_lanes[wid];
-  const size_t bytes = LayoutPackedActs(act, n_tok, w.cols, nullptr, &a, lanes);
-  LayoutPackedActs(act, n_tok, w.cols, t_scratch.Get(bytes), &a, lanes);
-  const bool parallel = pool.size() > 1 && w.rows * w.cols * n_tok >= kMinParallelWork;
+  const size_t bytes = LayoutPackedActs(act, n_tok, w0.cols, nullptr, &a, lanes);
+  LayoutPackedActs(act, n_tok, w0.cols, t_scratch.Get(bytes), &a, lanes);
+  const bool parallel = pool.size() > 1 && total_rows * w0.cols * n_tok >= kMinParallelWork;
   auto quantize_range = [&](int64_t t0, int64_t t1) {
     quantize(x, t0, t1, &a);
     if (lanes) InterleaveQuants(t0, t1, &a);
   };
   if (act == DType::kF32) {
     a.f = x;
-  } else if (parallel && n_tok >= 4 && n_tok * w.cols >= (1 << 14)) {
+  } else if (parallel && n_tok >= 4 && n_tok * w0.cols >= (1 << 14)) {
     pool.ParallelFor(n_tok, quantize_range);
   } else {
     quantize_range(0, n_tok);
   }
   if (lanes) {  // padding tokens' quants (their outputs are computed, then dropped)
-    const int64_t groups = w.cols / 4;
+    const int64_t groups = w0.cols / 4;
     for (int64_t g = 0; g < groups; ++g)
       for (int64_t t = n_tok; t < a.n_tok_pad; ++t) a.qsi[(t / 8 * groups + g) * 8 + t % 8] = 0;
   }
@@ -151,33 +169,43 @@ void MatMulWith(const KernelSet* ks, const WeightView& w, const float* x, int64_
     }
   }
   if (!parallel) {
-    tile(w, a, 0, w.rows, 0, n_tok, y);
+    for (int k = 0; k < n_w; ++k)
+      if (ws[k].rows > 0) tile(ws[k], a, 0, ws[k].rows, 0, n_tok, ys[k]);
     return;
   }
 
   // Work items: decode (up to 16 tokens: batched decode) splits rows only, into 8 chunks per
-  // thread so a 192-row matrix still balances; prefill tiles rows x tokens so each weight chunk
-  // stays in L1/L2 while a chunk of tokens streams past it.
+  // thread over all matrices together so a 192-row matrix still balances; prefill tiles rows x
+  // tokens so each weight chunk stays in L1/L2 while a chunk of tokens streams past it.
   const int n_threads = pool.size();
   int64_t row_chunk, tok_chunk;
   if (n_tok <= 16) {
     tok_chunk = n_tok;
-    row_chunk = (w.rows + n_threads * 8 - 1) / (n_threads * 8);
+    row_chunk = (total_rows + n_threads * 8 - 1) / (n_threads * 8);
     row_chunk = std::clamp<int64_t>((row_chunk + 15) / 16 * 16, 16, 512);
   } else {
     tok_chunk = 64;
-    row_chunk = std::clamp<int64_t>(16384 / static_cast<int64_t>(w.row_bytes), 8, 64) / 8 * 8;
+    row_chunk = std::clamp<int64_t>(16384 / static_cast<int64_t>(w0.row_bytes), 8, 64) / 8 * 8;
   }
-  const int64_t n_rc = (w.rows + row_chunk - 1) / row_chunk;
   const int64_t n_tc = (n_tok + tok_chunk - 1) / tok_chunk;
-  const int64_t items = n_rc * n_tc;
+  constexpr int kMaxShared = 8;
+  CHECK(n_w <= kMaxShared);
+  int64_t first_item[kMaxShared + 1];  // items of matrix k: [first_item[k], first_item[k + 1])
+  first_item[0] = 0;
+  for (int k = 0; k < n_w; ++k)
+    first_item[k + 1] = first_item[k] + (ws[k].rows + row_chunk - 1) / row_chunk * n_tc;
+  const int64_t items = first_item[n_w];
   std::atomic<int64_t> next{0};
   pool.Run([&](int, int) {
+    int k = 0;
     for (int64_t i = next.fetch_add(1, std::memory_order_relaxed); i < items;
          i = next.fetch_add(1, std::memory_order_relaxed)) {
-      const int64_t rc = i / n_tc, tc = i % n_tc;
+      while (i >= first_item[k + 1]) ++k;  // items are claimed in increasing order
+      const int64_t j = i - first_item[k];
+      const int64_t rc = j / n_tc, tc = j % n_tc;
       const int64_t r0 = rc * row_chunk, t0 = tc * tok_chunk;
-      tile(w, a, r0, std::min(r0 + row_chunk, w.rows), t0, std::min(t0 + tok_chunk, n_tok), y);
+      tile(ws[k], a, r0, std::min(r0 + row_chunk, ws[k].rows), t0,
+           std::min(t0 + tok_chunk, n_tok), ys[k]);
     }
   });
 }
@@ -188,6 +216,20 @@ namespace semantic::kernels {
 
 void MatMul(const WeightView& w, const float* x, int64_t n_tok, float* y, ThreadPool& pool) {
   cpu::MatMulWith(cpu::ActiveKernelSet(), w, x, n_tok, y, pool);
+}
+
+void MatMulShared(std::initializer_list<SharedOut> outs, const float* x, int64_t n_tok,
+                  ThreadPool& pool) {
+  constexpr int kMax = 8;
+  CHECK(outs.size() <= kMax);
+  WeightView ws[kMax];
+  float* ys[kMax];
+  int n = 0;
+  for (const SharedOut& o : outs) {
+    ws[n] = *o.w;
+    ys[n++] = o.y;
+  }
+  cpu::MatMulSharedWith(cpu::ActiveKernelSet(), ws, ys, n, x, n_tok, pool);
 }
 
 void DequantizeRow(const WeightView& w, int64_t row, float* out) {
