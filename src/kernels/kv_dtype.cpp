@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "kernels/ops.h"
 #include "quant/blocks.h"
 #include "quant/quantize.h"
 
@@ -47,7 +48,7 @@ void QuantizeKvRow(KvDtype t, const float* x, uint8_t* dst, int n, int rot_block
     case KvDtype::kQ4_0:
       return quant::QuantizeRowQ4_0(x, reinterpret_cast<quant::BlockQ4_0*>(dst), n);
     default:
-      return quant::QuantizeRowF16(x, reinterpret_cast<uint16_t*>(dst), n);
+      return F32ToF16(x, reinterpret_cast<uint16_t*>(dst), n);
   }
 }
 

@@ -38,6 +38,15 @@ void MatMulShared(std::initializer_list<SharedOut> outs, const float* x, int64_t
 // Dequantizes row `row` of w into out[cols] (f32). Used for embedding lookups.
 void DequantizeRow(const WeightView& w, int64_t row, float* out);
 
+// Element-wise steps between the matmuls, vectorized for the active kernel set. Each element's
+// value depends only on its inputs (RmsNormRows: on its row), not on n or its position.
+// gate[i] = silu(gate[i]) * up[i] (SiLU through an exp within ~1 ulp of std::exp).
+void SiluMul(float* gate, const float* up, int64_t n);
+// out[t] = x[t] / rms(x[t]) * w for n_tok rows of n (sum of squares in double); out may be x.
+void RmsNormRows(const float* x, const float* w, int64_t n_tok, int64_t n, float eps, float* out);
+// f32 -> f16 bits, round to nearest even.
+void F32ToF16(const float* x, uint16_t* y, int64_t n);
+
 // Name of the kernel set chosen for this CPU ("avx512", "avx2", "scalar").
 const char* ActiveIsa();
 

@@ -1,4 +1,5 @@
-// Scalar implementations of the shared layers (vectorized by the compiler where it can).
+// The shared layers: scalar implementations (vectorized by the compiler where it can), RMS norm
+// and SiLU through the element-wise kernels (kernels/ops.h).
 #include "models/layers.h"
 
 #include <algorithm>
@@ -7,17 +8,11 @@
 
 #include "base/fp16.h"
 #include "kernels/attention.h"
+#include "kernels/ops.h"
 
 namespace semantic::models {
 void RmsNorm(const float* x, const float* w, int64_t n_tok, int64_t n, float eps, float* out) {
-  for (int64_t t = 0; t < n_tok; ++t) {
-    const float* xr = x + t * n;
-    float* o = out + t * n;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(xr[i]) * xr[i];
-    const float scale = 1.0f / std::sqrt(static_cast<float>(sum / n) + eps);
-    for (int64_t i = 0; i < n; ++i) o[i] = xr[i] * scale * w[i];
-  }
+  kernels::RmsNormRows(x, w, n_tok, n, eps, out);
 }
 
 RopeYarn YarnCorrDims(int n_rot, int n_ctx_orig, float freq_base, float beta_fast,
@@ -80,12 +75,7 @@ void AddBias(float* x, const float* b, int64_t n_tok, int64_t n) {
   }
 }
 
-void SwiGlu(float* gate, const float* up, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
-}
+void SwiGlu(float* gate, const float* up, int64_t n) { kernels::SiluMul(gate, up, n); }
 
 void SwiGluFfn(const kernels::WeightView& gate, const kernels::WeightView& up,
                const kernels::WeightView& down, const float* x, int64_t n_tok, float* gate_buf,

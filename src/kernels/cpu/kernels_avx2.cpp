@@ -7,12 +7,14 @@ void FillActQuantAvx2(KernelSet* ks);
 void FillQ32Avx2(KernelSet* ks);
 void FillQKAvx2(KernelSet* ks);
 void FillFloatAvx2(KernelSet* ks);
+void FillElementwiseAvx2(KernelSet* ks);
 
 void FillKernelSetAvx2(KernelSet* ks) {
   FillActQuantAvx2(ks);
   FillQ32Avx2(ks);
   FillQKAvx2(ks);
   FillFloatAvx2(ks);
+  FillElementwiseAvx2(ks);
 }
 
 }  // namespace semantic::kernels::cpu

@@ -1,0 +1,95 @@
+// AVX2 element-wise kernels of the forward pass that run between the matmuls: SiLU(gate) * up,
+// RMS norm and f32 -> f16 rows (KV cache stores). Each element's result depends only on its own
+// inputs (and, for RMS norm, its row), never on its position in the call, so a token computes the
+// same values alone or in a batch.
+#include <cmath>
+
+#include "base/fp16.h"
+#include "kernels/cpu/kernel_set.h"
+#include "kernels/cpu/simd_x86.h"
+
+namespace semantic::kernels::cpu {
+namespace {
+
+// exp(x) for x in [-87, 87] (inputs are clamped there): Cephes expf's range reduction and
+// degree-6 polynomial, about 1 ulp from std::exp.
+inline __m256 Exp8(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(87.0f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  p = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+inline __m256 SiluMul8(__m256 g, __m256 u) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(one, Exp8(_mm256_sub_ps(_mm256_setzero_ps(), g)))), u);
+}
+
+void SiluMulAvx2(float* gate, const float* up, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(gate + i, SiluMul8(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
+  if (i < n) {  // the tail through the same vector code, so every element gets the same formula
+    alignas(32) float g[8] = {}, u[8] = {};
+    for (int64_t j = i; j < n; ++j) g[j - i] = gate[j], u[j - i] = up[j];
+    _mm256_store_ps(g, SiluMul8(_mm256_load_ps(g), _mm256_load_ps(u)));
+    for (int64_t j = i; j < n; ++j) gate[j] = g[j - i];
+  }
+}
+
+void RmsNormAvx2(const float* x, const float* w, int64_t n_tok, int64_t n, float eps, float* out) {
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const float* xr = x + t * n;
+    float* o = out + t * n;
+    // Squares of floats are exact in double; four double lanes per half, summed in double.
+    __m256d a0 = _mm256_setzero_pd(), a1 = _mm256_setzero_pd();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      const __m256 v = _mm256_loadu_ps(xr + i);
+      const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+      const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+      a0 = _mm256_fmadd_pd(lo, lo, a0);
+      a1 = _mm256_fmadd_pd(hi, hi, a1);
+    }
+    alignas(32) double lanes[4];
+    _mm256_store_pd(lanes, _mm256_add_pd(a0, a1));
+    double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for (; i < n; ++i) sum += static_cast<double>(xr[i]) * xr[i];
+    const float scale = 1.0f / std::sqrt(static_cast<float>(sum / n) + eps);
+    const __m256 sv = _mm256_set1_ps(scale);
+    i = 0;
+    for (; i + 8 <= n; i += 8)
+      _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(xr + i), sv),
+                                            _mm256_loadu_ps(w + i)));
+    for (; i < n; ++i) o[i] = xr[i] * scale * w[i];
+  }
+}
+
+// Round to nearest even, like Fp32ToFp16 for every value but NaN payloads.
+void F32ToF16Avx2(const float* x, uint16_t* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+  for (; i < n; ++i) y[i] = Fp32ToFp16(x[i]);
+}
+
+}  // namespace
+
+void FillElementwiseAvx2(KernelSet* ks) {
+  ks->silu_mul = SiluMulAvx2;
+  ks->rms_norm = RmsNormAvx2;
+  ks->f32_to_f16 = F32ToF16Avx2;
+}
+
+}  // namespace semantic::kernels::cpu
