@@ -704,6 +704,19 @@ class Converter {
   }
 
   std::vector<std::pair<std::string, GgufValue>>& kv() { return kv_; }
+  bool gemma() const { return gemma_; }
+
+  // Gemma 3's embed_tokens (and so its tied head) has 262208 rows for a 262144-token vocab;
+  // llama.cpp's converter (Gemma3Model.modify_tensors) keeps only the vocab's rows, so do we.
+  void TrimVocabRows(int64_t n_tokens) {
+    for (GgufTensor& t : out_) {
+      if ((t.name == "token_embd.weight" || t.name == "output.weight") && t.n_dims == 2 &&
+          t.ne[1] > n_tokens && n_tokens > 0) {
+        t.ne[1] = n_tokens;
+        t.nbytes = quant::RowBytes(t.type, t.ne[0]) * n_tokens;
+      }
+    }
+  }
 
  private:
   std::string dir_, arch_ = "llama", prefix_ = "model.", head_name_ = "lm_head.weight";
@@ -744,8 +757,17 @@ Expected<std::unique_ptr<GgufFile>> OpenHfCheckpoint(const std::string& dir) {
   RETURN_IF_ERROR(c.Hparams());
   RETURN_IF_ERROR(c.Quantization());
   RETURN_IF_ERROR(c.Tensors());
-  const int64_t n_vocab = JsonSmallInt(config, "vocab_size", 0);
+  // Other families' vocabs are padded up to vocab_size (as the converter does); Gemma 3's
+  // embedding is cut down to its vocab instead.
+  const int64_t n_vocab = c.gemma() ? 0 : JsonSmallInt(config, "vocab_size", 0);
   RETURN_IF_ERROR(AddHfTokenizerKeys(dir, config, n_vocab, &c.kv()));
+  if (c.gemma()) {
+    for (const auto& [key, value] : c.kv()) {
+      if (key != "tokenizer.ggml.tokens") continue;
+      c.TrimVocabRows(
+          static_cast<int64_t>(std::get<std::shared_ptr<GgufArray>>(value.v)->items.size()));
+    }
+  }
   return c.Finish();
 }
 
