@@ -79,4 +79,10 @@ if [ ! -e models/tiny/hf-tok/tiny-gemma3-hftok-oov-f16/config.json ] ||
   say "generating models/tiny/hf-tok"
   .venv/bin/python scripts/make_hf_tokenizer_fixtures.py models models/tiny/hf-tok
 fi
+# Tiny DeepSeek-V2 folders in newer mlx-lm's embed_q / unembed_out layout (hf_checkpoint_test.cpp).
+if [ ! -e models/tiny/hf-var/tiny-deepseek2-mla-mlx-4bit-ref/config.json ] ||
+   [ scripts/make_tiny_hf_mla.py -nt models/tiny/hf-var/tiny-deepseek2-mla-mlx-4bit-ref/config.json ]; then
+  say "generating models/tiny/hf-var"
+  .venv/bin/python scripts/make_tiny_hf_mla.py models/tiny/hf models/tiny/hf-var
+fi
 say "done"
