@@ -168,6 +168,33 @@ TEST(HfTokenizer, UnsupportedKindsAreRefused) {
   fs::remove_all(dir);
 }
 
+// The chat template comes from tokenizer_config.json, else chat_template.jinja (newer
+// transformers), else chat_template.json (multimodal processors such as Gemma 3's).
+TEST(HfTokenizer, ChatTemplateFilesAreRead) {
+  const std::string src = Fixture("gemma-style");
+  SKIP_IF_MISSING(src + "/tokenizer.json");
+  const fs::path dir = fs::temp_directory_path() / ("semantic-hftmpl-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  fs::copy_file(src + "/tokenizer.json", dir / "tokenizer.json");
+  json tc = ReadJson(src + "/tokenizer_config.json");
+  auto tmpl = [&]() -> std::string {
+    std::vector<std::pair<std::string, loader::GgufValue>> kv;
+    EXPECT_TRUE(loader::AddHfTokenizerKeys(dir.string(), json::object(), 0, &kv).ok());
+    auto f = loader::GgufFile::FromParts(dir.string(), std::move(kv), {}, nullptr);
+    return f->GetStringOr("tokenizer.chat_template", "");
+  };
+  std::ofstream(dir / "tokenizer_config.json") << tc.dump();
+  EXPECT_EQ(tmpl(), "");
+  std::ofstream(dir / "chat_template.json") << json{{"chat_template", "from json"}}.dump();
+  EXPECT_EQ(tmpl(), "from json");
+  std::ofstream(dir / "chat_template.jinja") << "from jinja";
+  EXPECT_EQ(tmpl(), "from jinja");
+  tc["chat_template"] = "from config";
+  std::ofstream(dir / "tokenizer_config.json") << tc.dump();
+  EXPECT_EQ(tmpl(), "from config");
+  fs::remove_all(dir);
+}
+
 // Teacher-forced logits of a tiny checkpoint folder, and its vocab size.
 std::vector<float> Logits(const std::string& dir, const std::vector<int32_t>& tokens,
                           int64_t* n_vocab) {

@@ -255,9 +255,9 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
       kv->push_back(
           {"tokenizer.ggml.unknown_token_id", {GgufType::kU32, static_cast<uint64_t>(it->second)}});
   }
+  std::string tmpl;
   if (tc.is_object() && tc.contains("chat_template")) {
     const json& ct = tc["chat_template"];
-    std::string tmpl;
     if (ct.is_string()) {
       tmpl = ct.get<std::string>();
     } else if (ct.is_array()) {
@@ -268,8 +268,17 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
         }
       }
     }
-    if (!tmpl.empty()) kv->push_back({"tokenizer.chat_template", {GgufType::kString, tmpl}});
   }
+  if (tmpl.empty()) {  // newer transformers: chat_template.jinja, or a processor's .json
+    std::ifstream in(fs::path(dir) / "chat_template.jinja");
+    std::stringstream ss;
+    if (in) ss << in.rdbuf();
+    tmpl = ss.str();
+    if (tmpl.empty()) {
+      tmpl = JsonString(ReadJsonOrNull(fs::path(dir) / "chat_template.json"), "chat_template", "");
+    }
+  }
+  if (!tmpl.empty()) kv->push_back({"tokenizer.chat_template", {GgufType::kString, tmpl}});
   return Status::Ok();
 }
 
