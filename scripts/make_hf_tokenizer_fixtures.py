@@ -12,6 +12,10 @@ the `tokenizers` package itself, for tests/models/hf_tokenizer_test.cpp:
                   false), post-processor "<bos> $A".
   llama2-style/   the same vocab and merges with Llama 2's legacy layout: normalizer Prepend("\u2581")
                   + Replace, no pre-tokenizer, decoder with Strip(" ", 1, 0).
+  mistral-style/  the same with LlamaConverter's non-legacy layout (Mistral v0.3, newer Llama 2
+                  conversions): no normalizer, Metaspace(prepend_scheme "first", split false)
+                  pre-tokenizer, the Strip decoder.
+  metaspace-always/ the same with prepend_scheme "always".
   gemma3-vocab/   only when models/gemma-3-270m-q4_k_m.gguf is present: the real Gemma 3 vocab
                   (262144 pieces, scores, token types from the GGUF) converted as GemmaConverter
                   does: merges from every split of every piece into two vocab pieces, ordered by
@@ -103,18 +107,24 @@ def train_gemma_style(vocab_size=900):
     return [p for p, _ in pieces], merges
 
 
-def gemma_json(vocab, merges, added, llama2=False):
-    """tokenizer.json text. vocab: pieces in id order; added: (id, content, special)."""
+def gemma_json(vocab, merges, added, layout="gemma"):
+    """tokenizer.json text. vocab: pieces in id order; added: (id, content, special); layout:
+    gemma, llama2, metaspace-first or metaspace-always."""
     normalizer = {"type": "Replace", "pattern": {"String": " "}, "content": SPACE}
     pre = {"type": "Split", "pattern": {"String": " "}, "behavior": "MergedWithPrevious",
            "invert": False}
     dec = [{"type": "Replace", "pattern": {"String": SPACE}, "content": " "},
            {"type": "ByteFallback"}, {"type": "Fuse"}]
-    if llama2:
+    if layout != "gemma":
+        dec.append({"type": "Strip", "content": " ", "start": 1, "stop": 0})
+    if layout == "llama2":
         normalizer = {"type": "Sequence", "normalizers": [
             {"type": "Prepend", "prepend": SPACE}, normalizer]}
         pre = None
-        dec.append({"type": "Strip", "content": " ", "start": 1, "stop": 0})
+    elif layout.startswith("metaspace-"):
+        normalizer = None
+        pre = {"type": "Metaspace", "replacement": SPACE,
+               "prepend_scheme": layout[len("metaspace-"):], "split": False}
     bos = vocab.index("<bos>")
     return {
         "version": "1.0", "truncation": None, "padding": None,
@@ -240,8 +250,10 @@ def main():
     texts = golden_texts() + random_texts(250)
     vocab, merges, added = small_vocab()
     write_tokenizer(os.path.join(a.outdir, "gemma-style"), gemma_json(vocab, merges, added), texts)
-    write_tokenizer(os.path.join(a.outdir, "llama2-style"),
-                    gemma_json(vocab, merges, added, llama2=True), texts)
+    for name, layout in (("llama2-style", "llama2"), ("mistral-style", "metaspace-first"),
+                         ("metaspace-always", "metaspace-always")):
+        write_tokenizer(os.path.join(a.outdir, name), gemma_json(vocab, merges, added, layout),
+                        texts)
     src = os.path.join(a.models, "tiny", "hf", "tiny-gemma3-hf-f16")
     if os.path.isdir(src):
         tiny_gemma3_folders(src, a.outdir, len(vocab))

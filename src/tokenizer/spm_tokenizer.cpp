@@ -3,6 +3,10 @@
 // With tokenizer.ggml.pre "hf-merges" (HF tokenizer.json BPE with byte_fallback, as Gemma's), pairs
 // are ranked by their index in the merges list instead, as Hugging Face `tokenizers` does: only
 // listed pairs merge, the lowest rank first, the leftmost of equal ranks first.
+// "hf-metaspace-first" / "-always" rank the same way and place the space mark as HF's Metaspace
+// pre-tokenizer (split: false) does: before a text segment that does not start with one, only the
+// segment at the start of the text / every segment (instead of add_space_prefix's after every
+// special token).
 #include "tokenizer/spm_tokenizer.h"
 
 #include <array>
@@ -80,7 +84,8 @@ class SpmTokenizer final : public Tokenizer {
 
   std::array<int32_t, 256> byte_token_{};  // <0xXX> token of each byte (-1: none)
   std::vector<std::string> pieces_;        // text each token stands for (control: its text)
-  bool use_ranks_ = false;                 // "hf-merges": rank pairs by merges
+  bool use_ranks_ = false;                 // "hf-merges", "hf-metaspace-*": rank pairs by merges
+  int metaspace_ = 0;                      // 1: "hf-metaspace-first", 2: "hf-metaspace-always"
   std::unordered_map<uint64_t, int32_t> merge_rank_;  // (left id << 32 | right id) -> rank
 };
 
@@ -110,7 +115,8 @@ Status SpmTokenizer::Init() {
       if (b >= 0) pieces_[id].push_back(static_cast<char>(b));
     }
   }
-  use_ranks_ = vocab_.pre == "hf-merges";
+  metaspace_ = vocab_.pre == "hf-metaspace-first" ? 1 : vocab_.pre == "hf-metaspace-always" ? 2 : 0;
+  use_ranks_ = vocab_.pre == "hf-merges" || metaspace_ > 0;
   if (use_ranks_) {
     // "A B": pieces hold no raw spaces (they are U+2581) except user-defined ones such as "  ",
     // which the special-token partition cuts out before merging; a merge whose halves do not
@@ -164,7 +170,13 @@ std::vector<int32_t> SpmTokenizer::Encode(std::string_view text, bool add_specia
       continue;
     }
     piece.clear();
-    if (add_space_prefix_ && prev_special) piece.push_back(' ');
+    if (metaspace_ > 0) {
+      const std::string_view seg = text.substr(f.offset, f.length);
+      const bool marked = seg[0] == ' ' || seg.substr(0, kSpaceMark.size()) == kSpaceMark;
+      if (!marked && (metaspace_ == 2 || f.offset == 0)) piece.push_back(' ');
+    } else if (add_space_prefix_ && prev_special) {
+      piece.push_back(' ');
+    }
     piece.append(text.substr(f.offset, f.length));
     EncodeFragment(EscapeSpaces(piece), &out);
     prev_special = false;

@@ -31,11 +31,13 @@ std::string PatternString(const json& step) {
   return JsonString(step["pattern"], "String", "");
 }
 
-// SentencePiece-style BPE as Gemma's (and Llama 2's) tokenizer.json describe it: byte_fallback,
-// a normalizer replacing " " by U+2581 (optionally prepending one), no pre-tokenizer or one that
-// only splits at " " (which the normalizer has already removed). Sets *space_prefix for Prepend;
-// an empty string when supported, else what is not.
-std::string CheckSentencePieceBpe(const json& tj, const json& model, bool* space_prefix) {
+// SentencePiece-style BPE as Gemma's, Llama 2's and Mistral's tokenizer.json describe it:
+// byte_fallback, and either a normalizer replacing " " by U+2581 (optionally prepending one) with
+// no pre-tokenizer or one that only splits at " " (which the normalizer has already removed), or
+// a Metaspace pre-tokenizer that does not split. Sets *space_prefix for Prepend, *pre to the
+// tokenizer.ggml.pre name; returns an empty string when supported, else what is not.
+std::string CheckSentencePieceBpe(const json& tj, const json& model, bool* space_prefix,
+                                  std::string* pre_name) {
   if (JsonBool(model, "ignore_merges", false)) return "model.ignore_merges";
   for (const char* k : {"continuing_subword_prefix", "end_of_word_suffix"}) {
     if (model.contains(k) && !model[k].is_null() && model[k] != "")
@@ -68,8 +70,21 @@ std::string CheckSentencePieceBpe(const json& tj, const json& model, bool* space
       return "normalizer " + st.dump();
     }
   }
-  if (!replace) return "a normalizer without Replace(\" \" -> \"\u2581\")";
   const json& pre = tj.contains("pre_tokenizer") ? tj["pre_tokenizer"] : none;
+  *pre_name = "hf-merges";
+  if (JsonString(pre, "type", "") == "Metaspace") {
+    // Replaces " " itself; prepends U+2581 to a segment not starting with one: every segment
+    // ("always"), the one at the start of the text ("first"), none ("never"). split: true would
+    // run BPE per U+2581-started word, which is not implemented.
+    const std::string scheme = JsonString(pre, "prepend_scheme", "");
+    if (JsonString(pre, "replacement", "") != kSpaceMark || JsonBool(pre, "split", true) ||
+        (scheme != "first" && scheme != "always" && scheme != "never") || *space_prefix) {
+      return "pre_tokenizer " + pre.dump();
+    }
+    if (scheme != "never") *pre_name = "hf-metaspace-" + scheme;
+    return "";
+  }
+  if (!replace) return "a normalizer without Replace(\" \" -> \"\u2581\")";
   if (!pre.is_null() && !(JsonString(pre, "type", "") == "Split" && PatternString(pre) == " ")) {
     return "pre_tokenizer " + pre.dump();
   }
@@ -152,13 +167,15 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
   const bool byte_level = pre_dump.find("\"ByteLevel\"") != std::string::npos ||
                           dec_dump.find("\"ByteLevel\"") != std::string::npos;
   bool space_prefix = false;
+  std::string spm_pre;
   const bool spm = !byte_level && JsonBool(model, "byte_fallback", false);
   if (spm) {
-    const std::string unsupported = CheckSentencePieceBpe(tj, model, &space_prefix);
+    const std::string unsupported = CheckSentencePieceBpe(tj, model, &space_prefix, &spm_pre);
     if (!unsupported.empty()) {
       return Unimplemented(path.string() + ": byte-fallback BPE tokenizer with " + unsupported +
-                           " is not supported (only Gemma / Llama 2 style: Replace \" \" by "
-                           "\"\u2581\", optionally Prepend \"\u2581\", no pre-tokenizer)");
+                           " is not supported (only Gemma / Llama 2 / Mistral style: Replace \" \" "
+                           "by \"\u2581\", optionally Prepend \"\u2581\", and no pre-tokenizer; "
+                           "or a Metaspace pre-tokenizer with split false)");
     }
   } else if (!byte_level) {
     return Unimplemented(path.string() +
@@ -207,7 +224,7 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
       return bad("malformed merges entry");
     }
   }
-  std::string pre = spm ? "hf-merges" : "gpt-2";
+  std::string pre = spm ? spm_pre : "gpt-2";
   if (spm) {
     // "hf-merges": tokenizer/spm_tokenizer.cpp ranks pairs by the merges list, as `tokenizers`.
   } else if (pre_dump.find("\\\\p{N}{1,3}") != std::string::npos) {
@@ -248,7 +265,9 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
   const bool add_bos = JsonBool(tc, "add_bos_token", PostProcessorAddsBos(tj, bos, id_of));
   kv->push_back({"tokenizer.ggml.add_bos_token", {GgufType::kBool, add_bos}});
   if (spm) {
-    kv->push_back({"tokenizer.ggml.add_space_prefix", {GgufType::kBool, space_prefix}});
+    // Metaspace: the encoder follows pre; add_space_prefix makes Decode drop the first space.
+    const bool prefix = space_prefix || spm_pre.rfind("hf-metaspace-", 0) == 0;
+    kv->push_back({"tokenizer.ggml.add_space_prefix", {GgufType::kBool, prefix}});
     const std::string unk = JsonString(model, "unk_token", "");
     auto it = id_of.find(unk);
     if (!unk.empty() && it != id_of.end())
