@@ -72,4 +72,17 @@ if [ ! -e models/tiny/hf/tiny-gemma3-mlx-4bit-ref/config.json ] ||
   .venv/bin/python scripts/make_tiny_hf.py --write-gemma3-gguf models/tiny/hf/tiny-gemma3-F16.gguf
   .venv/bin/python scripts/make_tiny_hf.py models/tiny/hf/tiny-gemma3-F16.gguf models/tiny/hf
 fi
+# Gemma-style tokenizer.json fixtures with the `tokenizers` package's ids, and tiny Gemma 3 folders
+# using one, for tests/models/hf_tokenizer_test.cpp.
+if [ ! -e models/tiny/hf-tok/tiny-gemma3-hftok-oov-f16/config.json ] ||
+   [ scripts/make_hf_tokenizer_fixtures.py -nt models/tiny/hf-tok/tiny-gemma3-hftok-oov-f16/config.json ]; then
+  say "generating models/tiny/hf-tok"
+  .venv/bin/python scripts/make_hf_tokenizer_fixtures.py models models/tiny/hf-tok
+fi
+# Tiny DeepSeek-V2 folders in newer mlx-lm's embed_q / unembed_out layout (hf_checkpoint_test.cpp).
+if [ ! -e models/tiny/hf-var/tiny-deepseek2-mla-mlx-4bit-ref/config.json ] ||
+   [ scripts/make_tiny_hf_mla.py -nt models/tiny/hf-var/tiny-deepseek2-mla-mlx-4bit-ref/config.json ]; then
+  say "generating models/tiny/hf-var"
+  .venv/bin/python scripts/make_tiny_hf_mla.py models/tiny/hf models/tiny/hf-var
+fi
 say "done"

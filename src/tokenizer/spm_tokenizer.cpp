@@ -1,10 +1,18 @@
 // SentencePiece-style BPE as llama.cpp runs it: split into UTF-8 characters, repeatedly merge the
 // adjacent pair whose concatenation is the best-scoring vocab piece, byte-fallback the rest.
+// With tokenizer.ggml.pre "hf-merges" (HF tokenizer.json BPE with byte_fallback, as Gemma's), pairs
+// are ranked by their index in the merges list instead, as Hugging Face `tokenizers` does: only
+// listed pairs merge, the lowest rank first, the leftmost of equal ranks first.
+// "hf-metaspace-first" / "-always" rank the same way and place the space mark as HF's Metaspace
+// pre-tokenizer (split: false) does: before a text segment that does not start with one, only the
+// segment at the start of the text / every segment (instead of add_space_prefix's after every
+// special token).
 #include "tokenizer/spm_tokenizer.h"
 
 #include <array>
 #include <queue>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tokenizer/unicode.h"
@@ -57,7 +65,7 @@ class SpmTokenizer final : public Tokenizer {
     int32_t prev, next;
   };
   struct Candidate {
-    float score;
+    double score;  // SPM: the merged piece's score; "hf-merges": minus the pair's rank
     int32_t left, right;
     uint32_t size;
     // Priority: higher score first, then the leftmost pair.
@@ -69,8 +77,16 @@ class SpmTokenizer final : public Tokenizer {
   void EncodeFragment(const std::string& text, std::vector<int32_t>* out) const;
   float Score(int32_t id) const { return vocab_.scores.empty() ? 0.0f : vocab_.scores[id]; }
 
+  // Priority of merging the adjacent pieces text[start, mid) and text[mid, end); false: they do
+  // not merge.
+  bool PairScore(std::string_view text, uint32_t start, uint32_t mid, uint32_t end,
+                 double* score) const;
+
   std::array<int32_t, 256> byte_token_{};  // <0xXX> token of each byte (-1: none)
   std::vector<std::string> pieces_;        // text each token stands for (control: its text)
+  bool use_ranks_ = false;                 // "hf-merges", "hf-metaspace-*": rank pairs by merges
+  int metaspace_ = 0;                      // 1: "hf-metaspace-first", 2: "hf-metaspace-always"
+  std::unordered_map<uint64_t, int32_t> merge_rank_;  // (left id << 32 | right id) -> rank
 };
 
 Status SpmTokenizer::Init() {
@@ -99,7 +115,43 @@ Status SpmTokenizer::Init() {
       if (b >= 0) pieces_[id].push_back(static_cast<char>(b));
     }
   }
+  metaspace_ = vocab_.pre == "hf-metaspace-first" ? 1 : vocab_.pre == "hf-metaspace-always" ? 2 : 0;
+  use_ranks_ = vocab_.pre == "hf-merges" || metaspace_ > 0;
+  if (use_ranks_) {
+    // "A B": pieces hold no raw spaces (they are U+2581) except user-defined ones such as "  ",
+    // which the special-token partition cuts out before merging; a merge whose halves do not
+    // split at its only space therefore never applies and is skipped.
+    merge_rank_.reserve(vocab_.merges.size());
+    for (size_t r = 0; r < vocab_.merges.size(); ++r) {
+      const std::string& m = vocab_.merges[r];
+      const size_t sp = m.find(' ');
+      if (sp == std::string::npos || m.find(' ', sp + 1) != std::string::npos) continue;
+      const int32_t l = index_->Find(std::string_view(m).substr(0, sp));
+      const int32_t rt = index_->Find(std::string_view(m).substr(sp + 1));
+      if (l < 0 || rt < 0 || index_->Find(std::string(m, 0, sp) + m.substr(sp + 1)) < 0) continue;
+      // A pair listed twice keeps its last rank, as `tokenizers` builds its merge map.
+      merge_rank_[(static_cast<uint64_t>(l) << 32) | static_cast<uint32_t>(rt)] =
+          static_cast<int32_t>(r);
+    }
+  }
   return Status::Ok();
+}
+
+bool SpmTokenizer::PairScore(std::string_view text, uint32_t start, uint32_t mid, uint32_t end,
+                             double* score) const {
+  if (!use_ranks_) {
+    const int32_t id = index_->Find(text.substr(start, end - start));
+    if (id < 0) return false;
+    *score = Score(id);
+    return true;
+  }
+  const int32_t l = index_->Find(text.substr(start, mid - start));
+  const int32_t r = index_->Find(text.substr(mid, end - mid));
+  if (l < 0 || r < 0) return false;
+  auto it = merge_rank_.find((static_cast<uint64_t>(l) << 32) | static_cast<uint32_t>(r));
+  if (it == merge_rank_.end()) return false;
+  *score = -static_cast<double>(it->second);
+  return true;
 }
 
 std::vector<int32_t> SpmTokenizer::Encode(std::string_view text, bool add_special,
@@ -118,7 +170,13 @@ std::vector<int32_t> SpmTokenizer::Encode(std::string_view text, bool add_specia
       continue;
     }
     piece.clear();
-    if (add_space_prefix_ && prev_special) piece.push_back(' ');
+    if (metaspace_ > 0) {
+      const std::string_view seg = text.substr(f.offset, f.length);
+      const bool marked = seg[0] == ' ' || seg.substr(0, kSpaceMark.size()) == kSpaceMark;
+      if (!marked && (metaspace_ == 2 || f.offset == 0)) piece.push_back(' ');
+    } else if (add_space_prefix_ && prev_special) {
+      piece.push_back(' ');
+    }
     piece.append(text.substr(f.offset, f.length));
     EncodeFragment(EscapeSpaces(piece), &out);
     prev_special = false;
@@ -142,9 +200,9 @@ void SpmTokenizer::EncodeFragment(const std::string& text, std::vector<int32_t>*
   auto try_add = [&](int32_t left, int32_t right) {
     if (left < 0 || right < 0) return;
     const uint32_t size = sym[left].len + sym[right].len;
-    const int32_t id = index_->Find(std::string_view(text).substr(sym[left].start, size));
-    if (id < 0) return;
-    queue.push({Score(id), left, right, size});
+    double score;
+    if (!PairScore(text, sym[left].start, sym[right].start, sym[left].start + size, &score)) return;
+    queue.push({score, left, right, size});
   };
   for (int32_t i = 1; i < static_cast<int32_t>(sym.size()); ++i) try_add(i - 1, i);
   while (!queue.empty()) {

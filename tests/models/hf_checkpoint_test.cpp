@@ -450,5 +450,80 @@ TEST(HfCheckpoint, BadConfigAndTokenizerFieldsAreRefused) {
   fs::remove_all(dir);
 }
 
+// Largest |dequantized t - f32 reference r| over all elements (stacks: all rows).
+float MaxDequantError(const loader::GgufTensor& t, const loader::GgufTensor& r) {
+  const int64_t cols = t.ne[0], rows = t.ne[1] * t.ne[2];
+  kernels::WeightView w{t.type, rows, cols, quant::RowBytes(t.type, cols), t.data};
+  std::vector<float> row(cols);
+  float max_err = 0;
+  for (int64_t i = 0; i < rows; ++i) {
+    kernels::DequantizeRow(w, i, row.data());
+    const float* want = reinterpret_cast<const float*>(r.data) + i * cols;
+    for (int64_t k = 0; k < cols; ++k) max_err = std::max(max_err, std::fabs(row[k] - want[k]));
+  }
+  return max_err;
+}
+
+// Newer mlx-lm DeepSeek-V2 conversions store kv_b_proj cut per head as self_attn.embed_q /
+// unembed_out (scripts/make_tiny_hf_mla.py): they load to the same attn_k_b / attn_v_b bytes, so
+// the same logits, as the kv_b_proj folder they were cut from.
+TEST(HfCheckpoint, DeepseekEmbedQUnembedOutLoadLikeKvBProj) {
+  const std::string split = Tiny("hf-var/tiny-deepseek2-mla-hf-f16"),
+                    kv_b = Tiny("hf/tiny-deepseek2-hf-f16");
+  if (!fs::exists(split) || !fs::exists(kv_b)) {
+    GTEST_SKIP() << "not present: " << split << " (scripts/make_tiny_hf_mla.py)";
+  }
+  auto a = MustOpen(split);
+  auto b = MustOpen(kv_b);
+  ASSERT_TRUE(a && b);
+  ASSERT_EQ(a->tensors().size(), b->tensors().size());
+  int n_split = 0;
+  for (const loader::GgufTensor& t : b->tensors()) {
+    const loader::GgufTensor* h = a->FindTensor(t.name);
+    ASSERT_NE(h, nullptr) << t.name;
+    EXPECT_EQ(h->type, t.type) << t.name;
+    EXPECT_EQ(h->ne, t.ne) << t.name;
+    ASSERT_EQ(h->nbytes, t.nbytes) << t.name;
+    EXPECT_EQ(0, std::memcmp(h->data, t.data, t.nbytes)) << t.name;
+    n_split += t.name.find("attn_k_b") != std::string::npos;
+  }
+  EXPECT_EQ(n_split, 3);
+  EXPECT_EQ(Logits(*a, kTokens), Logits(*b, kTokens));
+}
+
+// Its MLX 4-bit form: unembed_out quantized as a stack of per-head matrices (repacked to Q4_1,
+// exact), embed_q (rows of 32, not a whole group) left f16; logits near the f32 reference.
+TEST(HfCheckpoint, DeepseekEmbedQUnembedOutMlx4Bit) {
+  const std::string dir = Tiny("hf-var/tiny-deepseek2-mla-mlx-4bit"),
+                    ref_dir = Tiny("hf-var/tiny-deepseek2-mla-mlx-4bit-ref");
+  if (!fs::exists(dir) || !fs::exists(ref_dir)) {
+    GTEST_SKIP() << "not present: " << dir << " (scripts/make_tiny_hf_mla.py)";
+  }
+  auto q = MustOpen(dir);
+  auto ref = MustOpen(ref_dir);
+  ASSERT_TRUE(q && ref);
+  for (int i = 0; i < 3; ++i) {
+    for (const char* n : {"attn_k_b", "attn_v_b"}) {
+      const std::string name = "blk." + std::to_string(i) + "." + n + ".weight";
+      const loader::GgufTensor* t = q->FindTensor(name);
+      const loader::GgufTensor* r = ref->FindTensor(name);
+      ASSERT_TRUE(t && r) << name;
+      EXPECT_EQ(t->type, std::string(n) == "attn_v_b" ? quant::DType::kQ4_1 : quant::DType::kF16);
+      EXPECT_EQ(t->ne, r->ne) << name;
+      EXPECT_LE(MaxDequantError(*t, *r), 1e-6f) << name;
+    }
+  }
+  const std::vector<float> a = Logits(*q, kTokens), b = Logits(*ref, kTokens);
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_FALSE(a.empty());
+  double sum = 0, max_d = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    sum += std::fabs(a[i] - b[i]);
+    max_d = std::max<double>(max_d, std::fabs(a[i] - b[i]));
+  }
+  EXPECT_LE(max_d, 1.5);  // the MoE tolerance of Mlx4BitLogitsMatchTheDequantizedReference
+  EXPECT_LE(sum / a.size(), 0.15);
+}
+
 }  // namespace
 }  // namespace semantic

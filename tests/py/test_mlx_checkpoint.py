@@ -171,6 +171,34 @@ def test_serve_answers_both_sdks_from_an_mlx_folder(tmp_path):
         s.stop()
 
 
+HFTOK_OOV = ROOT / "models" / "tiny" / "hf-tok" / "tiny-gemma3-hftok-oov-f16"
+
+
+def test_serve_a_gemma_style_tokenizer_json_with_extra_embedding_rows(tmp_path):
+    """A Gemma 3 folder with a byte-fallback BPE tokenizer.json (Gemma's layout) and 64 embedding
+    rows past its vocab (scripts/make_hf_tokenizer_fixtures.py): served to both SDKs, with prompts
+    counted as the `tokenizers` package counts them (<bos> from its post-processor)."""
+    if not HFTOK_OOV.exists():
+        pytest.skip(f"not present: {HFTOK_OOV} (scripts/make_hf_tokenizer_fixtures.py)")
+    from tokenizers import Tokenizer
+    ref = Tokenizer.from_file(str(HFTOK_OOV / "tokenizer.json"))
+    s = ServerProcess(["--context", "256", "--cache-dir", tmp_path / "kv"],
+                      "pytest-hftok-server.log", model=HFTOK_OOV).start()
+    try:
+        oa = openai.OpenAI(base_url=s.base + "/v1", api_key="unused", max_retries=0)
+        model = oa.models.list().data[0].id
+        for prompt in ("Hello world, ça va? 🙂", "  indented\n\tcode 👩\u200d💻 日本語 \u2581x"):
+            r = oa.completions.create(model=model, prompt=prompt, max_tokens=6, temperature=0)
+            assert r.usage.prompt_tokens == len(ref.encode(prompt).ids), prompt
+            assert 1 <= r.usage.completion_tokens <= 6
+        an = anthropic.Anthropic(base_url=s.base, api_key="unused", max_retries=0)
+        m = an.messages.create(model=model, max_tokens=6,
+                               messages=[{"role": "user", "content": "the cat 🙂"}])
+        assert 1 <= m.usage.output_tokens <= 6
+    finally:
+        s.stop()
+
+
 def test_hot_swap_to_a_cached_hugging_face_id(tmp_path):
     tiny_gguf = ROOT / "models" / "tiny" / "tiny-llama-F16.gguf"
     if not MLX_4BIT.exists() or not tiny_gguf.exists():

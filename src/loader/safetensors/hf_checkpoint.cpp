@@ -615,6 +615,18 @@ class Converter {
     return Status::Ok();
   }
 
+  // mlx-lm's MultiLinear [n_head][rows][cols] (embed_q: [n_head][kv_lora][nope], unembed_out:
+  // [n_head][v][kv_lora], what its sanitize() cuts from kv_b_proj) is already attn_k_b / attn_v_b.
+  Status AddPerHead(const std::string& hf, const std::string& gg, int64_t cols, int64_t rows) {
+    RETURN_IF_ERROR(Add(hf, gg));
+    const GgufTensor& t = out_.back();
+    if (t.n_dims != 3 || t.ne[0] != cols || t.ne[1] != rows || t.ne[2] != n_head_) {
+      return InvalidArgument(dir_ + ": tensor '" + hf + "' must be [" + std::to_string(n_head_) +
+                             ", " + std::to_string(rows) + ", " + std::to_string(cols) + "]");
+    }
+    return Status::Ok();
+  }
+
   // One deepseek2 layer after attn_norm: MLA, ffn_norm, a dense FFN or the MoE.
   Status DeepseekLayer(int64_t i, const std::string& hf, const std::string& gg) {
     if (q_lora_ > 0) {
@@ -626,7 +638,14 @@ class Converter {
     }
     RETURN_IF_ERROR(Add(hf + "self_attn.kv_a_proj_with_mqa.weight", gg + "attn_kv_a_mqa.weight"));
     RETURN_IF_ERROR(Add(hf + "self_attn.kv_a_layernorm.weight", gg + "attn_kv_a_norm.weight"));
-    RETURN_IF_ERROR(AddKvB(hf + "self_attn.kv_b_proj.weight", gg));
+    if (Find(hf + "self_attn.embed_q.weight")) {  // newer mlx-lm: kv_b_proj split per head
+      RETURN_IF_ERROR(AddPerHead(hf + "self_attn.embed_q.weight", gg + "attn_k_b.weight",
+                                 nope_dims_, kv_lora_));
+      RETURN_IF_ERROR(AddPerHead(hf + "self_attn.unembed_out.weight", gg + "attn_v_b.weight",
+                                 kv_lora_, v_dims_));
+    } else {
+      RETURN_IF_ERROR(AddKvB(hf + "self_attn.kv_b_proj.weight", gg));
+    }
     RETURN_IF_ERROR(Add(hf + "self_attn.o_proj.weight", gg + "attn_output.weight"));
     RETURN_IF_ERROR(Add(hf + "post_attention_layernorm.weight", gg + "ffn_norm.weight"));
     if (i < n_dense_lead_) return DenseFfn(hf, gg);
@@ -704,6 +723,19 @@ class Converter {
   }
 
   std::vector<std::pair<std::string, GgufValue>>& kv() { return kv_; }
+  bool gemma() const { return gemma_; }
+
+  // Gemma 3's embed_tokens (and so its tied head) has 262208 rows for a 262144-token vocab;
+  // llama.cpp's converter (Gemma3Model.modify_tensors) keeps only the vocab's rows, so do we.
+  void TrimVocabRows(int64_t n_tokens) {
+    for (GgufTensor& t : out_) {
+      if ((t.name == "token_embd.weight" || t.name == "output.weight") && t.n_dims == 2 &&
+          t.ne[1] > n_tokens && n_tokens > 0) {
+        t.ne[1] = n_tokens;
+        t.nbytes = quant::RowBytes(t.type, t.ne[0]) * n_tokens;
+      }
+    }
+  }
 
  private:
   std::string dir_, arch_ = "llama", prefix_ = "model.", head_name_ = "lm_head.weight";
@@ -744,8 +776,17 @@ Expected<std::unique_ptr<GgufFile>> OpenHfCheckpoint(const std::string& dir) {
   RETURN_IF_ERROR(c.Hparams());
   RETURN_IF_ERROR(c.Quantization());
   RETURN_IF_ERROR(c.Tensors());
-  const int64_t n_vocab = JsonSmallInt(config, "vocab_size", 0);
+  // Other families' vocabs are padded up to vocab_size (as the converter does); Gemma 3's
+  // embedding is cut down to its vocab instead.
+  const int64_t n_vocab = c.gemma() ? 0 : JsonSmallInt(config, "vocab_size", 0);
   RETURN_IF_ERROR(AddHfTokenizerKeys(dir, config, n_vocab, &c.kv()));
+  if (c.gemma()) {
+    for (const auto& [key, value] : c.kv()) {
+      if (key != "tokenizer.ggml.tokens") continue;
+      c.TrimVocabRows(
+          static_cast<int64_t>(std::get<std::shared_ptr<GgufArray>>(value.v)->items.size()));
+    }
+  }
   return c.Finish();
 }
 

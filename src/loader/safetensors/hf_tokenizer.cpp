@@ -16,7 +16,80 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 // GGUF token types (llama_token_type).
-constexpr int64_t kNormal = 1, kControl = 3, kUserDefined = 4, kUnused = 5;
+constexpr int64_t kNormal = 1, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6;
+
+constexpr const char* kSpaceMark = "\xE2\x96\x81";  // U+2581, SentencePiece's space
+
+bool IsByteToken(const std::string& t) {
+  auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); };
+  return t.size() == 6 && t.compare(0, 3, "<0x") == 0 && hex(t[3]) && hex(t[4]) && t[5] == '>';
+}
+
+// A tokenizer.json "pattern" {"String": s}: s, or "" for a regex or anything else.
+std::string PatternString(const json& step) {
+  if (!step.is_object() || !step.contains("pattern")) return "";
+  return JsonString(step["pattern"], "String", "");
+}
+
+// SentencePiece-style BPE as Gemma's, Llama 2's and Mistral's tokenizer.json describe it:
+// byte_fallback, and either a normalizer replacing " " by U+2581 (optionally prepending one) with
+// no pre-tokenizer or one that only splits at " " (which the normalizer has already removed), or
+// a Metaspace pre-tokenizer that does not split. Sets *space_prefix for Prepend, *pre to the
+// tokenizer.ggml.pre name; returns an empty string when supported, else what is not.
+std::string CheckSentencePieceBpe(const json& tj, const json& model, bool* space_prefix,
+                                  std::string* pre_name) {
+  if (JsonBool(model, "ignore_merges", false)) return "model.ignore_merges";
+  for (const char* k : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+    if (model.contains(k) && !model[k].is_null() && model[k] != "")
+      return std::string("model.") + k;
+  }
+  if (model.contains("dropout") && model["dropout"].is_number() &&
+      model["dropout"].get<double>() > 0) {
+    return "model.dropout";
+  }
+  const json none;
+  const json& norm = tj.contains("normalizer") ? tj["normalizer"] : none;
+  std::vector<json> steps;
+  if (JsonString(norm, "type", "") == "Sequence" && norm.contains("normalizers") &&
+      norm["normalizers"].is_array()) {
+    for (const json& st : norm["normalizers"]) steps.push_back(st);
+  } else if (!norm.is_null()) {
+    steps.push_back(norm);
+  }
+  bool replace = false;
+  *space_prefix = false;
+  for (const json& st : steps) {
+    const std::string type = JsonString(st, "type", "");
+    if (type == "Replace" && PatternString(st) == " " &&
+        JsonString(st, "content", "") == kSpaceMark && !replace) {
+      replace = true;
+    } else if (type == "Prepend" && JsonString(st, "prepend", "") == kSpaceMark && !replace &&
+               !*space_prefix) {
+      *space_prefix = true;
+    } else {
+      return "normalizer " + st.dump();
+    }
+  }
+  const json& pre = tj.contains("pre_tokenizer") ? tj["pre_tokenizer"] : none;
+  *pre_name = "hf-merges";
+  if (JsonString(pre, "type", "") == "Metaspace") {
+    // Replaces " " itself; prepends U+2581 to a segment not starting with one: every segment
+    // ("always"), the one at the start of the text ("first"), none ("never"). split: true would
+    // run BPE per U+2581-started word, which is not implemented.
+    const std::string scheme = JsonString(pre, "prepend_scheme", "");
+    if (JsonString(pre, "replacement", "") != kSpaceMark || JsonBool(pre, "split", true) ||
+        (scheme != "first" && scheme != "always" && scheme != "never") || *space_prefix) {
+      return "pre_tokenizer " + pre.dump();
+    }
+    if (scheme != "never") *pre_name = "hf-metaspace-" + scheme;
+    return "";
+  }
+  if (!replace) return "a normalizer without Replace(\" \" -> \"\u2581\")";
+  if (!pre.is_null() && !(JsonString(pre, "type", "") == "Split" && PatternString(pre) == " ")) {
+    return "pre_tokenizer " + pre.dump();
+  }
+  return "";
+}
 
 json ReadJsonOrNull(const fs::path& p) {
   std::ifstream in(p);
@@ -49,6 +122,32 @@ std::string TokenText(const json& j) {
   return "";
 }
 
+// tokenizer_config.json without "add_bos_token": whether the post-processor's single-sequence
+// template (TemplateProcessing, possibly inside a Sequence) starts with the BOS token.
+bool PostProcessorAddsBos(const json& tj, int64_t bos,
+                          const std::map<std::string, int64_t>& id_of) {
+  if (bos < 0 || !tj.contains("post_processor")) return false;
+  const json& top = tj["post_processor"];
+  std::vector<json> procs;
+  if (JsonString(top, "type", "") == "Sequence" && top.contains("processors") &&
+      top["processors"].is_array()) {
+    for (const json& p : top["processors"]) procs.push_back(p);
+  } else {
+    procs.push_back(top);
+  }
+  for (const json& p : procs) {
+    if (JsonString(p, "type", "") != "TemplateProcessing" || !p.contains("single") ||
+        !p["single"].is_array() || p["single"].empty()) {
+      continue;
+    }
+    const json& first = p["single"][0];
+    if (!first.is_object() || !first.contains("SpecialToken")) return false;
+    auto it = id_of.find(JsonString(first["SpecialToken"], "id", ""));
+    return it != id_of.end() && it->second == bos;
+  }
+  return false;
+}
+
 }  // namespace
 
 Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_vocab,
@@ -65,16 +164,30 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
   }
   const std::string pre_dump = tj.contains("pre_tokenizer") ? tj["pre_tokenizer"].dump() : "";
   const std::string dec_dump = tj.contains("decoder") ? tj["decoder"].dump() : "";
-  if (pre_dump.find("\"ByteLevel\"") == std::string::npos &&
-      dec_dump.find("\"ByteLevel\"") == std::string::npos) {
-    return Unimplemented(path.string() + ": only byte-level BPE tokenizers are supported");
+  const bool byte_level = pre_dump.find("\"ByteLevel\"") != std::string::npos ||
+                          dec_dump.find("\"ByteLevel\"") != std::string::npos;
+  bool space_prefix = false;
+  std::string spm_pre;
+  const bool spm = !byte_level && JsonBool(model, "byte_fallback", false);
+  if (spm) {
+    const std::string unsupported = CheckSentencePieceBpe(tj, model, &space_prefix, &spm_pre);
+    if (!unsupported.empty()) {
+      return Unimplemented(path.string() + ": byte-fallback BPE tokenizer with " + unsupported +
+                           " is not supported (only Gemma / Llama 2 / Mistral style: Replace \" \" "
+                           "by \"\u2581\", optionally Prepend \"\u2581\", and no pre-tokenizer; "
+                           "or a Metaspace pre-tokenizer with split false)");
+    }
+  } else if (!byte_level) {
+    return Unimplemented(path.string() +
+                         ": only byte-level BPE and byte-fallback (SentencePiece-style) BPE "
+                         "tokenizers are supported");
   }
   std::map<int64_t, std::pair<std::string, int64_t>> by_id;  // id -> (text, type)
   for (auto& [text, id] : model["vocab"].items()) {
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= (1 << 24)) {
       return bad("vocab entry '" + text + "' has a bad id");
     }
-    by_id[id.get<int64_t>()] = {text, kNormal};
+    by_id[id.get<int64_t>()] = {text, spm && IsByteToken(text) ? kByte : kNormal};
   }
   if (tj.contains("added_tokens") && tj["added_tokens"].is_array()) {
     for (const json& t : tj["added_tokens"]) {
@@ -111,8 +224,10 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
       return bad("malformed merges entry");
     }
   }
-  std::string pre = "gpt-2";
-  if (pre_dump.find("\\\\p{N}{1,3}") != std::string::npos) {
+  std::string pre = spm ? spm_pre : "gpt-2";
+  if (spm) {
+    // "hf-merges": tokenizer/spm_tokenizer.cpp ranks pairs by the merges list, as `tokenizers`.
+  } else if (pre_dump.find("\\\\p{N}{1,3}") != std::string::npos) {
     pre = "llama-bpe";
   } else if (pre_dump.find("[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|\\\\p{N}|") !=
              std::string::npos) {
@@ -136,7 +251,7 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
     }
     return -1;
   };
-  kv->push_back({"tokenizer.ggml.model", {GgufType::kString, std::string("gpt2")}});
+  kv->push_back({"tokenizer.ggml.model", {GgufType::kString, std::string(spm ? "llama" : "gpt2")}});
   kv->push_back({"tokenizer.ggml.pre", {GgufType::kString, pre}});
   kv->push_back({"tokenizer.ggml.tokens", StrArray(std::move(tokens))});
   kv->push_back({"tokenizer.ggml.token_type", IntArray(types)});
@@ -147,11 +262,21 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
     kv->push_back({"tokenizer.ggml.bos_token_id", {GgufType::kU32, static_cast<uint64_t>(bos)}});
   if (eos >= 0 && eos < n)
     kv->push_back({"tokenizer.ggml.eos_token_id", {GgufType::kU32, static_cast<uint64_t>(eos)}});
-  const bool add_bos = JsonBool(tc, "add_bos_token", false);
+  const bool add_bos = JsonBool(tc, "add_bos_token", PostProcessorAddsBos(tj, bos, id_of));
   kv->push_back({"tokenizer.ggml.add_bos_token", {GgufType::kBool, add_bos}});
+  if (spm) {
+    // Metaspace: the encoder follows pre; add_space_prefix makes Decode drop the first space.
+    const bool prefix = space_prefix || spm_pre.rfind("hf-metaspace-", 0) == 0;
+    kv->push_back({"tokenizer.ggml.add_space_prefix", {GgufType::kBool, prefix}});
+    const std::string unk = JsonString(model, "unk_token", "");
+    auto it = id_of.find(unk);
+    if (!unk.empty() && it != id_of.end())
+      kv->push_back(
+          {"tokenizer.ggml.unknown_token_id", {GgufType::kU32, static_cast<uint64_t>(it->second)}});
+  }
+  std::string tmpl;
   if (tc.is_object() && tc.contains("chat_template")) {
     const json& ct = tc["chat_template"];
-    std::string tmpl;
     if (ct.is_string()) {
       tmpl = ct.get<std::string>();
     } else if (ct.is_array()) {
@@ -162,8 +287,17 @@ Status AddHfTokenizerKeys(const std::string& dir, const json& config, int64_t n_
         }
       }
     }
-    if (!tmpl.empty()) kv->push_back({"tokenizer.chat_template", {GgufType::kString, tmpl}});
   }
+  if (tmpl.empty()) {  // newer transformers: chat_template.jinja, or a processor's .json
+    std::ifstream in(fs::path(dir) / "chat_template.jinja");
+    std::stringstream ss;
+    if (in) ss << in.rdbuf();
+    tmpl = ss.str();
+    if (tmpl.empty()) {
+      tmpl = JsonString(ReadJsonOrNull(fs::path(dir) / "chat_template.json"), "chat_template", "");
+    }
+  }
+  if (!tmpl.empty()) kv->push_back({"tokenizer.chat_template", {GgufType::kString, tmpl}});
   return Status::Ok();
 }
 

@@ -12,10 +12,15 @@
 
 namespace semantic::loader {
 
-// Byte-level BPE only (model.type "BPE" with a ByteLevel pre-tokenizer or decoder). The vocab is
-// padded with unused "[PAD<id>]" tokens up to n_vocab (config.json vocab_size; 0: no padding).
-// The pre-tokenizer name is inferred from its regex: "\p{N}{1,3}" -> llama-bpe, individual digits
-// -> smollm, otherwise gpt-2.
+// model.type "BPE" only. Byte-level BPE (a ByteLevel pre-tokenizer or decoder) becomes
+// tokenizer.ggml.model "gpt2"; the pre-tokenizer name is inferred from its regex: "\p{N}{1,3}" ->
+// llama-bpe, individual digits -> smollm, otherwise gpt-2. Byte-fallback BPE over SentencePiece
+// pieces (Gemma, Llama 2: normalizer Replace " " -> U+2581, optionally Prepend U+2581, no
+// pre-tokenizer; Mistral: Metaspace with split false) becomes model "llama" with pre "hf-merges"
+// or "hf-metaspace-{first,always}" (merge ranks, not scores; <0xXX> byte tokens typed as bytes;
+// add_space_prefix from Prepend or Metaspace). Other tokenizer.json kinds are refused.
+// Added tokens are control tokens when "special", else user-defined. The vocab is padded with
+// unused "[PAD<id>]" tokens up to n_vocab (config.json vocab_size; 0: no padding).
 Status AddHfTokenizerKeys(const std::string& dir, const nlohmann::json& config, int64_t n_vocab,
                           std::vector<std::pair<std::string, GgufValue>>* kv);
 
