@@ -72,6 +72,23 @@ inline __m256i BlockDotLanes(const uint8_t* q, const __m256i* x) {
   }
 }
 
+#if defined(__AVX512VNNI__)
+// Q8_0 on 512-bit VNNI: two groups per op. x2[p] lanes 2j / 2j + 1 hold token j's quants of groups
+// 2p / 2p + 1, so one 64-bit broadcast of the weights' groups 2p, 2p + 1 lines up with them; the
+// lane pairs are summed at the end (exact integer sums: the same result as BlockDotLanes).
+inline __m256i BlockDotLanesQ8Pairs(const uint8_t* q, const __m512i* x2) {
+  __m512i acc = _mm512_setzero_si512();
+#pragma GCC unroll 4
+  for (int p = 0; p < 4; ++p) {
+    int64_t w;
+    std::memcpy(&w, q + 8 * p, 8);
+    const __m512i v = _mm512_xor_si512(_mm512_set1_epi64(w), _mm512_set1_epi8(-128));
+    acc = _mm512_dpbusd_epi32(acc, v, x2[p]);
+  }
+  return _mm512_cvtepi64_epi32(_mm512_add_epi32(acc, _mm512_srli_epi64(acc, 32)));
+}
+#endif
+
 // RM rows x 8 tokens over all blocks: acc[i] lane j = dot(row i, token t + j).
 template <class W, int RM>
 void TileLanes(const uint8_t* const* rows, const PackedActs& a, int64_t t, const Prefetch& pf,
@@ -90,6 +107,16 @@ void TileLanes(const uint8_t* const* rows, const PackedActs& a, int64_t t, const
 #pragma GCC unroll 8
     for (int g = 0; g < 8; ++g)
       x[g] = _mm256_load_si256(reinterpret_cast<const __m256i*>(xb + 8 * g));
+#if defined(__AVX512VNNI__)
+    __m512i x2[4];  // Q8_0: token-interleaved group pairs for BlockDotLanesQ8Pairs
+    if constexpr (W::kSigned) {
+      const __m512i idx = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p)
+        x2[p] = _mm512_permutex2var_epi32(_mm512_castsi256_si512(x[2 * p]), idx,
+                                          _mm512_castsi256_si512(x[2 * p + 1]));
+    }
+#endif
     const __m256 dx = _mm256_loadu_ps(a.d + b * pad + t);
     __m256i corr = _mm256_setzero_si256();
     if constexpr (kOff != 0)
@@ -102,7 +129,16 @@ void TileLanes(const uint8_t* const* rows, const PackedActs& a, int64_t t, const
 #pragma GCC unroll 8
     for (int i = 0; i < RM; ++i) {
       const uint8_t* blk = rows[i] + off;
+#if defined(__AVX512VNNI__)
+      __m256i isum;
+      if constexpr (W::kSigned) {
+        isum = BlockDotLanesQ8Pairs(blk + kQuants, x2);
+      } else {
+        isum = BlockDotLanes<W>(blk + kQuants, x);
+      }
+#else
       __m256i isum = BlockDotLanes<W>(blk + kQuants, x);
+#endif
       if constexpr (kOff != 0) isum = _mm256_sub_epi32(isum, corr);
       // f16 d (and m) -> lanes d m d m ...; then broadcast each.
       const __m256 dm = _mm256_cvtph_ps(_mm_set1_epi32(Load32(blk)));
