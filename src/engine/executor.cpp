@@ -432,6 +432,9 @@ bool Executor::Step() {
     if (options_.cache) {
       options_.cache->Publish(s.history, &s.kv, &s.keys, &s.published, s.root);
     }
+    // Sliding-window layers: parts of blocks no later position attends to go back to the pool
+    // (cached with their published blocks), once published above.
+    s.kv.DropSlidingBehind(pool_);
     if (batch[i].tokens != &s.pending) {  // a prefill chunk
       prompt_done += batch[i].n_tokens;
       if (s.kv.n_tokens < s.context_len) continue;  // more context to go

@@ -85,10 +85,13 @@ PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tok
   uint64_t parent = keys->empty() ? root : keys->back();
   uint64_t load_failures = 0;
   bool stopped_for_disk = false;
+  const bool sliding = pool_.layout().has_sliding();
+  std::vector<bool> from_disk;  // per block added here
   for (int i = first; i < max_blocks; ++i) {
     const int32_t* t = tokens.data() + static_cast<size_t>(i) * bt;
     const uint64_t key = BlockKey(parent, t, bt);
     int32_t b = pool_.Lookup(key);
+    bool disk = false;
     if (b >= 0) {
       ++m.ram_blocks;
     } else if (ram_only) {
@@ -99,22 +102,45 @@ PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tok
       if (!fresh.ok()) break;
       Status st = disk_.Load(key, parent, t, *fresh);
       if (!st.ok()) {
+        if (sliding) pool_.ReleaseSliding(*fresh);
         pool_.Release(*fresh);
         ++load_failures;
         break;
       }
       pool_.Publish(*fresh, key);
+      // Its sliding part stays cached; the ones this sequence needs are held below.
+      if (sliding) pool_.ReleaseSliding(*fresh);
       b = *fresh;
+      disk = true;
       ++m.disk_blocks;
     } else {
       break;
     }
     kv->blocks.push_back(b);
     keys->push_back(key);
+    from_disk.push_back(disk);
     parent = key;
   }
   kv->n_tokens = static_cast<int>(keys->size()) * bt;
-  m.tokens = (static_cast<int>(keys->size()) - first) * bt;
+  if (sliding) {
+    // Exact prefixes only (kv_pool.h: UsablePrefixBlocks): shorten the match to the longest
+    // boundary whose last window still has its sliding parts, then hold those. A part can vanish
+    // between the check and the hold (another thread allocated): check again.
+    for (;;) {
+      const int n = UsablePrefixBlocks(pool_.layout(), static_cast<int>(kv->blocks.size()),
+                                       [&](int i) {
+                                         return (i >= kv->sliding_lo && i < kv->sliding_hi) ||
+                                                pool_.HasSliding(kv->blocks[i]);
+                                       });
+      for (int i = std::max(n, first); i < static_cast<int>(kv->blocks.size()); ++i) {
+        --(from_disk[i - first] ? m.disk_blocks : m.ram_blocks);  // not a hit after all
+      }
+      kv->Truncate(pool_, n);
+      keys->resize(kv->blocks.size());
+      if (kv->HoldSliding(pool_, pool_.layout().sliding_from_block(kv->n_tokens))) break;
+    }
+  }
+  m.tokens = std::max(0, static_cast<int>(keys->size()) - first) * bt;
   std::lock_guard<std::mutex> lock(mu_);
   counters_.ram_hits += m.ram_blocks;
   counters_.disk_hits += m.disk_blocks;
@@ -134,15 +160,25 @@ void PrefixCache::Publish(const std::vector<int32_t>& tokens, SequenceKv* kv,
   for (size_t j = *n_published; j < full; ++j) {
     const uint64_t key = (*keys)[j];
     int32_t b = kv->blocks[j];
+    // Whether this sequence holds the block's sliding part (always, for blocks it just filled).
+    const bool sliding = pool_.layout().has_sliding();
+    const bool holds = sliding && static_cast<int>(j) >= kv->sliding_lo &&
+                       static_cast<int>(j) < kv->sliding_hi;
     if (!pool_.Publish(b, key)) {
-      // Another sequence computed the same block first: share that one, free ours.
+      // Another sequence computed the same block first: share that one, free ours. A block whose
+      // sliding part this sequence holds is swapped only for one that still has its part.
       const int32_t other = pool_.Lookup(key);
-      if (other >= 0) {
+      if (other >= 0 && (!holds || pool_.RetainSliding(other))) {
+        if (holds) pool_.ReleaseSliding(b);
         pool_.Release(b);
         kv->blocks[j] = b = other;
+      } else if (other >= 0) {
+        pool_.Release(other);
       }
     }
-    if (options_.persist) {
+    // The file carries every layer: with sliding layers only a block whose part is held here (so
+    // it cannot be evicted while the file image is taken) is written.
+    if (options_.persist && (!sliding || holds)) {
       disk_.EnqueueBlock(b, key, j == 0 ? root : (*keys)[j - 1],
                          tokens.data() + j * static_cast<size_t>(bt));
     }
@@ -246,7 +282,12 @@ void PrefixCache::PinBlocks(AgentSession& s, bool on) {
 AgentInfo PrefixCache::Describe(const AgentSession& s) {
   AgentInfo info;
   info.session = s;
+  const KvLayout& l = pool_.layout();
   for (uint64_t key : s.keys) {
+    if (pool_.Contains(key)) {
+      info.ram_bytes += l.global_block_bytes() +
+                        (pool_.ContainsSliding(key) ? l.sliding_block_bytes() : 0);
+    }
     info.blocks_in_ram += pool_.Contains(key) ? 1 : 0;
     info.blocks_on_disk += disk_.Has(key) ? 1 : 0;
   }
@@ -394,10 +435,22 @@ PrefixCacheStats PrefixCache::Stats() {
   s.block_bytes = bb;
   s.pool_blocks = pool_.n_blocks();
   s.pool_cached = pool_.n_cached();
-  s.pool_in_use = pool_.n_blocks() - pool_.n_free();
-  s.ram_bytes_in_use = bb * s.pool_in_use;
-  s.ram_bytes_cached = bb * s.pool_cached;
+  s.pool_in_use = pool_.n_blocks() - pool_.n_free_blocks();
   s.ram_evictions = pool_.evictions();
+  s.ram_bytes_total = pool_.bytes();
+  if (id_.layout.has_sliding()) {
+    // Blocks hold the global layers; the sliding layers' parts are counted by slot.
+    const uint64_t gb = id_.layout.global_block_bytes(), sb = id_.layout.sliding_block_bytes();
+    s.sliding_slots = pool_.n_sliding_slots();
+    s.sliding_in_use = pool_.n_sliding_in_use();
+    s.sliding_cached = pool_.n_sliding_cached();
+    s.sliding_evictions = pool_.sliding_evictions();
+    s.ram_bytes_in_use = gb * s.pool_in_use + sb * s.sliding_in_use;
+    s.ram_bytes_cached = gb * s.pool_cached + sb * s.sliding_cached;
+  } else {
+    s.ram_bytes_in_use = bb * s.pool_in_use;
+    s.ram_bytes_cached = bb * s.pool_cached;
+  }
   s.sessions = static_cast<int>(sessions_.size());
   for (const auto& [id, session] : sessions_) {
     s.sessions_pinned += session.pinned ? 1 : 0;

@@ -56,6 +56,11 @@ struct PrefixCacheStats {
   int pool_blocks = 0, pool_in_use = 0, pool_cached = 0;
   uint64_t ram_bytes_in_use = 0, ram_bytes_cached = 0, block_bytes = 0;
   uint64_t ram_evictions = 0;
+  uint64_t ram_bytes_total = 0;  // the pool's size
+  // Sliding-window layouts: slots for the sliding layers' parts, and how many are in use, cached
+  // (kept with a published block) and were evicted. 0 without sliding layers.
+  int sliding_slots = 0, sliding_in_use = 0, sliding_cached = 0;
+  uint64_t sliding_evictions = 0;
   int sessions = 0, sessions_hot = 0, sessions_pinned = 0;
   DiskTierStats disk;
 };
@@ -64,6 +69,7 @@ struct PrefixCacheStats {
 struct AgentInfo {
   AgentSession session;
   int blocks_in_ram = 0;
+  uint64_t ram_bytes = 0;  // KV bytes of those blocks (with sliding layers: parts still held)
   int blocks_on_disk = 0;
   bool active = false;  // a request of this agent is running
 };
