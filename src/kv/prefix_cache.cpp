@@ -265,6 +265,7 @@ void PrefixCache::SaveSession(const AgentSession& s) {
 
 void PrefixCache::PinBlocks(AgentSession& s, bool on) {
   if (auto it = pinned_blocks_.find(s.id); it != pinned_blocks_.end()) {
+    for (int32_t b : it->second.sliding) pool_.ReleaseSliding(b);
     for (int32_t b : it->second.blocks) pool_.Release(b);
     for (uint64_t key : it->second.keys) disk_.Protect(key, false);
     pinned_blocks_.erase(it);
@@ -272,10 +273,19 @@ void PrefixCache::PinBlocks(AgentSession& s, bool on) {
   if (!on) return;
   HeldBlocks& held = pinned_blocks_[s.id];
   held.keys = s.keys;
-  for (uint64_t key : s.keys) {
+  // With sliding layers the parts of the last window are held too, so the session's whole
+  // context stays restorable exactly (kv_pool.h: UsablePrefixBlocks).
+  const KvLayout& l = pool_.layout();
+  const int tail = l.sliding_from_block(static_cast<int>(s.keys.size()) * l.block_tokens);
+  for (size_t i = 0; i < s.keys.size(); ++i) {
+    const uint64_t key = s.keys[i];
     disk_.Protect(key, true);
     const int32_t b = pool_.Lookup(key);
-    if (b >= 0) held.blocks.push_back(b);
+    if (b < 0) continue;
+    held.blocks.push_back(b);
+    if (l.has_sliding() && static_cast<int>(i) >= tail && pool_.RetainSliding(b)) {
+      held.sliding.push_back(b);
+    }
   }
 }
 

@@ -155,6 +155,7 @@ class PrefixCache {
   struct HeldBlocks {
     std::vector<uint64_t> keys;  // protected on disk
     std::vector<int32_t> blocks;  // referenced in RAM
+    std::vector<int32_t> sliding;  // sliding parts held: the last window (sliding layouts)
   };
   std::map<std::string, HeldBlocks> pinned_blocks_;  // what each pinned or held session holds
   std::map<std::string, int> active_;                          // running requests per agent

@@ -209,7 +209,8 @@ class SlidingPrefixTest : public ::testing::Test {
   // One request as the executor runs it: admit, compute the rest block by block (a forward per
   // block, parts dropped behind the window after each), finish.
   static PrefixMatch Run(KvPool& pool, PrefixCache& cache, const std::vector<int32_t>& tokens,
-                         std::vector<uint64_t>* keys_out = nullptr) {
+                         const std::string& agent = "") {
+    cache.BeginRequest(agent);
     SequenceKv kv;
     std::vector<uint64_t> keys;
     const PrefixMatch m =
@@ -239,7 +240,7 @@ class SlidingPrefixTest : public ::testing::Test {
       cache.Publish(tokens, &kv, &keys, &published);
       kv.DropSlidingBehind(pool);
     }
-    if (keys_out) *keys_out = keys;
+    cache.EndRequest(agent, keys, kv.n_tokens, static_cast<int>(tokens.size()), m.tokens);
     kv.Clear(pool);
     return m;
   }
@@ -290,6 +291,26 @@ TEST_F(SlidingPrefixTest, MatchIsShortenedToABoundaryWithItsWindow) {
   EXPECT_EQ(Run(pool, cache, trunk).tokens, 24);
   EXPECT_EQ(Run(pool, cache, Branch(trunk)).tokens, 8);
   hold.Clear(pool);
+  EXPECT_EQ(pool.n_sliding_in_use(), 0);
+}
+
+TEST_F(SlidingPrefixTest, APinnedSessionKeepsItsLastWindow) {
+  const BlockFileIdentity id = Identity();
+  KvPool pool(id.layout, 32, 16);
+  PrefixCache cache(pool, id, {});
+  const std::vector<int32_t> pinned = Tokens(25), other = Tokens(25, 5000);
+  Run(pool, cache, pinned, "pinned");
+  Run(pool, cache, other, "other");
+  cache.PutAgent("pinned", true, std::nullopt);
+  EXPECT_EQ(pool.n_sliding_in_use(), 2);  // 24 positions read blocks 4 and 5 only
+  // Slot pressure: every other part is taken.
+  SequenceKv filler;
+  while (filler.Reserve(pool, kBt).ok()) filler.n_tokens += kBt;
+  EXPECT_EQ(filler.blocks.size(), 14u);
+  filler.Clear(pool);
+  EXPECT_EQ(Run(pool, cache, pinned).tokens, 24);
+  EXPECT_EQ(Run(pool, cache, other).tokens, 0);  // its window went: recomputed whole
+  cache.PutAgent("pinned", false, std::nullopt);
   EXPECT_EQ(pool.n_sliding_in_use(), 0);
 }
 
