@@ -162,6 +162,17 @@ bool KvPool::RetainSliding(int32_t block) {
   return true;
 }
 
+bool KvPool::MoveSliding(int32_t from, int32_t to) {
+  if (layer_index_.empty()) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  const int32_t s = slot_of_[from];
+  if (s < 0 || slot_ref_[s] == 0 || slot_of_[to] >= 0) return false;
+  slot_of_[to] = s;
+  slot_block_[s] = to;
+  slot_of_[from] = -1;
+  return true;
+}
+
 void KvPool::ReleaseSliding(int32_t block) {
   if (layer_index_.empty()) return;
   std::lock_guard<std::mutex> lock(mu_);

@@ -153,6 +153,9 @@ class KvPool {
   // Takes a reference on the block's sliding part; false (nothing taken) when it has none.
   bool RetainSliding(int32_t block);
   void ReleaseSliding(int32_t block);
+  // Hands `from`'s held sliding part (same contents: the same key) to `to`, which has none;
+  // false (nothing changed) unless both hold.
+  bool MoveSliding(int32_t from, int32_t to);
   int n_sliding_slots() const { return static_cast<int>(slot_ref_.size()); }
   int n_sliding_in_use() const;   // slots with ref > 0
   int n_sliding_cached() const;   // ref 0, kept with a published block

@@ -100,16 +100,19 @@ PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tok
     } else if (disk_.Has(key)) {
       auto fresh = pool_.Allocate();
       if (!fresh.ok()) break;
-      Status st = disk_.Load(key, parent, t, *fresh);
+      bool had_sliding = true;
+      Status st = disk_.Load(key, parent, t, *fresh, &had_sliding);
       if (!st.ok()) {
         if (sliding) pool_.ReleaseSliding(*fresh);
         pool_.Release(*fresh);
         ++load_failures;
         break;
       }
+      // A file without the sliding part: the part goes (released while unpublished, so freed).
+      if (sliding && !had_sliding) pool_.ReleaseSliding(*fresh);
       pool_.Publish(*fresh, key);
-      // Its sliding part stays cached; the ones this sequence needs are held below.
-      if (sliding) pool_.ReleaseSliding(*fresh);
+      // A loaded part stays cached; the ones this sequence needs are held below.
+      if (sliding && had_sliding) pool_.ReleaseSliding(*fresh);
       b = *fresh;
       disk = true;
       ++m.disk_blocks;
@@ -165,25 +168,59 @@ void PrefixCache::Publish(const std::vector<int32_t>& tokens, SequenceKv* kv,
     const bool holds = sliding && static_cast<int>(j) >= kv->sliding_lo &&
                        static_cast<int>(j) < kv->sliding_hi;
     if (!pool_.Publish(b, key)) {
-      // Another sequence computed the same block first: share that one, free ours. A block whose
-      // sliding part this sequence holds is swapped only for one that still has its part.
+      // Another sequence computed the same block first: share that one, free ours. If this
+      // sequence holds the block's sliding part and the other block lost its own, ours moves
+      // over (the same key: the same contents).
       const int32_t other = pool_.Lookup(key);
       if (other >= 0 && (!holds || pool_.RetainSliding(other))) {
         if (holds) pool_.ReleaseSliding(b);
+        pool_.Release(b);
+        kv->blocks[j] = b = other;
+      } else if (other >= 0 && pool_.MoveSliding(b, other)) {
         pool_.Release(b);
         kv->blocks[j] = b = other;
       } else if (other >= 0) {
         pool_.Release(other);
       }
     }
-    // The file carries every layer: with sliding layers only a block whose part is held here (so
-    // it cannot be evicted while the file image is taken) is written.
-    if (options_.persist && (!sliding || holds)) {
+    // With sliding layers a block is written when the sequence lets its part go: without the
+    // part when it moves past the block (DropSlidingBehind), with it when it ends (PersistHeld).
+    if (options_.persist && !sliding) {
       disk_.EnqueueBlock(b, key, j == 0 ? root : (*keys)[j - 1],
                          tokens.data() + j * static_cast<size_t>(bt));
     }
   }
   *n_published = std::max(*n_published, full);
+}
+
+void PrefixCache::DropSlidingBehind(const std::vector<int32_t>& tokens, SequenceKv* kv,
+                                    const std::vector<uint64_t>& keys, uint64_t root,
+                                    int keep_tokens) {
+  const KvLayout& l = pool_.layout();
+  if (!l.has_sliding()) return;
+  if (root == 0) root = root_;
+  const int from = std::min(l.sliding_from_block(kv->n_tokens), kv->sliding_hi);
+  const int n = std::min<int>(from, keys.size());
+  const int keep_from = keep_tokens > 0 ? l.sliding_from_block(keep_tokens) : n;
+  for (int i = kv->sliding_lo; options_.persist && i < n; ++i) {
+    disk_.EnqueueBlock(kv->blocks[i], keys[i], i == 0 ? root : keys[i - 1],
+                       tokens.data() + static_cast<size_t>(i) * l.block_tokens,
+                       /*with_sliding=*/i >= keep_from && i * l.block_tokens < keep_tokens);
+  }
+  kv->DropSlidingBehind(pool_);
+}
+
+void PrefixCache::PersistHeld(const std::vector<int32_t>& tokens, const SequenceKv& kv,
+                              const std::vector<uint64_t>& keys, uint64_t root) {
+  const KvLayout& l = pool_.layout();
+  if (!l.has_sliding() || !options_.persist) return;
+  if (root == 0) root = root_;
+  const int n = std::min<int>(kv.sliding_hi, keys.size());
+  for (int i = kv.sliding_lo; i < n; ++i) {
+    disk_.EnqueueBlock(kv.blocks[i], keys[i], i == 0 ? root : keys[i - 1],
+                       tokens.data() + static_cast<size_t>(i) * l.block_tokens,
+                       /*with_sliding=*/true);
+  }
 }
 
 void PrefixCache::BeginRequest(const std::string& agent_id) {

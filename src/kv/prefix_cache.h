@@ -102,6 +102,17 @@ class PrefixCache {
   // `tokens`, deduplicating against blocks others published, and queues them for disk.
   void Publish(const std::vector<int32_t>& tokens, SequenceKv* kv, std::vector<uint64_t>* keys,
                size_t* n_published, uint64_t root = 0);
+  // Sliding-window layouts (no-ops otherwise). After a forward, once published: releases the
+  // sliding parts of blocks no later position reads, queueing those blocks for disk without
+  // them — except the window before `keep_tokens` (the prompt's last block boundary: where the
+  // same prompt sent again is restored), written with them. Before a sequence lets its blocks go
+  // (end, preemption): queues the blocks whose parts it still holds — its last window — for
+  // disk with them, so a restore at either point is exact.
+  void DropSlidingBehind(const std::vector<int32_t>& tokens, SequenceKv* kv,
+                         const std::vector<uint64_t>& keys, uint64_t root = 0,
+                         int keep_tokens = 0);
+  void PersistHeld(const std::vector<int32_t>& tokens, const SequenceKv& kv,
+                   const std::vector<uint64_t>& keys, uint64_t root = 0);
   // Records the end of a request: updates the agent's session (if any) and usage counters.
   // hold_ms > 0 (Anthropic cache_control): the session's blocks stay in RAM (and on disk) for
   // at least that long, as if pinned.

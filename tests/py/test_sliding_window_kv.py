@@ -2,10 +2,12 @@
 only for the last window of each context (plus what its cache share holds), and greedy output is
 the same cold, warm, restored from disk after a restart, and restored at an earlier block boundary
 shared with another agent (docs/cache-format.md, "Sliding-window layers")."""
+import subprocess
+
 import pytest
 import requests
 
-from conftest import ROOT, ServerProcess
+from conftest import BUILD, ROOT, ServerProcess
 
 GEMMA = ROOT / "models" / "gemma-3-270m-q4_k_m.gguf"
 BLOCK = 16
@@ -14,6 +16,7 @@ LAYERS, SLIDING = 18, 15  # every sixth layer is global
 ROW = 2 * 256 * 2  # K and V rows of one layer and position: 1 KV head x head_dim 256, f16
 GLOBAL_BLOCK = BLOCK * (LAYERS - SLIDING) * ROW
 SLIDING_BLOCK = BLOCK * SLIDING * ROW
+FILE_HEAD = 96 + BLOCK * 4  # block file header and token ids (docs/cache-format.md)
 
 
 def long_text(tag, lines):
@@ -50,6 +53,7 @@ def tight_server(tmp_path_factory):
     s = ServerProcess(["--context", "2048", "--max-batch", "1", "--prefill-chunk", "128",
                        "--cache-budget", "16MiB", "--cache-dir", d],
                       "pytest-sliding-window-tight.log", model=GEMMA).start()
+    s.cache_dir = d
     yield s
     s.stop()
 
@@ -89,7 +93,18 @@ def test_long_context_keeps_sliding_parts_for_the_last_window_only(tight_server)
     assert warm == cold
     assert u1["prompt_tokens_details"]["cached_tokens"] >= n - BLOCK
 
-    s.restart()  # SIGTERM: pending block files are written
+    s.stop()  # SIGTERM: pending block files are written
+    # On disk too: blocks the context moved past without their sliding part, the last window
+    # (before the prompt's end and before the answer's end) with it; `semantic cache verify`
+    # reads both kinds.
+    sizes = [p.stat().st_size for p in s.cache_dir.glob("*/blocks/*/*.kvb")]
+    full = sizes.count(FILE_HEAD + GLOBAL_BLOCK + SLIDING_BLOCK)
+    assert sizes.count(FILE_HEAD + GLOBAL_BLOCK) + full == len(sizes) >= n // BLOCK
+    assert WINDOW // BLOCK <= full <= WINDOW // BLOCK + 3, (full, len(sizes))
+    r = subprocess.run([str(BUILD / "semantic"), "cache", "verify", "--cache-dir", s.cache_dir],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and " 0 bad" in r.stdout, r.stdout + r.stderr
+    s.start()
     restored, u2 = complete(s.base, prompt, agent="swa-long")
     assert restored == cold
     assert u2["prompt_tokens_details"]["cached_tokens"] >= n - BLOCK

@@ -2,12 +2,18 @@
 // cached, evicted before whole blocks' global layers), and prefix matches shortened to a boundary
 // whose last window still has its parts — from RAM and after a restart from disk.
 #include <gtest/gtest.h>
+#include <xxhash.h>
 
+#include <cstddef>
 #include <cstring>
+#include <filesystem>
+#include <memory>
 #include <set>
 #include <vector>
 
+#include "kv/block_file.h"
 #include "kv/block_key.h"
+#include "kv/disk_tier.h"
 #include "kv/kv_pool.h"
 #include "kv/prefix_cache.h"
 #include "kv_test_util.h"
@@ -198,6 +204,75 @@ TEST(SlidingPoolTest, EvictingACachedBlockFreesItsPart) {
   t.Clear(pool);
 }
 
+TEST(SlidingBlockFileTest, TheSlidingPartIsWrittenOnlyWhenAskedAndReadBackExactly) {
+  BlockFileIdentity id;
+  id.model_fingerprint = kFingerprint;
+  id.layout = SlidingLayout();
+  KvPool pool(id.layout, 4, 4);
+  const std::vector<int32_t> tokens = Tokens(kBt);
+  const uint64_t parent = RootKey(kFingerprint, "");
+  const uint64_t key = BlockKey(parent, tokens.data(), kBt);
+  const int32_t src = *pool.Allocate();
+  FillPattern(pool, src, key);
+  const auto full = EncodeBlock(id, pool, src, key, parent, tokens.data());
+  const auto global = EncodeBlock(id, pool, src, key, parent, tokens.data(), false);
+  EXPECT_EQ(full.size(), BlockFileBytes(id));
+  EXPECT_EQ(global.size(), BlockFileBytes(id, false));
+  EXPECT_EQ(BlockFileBytes(id) - BlockFileBytes(id, false), id.layout.sliding_block_bytes());
+  BlockFileHeader h;
+  std::memcpy(&h, global.data(), sizeof(h));
+  EXPECT_EQ(h.version, kBlockFormatVersionSliding);
+  EXPECT_FALSE(BlockFileHasSliding(id, h));
+
+  const int32_t dst = *pool.Allocate();
+  bool had = false;
+  FillSentinel(pool, dst);
+  ASSERT_TRUE(DecodeBlock(id, full.data(), full.size(), key, parent, tokens.data(), pool, dst,
+                          &had).ok());
+  EXPECT_TRUE(had);
+  EXPECT_TRUE(HasPattern(pool, dst, key));
+  FillSentinel(pool, dst);
+  ASSERT_TRUE(DecodeBlock(id, global.data(), global.size(), key, parent, tokens.data(), pool,
+                          dst, &had).ok());
+  EXPECT_FALSE(had);
+  const size_t n = SlabElems(pool);
+  for (size_t i = 0; i < n; ++i) {
+    EXPECT_EQ(K16(pool, dst, 2)[i], PatternValue(key, 2, 0, i));
+    EXPECT_EQ(V16(pool, dst, 2)[i], PatternValue(key, 2, 1, i));
+    EXPECT_EQ(K16(pool, dst, 0)[i], kSentinel);  // not in the file: untouched
+  }
+
+  // A version-1 file of the same dims (every layer's K and V, in the same order) is a full
+  // version-3 file; a version-3 file is never read by the plain layout.
+  BlockFileIdentity plain = id;
+  plain.layout = KvLayout{3, 1, 8, kBt};
+  KvPool plain_pool(plain.layout, 2);
+  const int32_t p = *plain_pool.Allocate();
+  FillPattern(plain_pool, p, key);
+  const auto v1 = EncodeBlock(plain, plain_pool, p, key, parent, tokens.data());
+  FillSentinel(pool, dst);
+  ASSERT_TRUE(DecodeBlock(id, v1.data(), v1.size(), key, parent, tokens.data(), pool, dst, &had)
+                  .ok());
+  EXPECT_TRUE(had);
+  EXPECT_TRUE(HasPattern(pool, dst, key));
+  for (const auto* img : {&full, &global}) {
+    FillSentinel(plain_pool, p);
+    const Status st = DecodeBlock(plain, img->data(), img->size(), key, parent, tokens.data(),
+                                  plain_pool, p);
+    EXPECT_FALSE(st.ok());
+    EXPECT_NE(st.message().find("version 3"), std::string::npos) << st.message();
+    EXPECT_TRUE(HasSentinel(plain_pool, p));
+  }
+  // A version-1 header over the shorter payload is refused, not read short.
+  std::vector<uint8_t> forged = global;
+  BlockFileHeader fh;
+  std::memcpy(&fh, forged.data(), sizeof(fh));
+  fh.version = kBlockFormatVersion;
+  fh.header_xxh3 = XXH3_64bits(&fh, offsetof(BlockFileHeader, header_xxh3));
+  std::memcpy(forged.data(), &fh, sizeof(fh));
+  EXPECT_FALSE(CheckBlockHeader(id, fh, forged.size()).ok());
+}
+
 class SlidingPrefixTest : public ::testing::Test {
  protected:
   static BlockFileIdentity Identity() {
@@ -238,17 +313,18 @@ class SlidingPrefixTest : public ::testing::Test {
       if (j < static_cast<int>(all.size())) FillPattern(pool, kv.blocks[j], all[j]);
       kv.n_tokens += n;
       cache.Publish(tokens, &kv, &keys, &published);
-      kv.DropSlidingBehind(pool);
+      cache.DropSlidingBehind(tokens, &kv, keys);
     }
+    cache.PersistHeld(tokens, kv, keys);
     cache.EndRequest(agent, keys, kv.n_tokens, static_cast<int>(tokens.size()), m.tokens);
     kv.Clear(pool);
     return m;
   }
 };
 
-std::vector<int32_t> Branch(const std::vector<int32_t>& trunk) {
+std::vector<int32_t> Branch(const std::vector<int32_t>& trunk, int32_t base = 9000) {
   std::vector<int32_t> branch(trunk.begin(), trunk.begin() + 16);  // 4 shared blocks
-  for (int i = 0; i < 9; ++i) branch.push_back(9000 + i);
+  for (int i = 0; i < 9; ++i) branch.push_back(base + i);
   return branch;
 }
 
@@ -321,14 +397,25 @@ TEST_F(SlidingPrefixTest, RestartRestoresEveryLayerFromDisk) {
   o.disk_budget = uint64_t{1} << 30;
   const BlockFileIdentity id = Identity();
   const std::vector<int32_t> t = Tokens(41);  // 10 full blocks
+  std::vector<uint64_t> keys;
   {
     KvPool pool(id.layout, 32, 12);
     PrefixCache cache(pool, id, o);
     ASSERT_TRUE(cache.Open().ok());
     Run(pool, cache, t);
+    ExtendKeys(cache.root(), t, 40, kBt, &keys);
   }  // flushed on exit
-  // A small slot pool: restoring 10 blocks recycles the parts of the first ones, but the match
-  // keeps the last window's and is whole.
+  // The blocks the sequence moved past were written without their sliding part, the last
+  // window's (41 positions read blocks 8 and 9) with it.
+  DiskTier probe(*std::make_unique<KvPool>(id.layout, 1), id);  // only for BlockPath
+  ASSERT_TRUE(probe.Open(dir.path(), uint64_t{1} << 30).ok());
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(std::filesystem::file_size(probe.BlockPath(keys[i])),
+              BlockFileBytes(id, /*with_sliding=*/i >= 8))
+        << i;
+    EXPECT_EQ(probe.HasSliding(keys[i]), i >= 8) << i;
+  }
+  // A small slot pool: the restore holds the last window's parts and the match is whole.
   KvPool pool(id.layout, 32, 5);
   PrefixCache cache(pool, id, o);
   ASSERT_TRUE(cache.Open().ok());
@@ -336,6 +423,34 @@ TEST_F(SlidingPrefixTest, RestartRestoresEveryLayerFromDisk) {
   EXPECT_EQ(m.tokens, 40);
   EXPECT_EQ(m.disk_blocks, 10);
   EXPECT_EQ(pool.n_sliding_in_use(), 0);
+}
+
+TEST_F(SlidingPrefixTest, RestoreFromDiskFollowsTheExactnessRule) {
+  ScratchDir dir;
+  PrefixCacheOptions o;
+  o.cache_dir = dir.path();
+  o.disk_budget = uint64_t{1} << 30;
+  const BlockFileIdentity id = Identity();
+  const std::vector<int32_t> trunk = Tokens(25);
+  {
+    KvPool pool(id.layout, 32, 12);
+    PrefixCache cache(pool, id, o);
+    ASSERT_TRUE(cache.Open().ok());
+    Run(pool, cache, trunk);
+    EXPECT_EQ(Run(pool, cache, Branch(trunk)).tokens, 16);  // parts still cached in RAM
+  }
+  // After a restart the branch point's window (blocks 2 and 3) is on disk without its parts: a
+  // new branch there starts over. The trunk's and the first branch's last windows were written
+  // with them.
+  KvPool pool(id.layout, 32, 12);
+  PrefixCache cache(pool, id, o);
+  ASSERT_TRUE(cache.Open().ok());
+  EXPECT_EQ(Run(pool, cache, Branch(trunk, 7000)).tokens, 0);
+  // Recomputing them gave the blocks read from disk their parts back: the branch point is
+  // restorable again, from RAM.
+  EXPECT_EQ(Run(pool, cache, Branch(trunk, 8000)).tokens, 16);
+  EXPECT_EQ(Run(pool, cache, trunk).tokens, 24);
+  EXPECT_EQ(Run(pool, cache, Branch(trunk)).tokens, 24);
 }
 
 }  // namespace
