@@ -27,9 +27,11 @@ Status ValidateKvLayout(const KvLayout& layout) {
                            std::to_string(layout.head_dim) + "; use kv_dtype = f16");
   }
   const kernels::KvRotation rot = kernels::KvRotationFor(layout.dtype, layout.head_dim);
-  if (layout.window < 0 || (layout.window > 0 && layout.n_layers > KvLayout::kMaxLayers)) {
-    return InvalidArgument("KV layout: sliding window needs window >= 0 and at most " +
-                           std::to_string(KvLayout::kMaxLayers) + " layers");
+  if (layout.window < 0 || (layout.has_sliding() && (layout.n_layers > KvLayout::kMaxLayers ||
+                                                     layout.n_sliding() == 0))) {
+    return InvalidArgument("KV layout: a sliding window needs window >= 0, at most " +
+                           std::to_string(KvLayout::kMaxLayers) +
+                           " layers and sliding layers among them");
   }
   if (layout.v_from_k && rot.k != rot.v) {
     return InvalidArgument(std::string("KV dtype ") + kernels::KvDtypeName(layout.dtype) +

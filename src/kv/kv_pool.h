@@ -40,7 +40,11 @@ struct KvLayout {
     for (int l = 0; l < n_layers; ++l) n += sliding(l) ? 1 : 0;
     return n;
   }
-  bool has_sliding() const { return n_sliding() > 0; }
+  bool has_sliding() const {
+    uint64_t any = 0;
+    for (uint64_t w : sliding_bits) any |= w;
+    return window > 0 && any != 0;
+  }
   // First block a sequence holding `n_tokens` positions may still attend to on a sliding layer:
   // the next query (position n_tokens) reads positions >= n_tokens + 1 - window. 0 without
   // sliding layers.
