@@ -125,6 +125,7 @@ PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tok
     parent = key;
   }
   kv->n_tokens = static_cast<int>(keys->size()) * bt;
+  if (sliding && !ram_only) ReloadSlidingParts(tokens, kv, *keys, root);
   if (sliding) {
     // Exact prefixes only (kv_pool.h: UsablePrefixBlocks): shorten the match to the longest
     // boundary whose last window still has its sliding parts, then hold those. A part can vanish
@@ -152,6 +153,34 @@ PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tok
   }
   counters_.disk_load_failures += load_failures;
   return m;
+}
+
+void PrefixCache::ReloadSlidingParts(const std::vector<int32_t>& tokens, SequenceKv* kv,
+                                     const std::vector<uint64_t>& keys, uint64_t root) {
+  // Blocks found in RAM whose parts were evicted there, though their files carry them: the
+  // parts the whole match needs are read back (into a scratch block whose part then moves over).
+  const KvLayout& l = pool_.layout();
+  const int k = static_cast<int>(kv->blocks.size());
+  for (int i = l.sliding_from_block(k * l.block_tokens); i < k; ++i) {
+    const int32_t b = kv->blocks[i];
+    if ((i >= kv->sliding_lo && i < kv->sliding_hi) || pool_.HasSliding(b) ||
+        !disk_.HasSliding(keys[i])) {
+      continue;
+    }
+    auto scratch = pool_.Allocate();
+    if (!scratch.ok()) break;
+    bool had_sliding = false;
+    const Status st = disk_.Load(keys[i], i == 0 ? root : keys[i - 1],
+                                 tokens.data() + static_cast<size_t>(i) * l.block_tokens,
+                                 *scratch, &had_sliding);
+    if (st.ok() && had_sliding && pool_.MoveSliding(*scratch, b)) {
+      pool_.ReleaseSliding(b);  // cached with its block; held below if the match stands
+    } else {
+      pool_.ReleaseSliding(*scratch);  // unpublished: freed
+    }
+    pool_.Release(*scratch);
+    if (!st.ok()) break;
+  }
 }
 
 void PrefixCache::Publish(const std::vector<int32_t>& tokens, SequenceKv* kv,

@@ -143,6 +143,9 @@ class PrefixCache {
   std::vector<AgentUsage> RecentAgentUsage(size_t max_agents);
 
  private:
+  // For Acquire: reads back from disk the sliding parts of the match's last window that RAM lost.
+  void ReloadSlidingParts(const std::vector<int32_t>& tokens, SequenceKv* kv,
+                          const std::vector<uint64_t>& keys, uint64_t root);
   void SaveSession(const AgentSession& s);  // requires mu_
   // Holds the session's blocks (RAM references, disk protection) when `on`, after releasing any
   // hold taken before. requires mu_

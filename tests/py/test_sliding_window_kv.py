@@ -120,6 +120,17 @@ def test_long_context_keeps_sliding_parts_for_the_last_window_only(tight_server)
     assert branch == reference
     assert u3["prompt_tokens_details"]["cached_tokens"] < len(shared) // 4  # well below sharing
 
+    # The branches took the long context's parts in RAM (its global layers stay): they are read
+    # back from its block files, and the match is whole again.
+    assert agent_info(s.base, "swa-long")["ram_bytes"] < blocks * GLOBAL_BLOCK + (
+        WINDOW // BLOCK) * SLIDING_BLOCK
+    loads = requests.get(s.base + "/v1/agents/stats", timeout=10).json()["disk"]["loads"]
+    again, u5 = complete(s.base, prompt, agent="swa-long")
+    assert again == cold
+    assert u5["prompt_tokens_details"]["cached_tokens"] >= n - BLOCK
+    after = requests.get(s.base + "/v1/agents/stats", timeout=10).json()["disk"]["loads"]
+    assert WINDOW // BLOCK <= after - loads < n // BLOCK
+
 
 def test_restore_at_an_earlier_boundary_matches_cold(roomy_server):
     s = roomy_server

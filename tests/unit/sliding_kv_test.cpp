@@ -425,6 +425,37 @@ TEST_F(SlidingPrefixTest, RestartRestoresEveryLayerFromDisk) {
   EXPECT_EQ(pool.n_sliding_in_use(), 0);
 }
 
+TEST_F(SlidingPrefixTest, PartsEvictedFromRamAreReadBackFromDisk) {
+  ScratchDir dir;
+  PrefixCacheOptions o;
+  o.cache_dir = dir.path();
+  o.disk_budget = uint64_t{1} << 30;
+  const BlockFileIdentity id = Identity();
+  KvPool pool(id.layout, 32, 8);
+  PrefixCache cache(pool, id, o);
+  ASSERT_TRUE(cache.Open().ok());
+  const std::vector<int32_t> trunk = Tokens(25);
+  Run(pool, cache, trunk);
+  cache.Flush();
+  // Slot pressure takes every cached part; the blocks' global layers stay in RAM.
+  SequenceKv filler;
+  while (filler.Reserve(pool, kBt).ok()) filler.n_tokens += kBt;
+  filler.Clear(pool);
+  std::vector<uint64_t> keys;
+  ExtendKeys(cache.root(), trunk, 24, kBt, &keys);
+  for (uint64_t key : keys) EXPECT_TRUE(pool.Contains(key) && !pool.ContainsSliding(key));
+  // From RAM alone the match is empty (its last window lost its parts)...
+  SequenceKv ram;
+  std::vector<uint64_t> ram_keys;
+  EXPECT_EQ(cache.Acquire(trunk, 24, &ram, &ram_keys, /*ram_only=*/true).tokens, 0);
+  ram.Clear(pool);
+  // ...and whole once the parts of blocks 4 and 5 are read back from their files.
+  const uint64_t loads = cache.Stats().disk.loads;
+  EXPECT_EQ(Run(pool, cache, trunk).tokens, 24);
+  EXPECT_EQ(cache.Stats().disk.loads, loads + 2);
+  EXPECT_TRUE(pool.ContainsSliding(keys[4]) && pool.ContainsSliding(keys[5]));
+}
+
 TEST_F(SlidingPrefixTest, RestoreFromDiskFollowsTheExactnessRule) {
   ScratchDir dir;
   PrefixCacheOptions o;
