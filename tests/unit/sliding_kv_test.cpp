@@ -294,7 +294,9 @@ class SlidingPrefixTest : public ::testing::Test {
     for (size_t j = 0; j < keys.size(); ++j) {
       // Its global layer always, its sliding layers where it has them: at least the last window.
       const bool part = pool.HasSliding(kv.blocks[j]);
-      if (static_cast<int>(j) >= kv.sliding_lo) EXPECT_TRUE(part) << "reused block " << j;
+      if (static_cast<int>(j) >= kv.sliding_lo) {
+        EXPECT_TRUE(part) << "reused block " << j;
+      }
       const size_t n = SlabElems(pool);
       for (int l = 0; l < 3; ++l) {
         if (pool.layout().sliding(l) && !part) continue;
