@@ -195,17 +195,35 @@ void MatMulSharedWith(const KernelSet* ks, const WeightView* ws, float* const* y
   for (int k = 0; k < n_w; ++k)
     first_item[k + 1] = first_item[k] + (ws[k].rows + row_chunk - 1) / row_chunk * n_tc;
   const int64_t items = first_item[n_w];
-  std::atomic<int64_t> next{0};
-  pool.Run([&](int, int) {
+  // Each thread first works through its own contiguous share of the items in order (so its
+  // weight rows stream sequentially, as the hardware prefetcher likes), then helps with the
+  // others' shares; items are claimed from per-share counters, so every item runs exactly once
+  // whichever threads join.
+  constexpr int kMaxThreads = 64;
+  const int n_shares = std::min(n_threads, kMaxThreads);
+  struct alignas(64) Share {
+    std::atomic<int64_t> next{0};
+    int64_t end = 0;
+  };
+  Share shares[kMaxThreads];
+  for (int s = 0; s < n_shares; ++s) {
+    shares[s].next.store(items * s / n_shares, std::memory_order_relaxed);
+    shares[s].end = items * (s + 1) / n_shares;
+  }
+  pool.Run([&](int thread, int) {
     int k = 0;
-    for (int64_t i = next.fetch_add(1, std::memory_order_relaxed); i < items;
-         i = next.fetch_add(1, std::memory_order_relaxed)) {
-      while (i >= first_item[k + 1]) ++k;  // items are claimed in increasing order
-      const int64_t j = i - first_item[k];
-      const int64_t rc = j / n_tc, tc = j % n_tc;
-      const int64_t r0 = rc * row_chunk, t0 = tc * tok_chunk;
-      tile(ws[k], a, r0, std::min(r0 + row_chunk, ws[k].rows), t0,
-           std::min(t0 + tok_chunk, n_tok), ys[k]);
+    for (int d = 0; d < n_shares; ++d) {
+      Share& sh = shares[(thread + d) % n_shares];
+      for (int64_t i = sh.next.fetch_add(1, std::memory_order_relaxed); i < sh.end;
+           i = sh.next.fetch_add(1, std::memory_order_relaxed)) {
+        if (i < first_item[k]) k = 0;  // a new share can start before the last one
+        while (i >= first_item[k + 1]) ++k;
+        const int64_t j = i - first_item[k];
+        const int64_t rc = j / n_tc, tc = j % n_tc;
+        const int64_t r0 = rc * row_chunk, t0 = tc * tok_chunk;
+        tile(ws[k], a, r0, std::min(r0 + row_chunk, ws[k].rows), t0,
+             std::min(t0 + tok_chunk, n_tok), ys[k]);
+      }
     }
   });
 }
