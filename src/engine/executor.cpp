@@ -224,6 +224,7 @@ void Executor::Preempt(Sequence& s) {
   // and are found again on resume. Only the partial last block is recomputed.
   LOG_INFO("request %llu preempted at %d tokens (KV blocks exhausted); it resumes from the cache",
            static_cast<unsigned long long>(s.req.id), s.kv.n_tokens);
+  if (options_.cache) options_.cache->PersistHeld(s.history, s.kv, s.keys, s.root);
   s.kv.Clear(pool_);
   s.keys.clear();
   s.published = 0;
@@ -276,6 +277,7 @@ void Executor::Release(Sequence& s) {
     --queued_;
   }
   if (options_.cache && s.admitted) {
+    options_.cache->PersistHeld(s.history, s.kv, s.keys, s.root);
     options_.cache->EndRequest(s.req.agent_id, s.keys, s.kv.n_tokens,
                                static_cast<int>(s.req.prompt.size()), s.cached,
                                s.req.cache_hold_ms);
@@ -431,6 +433,15 @@ bool Executor::Step() {
     Sequence& s = *members[i];
     if (options_.cache) {
       options_.cache->Publish(s.history, &s.kv, &s.keys, &s.published, s.root);
+    }
+    // Sliding-window layers: parts of blocks no later position attends to go back to the pool
+    // (cached with their published blocks), once published above.
+    if (options_.cache) {
+      const int bt = pool_.layout().block_tokens;
+      const int prompt_boundary = (static_cast<int>(s.req.prompt.size()) - 1) / bt * bt;
+      options_.cache->DropSlidingBehind(s.history, &s.kv, s.keys, s.root, prompt_boundary);
+    } else {
+      s.kv.DropSlidingBehind(pool_);
     }
     if (batch[i].tokens != &s.pending) {  // a prefill chunk
       prompt_done += batch[i].n_tokens;

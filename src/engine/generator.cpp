@@ -35,9 +35,9 @@ Expected<std::unique_ptr<Generator>> Generator::Open(const GeneratorOptions& opt
   return g;
 }
 
-void Generator::ResizeKvPool(int n_blocks) {
+void Generator::ResizeKvPool(int n_blocks, int n_sliding_slots) {
   kv_pool_ = std::make_unique<kv::KvPool>(
-      model_->KvLayoutFor(options_.block_tokens, options_.kv_dtype), n_blocks);
+      model_->KvLayoutFor(options_.block_tokens, options_.kv_dtype), n_blocks, n_sliding_slots);
 }
 
 Expected<GenerationStats> Generator::Generate(const std::vector<int32_t>& prompt, int max_tokens,
@@ -67,6 +67,7 @@ Expected<GenerationStats> Generator::Generate(const std::vector<int32_t>& prompt
     RETURN_IF_ERROR(seq.Reserve(*kv_pool_, n));
     models::BatchSeq bs{prompt.data() + i, n, &seq, false};
     RETURN_IF_ERROR(model_->Forward({bs}, *kv_pool_, &logits));
+    seq.DropSlidingBehind(*kv_pool_);
   }
   stats.prefill_seconds = timer.Seconds();
   timer.Reset();
@@ -88,6 +89,7 @@ Expected<GenerationStats> Generator::Generate(const std::vector<int32_t>& prompt
     RETURN_IF_ERROR(seq.Reserve(*kv_pool_, 1));
     models::BatchSeq bs{&history.back(), 1, &seq, false};
     RETURN_IF_ERROR(model_->Forward({bs}, *kv_pool_, &logits));
+    seq.DropSlidingBehind(*kv_pool_);
     ++stats.decode_steps;
   }
   stats.decode_seconds = timer.Seconds();

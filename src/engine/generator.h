@@ -45,8 +45,9 @@ class Generator {
   kv::KvPool& kv_pool() { return *kv_pool_; }
   models::Model& mutable_model() { return *model_; }
   const loader::GgufFile& gguf() const { return *gguf_; }
-  // Replaces the KV pool with one of n_blocks blocks (no sequence may hold blocks).
-  void ResizeKvPool(int n_blocks);
+  // Replaces the KV pool with one of n_blocks blocks (no sequence may hold blocks) and, for
+  // sliding-window layouts, n_sliding_slots slots (< 0: one per block).
+  void ResizeKvPool(int n_blocks, int n_sliding_slots = -1);
 
   // Generates up to max_tokens after `prompt`; on_token(id) is called for each new token
   // (return false to stop). The KV is released afterwards.

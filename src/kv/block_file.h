@@ -15,12 +15,19 @@ namespace semantic::kv {
 
 inline constexpr char kBlockMagic[8] = {'S', 'M', 'K', 'V', 'B', 'L', 'K', '1'};
 // The version names the payload's row slabs: 1 = each layer's K rows then its V rows; 2 = each
-// layer's K rows only (layouts with v_from_k, MLA). A file is read only under the version its
-// layout implies, so a cache written with one layout is never read as the other.
+// layer's K rows only (layouts with v_from_k, MLA); 3 = as 1, for layouts with sliding-window
+// layers, whose rows are present only when the file carries the block's sliding part (the
+// payload size tells: all layers, or the global layers alone). A file is read only under the
+// version its layout implies, so a cache written with one layout is never read as another; a
+// version-1 file of a sliding layout (written before version 3) has all layers and is read as
+// a version-3 file with its sliding part.
 inline constexpr uint32_t kBlockFormatVersion = 1;
 inline constexpr uint32_t kBlockFormatVersionKOnly = 2;
-constexpr uint32_t BlockFormatVersion(const KvLayout& l) {
-  return l.v_from_k ? kBlockFormatVersionKOnly : kBlockFormatVersion;
+inline constexpr uint32_t kBlockFormatVersionSliding = 3;
+inline uint32_t BlockFormatVersion(const KvLayout& l) {
+  return l.v_from_k          ? kBlockFormatVersionKOnly
+         : l.has_sliding()   ? kBlockFormatVersionSliding
+                             : kBlockFormatVersion;
 }
 
 // What a block file must agree with to be loaded: the model and the KV layout.
@@ -51,21 +58,30 @@ struct BlockFileHeader {
 };
 #pragma pack(pop)
 
-// Serialized size of one block with this identity.
-size_t BlockFileBytes(const BlockFileIdentity& id);
+// Serialized size of one block with this identity; with_sliding false: without the sliding
+// layers' rows (sliding layouts only).
+size_t BlockFileBytes(const BlockFileIdentity& id, bool with_sliding = true);
 
 // Gathers block `block` of the pool (its tokens are `tokens[0..block_tokens)`) into a file image.
+// with_sliding false (sliding layouts): the sliding layers' rows are left out. The block must
+// have its sliding part when they are written.
 std::vector<uint8_t> EncodeBlock(const BlockFileIdentity& id, const KvPool& pool, int32_t block,
-                                 uint64_t key, uint64_t parent_key, const int32_t* tokens);
+                                 uint64_t key, uint64_t parent_key, const int32_t* tokens,
+                                 bool with_sliding = true);
 
 // Checks a file image completely (magic, version, identity, sizes, both checksums, the key equals
 // BlockKey(parent, tokens)) and, when `expect_key` / `expect_tokens` are given, that it is that
-// block. Only then scatters the K/V rows into `block`. Errors say which check failed.
+// block. Only then scatters the K/V rows into `block` (which must have its sliding part, if the
+// layout has sliding layers). `had_sliding` (optional): whether the file carried the sliding
+// layers' rows; when it did not, the block's sliding part is left as it was (not valid).
 Status DecodeBlock(const BlockFileIdentity& id, const uint8_t* data, size_t size,
                    uint64_t expect_key, uint64_t expect_parent, const int32_t* expect_tokens,
-                   KvPool& pool, int32_t block);
+                   KvPool& pool, int32_t block, bool* had_sliding = nullptr);
 
 // Header-only check for the start-up scan: readable, this identity, the size it declares.
 Status CheckBlockHeader(const BlockFileIdentity& id, const BlockFileHeader& h, size_t file_size);
+// Whether a file whose header passed CheckBlockHeader carries the sliding layers' rows (always
+// true without sliding layers).
+bool BlockFileHasSliding(const BlockFileIdentity& id, const BlockFileHeader& h);
 
 }  // namespace semantic::kv

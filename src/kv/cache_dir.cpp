@@ -85,6 +85,23 @@ Status VerifyBlock(const fs::path& path, uint64_t fp) {
       h.head_dim % kernels::KvBlockElems(id.layout.dtype) != 0) {
     return DataLoss("implausible layout in header");
   }
+  if (h.version == kBlockFormatVersionSliding) {
+    if (h.n_layers > static_cast<uint32_t>(KvLayout::kMaxLayers)) {
+      return DataLoss("implausible layout in header");
+    }
+    // Which layers slide is the model's business; the file tells how many layers it carries
+    // (all, or the global ones alone), and any layout with that many gives the same sizes.
+    const uint64_t layer_bytes = uint64_t{2} * h.block_tokens * id.layout.row_bytes();
+    const uint64_t token_bytes = uint64_t{h.block_tokens} * sizeof(int32_t);
+    const uint64_t rows = h.payload_bytes >= token_bytes ? h.payload_bytes - token_bytes : 0;
+    const uint64_t present = rows / layer_bytes;
+    if (rows % layer_bytes != 0 || present == 0 || present > h.n_layers) {
+      return DataLoss("payload size is not a whole number of layers");
+    }
+    id.layout.window = 1;
+    const int n_sliding = present == h.n_layers ? 1 : static_cast<int>(h.n_layers - present);
+    for (int l = 0; l < n_sliding; ++l) id.layout.set_sliding(l);
+  }
   RETURN_IF_ERROR(CheckBlockHeader(id, h, data->size()));
   uint64_t key = 0;
   if (!ParseHex(path.stem().string(), &key) || key != h.key) {

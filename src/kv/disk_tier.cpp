@@ -79,6 +79,7 @@ void DiskTier::Scan() {
     uint64_t key;
     uint64_t bytes;
     fs::file_time_type mtime;
+    bool sliding;
   };
   std::vector<Found> found;
   std::error_code ec;
@@ -107,12 +108,12 @@ void DiskTier::Scan() {
       Quarantine(path, st.message());
       continue;
     }
-    found.push_back({key, size, it->last_write_time(ec)});
+    found.push_back({key, size, it->last_write_time(ec), BlockFileHasSliding(id_, h)});
   }
   std::sort(found.begin(), found.end(),
             [](const Found& a, const Found& b) { return a.mtime < b.mtime; });
   std::lock_guard<std::mutex> lock(mu_);
-  for (const Found& f : found) Adopt(f.key, f.bytes);
+  for (const Found& f : found) Adopt(f.key, f.bytes, f.sliding);
   EnforceBudget();
   if (!found.empty()) {
     LOG_INFO("KV disk tier %s: adopted %zu blocks (%.1f MiB)", dir_.c_str(), found.size(),
@@ -120,14 +121,17 @@ void DiskTier::Scan() {
   }
 }
 
-void DiskTier::Adopt(uint64_t key, uint64_t bytes) {
+void DiskTier::Adopt(uint64_t key, uint64_t bytes, bool sliding) {
   auto it = index_.find(key);
-  if (it != index_.end()) {
+  if (it != index_.end()) {  // rewritten (with its sliding part)
+    stats_.bytes += bytes - it->second.bytes;
+    it->second.bytes = bytes;
+    it->second.sliding = sliding;
     lru_.splice(lru_.end(), lru_, it->second.lru);
     return;
   }
   lru_.push_back(key);
-  index_[key] = {bytes, std::prev(lru_.end())};
+  index_[key] = {bytes, std::prev(lru_.end()), sliding};
   stats_.bytes += bytes;
   stats_.files = index_.size();
 }
@@ -165,11 +169,20 @@ bool DiskTier::Has(uint64_t key) const {
   return index_.count(key) > 0;
 }
 
-Status DiskTier::Load(uint64_t key, uint64_t parent, const int32_t* tokens, int32_t block) {
+bool DiskTier::HasSliding(uint64_t key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = index_.find(key);
+  return it != index_.end() && it->second.sliding;
+}
+
+Status DiskTier::Load(uint64_t key, uint64_t parent, const int32_t* tokens, int32_t block,
+                      bool* had_sliding) {
   const std::string path = BlockPath(key);
   thread_local std::vector<uint8_t> buf;  // reused: blocks are all the same size
   Status st = ReadFileInto(path, &buf);
-  if (st.ok()) st = DecodeBlock(id_, buf.data(), buf.size(), key, parent, tokens, pool_, block);
+  if (st.ok()) {
+    st = DecodeBlock(id_, buf.data(), buf.size(), key, parent, tokens, pool_, block, had_sliding);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   auto it = index_.find(key);
   if (st.ok()) {
@@ -191,16 +204,20 @@ Status DiskTier::Load(uint64_t key, uint64_t parent, const int32_t* tokens, int3
   return st;
 }
 
-void DiskTier::EnqueueBlock(int32_t block, uint64_t key, uint64_t parent, const int32_t* tokens) {
+void DiskTier::EnqueueBlock(int32_t block, uint64_t key, uint64_t parent, const int32_t* tokens,
+                            bool with_sliding) {
   if (!enabled_) return;
+  with_sliding = with_sliding || !id_.layout.has_sliding();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto q = queued_.find(key); q != queued_.end()) {
-      q->second = true;  // wanted again (it may have been cancelled by Remove)
-      return;
+      q->second.wanted = true;  // wanted again (it may have been cancelled by Remove)
+      if (!with_sliding || q->second.sliding) return;
+    } else if (auto e = index_.find(key); e != index_.end()) {
+      if (!with_sliding || e->second.sliding) return;
     }
-    if (index_.count(key)) return;
-    if (pending_bytes_ + BlockFileBytes(id_) > kMaxPendingBytes) {
+    // New, or on disk (or queued) without the sliding part that is wanted now: written again.
+    if (pending_bytes_ + BlockFileBytes(id_, with_sliding) > kMaxPendingBytes) {
       ++stats_.writes_skipped;  // the writer is behind: the block stays cached in RAM only
       return;
     }
@@ -209,10 +226,14 @@ void DiskTier::EnqueueBlock(int32_t block, uint64_t key, uint64_t parent, const 
   // holds a pool block: RAM is not tied up by a slow disk.
   Job job;
   job.key = key;
-  job.bytes = EncodeBlock(id_, pool_, block, key, parent, tokens);
+  job.sliding = with_sliding;
+  job.bytes = EncodeBlock(id_, pool_, block, key, parent, tokens, with_sliding);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    queued_[key] = true;
+    Queued& q = queued_[key];
+    ++q.jobs;
+    q.wanted = true;
+    q.sliding = q.sliding || with_sliding;
     pending_bytes_ += job.bytes.size();
     queue_.push_back(std::move(job));
     ++stats_.pending_writes;
@@ -236,7 +257,7 @@ void DiskTier::EnqueueFile(const std::string& relative_path, std::string content
 
 void DiskTier::Remove(uint64_t key) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto q = queued_.find(key); q != queued_.end()) q->second = false;  // cancel the write
+  if (auto q = queued_.find(key); q != queued_.end()) q->second.wanted = false;  // cancel
   auto it = index_.find(key);
   if (it == index_.end()) return;
   std::error_code ec;
@@ -330,14 +351,15 @@ void DiskTier::WriterLoop() {
       for (size_t i = 0; i < jobs.size(); ++i) {
         const Job& job = jobs[i];
         pending_bytes_ -= job.bytes.size();
-        const bool wanted = queued_[job.key];  // false: removed while it was being written
-        queued_.erase(job.key);
+        auto q = queued_.find(job.key);
+        const bool wanted = q->second.wanted;  // false: removed while it was being written
+        if (--q->second.jobs == 0) queued_.erase(q);
         if (!st[i].ok()) {
           WriteFailed(st[i]);
         } else if (!wanted) {
           fs::remove(files[i].path, ec);
         } else {
-          Adopt(job.key, job.bytes.size());
+          Adopt(job.key, job.bytes.size(), job.sliding);
           ++stats_.writes;
         }
       }

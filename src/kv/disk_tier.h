@@ -49,14 +49,21 @@ class DiskTier {
   const std::string& dir() const { return dir_; }
 
   bool Has(uint64_t key) const;
+  // Whether the file of `key` carries the block's sliding part (sliding layouts; else Has).
+  bool HasSliding(uint64_t key) const;
   // Reads the block file of `key` into `block` after every check passes; on failure the file is
-  // quarantined (unless it was an I/O error) and the status says why.
-  Status Load(uint64_t key, uint64_t parent, const int32_t* tokens, int32_t block);
+  // quarantined (unless it was an I/O error) and the status says why. had_sliding: as
+  // DecodeBlock's.
+  Status Load(uint64_t key, uint64_t parent, const int32_t* tokens, int32_t block,
+              bool* had_sliding = nullptr);
 
   // Queues block `block` (full, published under `key`) for writing: its file image is taken
   // now, so the pool block is not held. No-op when disabled or already on disk; skipped (and
-  // counted) when the writer is more than kMaxPendingBytes behind.
-  void EnqueueBlock(int32_t block, uint64_t key, uint64_t parent, const int32_t* tokens);
+  // counted) when the writer is more than kMaxPendingBytes behind. with_sliding (sliding
+  // layouts): whether the file carries the sliding layers' rows; a block on disk (or queued)
+  // without them is written again when they are asked for.
+  void EnqueueBlock(int32_t block, uint64_t key, uint64_t parent, const int32_t* tokens,
+                    bool with_sliding = true);
   // Queues a small file (a session record) to be written atomically under the tier's directory.
   void EnqueueFile(const std::string& relative_path, std::string contents);
   void Remove(uint64_t key);
@@ -74,6 +81,7 @@ class DiskTier {
   struct Job {
     enum class Kind { kBlock, kFile } kind = Kind::kBlock;
     uint64_t key = 0;
+    bool sliding = true;         // the image carries the sliding part (or the layout has none)
     std::vector<uint8_t> bytes;  // block file image
     std::string path;            // kFile
     std::string contents;
@@ -82,12 +90,18 @@ class DiskTier {
   struct Entry {
     uint64_t bytes = 0;
     std::list<uint64_t>::iterator lru;
+    bool sliding = true;  // the file carries the sliding part (or the layout has none)
+  };
+  struct Queued {
+    int jobs = 0;          // pending writes of this key
+    bool wanted = true;    // false: removed meanwhile, drop the file once written
+    bool sliding = false;  // some pending image carries the sliding part
   };
 
   void WriterLoop();
   void WriteFailed(const Status& st);  // requires mu_: count, and warn at most every 10 s
   void WriteBlock(const Job& job);
-  void Adopt(uint64_t key, uint64_t bytes);  // requires mu_
+  void Adopt(uint64_t key, uint64_t bytes, bool sliding);  // requires mu_
   void EnforceBudget();                      // requires mu_
   void Quarantine(const std::string& path, const std::string& why);
   void Scan();
@@ -108,7 +122,7 @@ class DiskTier {
   std::list<uint64_t> lru_;  // front: least recently used
   std::unordered_map<uint64_t, int> protected_;
   uint64_t pending_bytes_ = 0;
-  std::unordered_map<uint64_t, bool> queued_;  // pending block writes: key -> still wanted
+  std::unordered_map<uint64_t, Queued> queued_;  // pending block writes
   DiskTierStats stats_;
   uint64_t last_error_log_ms_ = 0;
 };

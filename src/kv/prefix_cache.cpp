@@ -85,10 +85,13 @@ PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tok
   uint64_t parent = keys->empty() ? root : keys->back();
   uint64_t load_failures = 0;
   bool stopped_for_disk = false;
+  const bool sliding = pool_.layout().has_sliding();
+  std::vector<bool> from_disk;  // per block added here
   for (int i = first; i < max_blocks; ++i) {
     const int32_t* t = tokens.data() + static_cast<size_t>(i) * bt;
     const uint64_t key = BlockKey(parent, t, bt);
     int32_t b = pool_.Lookup(key);
+    bool disk = false;
     if (b >= 0) {
       ++m.ram_blocks;
     } else if (ram_only) {
@@ -97,24 +100,51 @@ PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tok
     } else if (disk_.Has(key)) {
       auto fresh = pool_.Allocate();
       if (!fresh.ok()) break;
-      Status st = disk_.Load(key, parent, t, *fresh);
+      bool had_sliding = true;
+      Status st = disk_.Load(key, parent, t, *fresh, &had_sliding);
       if (!st.ok()) {
+        if (sliding) pool_.ReleaseSliding(*fresh);
         pool_.Release(*fresh);
         ++load_failures;
         break;
       }
+      // A file without the sliding part: the part goes (released while unpublished, so freed).
+      if (sliding && !had_sliding) pool_.ReleaseSliding(*fresh);
       pool_.Publish(*fresh, key);
+      // A loaded part stays cached; the ones this sequence needs are held below.
+      if (sliding && had_sliding) pool_.ReleaseSliding(*fresh);
       b = *fresh;
+      disk = true;
       ++m.disk_blocks;
     } else {
       break;
     }
     kv->blocks.push_back(b);
     keys->push_back(key);
+    from_disk.push_back(disk);
     parent = key;
   }
   kv->n_tokens = static_cast<int>(keys->size()) * bt;
-  m.tokens = (static_cast<int>(keys->size()) - first) * bt;
+  if (sliding && !ram_only) ReloadSlidingParts(tokens, kv, *keys, root);
+  if (sliding) {
+    // Exact prefixes only (kv_pool.h: UsablePrefixBlocks): shorten the match to the longest
+    // boundary whose last window still has its sliding parts, then hold those. A part can vanish
+    // between the check and the hold (another thread allocated): check again.
+    for (;;) {
+      const int n = UsablePrefixBlocks(pool_.layout(), static_cast<int>(kv->blocks.size()),
+                                       [&](int i) {
+                                         return (i >= kv->sliding_lo && i < kv->sliding_hi) ||
+                                                pool_.HasSliding(kv->blocks[i]);
+                                       });
+      for (int i = std::max(n, first); i < static_cast<int>(kv->blocks.size()); ++i) {
+        --(from_disk[i - first] ? m.disk_blocks : m.ram_blocks);  // not a hit after all
+      }
+      kv->Truncate(pool_, n);
+      keys->resize(kv->blocks.size());
+      if (kv->HoldSliding(pool_, pool_.layout().sliding_from_block(kv->n_tokens))) break;
+    }
+  }
+  m.tokens = std::max(0, static_cast<int>(keys->size()) - first) * bt;
   std::lock_guard<std::mutex> lock(mu_);
   counters_.ram_hits += m.ram_blocks;
   counters_.disk_hits += m.disk_blocks;
@@ -123,6 +153,34 @@ PrefixMatch PrefixCache::Acquire(const std::vector<int32_t>& tokens, int max_tok
   }
   counters_.disk_load_failures += load_failures;
   return m;
+}
+
+void PrefixCache::ReloadSlidingParts(const std::vector<int32_t>& tokens, SequenceKv* kv,
+                                     const std::vector<uint64_t>& keys, uint64_t root) {
+  // Blocks found in RAM whose parts were evicted there, though their files carry them: the
+  // parts the whole match needs are read back (into a scratch block whose part then moves over).
+  const KvLayout& l = pool_.layout();
+  const int k = static_cast<int>(kv->blocks.size());
+  for (int i = l.sliding_from_block(k * l.block_tokens); i < k; ++i) {
+    const int32_t b = kv->blocks[i];
+    if ((i >= kv->sliding_lo && i < kv->sliding_hi) || pool_.HasSliding(b) ||
+        !disk_.HasSliding(keys[i])) {
+      continue;
+    }
+    auto scratch = pool_.Allocate();
+    if (!scratch.ok()) break;
+    bool had_sliding = false;
+    const Status st = disk_.Load(keys[i], i == 0 ? root : keys[i - 1],
+                                 tokens.data() + static_cast<size_t>(i) * l.block_tokens,
+                                 *scratch, &had_sliding);
+    if (st.ok() && had_sliding && pool_.MoveSliding(*scratch, b)) {
+      pool_.ReleaseSliding(b);  // cached with its block; held below if the match stands
+    } else {
+      pool_.ReleaseSliding(*scratch);  // unpublished: freed
+    }
+    pool_.Release(*scratch);
+    if (!st.ok()) break;
+  }
 }
 
 void PrefixCache::Publish(const std::vector<int32_t>& tokens, SequenceKv* kv,
@@ -134,20 +192,64 @@ void PrefixCache::Publish(const std::vector<int32_t>& tokens, SequenceKv* kv,
   for (size_t j = *n_published; j < full; ++j) {
     const uint64_t key = (*keys)[j];
     int32_t b = kv->blocks[j];
+    // Whether this sequence holds the block's sliding part (always, for blocks it just filled).
+    const bool sliding = pool_.layout().has_sliding();
+    const bool holds = sliding && static_cast<int>(j) >= kv->sliding_lo &&
+                       static_cast<int>(j) < kv->sliding_hi;
     if (!pool_.Publish(b, key)) {
-      // Another sequence computed the same block first: share that one, free ours.
+      // Another sequence computed the same block first: share that one, free ours. If this
+      // sequence holds the block's sliding part and the other block lost its own, ours moves
+      // over (the same key: the same contents).
       const int32_t other = pool_.Lookup(key);
-      if (other >= 0) {
+      if (other >= 0 && (!holds || pool_.RetainSliding(other))) {
+        if (holds) pool_.ReleaseSliding(b);
         pool_.Release(b);
         kv->blocks[j] = b = other;
+      } else if (other >= 0 && pool_.MoveSliding(b, other)) {
+        pool_.Release(b);
+        kv->blocks[j] = b = other;
+      } else if (other >= 0) {
+        pool_.Release(other);
       }
     }
-    if (options_.persist) {
+    // With sliding layers a block is written when the sequence lets its part go: without the
+    // part when it moves past the block (DropSlidingBehind), with it when it ends (PersistHeld).
+    if (options_.persist && !sliding) {
       disk_.EnqueueBlock(b, key, j == 0 ? root : (*keys)[j - 1],
                          tokens.data() + j * static_cast<size_t>(bt));
     }
   }
   *n_published = std::max(*n_published, full);
+}
+
+void PrefixCache::DropSlidingBehind(const std::vector<int32_t>& tokens, SequenceKv* kv,
+                                    const std::vector<uint64_t>& keys, uint64_t root,
+                                    int keep_tokens) {
+  const KvLayout& l = pool_.layout();
+  if (!l.has_sliding()) return;
+  if (root == 0) root = root_;
+  const int from = std::min(l.sliding_from_block(kv->n_tokens), kv->sliding_hi);
+  const int n = std::min<int>(from, keys.size());
+  const int keep_from = keep_tokens > 0 ? l.sliding_from_block(keep_tokens) : n;
+  for (int i = kv->sliding_lo; options_.persist && i < n; ++i) {
+    disk_.EnqueueBlock(kv->blocks[i], keys[i], i == 0 ? root : keys[i - 1],
+                       tokens.data() + static_cast<size_t>(i) * l.block_tokens,
+                       /*with_sliding=*/i >= keep_from && i * l.block_tokens < keep_tokens);
+  }
+  kv->DropSlidingBehind(pool_);
+}
+
+void PrefixCache::PersistHeld(const std::vector<int32_t>& tokens, const SequenceKv& kv,
+                              const std::vector<uint64_t>& keys, uint64_t root) {
+  const KvLayout& l = pool_.layout();
+  if (!l.has_sliding() || !options_.persist) return;
+  if (root == 0) root = root_;
+  const int n = std::min<int>(kv.sliding_hi, keys.size());
+  for (int i = kv.sliding_lo; i < n; ++i) {
+    disk_.EnqueueBlock(kv.blocks[i], keys[i], i == 0 ? root : keys[i - 1],
+                       tokens.data() + static_cast<size_t>(i) * l.block_tokens,
+                       /*with_sliding=*/true);
+  }
 }
 
 void PrefixCache::BeginRequest(const std::string& agent_id) {
@@ -229,6 +331,7 @@ void PrefixCache::SaveSession(const AgentSession& s) {
 
 void PrefixCache::PinBlocks(AgentSession& s, bool on) {
   if (auto it = pinned_blocks_.find(s.id); it != pinned_blocks_.end()) {
+    for (int32_t b : it->second.sliding) pool_.ReleaseSliding(b);
     for (int32_t b : it->second.blocks) pool_.Release(b);
     for (uint64_t key : it->second.keys) disk_.Protect(key, false);
     pinned_blocks_.erase(it);
@@ -236,17 +339,31 @@ void PrefixCache::PinBlocks(AgentSession& s, bool on) {
   if (!on) return;
   HeldBlocks& held = pinned_blocks_[s.id];
   held.keys = s.keys;
-  for (uint64_t key : s.keys) {
+  // With sliding layers the parts of the last window are held too, so the session's whole
+  // context stays restorable exactly (kv_pool.h: UsablePrefixBlocks).
+  const KvLayout& l = pool_.layout();
+  const int tail = l.sliding_from_block(static_cast<int>(s.keys.size()) * l.block_tokens);
+  for (size_t i = 0; i < s.keys.size(); ++i) {
+    const uint64_t key = s.keys[i];
     disk_.Protect(key, true);
     const int32_t b = pool_.Lookup(key);
-    if (b >= 0) held.blocks.push_back(b);
+    if (b < 0) continue;
+    held.blocks.push_back(b);
+    if (l.has_sliding() && static_cast<int>(i) >= tail && pool_.RetainSliding(b)) {
+      held.sliding.push_back(b);
+    }
   }
 }
 
 AgentInfo PrefixCache::Describe(const AgentSession& s) {
   AgentInfo info;
   info.session = s;
+  const KvLayout& l = pool_.layout();
   for (uint64_t key : s.keys) {
+    if (pool_.Contains(key)) {
+      info.ram_bytes += l.global_block_bytes() +
+                        (pool_.ContainsSliding(key) ? l.sliding_block_bytes() : 0);
+    }
     info.blocks_in_ram += pool_.Contains(key) ? 1 : 0;
     info.blocks_on_disk += disk_.Has(key) ? 1 : 0;
   }
@@ -394,10 +511,22 @@ PrefixCacheStats PrefixCache::Stats() {
   s.block_bytes = bb;
   s.pool_blocks = pool_.n_blocks();
   s.pool_cached = pool_.n_cached();
-  s.pool_in_use = pool_.n_blocks() - pool_.n_free();
-  s.ram_bytes_in_use = bb * s.pool_in_use;
-  s.ram_bytes_cached = bb * s.pool_cached;
+  s.pool_in_use = pool_.n_blocks() - pool_.n_free_blocks();
   s.ram_evictions = pool_.evictions();
+  s.ram_bytes_total = pool_.bytes();
+  if (id_.layout.has_sliding()) {
+    // Blocks hold the global layers; the sliding layers' parts are counted by slot.
+    const uint64_t gb = id_.layout.global_block_bytes(), sb = id_.layout.sliding_block_bytes();
+    s.sliding_slots = pool_.n_sliding_slots();
+    s.sliding_in_use = pool_.n_sliding_in_use();
+    s.sliding_cached = pool_.n_sliding_cached();
+    s.sliding_evictions = pool_.sliding_evictions();
+    s.ram_bytes_in_use = gb * s.pool_in_use + sb * s.sliding_in_use;
+    s.ram_bytes_cached = gb * s.pool_cached + sb * s.sliding_cached;
+  } else {
+    s.ram_bytes_in_use = bb * s.pool_in_use;
+    s.ram_bytes_cached = bb * s.pool_cached;
+  }
   s.sessions = static_cast<int>(sessions_.size());
   for (const auto& [id, session] : sessions_) {
     s.sessions_pinned += session.pinned ? 1 : 0;

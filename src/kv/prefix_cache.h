@@ -56,6 +56,11 @@ struct PrefixCacheStats {
   int pool_blocks = 0, pool_in_use = 0, pool_cached = 0;
   uint64_t ram_bytes_in_use = 0, ram_bytes_cached = 0, block_bytes = 0;
   uint64_t ram_evictions = 0;
+  uint64_t ram_bytes_total = 0;  // the pool's size
+  // Sliding-window layouts: slots for the sliding layers' parts, and how many are in use, cached
+  // (kept with a published block) and were evicted. 0 without sliding layers.
+  int sliding_slots = 0, sliding_in_use = 0, sliding_cached = 0;
+  uint64_t sliding_evictions = 0;
   int sessions = 0, sessions_hot = 0, sessions_pinned = 0;
   DiskTierStats disk;
 };
@@ -64,6 +69,7 @@ struct PrefixCacheStats {
 struct AgentInfo {
   AgentSession session;
   int blocks_in_ram = 0;
+  uint64_t ram_bytes = 0;  // KV bytes of those blocks (with sliding layers: parts still held)
   int blocks_on_disk = 0;
   bool active = false;  // a request of this agent is running
 };
@@ -96,6 +102,17 @@ class PrefixCache {
   // `tokens`, deduplicating against blocks others published, and queues them for disk.
   void Publish(const std::vector<int32_t>& tokens, SequenceKv* kv, std::vector<uint64_t>* keys,
                size_t* n_published, uint64_t root = 0);
+  // Sliding-window layouts (no-ops otherwise). After a forward, once published: releases the
+  // sliding parts of blocks no later position reads, queueing those blocks for disk without
+  // them — except the window before `keep_tokens` (the prompt's last block boundary: where the
+  // same prompt sent again is restored), written with them. Before a sequence lets its blocks go
+  // (end, preemption): queues the blocks whose parts it still holds — its last window — for
+  // disk with them, so a restore at either point is exact.
+  void DropSlidingBehind(const std::vector<int32_t>& tokens, SequenceKv* kv,
+                         const std::vector<uint64_t>& keys, uint64_t root = 0,
+                         int keep_tokens = 0);
+  void PersistHeld(const std::vector<int32_t>& tokens, const SequenceKv& kv,
+                   const std::vector<uint64_t>& keys, uint64_t root = 0);
   // Records the end of a request: updates the agent's session (if any) and usage counters.
   // hold_ms > 0 (Anthropic cache_control): the session's blocks stay in RAM (and on disk) for
   // at least that long, as if pinned.
@@ -126,6 +143,9 @@ class PrefixCache {
   std::vector<AgentUsage> RecentAgentUsage(size_t max_agents);
 
  private:
+  // For Acquire: reads back from disk the sliding parts of the match's last window that RAM lost.
+  void ReloadSlidingParts(const std::vector<int32_t>& tokens, SequenceKv* kv,
+                          const std::vector<uint64_t>& keys, uint64_t root);
   void SaveSession(const AgentSession& s);  // requires mu_
   // Holds the session's blocks (RAM references, disk protection) when `on`, after releasing any
   // hold taken before. requires mu_
@@ -149,6 +169,7 @@ class PrefixCache {
   struct HeldBlocks {
     std::vector<uint64_t> keys;  // protected on disk
     std::vector<int32_t> blocks;  // referenced in RAM
+    std::vector<int32_t> sliding;  // sliding parts held: the last window (sliding layouts)
   };
   std::map<std::string, HeldBlocks> pinned_blocks_;  // what each pinned or held session holds
   std::map<std::string, int> active_;                          // running requests per agent

@@ -4,7 +4,8 @@
 // out = h + post_ffw_norm(ffn(ffn_norm(h))); per-head RMSNorm of q and k before NEOX RoPE; q
 // scaled by 1/sqrt(head_dim) after RoPE; GeGLU (tanh GELU) FFN; tied output. Five of every six
 // layers attend within a sliding window with RoPE base 10000; every sixth layer is global with
-// rope.freq_base (and the GGUF's linear scaling). All K/V blocks are kept: the window is a mask.
+// rope.freq_base (and the GGUF's linear scaling). The KV layout marks the sliding layers, so the
+// pool keeps their K/V only for blocks some sequence can still attend to (kv::KvLayout::window).
 #include "models/gemma3.h"
 
 #include <cmath>
@@ -35,6 +36,10 @@ Expected<std::unique_ptr<Model>> Gemma3Model::Load(const loader::GgufFile& f, Th
     return InvalidArgument(f.path() + ": " + a + "attention.sliding_window is missing or not > 0");
   }
   m->n_swa_ = static_cast<int>(*swa);
+  m->kv_window_ = m->n_swa_;
+  for (int il = 0; il < c.n_layers; ++il) {
+    if (m->IsSlidingWindowLayer(il)) m->kv_sliding_layers_.push_back(il);
+  }
   m->rope_base_swa_ = static_cast<float>(f.GetFloatOr(a + "rope.freq_base_swa", 10000.0));
   m->final_softcap_ = static_cast<float>(f.GetFloatOr(a + "final_logit_softcapping", 0.0));
   // llama.cpp hard-codes query_pre_attn_scalar: n_embd/n_head for the 27B (62 layers), else

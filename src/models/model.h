@@ -55,8 +55,11 @@ class Model {
   const ModelConfig& config() const { return config_; }
   kv::KvLayout KvLayoutFor(int block_tokens,
                            kernels::KvDtype dtype = kernels::KvDtype::kF16) const {
-    return {config_.n_layers, config_.n_head_kv, config_.head_dim, block_tokens, dtype,
-            kv_v_from_k_};
+    kv::KvLayout l{config_.n_layers, config_.n_head_kv, config_.head_dim, block_tokens, dtype,
+                   kv_v_from_k_};
+    l.window = kv_window_;
+    for (int il : kv_sliding_layers_) l.set_sliding(il);
+    return l;
   }
 
   // Runs the batch, appends each sequence's new K/V to its blocks and advances kv->n_tokens.
@@ -65,6 +68,10 @@ class Model {
  protected:
   ModelConfig config_;
   bool kv_v_from_k_ = false;  // the model attends its K rows as V (kv::KvLayout::v_from_k)
+  // Sliding-window layers (kv::KvLayout::window): attention on them reads only the last
+  // kv_window_ positions, so the pool keeps their K/V only while a sequence may read it.
+  int kv_window_ = 0;
+  std::vector<int> kv_sliding_layers_;
 };
 
 // Loads the architecture named by general.architecture. `gguf` must outlive the model.

@@ -108,7 +108,9 @@ TEST_P(HfByteFallback, EncodesAndDecodesLikeTheTokenizersPackage) {
     if (gemma || want.empty() || !tok->IsControl(want[0])) {
       EXPECT_EQ(decoded, c["decoded"].get<std::string>()) << json(text).dump();
     }
-    if (gemma && lossless) EXPECT_EQ(decoded, text) << json(text).dump();
+    if (gemma && lossless) {
+      EXPECT_EQ(decoded, text) << json(text).dump();
+    }
   }
   EXPECT_EQ(n_mismatch, 0u) << name;
   EXPECT_GT(n_ids, 5000u);

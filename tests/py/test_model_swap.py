@@ -145,7 +145,8 @@ def test_swap_under_load_and_back_keeps_agent_caches_warm(swap_server):
     long_result = {}
 
     def long_request():
-        long_result["r"] = chat(s, "agent-long", [{"role": "user", "content": "Count to 50."}],
+        long_result["r"] = chat(s, "agent-long", [{"role": "user", "content":
+                                                   "Count from 1 to 100, one number per line."}],
                                 max_tokens=120)
 
     stop, failures = threading.Event(), []
@@ -168,7 +169,11 @@ def test_swap_under_load_and_back_keeps_agent_caches_warm(swap_server):
     assert body["old_model_id"] == SMOL_ID and body["new_model_id"] == "gemma3"
     assert body["cancelled_requests"] == 0
     lr = long_result["r"]
-    assert lr.status_code == 200 and lr.json()["choices"][0]["finish_reason"] == "length"
+    # Finished normally (drained), not cancelled; greedy SmolLM2 counts on to max_tokens, but the
+    # test does not depend on where a near tie sends it.
+    assert lr.status_code == 200
+    assert lr.json()["choices"][0]["finish_reason"] in ("length", "stop")
+    assert lr.json()["usage"]["completion_tokens"] >= 40
     assert lr.json()["model"] == SMOL_ID
     assert failures == [], failures[:3]
 

@@ -152,7 +152,7 @@ std::string PrometheusText(const ModelHandle& m, const ServerMetrics& server, bo
   w.Metric("semantic_kv_bytes", "gauge", bytes_help, static_cast<double>(c.disk.bytes),
            "{tier=\"disk\",state=\"stored\"}");
   w.Metric("semantic_kv_budget_bytes", "gauge", "Byte budget per tier.",
-           static_cast<double>(c.block_bytes) * c.pool_blocks, "{tier=\"ram\"}");
+           static_cast<double>(c.ram_bytes_total), "{tier=\"ram\"}");
   w.Metric("semantic_kv_budget_bytes", "gauge", "Byte budget per tier.",
            static_cast<double>(c.disk.budget), "{tier=\"disk\"}");
   const char* blocks_help =

@@ -210,6 +210,7 @@ json BaseSchemas() {
           {"cache_size_tokens", integer},
           {"cached_blocks", integer},
           {"blocks_in_ram", integer},
+          {"ram_bytes", integer},
           {"blocks_on_disk", integer},
           {"tier", {{"type", "string"}, {"enum", {"hot", "warm", "cold"}}}},
           {"pinned", boolean},

@@ -40,9 +40,47 @@ void WarmUp(engine::Generator& g) {
            st.ok() ? "" : (" (failed: " + st.message() + ")").c_str());
 }
 
+// Sliding-window layouts (Gemma 3): blocks carry the global layers, slots the sliding layers'
+// parts (kv_pool.h). The budget buys both: slots for the live windows of every running sequence
+// (max_batch x (window + one prefill chunk + 1 block)), and at least a quarter as many slots as
+// blocks, so the last window of cached agents (about 2K tokens and longer) stays restorable.
+void SizeSlidingKvPool(engine::Generator& g, const config::ModelSettings& mc,
+                       const kv::KvLayout& layout) {
+  const int bt = mc.block_tokens;
+  const double gb = static_cast<double>(layout.global_block_bytes());
+  const double sb = static_cast<double>(layout.sliding_block_bytes());
+  const long long per_seq =
+      (layout.window + bt - 1) / bt + (std::max(1, mc.prefill_chunk) + bt - 1) / bt + 1;
+  const long long live_slots = std::max(1, mc.max_batch) * per_seq;
+  const double budget = static_cast<double>(mc.cache_budget);
+  long long blocks = static_cast<long long>(budget / (gb + sb / 4));
+  long long slots = blocks / 4;
+  if (slots < live_slots) {
+    slots = live_slots;
+    blocks = static_cast<long long>(std::max(0.0, budget - slots * sb) / gb);
+  }
+  const long long ctx_blocks = (mc.context_length + bt - 1) / bt;
+  blocks = std::max(blocks, ctx_blocks);
+  slots = std::min(slots, blocks);
+  g.ResizeKvPool(static_cast<int>(blocks), static_cast<int>(slots));
+  LOG_INFO(
+      "KV pool: %lld tokens (%.0f MiB) + sliding-window parts for %lld of them (%.0f MiB, window "
+      "%d), %s",
+      blocks * bt, blocks * gb / 1048576.0, slots * bt, slots * sb / 1048576.0, layout.window,
+      kernels::KvDtypeName(layout.dtype));
+  if (blocks * gb + slots * sb > budget * 1.01) {
+    LOG_WARN(
+        "model.cache_budget (%.0f MiB) is less than one context of %d plus the sliding-window "
+        "parts of %d running sequences: the pool takes %.0f MiB instead",
+        budget / 1048576.0, mc.context_length, mc.max_batch,
+        (blocks * gb + slots * sb) / 1048576.0);
+  }
+}
+
 // KV pool: room for one full context at least, up to a RAM budget shared by all sequences.
 void SizeKvPool(engine::Generator& g, const config::ModelSettings& mc) {
   const kv::KvLayout layout = g.kv_pool().layout();  // a copy: the pool is replaced below
+  if (layout.has_sliding()) return SizeSlidingKvPool(g, mc, layout);
   const double bytes_per_token = static_cast<double>(layout.token_bytes());  // K (+ V)
   const long long budget_tokens =
       static_cast<long long>(static_cast<double>(mc.cache_budget) / bytes_per_token);
