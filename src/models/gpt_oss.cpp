@@ -4,7 +4,8 @@
 // q/k/v/o projections with biases, NEOX RoPE with YaRN scaling (ggml's amplitude
 // 1 + 0.1 ln(factor) on cos/sin), kq_scale 1/sqrt(head_dim), and a learned per-head sink logit
 // (attn_sinks) in each softmax denominator. Even layers attend within attention.sliding_window
-// positions, odd layers over the whole context. MoE: every layer; router with bias, top-k of the
+// positions (the KV layout marks them, so the pool drops their blocks once out of every
+// sequence's window, as for Gemma 3), odd layers over the whole context. MoE: every layer; router with bias, top-k of the
 // raw logits weighted by their softmax, expert biases, clamped SwiGLU (alpha 1.702, limit 7,
 // up + 1). Untied output.
 #include "models/gpt_oss.h"
@@ -26,6 +27,10 @@ Expected<std::unique_ptr<Model>> GptOssModel::Load(const loader::GgufFile& f, Th
     return InvalidArgument(f.path() + ": " + a + "attention.sliding_window is missing or out of range");
   }
   m->n_swa_ = static_cast<int>(*swa);
+  m->kv_window_ = m->n_swa_;  // the pool keeps sliding layers' K/V only while still readable
+  for (int il = 0; il < c.n_layers; ++il) {
+    if (IsSlidingWindowLayer(il)) m->kv_sliding_layers_.push_back(il);
+  }
   RETURN_IF_ERROR(ReadMoeConfig(f, c.arch, &m->moe_));
   m->moe_.sigmoid_gating = false;
   m->moe_.norm_weights = false;
