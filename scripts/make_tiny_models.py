@@ -2,7 +2,7 @@
 """Write tiny random-weight GGUF files for the golden tests of formats and architectures we have no
 real model for (tests/models/tiny_golden_test.cpp, scripts/make_tiny_golden.py): per family
 (`llama` in every weight dtype; `llama3`, `qwen2`, `qwen3` in a float and a K-quant dtype;
-`deepseek2`, `qwen3moe` in F16 and Q8_0) a file tiny-<family>-<dtype>.gguf with the metadata and tensor names
+`deepseek2`, `qwen3moe` in F16 and Q8_0; `gptoss` with MXFP4 experts) a file tiny-<family>-<dtype>.gguf with the metadata and tensor names
 llama.cpp's converter writes for it.
 
 Deterministic (fixed seeds, gguf-py's writer and quantizers): every run writes the same bytes, and
@@ -95,6 +95,20 @@ QWEN3MOE = {"n_expert": 4, "n_expert_used": 2, "n_expert_shared": 0, "expert_ff"
 
 DEEPSEEK2_LITE = dict(DEEPSEEK2, q_lora_rank=0, expert_ff=64, n_expert_used=4)
 
+# OpenAI gpt-oss (`gpt-oss`), laid out as convert_hf_to_gguf.py's GptOssModel writes it: q/k/v/o
+# biases, per-head attention sinks (attn_sinks.weight [n_head]), post_attention_norm before the
+# MoE, router and expert biases, experts in MXFP4 (as in the released files) and the rest in
+# F16; head size 32 (q_dim 128 != n_embd, as in the real model); sliding window 24 on the even
+# layers (so it acts at the fixtures' positions), YaRN with the original context scaled down to
+# 64. The sinks' std (SINK_STD) makes a model that ignores them far off. Seed 8500: of the seeds
+# tried (8000-8500 in steps of 100), 8000, 8100 and 8200 each had one token whose 2nd and 3rd
+# router logits were within ~0.1 in some layer (a routing near-tie: max |dlogit| 1.8-3.7 at that
+# one token, see tiny_golden_test.cpp); 8300-8500 have none.
+GPT_OSS = {"n_expert": 4, "n_expert_used": 2, "n_expert_shared": 0, "expert_ff": 128,
+           "sliding_window": 24, "yarn_factor": 4.0, "yarn_orig_ctx": 64,
+           "expert_dtype": Q.MXFP4}
+SINK_STD = 1.5
+
 FAMILIES = [
     Family("llama", "llama", "gpt-2", LLAMA_DTYPES, 1000),
     Family("llama3", "llama", "llama-bpe", FAMILY_DTYPES, 2000, rope_base=500000.0,
@@ -111,6 +125,8 @@ FAMILIES = [
     Family("qwen3moe", "qwen3moe", "qwen2", [("F16", Q.F16, Q.F16, None),
                                              ("Q8_0", Q.Q8_0, Q.Q8_0, Q.Q8_0)], 6000,
            rope_base=1000000.0, eps=1e-6, head_dim=128, qk_norm=True, moe=QWEN3MOE),
+    Family("gptoss", "gpt-oss", "gpt-4o", [("MXFP4", Q.F16, Q.F16, Q.F16)], 8500,
+           rope_base=150000.0, head_dim=32, moe=GPT_OSS, n_layers=4),
 ]
 
 
@@ -254,10 +270,16 @@ def write_model(path, fam, name, wtype, etype, otype, seed):
         w.add_rope_dimension_count(head_dim)
         if fam.moe:
             add_moe_keys(w, fam.moe)
+        if fam.arch == "gpt-oss":
+            w.add_sliding_window(fam.moe["sliding_window"])
+            w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+            w.add_rope_scaling_factor(fam.moe["yarn_factor"])
+            w.add_rope_scaling_orig_ctx_len(fam.moe["yarn_orig_ctx"])
     w.add_rope_freq_base(fam.rope_base)
     w.add_layer_norm_rms_eps(fam.eps)
     w.add_vocab_size(n_vocab)
-    w.add_file_type(int(wtype))
+    w.add_file_type(int(gguf.LlamaFileType.MOSTLY_MXFP4_MOE) if fam.arch == "gpt-oss"
+                    else int(wtype))
     w.add_tokenizer_model("gpt2")
     w.add_tokenizer_pre(fam.pre)
     w.add_token_list(tokens)
@@ -290,6 +312,9 @@ def write_model(path, fam, name, wtype, etype, otype, seed):
         norm(b + "attn_norm.weight")
         if mla:
             add_mla_layer(b, wtype, mla, i >= mla["leading_dense"], add, norm)
+            continue
+        if fam.arch == "gpt-oss":
+            add_gpt_oss_layer(rng, w, b, wtype, fam.moe, q_dim, kv_dim, add, norm, bias)
             continue
         add(b + "attn_q.weight", wtype, q_dim, N_EMBD, N_EMBD ** -0.5)
         add(b + "attn_k.weight", wtype, kv_dim, N_EMBD, N_EMBD ** -0.5)
@@ -365,6 +390,28 @@ def add_mla_layer(b, wtype, mla, moe, add, norm):
     add_moe_ffn(b, wtype, mla, add)
 
 
+def add_gpt_oss_layer(rng, w, b, wtype, moe, q_dim, kv_dim, add, norm, bias):
+    """One gpt-oss layer after attn_norm: biased attention with sinks, post_attention_norm, MoE
+    with router and expert biases (F32, as the converter keeps them)."""
+    add(b + "attn_q.weight", wtype, q_dim, N_EMBD, N_EMBD ** -0.5)
+    add(b + "attn_k.weight", wtype, kv_dim, N_EMBD, N_EMBD ** -0.5)
+    add(b + "attn_v.weight", wtype, kv_dim, N_EMBD, N_EMBD ** -0.5)
+    bias(b + "attn_q.bias", q_dim)
+    bias(b + "attn_k.bias", kv_dim)
+    bias(b + "attn_v.bias", kv_dim)
+    add(b + "attn_output.weight", wtype, N_EMBD, q_dim, q_dim ** -0.5)
+    bias(b + "attn_output.bias", N_EMBD)
+    w.add_tensor(b + "attn_sinks.weight", (SINK_STD * rng.standard_normal(N_HEAD)).astype(np.float32))
+    norm(b + "post_attention_norm.weight")
+    n_exp, ff, et = moe["n_expert"], moe["expert_ff"], moe["expert_dtype"]
+    add(b + "ffn_gate_inp.weight", Q.F32, n_exp, N_EMBD, ROUTER_STD * N_EMBD ** -0.5)
+    bias(b + "ffn_gate_inp.bias", n_exp)
+    for part, rows, cols in (("gate", ff, N_EMBD), ("up", ff, N_EMBD), ("down", N_EMBD, ff)):
+        add(b + f"ffn_{part}_exps.weight", et, rows, cols, cols ** -0.5, n_exp)
+        w.add_tensor(b + f"ffn_{part}_exps.bias",
+                     (BIAS_STD * rng.standard_normal((n_exp, rows))).astype(np.float32))
+
+
 def add_moe_keys(w, moe):
     w.add_expert_feed_forward_length(moe["expert_ff"])
     w.add_expert_count(moe["n_expert"])
@@ -395,10 +442,12 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def generate(outdir, verbose):
+def generate(outdir, verbose, families=None):
     os.makedirs(outdir, exist_ok=True)
     sums = {}
     for fam in FAMILIES:
+        if families and fam.name not in families:
+            continue
         for seed, (name, wtype, etype, otype) in enumerate(fam.dtypes):
             fname = f"tiny-{fam.name}-{name}.gguf"
             path = os.path.join(outdir, fname)
@@ -428,6 +477,7 @@ def main():
     ap.add_argument("outdir", nargs="?", help="folder for tiny-<family>-<dtype>.gguf")
     ap.add_argument("--check", action="store_true",
                     help="regenerate into a temporary folder and compare with the recorded sha256s")
+    ap.add_argument("--families", nargs="+", help="only these families (no --check/--write-sums)")
     ap.add_argument("--write-sums", action="store_true",
                     help=f"record the sha256s of the generated files in {SHA_FILE}")
     args = ap.parse_args()
@@ -443,7 +493,7 @@ def main():
         return 1 if bad else 0
     if not args.outdir:
         ap.error("OUTDIR is required unless --check")
-    sums = generate(args.outdir, verbose=True)
+    sums = generate(args.outdir, verbose=True, families=args.families)
     if args.write_sums:
         with open(SHA_FILE, "w") as f:
             for fname in sorted(sums):

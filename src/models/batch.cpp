@@ -58,7 +58,7 @@ Status BeginBatch(const std::vector<BatchSeq>& batch, const kv::KvPool& pool, co
 
 void AttendBatch(const std::vector<BatchSeq>& batch, kv::KvPool& pool, int layer, int n_head,
                  float scale, int window, const float* q, const float* k, const float* v,
-                 float* out, ThreadPool& threads) {
+                 float* out, ThreadPool& threads, const float* sinks) {
   const kv::KvLayout& L = pool.layout();
   const int64_t q_dim = static_cast<int64_t>(n_head) * L.head_dim, kv_dim = L.kv_dim();
   std::vector<AttentionArgs> args(batch.size());
@@ -68,7 +68,7 @@ void AttendBatch(const std::vector<BatchSeq>& batch, kv::KvPool& pool, int layer
     StoreKv(pool, *s.kv, layer, s.kv->n_tokens, s.n_tokens, k + t0 * kv_dim,
             v != nullptr ? v + t0 * kv_dim : nullptr);
     args[si] = {&pool,  s.kv,  layer,          s.kv->n_tokens,   s.n_tokens,
-                n_head, scale, q + t0 * q_dim, out + t0 * q_dim, window};
+                n_head, scale, q + t0 * q_dim, out + t0 * q_dim, window, sinks};
     t0 += s.n_tokens;
   }
   Attention(args.data(), static_cast<int>(args.size()), threads);

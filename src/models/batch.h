@@ -31,9 +31,10 @@ Status BeginBatch(const std::vector<BatchSeq>& batch, const kv::KvPool& pool, co
 // all of the batch's queries. q, out: [T][n_head * head_dim]; k, v: [T][n_head_kv * head_dim]
 // (v unused, may be null, when the pool's layout has v_from_k).
 // window > 0: a query at position p sees only keys at positions > p - window (sliding window).
+// sinks: [n_head] attention-sink logits (AttentionArgs::sinks) or null.
 void AttendBatch(const std::vector<BatchSeq>& batch, kv::KvPool& pool, int layer, int n_head,
                  float scale, int window, const float* q, const float* k, const float* v,
-                 float* out, ThreadPool& threads);
+                 float* out, ThreadPool& threads, const float* sinks = nullptr);
 
 // Logits for every token of all_logits sequences, else each sequence's last token:
 // out->data = output · rms(x[row]) · output_norm, [n_rows][n_vocab]; sets out->seq_row.

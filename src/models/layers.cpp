@@ -137,7 +137,8 @@ constexpr int kTileTokens = 16;
 struct TokenRange {
   int lo, end;     // positions [lo, end): causal, or the sliding window's last positions
   int n_seg;       // segments (1: the whole range, normalized directly)
-  size_t partial;  // offset of its partial outputs if n_seg > 1: [n_kv_heads][n_seg] items
+  size_t partial;  // offset of its partial outputs if split: [n_kv_heads][n_seg] items
+  bool split;      // partial outputs merged afterwards: n_seg > 1, or attention sinks
 };
 
 struct AttentionItem {
@@ -165,8 +166,9 @@ void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool) {
       const int lo = A.window > 0 ? std::max(0, end - A.window) : 0;
       const int n_pos = end - lo;
       const int n_seg = n_pos > seg_len ? (n_pos + seg_len - 1) / seg_len : 1;
-      ranges[a].push_back({lo, end, n_seg, partial_floats});
-      if (n_seg > 1)
+      const bool split = n_seg > 1 || A.sinks != nullptr;
+      ranges[a].push_back({lo, end, n_seg, partial_floats, split});
+      if (split)
         partial_floats += static_cast<size_t>(L.n_kv_heads) * n_seg * group * (L.head_dim + 2);
     }
     for (int t0 = 0, t1; t0 < A.n_tok; t0 = t1) {
@@ -214,7 +216,7 @@ void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool) {
         const size_t q_off = (static_cast<size_t>(t) * A.n_head + it.kvh * group) * hd;
         qs.push_back(A.q + q_off);
         n_pos.push_back(std::min(r[t].end, p0 + seg_len) - p0);
-        if (r[t].n_seg == 1) {
+        if (!r[t].split) {
           outs.push_back(A.out + q_off);
           ms.push_back(nullptr);
           ls.push_back(nullptr);
@@ -247,7 +249,8 @@ void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool) {
       kernels::AttendTile(kv, tile, A.scale, scratch.data());
     }
   });
-  // Merge the segments of each split (arg, token, kv head).
+  // Merge the segments of each split (arg, token, kv head). An attention sink is one more
+  // segment: logit sinks[h] with value 0 (l = 1, out = 0), so it joins only the denominator.
   std::vector<float> outs, ms, ls;
   for (int a = 0; a < n_args; ++a) {
     const AttentionArgs& A = args[a];
@@ -255,9 +258,10 @@ void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool) {
     const int group = A.n_head / n_kv;
     for (int t = 0; t < A.n_tok; ++t) {
       const TokenRange& r = ranges[a][t];
-      if (r.n_seg == 1) continue;
-      outs.resize(static_cast<size_t>(r.n_seg) * group * hd);
-      ms.resize(static_cast<size_t>(r.n_seg) * group);
+      if (!r.split) continue;
+      const int n_merge = r.n_seg + (A.sinks != nullptr ? 1 : 0);
+      outs.resize(static_cast<size_t>(n_merge) * group * hd);
+      ms.resize(static_cast<size_t>(n_merge) * group);
       ls.resize(ms.size());
       for (int kvh = 0; kvh < n_kv; ++kvh) {
         for (int sgi = 0; sgi < r.n_seg; ++sgi) {
@@ -267,8 +271,16 @@ void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool) {
           std::copy(o + group * hd, o + group * hd + group, ms.data() + sgi * group);
           std::copy(o + group * hd + group, o + group * hd + 2 * group, ls.data() + sgi * group);
         }
+        if (A.sinks != nullptr) {
+          const int s = r.n_seg;
+          std::fill(outs.begin() + static_cast<size_t>(s) * group * hd, outs.end(), 0.0f);
+          for (int h = 0; h < group; ++h) {
+            ms[s * group + h] = A.sinks[kvh * group + h];
+            ls[s * group + h] = 1.0f;
+          }
+        }
         const size_t q_off = (static_cast<size_t>(t) * A.n_head + kvh * group) * hd;
-        kernels::MergePartials(outs.data(), ms.data(), ls.data(), r.n_seg, group, hd,
+        kernels::MergePartials(outs.data(), ms.data(), ls.data(), n_merge, group, hd,
                                A.out + q_off);
       }
     }

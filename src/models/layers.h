@@ -76,6 +76,9 @@ struct AttentionArgs {
   const float* q = nullptr;
   float* out = nullptr;
   int window = 0;
+  // Attention sinks (gpt-oss): [n_head] learned logits that join each head's softmax
+  // denominator (weight exp(sink) against no value), or null for plain softmax.
+  const float* sinks = nullptr;
 };
 void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool);
 

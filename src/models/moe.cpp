@@ -44,6 +44,13 @@ Expected<MoeLayerWeights> LoadMoeLayer(const loader::GgufFile& f, const MoeConfi
       w.up, GetMatrixStack(f, BlockTensor(i, "ffn_up_exps"), n_embd, c.n_ff_expert, c.n_expert));
   ASSIGN_OR_RETURN(w.down, GetMatrixStack(f, BlockTensor(i, "ffn_down_exps"), c.n_ff_expert, n_embd,
                                           c.n_expert));
+  if (c.biases) {
+    const int64_t E = c.n_expert, F = c.n_ff_expert;
+    ASSIGN_OR_RETURN(w.router_b, GetVector(f, BlockTensor(i, "ffn_gate_inp", "bias"), E));
+    ASSIGN_OR_RETURN(w.gate_b, GetVector(f, BlockTensor(i, "ffn_gate_exps", "bias"), E * F));
+    ASSIGN_OR_RETURN(w.up_b, GetVector(f, BlockTensor(i, "ffn_up_exps", "bias"), E * F));
+    ASSIGN_OR_RETURN(w.down_b, GetVector(f, BlockTensor(i, "ffn_down_exps", "bias"), E * n_embd));
+  }
   if (c.n_ff_shared > 0) {
     ASSIGN_OR_RETURN(w.gate_sh,
                      GetMatrix(f, BlockTensor(i, "ffn_gate_shexp"), n_embd, c.n_ff_shared));
@@ -56,7 +63,8 @@ Expected<MoeLayerWeights> LoadMoeLayer(const loader::GgufFile& f, const MoeConfi
 
 namespace {
 
-// probs[t] = softmax (or sigmoid) of the router logits; chosen[t] = the k largest, best first
+// probs[t] = softmax (or sigmoid, or the raw logits for softmax_after_topk) of the router logits
+// (plus router bias); chosen[t] = the k largest, best first
 // (ties: lower expert id first); weight[t] = their probs, renormalized and scaled as configured.
 void Route(const MoeLayerWeights& w, const MoeConfig& c, const float* x, int64_t T, MoeScratch* s,
            ThreadPool& pool) {
@@ -65,10 +73,13 @@ void Route(const MoeLayerWeights& w, const MoeConfig& c, const float* x, int64_t
   s->chosen.resize(T * K);
   s->weight.resize(T * K);
   kernels::MatMul(w.router, x, T, s->probs.data(), pool);
+  if (!w.router_b.empty()) AddBias(s->probs.data(), w.router_b.data(), T, E);
   std::vector<int32_t> order(E);
   for (int64_t t = 0; t < T; ++t) {
     float* p = &s->probs[t * E];
-    if (c.sigmoid_gating) {
+    if (c.softmax_after_topk) {
+      // Raw logits are ranked; the weights are their softmax over the chosen k (below).
+    } else if (c.sigmoid_gating) {
       for (int e = 0; e < E; ++e) p[e] = 1.0f / (1.0f + std::exp(-p[e]));
     } else {
       const float mx = *std::max_element(p, p + E);
@@ -89,11 +100,45 @@ void Route(const MoeLayerWeights& w, const MoeConfig& c, const float* x, int64_t
       s->weight[t * K + k] = p[order[k]];
       sum += p[order[k]];
     }
+    if (c.softmax_after_topk) {  // order[0] holds the largest logit
+      double z = 0.0;
+      for (int k = 0; k < K; ++k) {
+        s->weight[t * K + k] = std::exp(p[order[k]] - p[order[0]]);
+        z += s->weight[t * K + k];
+      }
+      for (int k = 0; k < K; ++k) s->weight[t * K + k] *= static_cast<float>(1.0 / z);
+      sum = 1.0f;
+    }
     for (int k = 0; k < K; ++k) {
       if (c.norm_weights) s->weight[t * K + k] /= sum;
       if (c.weights_scale != 0.0f) s->weight[t * K + k] *= c.weights_scale;
     }
   }
+}
+
+// Expert e on the n gathered rows s->xin -> s->y, with the expert biases (when present) and the
+// clamped SwiGLU when c.oai_swiglu (else plain SwiGLU).
+void ExpertFfnBiased(const MoeLayerWeights& w, const MoeConfig& c, int e, int64_t n, int n_embd,
+                     MoeScratch* s, ThreadPool& pool) {
+  const int F = c.n_ff_expert;
+  kernels::MatMulShared({{&w.gate[e], s->gate.data()}, {&w.up[e], s->up.data()}}, s->xin.data(), n,
+                        pool);
+  if (!w.gate_b.empty()) {
+    AddBias(s->gate.data(), &w.gate_b[static_cast<size_t>(e) * F], n, F);
+    AddBias(s->up.data(), &w.up_b[static_cast<size_t>(e) * F], n, F);
+  }
+  if (c.oai_swiglu) {
+    const float alpha = c.swiglu_alpha, limit = c.swiglu_limit;
+    for (int64_t i = 0; i < n * F; ++i) {
+      const float g = std::min(s->gate[i], limit);
+      const float u = std::max(-limit, std::min(s->up[i], limit));
+      s->gate[i] = g / (1.0f + std::exp(-alpha * g)) * (u + 1.0f);
+    }
+  } else {
+    SwiGlu(s->gate.data(), s->up.data(), n * F);
+  }
+  kernels::MatMul(w.down[e], s->gate.data(), n, s->y.data(), pool);
+  if (!w.down_b.empty()) AddBias(s->y.data(), &w.down_b[static_cast<size_t>(e) * n_embd], n, n_embd);
 }
 
 }  // namespace
@@ -117,8 +162,12 @@ void MoeFfn(const MoeLayerWeights& w, const MoeConfig& c, const float* x, int64_
     }
     s->gate.resize(n * c.n_ff_expert);
     s->up.resize(n * c.n_ff_expert);
-    SwiGluFfn(w.gate[e], w.up[e], w.down[e], s->xin.data(), n, s->gate.data(), s->up.data(),
-              s->y.data(), pool);
+    if (c.biases || c.oai_swiglu) {
+      ExpertFfnBiased(w, c, e, n, n_embd, s, pool);
+    } else {
+      SwiGluFfn(w.gate[e], w.up[e], w.down[e], s->xin.data(), n, s->gate.data(), s->up.data(),
+                s->y.data(), pool);
+    }
     for (int64_t j = 0; j < n; ++j) {
       const float wt = s->weight[s->rows[j]];
       float* o = &s->out_k[s->rows[j] * n_embd];

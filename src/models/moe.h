@@ -21,6 +21,13 @@ struct MoeConfig {
   bool sigmoid_gating = false;  // expert_gating_func 2; else softmax over all experts
   bool norm_weights = false;    // divide the k weights by their sum (expert_weights_norm)
   float weights_scale = 0.0f;   // multiply them by it when != 0 (expert_weights_scale)
+  // gpt-oss (llama.cpp's SOFTMAX_WEIGHT gating and LLM_FFN_SWIGLU_OAI_MOE): the top k of the raw
+  // router logits, weighted by a softmax over those k; router and expert biases; the clamped
+  // SwiGLU min(g, limit)·sigmoid(alpha·min(g, limit))·(clamp(u, ±limit) + 1).
+  bool softmax_after_topk = false;
+  bool biases = false;  // ffn_gate_inp / ffn_{gate,up,down}_exps .bias tensors
+  bool oai_swiglu = false;
+  float swiglu_alpha = 1.702f, swiglu_limit = 7.0f;
 };
 
 // Reads the `<arch>.expert_*` keys (model-formats.md §2.0) into c; n_expert_shared may be 0.
@@ -32,6 +39,8 @@ struct MoeLayerWeights {
   std::vector<kernels::WeightView> gate, up;    // per expert {n_embd, n_ff_expert}
   std::vector<kernels::WeightView> down;        // per expert {n_ff_expert, n_embd}
   kernels::WeightView gate_sh, up_sh, down_sh;  // shared experts (when n_ff_shared > 0)
+  // When c.biases: router [n_expert], gate/up [n_expert][n_ff_expert], down [n_expert][n_embd].
+  std::vector<float> router_b, gate_b, up_b, down_b;
 };
 Expected<MoeLayerWeights> LoadMoeLayer(const loader::GgufFile& f, const MoeConfig& c, int n_embd,
                                        int i);

@@ -3,6 +3,7 @@
 
 #include "models/deepseek2.h"
 #include "models/gemma3.h"
+#include "models/gpt_oss.h"
 #include "models/llama.h"
 #include "models/model.h"
 #include "models/qwen.h"
@@ -18,9 +19,10 @@ Expected<std::unique_ptr<Model>> LoadModel(const loader::GgufFile& gguf, ThreadP
     return QwenModel::Load(gguf, pool);
   }
   if (*arch == "deepseek2") return DeepSeek2Model::Load(gguf, pool);
+  if (*arch == "gpt-oss") return GptOssModel::Load(gguf, pool);
   return Unimplemented(
       gguf.path() + ": architecture '" + *arch +
-      "' is not supported (supported: llama, gemma3, qwen2, qwen3, qwen3moe, deepseek2)");
+      "' is not supported (supported: llama, gemma3, qwen2, qwen3, qwen3moe, deepseek2, gpt-oss)");
 }
 
 }  // namespace semantic::models

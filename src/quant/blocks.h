@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace semantic::quant {
 
@@ -109,6 +110,27 @@ static_assert(sizeof(BlockIQ4_NL) == 18);
 // Non-linear 4-bit codebook of IQ4_NL (GGML's kvalues_iq4nl; a format constant).
 inline constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                             1,    13,   25,  38,  53,  69,  89,  113};
+
+// MXFP4 (OCP microscaling FP4): x = E8M0ToFp32Half(e) * kMxfp4Values[nibble], where the table
+// holds twice the E2M1 values so the scale carries the 1/2; same nibble order as Q4_0. The scale
+// byte comes first (17-byte blocks, no f16 field).
+struct BlockMXFP4 {
+  uint8_t e;
+  uint8_t qs[kQK / 2];
+};
+static_assert(sizeof(BlockMXFP4) == 17);
+
+// E2M1 values {0, 0.5, 1, 1.5, 2, 3, 4, 6} and their negatives, doubled (GGML's kvalues_mxfp4).
+inline constexpr int8_t kMxfp4Values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+// 2^(e - 128) as f32 bits (GGML's ggml_e8m0_to_fp32_half): subnormal for e < 2; e = 255 is
+// treated as 2^127 like GGML does, not as NaN.
+inline float E8M0ToFp32Half(uint8_t e) {
+  const uint32_t bits = e < 2 ? 0x00200000u << e : static_cast<uint32_t>(e - 1) << 23;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
 
 // Scale j (0..7) and min j of a Q4_K / Q5_K `scales[12]` array, both 6-bit.
 //   j < 4: sc = s[j] & 63,                         m = s[j+4] & 63

@@ -87,6 +87,17 @@ void DequantIQ4_NL(const uint8_t* src, float* y, int64_t nb) {
   }
 }
 
+void DequantMXFP4(const uint8_t* src, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, y += kQK) {
+    const auto b = LoadBlock<BlockMXFP4>(src, i);
+    const float d = E8M0ToFp32Half(b.e);
+    for (int j = 0; j < kQK / 2; ++j) {
+      y[j] = static_cast<float>(kMxfp4Values[b.qs[j] & 0xF]) * d;
+      y[j + kQK / 2] = static_cast<float>(kMxfp4Values[b.qs[j] >> 4]) * d;
+    }
+  }
+}
+
 void DequantQ4_K(const uint8_t* src, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i) {
     const auto b = LoadBlock<BlockQ4_K>(src, i);
@@ -184,6 +195,8 @@ void DequantizeRowRef(DType type, const void* src_v, float* dst, int64_t n) {
       return DequantQ8_0(src, dst, nb);
     case DType::kIQ4_NL:
       return DequantIQ4_NL(src, dst, nb);
+    case DType::kMXFP4:
+      return DequantMXFP4(src, dst, nb);
     case DType::kQ4_K:
       return DequantQ4_K(src, dst, nb);
     case DType::kQ5_K:

@@ -85,6 +85,30 @@ void QuantIQ4_NL(const float* x, uint8_t* dst, int64_t nb) {
   }
 }
 
+// gguf-py's MXFP4 quantizer: e = floor(log2(amax)) - 2 + 127 (0 for an all-zero block), then the
+// nearest table value (first on ties) for each element.
+void QuantMXFP4(const float* x, uint8_t* dst, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQK) {
+    float amax = 0.f;
+    for (int j = 0; j < kQK; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+    BlockMXFP4 b;
+    b.e = amax > 0.f ? static_cast<uint8_t>(Clamp(
+                           static_cast<int>(std::floor(std::log2(amax))) - 2 + 127, 0, 255))
+                     : 0;
+    const float d = E8M0ToFp32Half(b.e);
+    uint8_t q[kQK];  // [32] u8 codes in element order
+    for (int j = 0; j < kQK; ++j) {
+      int best = 0;
+      for (int k = 1; k < 16; ++k)
+        if (std::fabs(d * kMxfp4Values[k] - x[j]) < std::fabs(d * kMxfp4Values[best] - x[j]))
+          best = k;
+      q[j] = static_cast<uint8_t>(best);
+    }
+    for (int j = 0; j < kQK / 2; ++j) b.qs[j] = static_cast<uint8_t>(q[j] | (q[j + 16] << 4));
+    StoreBlock(dst, i, b);
+  }
+}
+
 // Affine 4/5-bit block: d = (max - min) / levels, m = min.
 void AffineBlock(const float* x, int levels, uint16_t* d16, uint16_t* m16, uint8_t* q) {
   float mn = x[0], mx = x[0];
@@ -365,6 +389,8 @@ void QuantizeRowRef(DType type, const float* x, void* dst_v, int64_t n) {
       return QuantQ8_0(x, dst, nb);
     case DType::kIQ4_NL:
       return QuantIQ4_NL(x, dst, nb);
+    case DType::kMXFP4:
+      return QuantMXFP4(x, dst, nb);
     case DType::kQ4_K:
       return QuantQ4_K(x, dst, nb);
     case DType::kQ5_K:

@@ -24,7 +24,7 @@ bool IsSupportedWeightType(DType t) {
   switch (t) {
     case DType::kF32: case DType::kF16: case DType::kBF16: case DType::kQ4_0: case DType::kQ4_1:
     case DType::kQ5_0: case DType::kQ5_1: case DType::kQ8_0: case DType::kQ4_K: case DType::kQ5_K:
-    case DType::kQ6_K: case DType::kIQ4_NL:
+    case DType::kQ6_K: case DType::kIQ4_NL: case DType::kMXFP4:
       return true;
     default:
       return false;
@@ -34,6 +34,7 @@ bool IsSupportedWeightType(DType t) {
 DType ActivationType(DType t) {
   switch (t) {
     case DType::kQ4_0: case DType::kQ5_0: case DType::kQ8_0: case DType::kIQ4_NL:
+    case DType::kMXFP4:
       return DType::kQ8_0;
     case DType::kQ4_1: case DType::kQ5_1:
       return DType::kQ8_1;

@@ -35,7 +35,7 @@ inline size_t RowBytes(DType t, int64_t n) {
 bool IsSupportedWeightType(DType t);
 
 // The format a matmul quantizes its activations to for weights of type `t` (GGML's vec_dot_type):
-// Q8_0 for Q4_0/Q5_0/Q8_0/IQ4_NL, Q8_1 for Q4_1/Q5_1, Q8_K for K-quants, F16/BF16/F32 for the
+// Q8_0 for Q4_0/Q5_0/Q8_0/IQ4_NL/MXFP4, Q8_1 for Q4_1/Q5_1, Q8_K for K-quants, F16/BF16/F32 for the
 // float types (activations rounded to that type). Only defined for supported weight types.
 DType ActivationType(DType t);
 

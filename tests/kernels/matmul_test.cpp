@@ -28,7 +28,8 @@ using testing::TestMatrix;
 
 const DType kAllTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ4_0,
                            DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0,
-                           DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_NL};
+                           DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_NL,
+                           DType::kMXFP4};
 
 std::string Name(DType t) { return std::string(quant::GetDTypeInfo(t)->name); }
 

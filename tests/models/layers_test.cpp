@@ -1,5 +1,6 @@
 // Shared model layers: sliding-window attention over paged KV against a plain f64 softmax over
-// exactly the positions in the window, and the GeGLU activation against the tanh-GELU formula.
+// exactly the positions in the window (optionally with attention sinks), and the GeGLU
+// activation against the tanh-GELU formula.
 #include "models/layers.h"
 
 #include <gtest/gtest.h>
@@ -19,8 +20,10 @@ namespace {
 float RoundF16(float x) { return Fp16ToFp32(Fp32ToFp16(x)); }
 
 // One sequence of n_pos positions of random K/V (f16 cache, head_dim hd, 1 KV head) and queries
-// for its last n_tok positions; Attention with `window` against the f64 oracle.
-void CheckWindow(int n_pos, int n_tok, int window, int bt, int hd = 64, int n_head = 4) {
+// for its last n_tok positions; Attention with `window` (and, when `sinks`, a random per-head
+// attention-sink logit in every softmax denominator) against the f64 oracle.
+void CheckWindow(int n_pos, int n_tok, int window, int bt, int hd = 64, int n_head = 4,
+                 bool sinks = false) {
   ThreadPool threads(2);
   kv::KvPool pool(kv::KvLayout{1, 1, hd, bt, kernels::KvDtype::kF16}, (n_pos + bt - 1) / bt + 1);
   kv::SequenceKv seq;
@@ -33,9 +36,12 @@ void CheckWindow(int n_pos, int n_tok, int window, int bt, int hd = 64, int n_he
   StoreKv(pool, seq, 0, 0, n_pos, k.data(), v.data());
   std::vector<float> q(static_cast<size_t>(n_tok) * n_head * hd), out(q.size());
   for (auto& e : q) e = nd(rng);
+  std::vector<float> sink(n_head);
+  for (auto& e : sink) e = 2.0f * nd(rng);
   const int start = n_pos - n_tok;
   const float scale = 0.125f;
-  AttentionArgs a{&pool, &seq, 0, start, n_tok, n_head, scale, q.data(), out.data(), window};
+  AttentionArgs a{&pool,       &seq,   0,      start, n_tok, n_head, scale, q.data(),
+                  out.data(),  window, sinks ? sink.data() : nullptr};
   Attention(&a, 1, threads);
   for (int t = 0; t < n_tok; ++t) {
     const int end = start + t + 1, lo = window > 0 ? std::max(0, end - window) : 0;
@@ -49,13 +55,16 @@ void CheckWindow(int n_pos, int n_tok, int window, int bt, int hd = 64, int n_he
         s[p - lo] = d * scale;
         mx = std::max(mx, s[p - lo]);
       }
+      if (sinks) mx = std::max(mx, static_cast<double>(sink[h]));
       for (double& x : s) sum += (x = std::exp(x - mx));
+      if (sinks) sum += std::exp(sink[h] - mx);  // the sink's weight, against no value
       for (int i = 0; i < hd; ++i) {
         double o = 0.0;
         for (int p = lo; p < end; ++p) o += s[p - lo] / sum * RoundF16(v[p * hd + i]);
         const float got = out[(static_cast<size_t>(t) * n_head + h) * hd + i];
         ASSERT_NEAR(got, o, 2e-3 + 2e-3 * std::fabs(o))
-            << "n_pos " << n_pos << " window " << window << " bt " << bt << " t " << t << " h " << h
+            << "n_pos " << n_pos << " window " << window << " bt " << bt << " sinks " << sinks
+            << " t " << t << " h " << h
             << " i " << i;
       }
     }
@@ -71,6 +80,15 @@ TEST(SlidingWindowAttentionTest, MatchesPlainSoftmaxOverTheWindow) {
   CheckWindow(100, 100, 1, 16);          // only the query's own position
   CheckWindow(90, 90, 20, 5);            // odd block size
   CheckWindow(300, 3, 256, 16, 256, 4);  // Gemma 3's head_dim
+}
+
+// gpt-oss attention sinks: softmax over the positions plus one learned logit per head.
+TEST(SlidingWindowAttentionTest, AttentionSinksJoinTheDenominator) {
+  CheckWindow(40, 40, 0, 16, 64, 4, true);      // causal prefill
+  CheckWindow(100, 100, 37, 16, 64, 4, true);   // sliding window inside blocks
+  CheckWindow(100, 3, 0, 16, 64, 4, true);      // decode-like
+  CheckWindow(2100, 3, 0, 16, 64, 4, true);     // segments split and merged, then the sink
+  CheckWindow(2100, 2, 1500, 16, 64, 4, true);  // long window, split
 }
 
 TEST(SlidingWindowAttentionTest, LongWindowSplitIntoSegments) {

@@ -8,6 +8,7 @@ void FillQ32Avx2(KernelSet* ks);
 void FillQKAvx2(KernelSet* ks);
 void FillFloatAvx2(KernelSet* ks);
 void FillElementwiseAvx2(KernelSet* ks);
+void FillMxfp4Avx2(KernelSet* ks);
 
 void FillKernelSetAvx2(KernelSet* ks) {
   FillActQuantAvx2(ks);
@@ -15,6 +16,7 @@ void FillKernelSetAvx2(KernelSet* ks) {
   FillQKAvx2(ks);
   FillFloatAvx2(ks);
   FillElementwiseAvx2(ks);
+  FillMxfp4Avx2(ks);
 }
 
 }  // namespace semantic::kernels::cpu

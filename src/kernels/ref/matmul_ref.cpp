@@ -79,6 +79,21 @@ float DotSym(const void* w, const void* a, int64_t nb) {
   return static_cast<float>(sum);
 }
 
+// MXFP4 x Q8_0: the block scale is E8M0 (GGML: E8M0_TO_FP32_HALF(e) * d_x * isum), codes from
+// the doubled E2M1 table.
+float DotMXFP4(const void* w, const void* a, int64_t nb) {
+  double sum = 0;
+  for (int64_t i = 0; i < nb; ++i) {
+    const auto bw = Load<BlockMXFP4>(w, i);
+    const auto bx = Load<BlockQ8_0>(a, i);
+    int isum = 0;
+    for (int j = 0; j < 16; ++j)
+      isum += kMxfp4Values[bw.qs[j] & 0xF] * bx.qs[j] + kMxfp4Values[bw.qs[j] >> 4] * bx.qs[j + 16];
+    sum += static_cast<double>(E8M0ToFp32Half(bw.e) * Fp16ToFp32(bx.d) * static_cast<float>(isum));
+  }
+  return static_cast<float>(sum);
+}
+
 // Affine weights (x = q*d + m) x Q8_1: sum_b (d_w * d_x) * isum_b + m_w * s_x.
 template <typename Block>
 float DotAffine(const void* w, const void* a, int64_t nb) {
@@ -199,6 +214,8 @@ float VecDot(DType t, const void* w, const void* a, int64_t cols) {
       return DotSym<BlockQ8_0>(w, a, cols / kQK);
     case DType::kIQ4_NL:
       return DotSym<BlockIQ4_NL>(w, a, cols / kQK);
+    case DType::kMXFP4:
+      return DotMXFP4(w, a, cols / kQK);
     case DType::kQ4_1:
       return DotAffine<BlockQ4_1>(w, a, cols / kQK);
     case DType::kQ5_1:
