@@ -135,7 +135,8 @@ TEST(HfTokenizer, Gemma3VocabMatchesTheGgufTokenizer) {
   EXPECT_EQ(hf->bos_id(), (*ref)->bos_id());
   EXPECT_EQ(hf->eos_id(), (*ref)->eos_id());
   EXPECT_EQ(hf->eog_ids(), (*ref)->eog_ids());
-  for (const json& c : ReadJson(dir + "/cases.json")["cases"]) {
+  const json cases = ReadJson(dir + "/cases.json");  // named: the loop must not outlive it
+  for (const json& c : cases["cases"]) {
     const std::string text = c["text"].get<std::string>();
     for (bool special : {false, true}) {
       EXPECT_EQ(hf->Encode(text, special, special), (*ref)->Encode(text, special, special))
