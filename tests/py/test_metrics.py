@@ -58,6 +58,8 @@ OTHER = {
     "semantic_kv_quarantined_files_total": "test_kv_faults (corrupt files)",
     "semantic_kv_disk_load_failures_total": "test_kv_faults (corrupt files)",
     "semantic_agents_pinned": "test_agents_api (pin)",
+    "semantic_kv_sliding_slots": "0 without sliding-window layers: test_sliding_window_kv",
+    "semantic_kv_sliding_evictions_total": "test_sliding_window_kv (Gemma 3, tight slots)",
 }
 HISTOGRAMS = {"semantic_time_to_first_token_seconds", "semantic_inter_token_latency_seconds",
               "semantic_batch_size"}

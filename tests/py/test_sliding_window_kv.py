@@ -2,6 +2,7 @@
 only for the last window of each context (plus what its cache share holds), and greedy output is
 the same cold, warm, restored from disk after a restart, and restored at an earlier block boundary
 shared with another agent (docs/cache-format.md, "Sliding-window layers")."""
+import re
 import subprocess
 
 import pytest
@@ -88,6 +89,20 @@ def test_long_context_keeps_sliding_parts_for_the_last_window_only(tight_server)
     all_layers = blocks * (GLOBAL_BLOCK + SLIDING_BLOCK)
     assert info["ram_bytes"] < 0.6 * all_layers, (info["ram_bytes"], all_layers)
     assert ram_stats(s.base)["sliding"]["evictions"] > 0
+    # /metrics reports the same slots and evictions.
+    sliding = ram_stats(s.base)["sliding"]
+    metrics = requests.get(s.base + "/metrics", timeout=10).text
+
+    def sample(name, labels=""):
+        m = re.search(r"^" + re.escape(name + labels) + r" (\S+)$", metrics, re.M)
+        assert m, name + labels
+        return float(m.group(1))
+
+    assert sample("semantic_kv_sliding_evictions_total") == sliding["evictions"] > 0
+    assert sample("semantic_kv_sliding_slots", '{state="in_use"}') == sliding["slots_in_use"]
+    assert sample("semantic_kv_sliding_slots", '{state="cached"}') == sliding["slots_cached"]
+    assert sum(sample("semantic_kv_sliding_slots", '{state="%s"}' % st)
+               for st in ("in_use", "cached", "free")) == slots
 
     warm, u1 = complete(s.base, prompt, agent="swa-long")
     assert warm == cold

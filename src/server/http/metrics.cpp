@@ -165,6 +165,18 @@ std::string PrometheusText(const ModelHandle& m, const ServerMetrics& server, bo
            c.pool_blocks - c.pool_in_use - c.pool_cached, "{tier=\"ram\",state=\"free\"}");
   w.Metric("semantic_kv_blocks", "gauge", blocks_help, static_cast<double>(c.disk.files),
            "{tier=\"disk\",state=\"stored\"}");
+  const char* slots_help =
+      "Sliding-window KV slots (models with sliding-window layers, else 0): in use, cached with "
+      "a published block, free.";
+  w.Metric("semantic_kv_sliding_slots", "gauge", slots_help, c.sliding_in_use,
+           "{state=\"in_use\"}");
+  w.Metric("semantic_kv_sliding_slots", "gauge", slots_help, c.sliding_cached,
+           "{state=\"cached\"}");
+  w.Metric("semantic_kv_sliding_slots", "gauge", slots_help,
+           c.sliding_slots - c.sliding_in_use - c.sliding_cached, "{state=\"free\"}");
+  w.Metric("semantic_kv_sliding_evictions_total", "counter",
+           "Sliding-window KV parts evicted from their RAM slots (their blocks stay).",
+           static_cast<double>(c.sliding_evictions));
   w.Metric("semantic_pool_utilization_ratio", "gauge",
            "Fraction of RAM KV blocks holding data (in use or cached).",
            c.pool_blocks ? static_cast<double>(c.pool_in_use + c.pool_cached) / c.pool_blocks : 0);
