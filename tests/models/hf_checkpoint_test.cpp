@@ -21,6 +21,7 @@
 #include "loader/safetensors/safetensors_file.h"
 #include "models/model.h"
 #include "tests/models/golden_fixture.h"
+#include "tests/models/teacher_forced.h"
 #include "tokenizer/tokenizer.h"
 
 namespace semantic {
@@ -45,18 +46,7 @@ std::unique_ptr<loader::GgufFile> MustOpen(const std::string& path) {
 
 // Teacher-forced logits [n_tokens][n_vocab] of one sequence.
 std::vector<float> Logits(const loader::GgufFile& f, const std::vector<int32_t>& tokens) {
-  ThreadPool pool(1);
-  auto m = models::LoadModel(f, pool);
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
-  if (!m.ok()) return {};
-  kv::KvPool kv((*m)->KvLayoutFor(16), 16);
-  kv::SequenceKv seq;
-  EXPECT_TRUE(seq.Reserve(kv, static_cast<int>(tokens.size())).ok());
-  models::Logits out;
-  EXPECT_TRUE(
-      (*m)->Forward({{tokens.data(), static_cast<int>(tokens.size()), &seq, true}}, kv, &out).ok());
-  seq.Clear(kv);
-  return out.data;
+  return testing::TeacherForcedLogits(f, tokens);
 }
 
 const std::vector<int32_t> kTokens = {299, 5,  72, 101, 300 - 44, 108, 32,  260, 99,  111,

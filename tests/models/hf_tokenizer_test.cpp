@@ -24,6 +24,7 @@
 #include "loader/safetensors/hf_checkpoint.h"
 #include "models/model.h"
 #include "tests/models/golden_fixture.h"
+#include "tests/models/teacher_forced.h"
 #include "tokenizer/tokenizer.h"
 
 namespace semantic {
@@ -211,18 +212,7 @@ std::vector<float> Logits(const std::string& dir, const std::vector<int32_t>& to
   auto vocab = engine::VocabFromGguf(**f);
   EXPECT_TRUE(vocab.ok());
   EXPECT_EQ(static_cast<int64_t>(vocab->tokens.size()), *n_vocab) << dir;
-  ThreadPool pool(1);
-  auto m = models::LoadModel(**f, pool);
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
-  if (!m.ok()) return {};
-  kv::KvPool kv((*m)->KvLayoutFor(16), 16);
-  kv::SequenceKv seq;
-  EXPECT_TRUE(seq.Reserve(kv, static_cast<int>(tokens.size())).ok());
-  models::Logits out;
-  EXPECT_TRUE(
-      (*m)->Forward({{tokens.data(), static_cast<int>(tokens.size()), &seq, true}}, kv, &out).ok());
-  seq.Clear(kv);
-  return out.data;
+  return testing::TeacherForcedLogits(**f, tokens);
 }
 
 // Gemma 3 checkpoints' embed_tokens has 64 rows past the tokenizer's vocab; llama.cpp's converter
