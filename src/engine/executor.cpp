@@ -294,9 +294,11 @@ void Executor::Finish(Sequence& s, const std::string& reason) {
   e.cached_tokens = s.cached;
   e.completion_tokens = s.generated;
   Release(s);  // the session is recorded before the client can see the end
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);  // counted before the client can see the end
+    ++stats_.requests_done;
+  }
   s.channel->Push(std::move(e));
-  std::lock_guard<std::mutex> lock(stats_mu_);
-  ++stats_.requests_done;
 }
 
 void Executor::Fail(Sequence& s, const std::string& error, int http_status) {
@@ -429,6 +431,9 @@ bool Executor::Step() {
   uint64_t generated = 0, prompt_done = 0;
   const auto sampled_at = std::chrono::steady_clock::now();
   std::vector<double> ttft, itl;  // seconds, observed under stats_mu_ below
+  // Ends are delivered after this step's tokens are counted, so a client that scrapes /metrics
+  // right after its response ends sees every token it received.
+  std::vector<std::pair<Sequence*, const char*>> finished;
   for (size_t i = 0; i < members.size(); ++i) {
     Sequence& s = *members[i];
     if (options_.cache) {
@@ -478,15 +483,26 @@ bool Executor::Step() {
     s.history.push_back(next);
     s.pending = next;
     if (tok_.IsEog(next)) {
-      Finish(s, "stop");
-      s.req.cancelled->store(true);
+      finished.emplace_back(&s, "stop");
       continue;
     }
     s.channel->Push(std::move(e));
     if (s.generated >= s.req.max_tokens || s.kv.n_tokens + 1 >= MaxContext()) {
-      Finish(s, "length");
-      s.req.cancelled->store(true);
+      finished.emplace_back(&s, "length");
     }
+  }
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    stats_.tokens_generated += generated;
+    stats_.prompt_tokens += prompt_done;
+    ++stats_.steps;
+    stats_.batch_size.Observe(static_cast<double>(batch.size()));
+    for (double t : ttft) stats_.ttft_s.Observe(t);
+    for (double t : itl) stats_.itl_s.Observe(t);
+  }
+  for (const auto& [s, reason] : finished) {
+    Finish(*s, reason);
+    s->req.cancelled->store(true);
   }
   // Finished sequences were marked; remove them without a second Finish.
   for (auto it = active_.begin(); it != active_.end();) {
@@ -498,12 +514,6 @@ bool Executor::Step() {
     }
   }
   std::lock_guard<std::mutex> lock(stats_mu_);
-  stats_.tokens_generated += generated;
-  stats_.prompt_tokens += prompt_done;
-  ++stats_.steps;
-  stats_.batch_size.Observe(static_cast<double>(batch.size()));
-  for (double t : ttft) stats_.ttft_s.Observe(t);
-  for (double t : itl) stats_.itl_s.Observe(t);
   stats_.running = static_cast<int>(active_.size());
   return true;
 }
