@@ -310,6 +310,28 @@ void Executor::Fail(Sequence& s, const std::string& error, int http_status) {
   s.channel->Push(std::move(e));
 }
 
+Event Executor::Draw(Sequence& s, const float* row) const {
+  const int n_vocab = logits_.n_vocab;
+  Event e;
+  e.token = s.sampler->Sample(row, n_vocab, s.history);
+  if (s.req.logprobs) {
+    const float max_l = *std::max_element(row, row + n_vocab);
+    double sum = 0;
+    for (int v = 0; v < n_vocab; ++v) sum += std::exp(row[v] - max_l);
+    const float log_z = max_l + static_cast<float>(std::log(sum));
+    e.logprob = row[e.token] - log_z;
+    if (s.req.top_logprobs > 0) {
+      std::vector<int32_t> ids(n_vocab);
+      for (int v = 0; v < n_vocab; ++v) ids[v] = v;
+      const int k = std::min(s.req.top_logprobs, n_vocab);
+      std::partial_sort(ids.begin(), ids.begin() + k, ids.end(),
+                        [&](int a, int b) { return row[a] > row[b]; });
+      for (int j = 0; j < k; ++j) e.top.push_back({ids[j], row[ids[j]] - log_z});
+    }
+  }
+  return e;
+}
+
 bool Executor::Step() {
   // Drop cancelled sequences first (client went away): their blocks go back to the pool. A
   // sequence being restored is left alone until its restore ends.
@@ -434,6 +456,9 @@ bool Executor::Step() {
   // Ends are delivered after this step's tokens are counted, so a client that scrapes /metrics
   // right after its response ends sees every token it received.
   std::vector<std::pair<Sequence*, const char*>> finished;
+  // Publishing touches the shared cache: one sequence after another. Then the draws (and log
+  // probabilities), which read only their own sequence, in parallel.
+  std::vector<char> draws(members.size(), 0);
   for (size_t i = 0; i < members.size(); ++i) {
     Sequence& s = *members[i];
     if (options_.cache) {
@@ -453,25 +478,24 @@ bool Executor::Step() {
       if (s.kv.n_tokens < s.context_len) continue;  // more context to go
       if (s.pending >= 0) continue;  // resumed after preemption: its next token is known
     }
-    const float* row = logits_.Row(logits_.seq_row[i]);
-    const int32_t next = s.sampler->Sample(row, logits_.n_vocab, s.history);
-    Event e;
-    e.token = next;
-    if (s.req.logprobs) {
-      float max_l = *std::max_element(row, row + logits_.n_vocab);
-      double sum = 0;
-      for (int v = 0; v < logits_.n_vocab; ++v) sum += std::exp(row[v] - max_l);
-      const float log_z = max_l + static_cast<float>(std::log(sum));
-      e.logprob = row[next] - log_z;
-      if (s.req.top_logprobs > 0) {
-        std::vector<int32_t> ids(logits_.n_vocab);
-        for (int v = 0; v < logits_.n_vocab; ++v) ids[v] = v;
-        const int k = std::min(s.req.top_logprobs, logits_.n_vocab);
-        std::partial_sort(ids.begin(), ids.begin() + k, ids.end(),
-                          [&](int a, int b) { return row[a] > row[b]; });
-        for (int j = 0; j < k; ++j) e.top.push_back({ids[j], row[ids[j]] - log_z});
-      }
+    draws[i] = 1;
+  }
+  std::vector<Event> drawn(members.size());
+  const auto draw = [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      if (draws[i]) drawn[i] = Draw(*members[i], logits_.Row(logits_.seq_row[i]));
     }
+  };
+  if (options_.pool != nullptr && members.size() > 1) {
+    options_.pool->ParallelFor(static_cast<int64_t>(members.size()), draw);
+  } else {
+    draw(0, static_cast<int64_t>(members.size()));
+  }
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (!draws[i]) continue;
+    Sequence& s = *members[i];
+    Event& e = drawn[i];
+    const int32_t next = e.token;
     if (s.first_token_step < 0) s.first_token_step = steps_;
     (s.generated == 0 ? ttft : itl)
         .push_back(std::chrono::duration<double>(sampled_at -

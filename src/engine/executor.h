@@ -14,6 +14,7 @@
 #include "base/histogram.h"
 #include "engine/request.h"
 #include "engine/scheduler.h"
+#include "base/thread_pool.h"
 #include "kv/kv_pool.h"
 #include "kv/prefix_cache.h"
 #include "models/model.h"
@@ -31,6 +32,9 @@ struct ExecutorOptions {
   // wait ends once kBatchQuietMs pass without a new one), so a burst starts in one step.
   int batch_window_ms = 0;
   kv::PrefixCache* cache = nullptr;  // prefix reuse + agent sessions (null: none)
+  // Samples a step's sequences in parallel (each sequence's draw is its own: the same tokens as
+  // one after another). Null: on the executor thread.
+  ThreadPool* pool = nullptr;
 };
 
 // Upper bounds of the executor's histograms: seconds from Submit to the first sampled token,
@@ -116,6 +120,9 @@ class Executor {
   void Preempt(Sequence& s);  // parks a running sequence: blocks to the cache, back to waiting
   void RestoreLoop();  // restore thread: disk reads for admitted sequences, off the step loop
   void Release(Sequence& s);  // hands the KV back (cache bookkeeping first)
+  // The sequence's next token from its logits row (its own sampler), with log probabilities
+  // when asked; reads nothing shared, so a step draws its sequences in parallel.
+  Event Draw(Sequence& s, const float* row) const;
   void Finish(Sequence& s, const std::string& reason);
   void Fail(Sequence& s, const std::string& error, int http_status);
 

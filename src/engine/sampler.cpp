@@ -75,32 +75,76 @@ void Sampler::MinP(std::vector<Candidate>& c, float min_p) {
   c.resize(keep);
 }
 
-int32_t Sampler::Sample(const float* logits, int n_vocab, const std::vector<int32_t>& history) {
-  const SamplingParams& p = params_;
-  if (p.temperature <= 0.0f && p.repeat_penalty == 1.0f && p.frequency_penalty == 0.0f &&
-      p.presence_penalty == 0.0f) {
-    return Argmax(logits, n_vocab);  // the same first maximum, without copying the vocabulary
-  }
+void Sampler::Filter(const float* logits, int n_vocab, const std::vector<int32_t>& history) {
   cand_.resize(n_vocab);
   for (int i = 0; i < n_vocab; ++i) cand_[i] = {i, logits[i], 0.0f};
   ApplyPenalties(cand_, history, params_);
-  if (params_.temperature <= 0.0f) {
-    int32_t best = 0;
-    for (int i = 1; i < n_vocab; ++i)
-      if (cand_[i].logit > cand_[best].logit) best = i;
-    return best;
-  }
-  // Top-k first on raw logits (cheap partial sort), then probabilities over what is left.
+  // Top-k first on raw logits (cheap partial sort), then the chain over what is left.
   if (params_.top_k > 0 && params_.top_k < n_vocab) {
     std::partial_sort(cand_.begin(), cand_.begin() + params_.top_k, cand_.end(),
                       [](const Candidate& a, const Candidate& b) {
                         return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
                       });
     cand_.resize(params_.top_k);
+    Softmax(cand_, params_.temperature);
+    TopP(cand_, params_.top_p);
+    MinP(cand_, params_.min_p);
+    return;
   }
-  Softmax(cand_, params_.temperature);
-  TopP(cand_, params_.top_p);
-  MinP(cand_, params_.min_p);
+  // No top-k: the same chain without sorting the vocabulary. Probabilities are computed in id
+  // order; min-p keeps those >= min_p * the largest (a prefix of the sorted order, so filtering
+  // first gives what min-p after top-p gives); top-p then sorts only as long a prefix of the
+  // survivors as it needs. Without either cut the draw walks the vocabulary in id order.
+  float max_l = -INFINITY;
+  for (const auto& x : cand_) max_l = std::max(max_l, x.logit);
+  const float t = params_.temperature;
+  double sum = 0.0;
+  for (auto& x : cand_) {
+    x.p = std::exp((x.logit - max_l) / t);
+    sum += x.p;
+  }
+  const bool min_p = params_.min_p > 0.0f, top_p = params_.top_p < 1.0f;
+  if (!min_p && !top_p) return;  // the draw needs weights, not probabilities
+  for (auto& x : cand_) x.p = static_cast<float>(x.p / sum);
+  if (min_p) {
+    const float threshold = static_cast<float>(1.0 / sum) * params_.min_p;  // p of the maximum
+    size_t kept = 0;
+    for (const auto& x : cand_)
+      if (x.p >= threshold) cand_[kept++] = x;
+    cand_.resize(kept);
+  }
+  if (!top_p) return;
+  const auto by_logit = [](const Candidate& a, const Candidate& b) {
+    return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+  };
+  for (size_t k = std::min<size_t>(cand_.size(), 32);; k = std::min(cand_.size(), k * 8)) {
+    std::partial_sort(cand_.begin(), cand_.begin() + k, cand_.end(), by_logit);
+    double cum = 0.0;
+    for (size_t i = 0; i < k; ++i) {
+      cum += cand_[i].p;
+      if (cum >= params_.top_p) {
+        cand_.resize(i + 1);
+        return;
+      }
+    }
+    if (k == cand_.size()) return;  // the whole list is within top-p
+  }
+}
+
+int32_t Sampler::Sample(const float* logits, int n_vocab, const std::vector<int32_t>& history) {
+  const SamplingParams& p = params_;
+  if (p.temperature <= 0.0f) {
+    if (p.repeat_penalty == 1.0f && p.frequency_penalty == 0.0f && p.presence_penalty == 0.0f)
+      return Argmax(logits, n_vocab);  // the same first maximum, without copying the vocabulary
+    cand_.resize(n_vocab);
+    for (int i = 0; i < n_vocab; ++i) cand_[i] = {i, logits[i], 0.0f};
+    ApplyPenalties(cand_, history, params_);
+    int32_t best = 0;
+    for (int i = 1; i < n_vocab; ++i)
+      if (cand_[i].logit > cand_[best].logit) best = i;
+    return best;
+  }
+  Filter(logits, n_vocab, history);
   double sum = 0.0;
   for (const auto& x : cand_) sum += x.p;
   std::uniform_real_distribution<double> dist(0.0, sum);

@@ -42,7 +42,18 @@ class Sampler {
   static void TopP(std::vector<Candidate>& c, float p);
   static void MinP(std::vector<Candidate>& c, float min_p);
 
+  // The candidates a temperature > 0 draw chooses from, with weights proportional to their
+  // probabilities after the chain (what penalties, Softmax, TopK, TopP and MinP on the sorted
+  // vocabulary leave; in no particular order). Without top-k the vocabulary is not sorted.
+  const std::vector<Candidate>& Candidates(const float* logits, int n_vocab,
+                                           const std::vector<int32_t>& history) {
+    Filter(logits, n_vocab, history);
+    return cand_;
+  }
+
  private:
+  void Filter(const float* logits, int n_vocab, const std::vector<int32_t>& history);
+
   SamplingParams params_;
   std::mt19937_64 rng_;
   std::vector<Candidate> cand_;

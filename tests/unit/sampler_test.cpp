@@ -1,7 +1,10 @@
-// Sampler chain: each stage on hand-made candidate lists, seeded determinism, greedy.
+// Sampler chain: each stage on hand-made candidate lists, seeded determinism, greedy, and the
+// unsorted no-top-k path against the chain on the sorted vocabulary.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <random>
 
 #include "engine/sampler.h"
 
@@ -97,6 +100,59 @@ TEST(SamplerTest, SeededSamplingIsDeterministicAndFollowsDistribution) {
     ++counts[x];
   }
   EXPECT_NEAR(counts[1] / 4000.0, 0.75, 0.03);
+}
+
+// Without top-k the sampler never sorts the whole vocabulary; what it draws from must be what the
+// chain leaves on the sorted vocabulary (same tokens, same probabilities within float rounding).
+TEST(SamplerTest, UnsortedChainKeepsWhatTheSortedChainKeeps) {
+  std::mt19937 rng(7);
+  const int n_vocab = 5000;
+  int cases = 0, cut_cases = 0;
+  for (float scale : {0.5f, 2.0f, 6.0f}) {
+    for (float temperature : {0.5f, 1.0f, 1.7f}) {
+      for (float top_p : {1.0f, 0.95f, 0.5f, 0.05f}) {
+        for (float min_p : {0.0f, 0.05f, 0.3f}) {
+          std::normal_distribution<float> normal(0.0f, scale);
+          std::vector<float> logits(n_vocab);
+          for (float& l : logits) l = normal(rng);
+          logits[17] = logits[18];  // a tie, broken by id
+          SamplingParams p;
+          p.temperature = temperature;
+          p.top_k = 0;
+          p.top_p = top_p;
+          p.min_p = min_p;
+          p.presence_penalty = 0.5f;
+          const std::vector<int32_t> history = {3, 17, 17, 4000};
+          auto ref = Make(logits);
+          Sampler::ApplyPenalties(ref, history, p);
+          Sampler::Softmax(ref, temperature);
+          Sampler::TopP(ref, top_p);
+          Sampler::MinP(ref, min_p);
+          Sampler s(p);
+          std::vector<Candidate> got = s.Candidates(logits.data(), n_vocab, history);
+          ASSERT_EQ(got.size(), ref.size())
+              << "scale " << scale << " T " << temperature << " top_p " << top_p << " min_p "
+              << min_p;
+          double ref_sum = 0, got_sum = 0;
+          for (const auto& x : ref) ref_sum += x.p;
+          for (const auto& x : got) got_sum += x.p;
+          std::sort(got.begin(), got.end(),
+                    [](const Candidate& a, const Candidate& b) { return a.id < b.id; });
+          std::sort(ref.begin(), ref.end(),
+                    [](const Candidate& a, const Candidate& b) { return a.id < b.id; });
+          for (size_t i = 0; i < ref.size(); ++i) {
+            ASSERT_EQ(got[i].id, ref[i].id);
+            // Relative weights: the no-cut path keeps unnormalised weights.
+            EXPECT_NEAR(got[i].p / got_sum, ref[i].p / ref_sum, 1e-6 * (ref[i].p / ref_sum) + 1e-12);
+          }
+          ++cases;
+          cut_cases += ref.size() < static_cast<size_t>(n_vocab) ? 1 : 0;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(cases, 108);
+  EXPECT_GT(cut_cases, 60);  // the cuts were exercised, not only the full vocabulary
 }
 
 }  // namespace

@@ -163,6 +163,7 @@ Expected<std::unique_ptr<ModelRuntime>> ModelRuntime::Load(const config::Setting
   WarmUp(g);
   engine::ExecutorOptions eo;
   eo.cache = rt->cache_.get();
+  eo.pool = &g.pool();
   eo.max_running = mc.max_batch;
   eo.max_running_per_agent = cfg.scheduler.max_running_per_agent;
   eo.max_queue = cfg.scheduler.max_queue;
