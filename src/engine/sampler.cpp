@@ -5,13 +5,25 @@
 #include <cmath>
 #include <unordered_map>
 
+#include <emmintrin.h>
+
 namespace semantic::engine {
 
 int32_t Argmax(const float* logits, int n_vocab) {
-  int32_t best = 0;
-  for (int i = 1; i < n_vocab; ++i)
-    if (logits[i] > logits[best]) best = i;
-  return best;
+  if (n_vocab <= 0 || std::isnan(logits[0])) return 0;  // nothing compares greater than NaN
+  // The maximum four lanes at a time (SSE2, the baseline ISA; NaN never wins: maxps returns its
+  // second operand when either is NaN), then its first occurrence: the first maximum, as a scan.
+  __m128 m4 = _mm_set1_ps(logits[0]);
+  int i = 0;
+  for (; i + 4 <= n_vocab; i += 4) m4 = _mm_max_ps(_mm_loadu_ps(logits + i), m4);
+  alignas(16) float lanes[4];
+  _mm_store_ps(lanes, m4);
+  float m = lanes[0];
+  for (int l = 1; l < 4; ++l) m = lanes[l] > m ? lanes[l] : m;
+  for (; i < n_vocab; ++i) m = logits[i] > m ? logits[i] : m;
+  for (i = 0; i < n_vocab; ++i)
+    if (logits[i] == m) return i;
+  return 0;
 }
 
 Sampler::Sampler(const SamplingParams& params)

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <random>
 
@@ -100,6 +101,26 @@ TEST(SamplerTest, SeededSamplingIsDeterministicAndFollowsDistribution) {
     ++counts[x];
   }
   EXPECT_NEAR(counts[1] / 4000.0, 0.75, 0.03);
+}
+
+// The vector argmax is the first maximum a plain scan finds (ties to the lowest id, NaN never
+// wins, a leading NaN gives 0), for every length and tail.
+TEST(SamplerTest, ArgmaxIsTheFirstMaximumOfAScan) {
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<int> small(-3, 3);
+  for (int n = 1; n <= 67; ++n) {
+    for (int trial = 0; trial < 40; ++trial) {
+      std::vector<float> l(n);
+      for (float& x : l) x = static_cast<float>(small(rng));  // many ties
+      if (trial % 5 == 1) l[rng() % n] = NAN;
+      if (trial % 5 == 2) l[0] = NAN;
+      if (trial % 5 == 3) std::fill(l.begin(), l.end(), -INFINITY);
+      int32_t want = 0;
+      for (int i = 1; i < n; ++i)
+        if (l[i] > l[want]) want = i;
+      ASSERT_EQ(Argmax(l.data(), n), want) << "n " << n << " trial " << trial;
+    }
+  }
 }
 
 // Without top-k the sampler never sorts the whole vocabulary; what it draws from must be what the
