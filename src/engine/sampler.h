@@ -46,10 +46,7 @@ class Sampler {
   // probabilities after the chain (what penalties, Softmax, TopK, TopP and MinP on the sorted
   // vocabulary leave; in no particular order). Without top-k the vocabulary is not sorted.
   const std::vector<Candidate>& Candidates(const float* logits, int n_vocab,
-                                           const std::vector<int32_t>& history) {
-    Filter(logits, n_vocab, history);
-    return cand_;
-  }
+                                           const std::vector<int32_t>& history);
 
  private:
   void Filter(const float* logits, int n_vocab, const std::vector<int32_t>& history);
@@ -57,6 +54,11 @@ class Sampler {
   SamplingParams params_;
   std::mt19937_64 rng_;
   std::vector<Candidate> cand_;
+  // The no-top-k path: penalised logits and exp weights by id; dense_: the draw is over all of
+  // them (no cut), weighing dense_sum_ in all.
+  std::vector<float> logit_, weight_;
+  bool dense_ = false;
+  double dense_sum_ = 0.0;
 };
 
 // Index of the largest logit (lowest id wins ties).

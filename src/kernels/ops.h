@@ -46,6 +46,9 @@ void SiluMul(float* gate, const float* up, int64_t n);
 void RmsNormRows(const float* x, const float* w, int64_t n_tok, int64_t n, float eps, float* out);
 // f32 -> f16 bits, round to nearest even.
 void F32ToF16(const float* x, uint16_t* y, int64_t n);
+// y[i] = exp((x[i] - shift) / divisor) (an exp within ~1 ulp of std::exp; 0 below -87.3), for
+// softmax-style weights such as the sampler's; y may be x.
+void ExpShifted(const float* x, int64_t n, float shift, float divisor, float* y);
 
 // Name of the kernel set chosen for this CPU ("avx512", "avx2", "scalar").
 const char* ActiveIsa();

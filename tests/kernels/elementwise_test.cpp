@@ -1,6 +1,6 @@
-// Element-wise kernels (SiLU * up, RMS norm, f32 -> f16) of every kernel set against their
-// scalar definitions, and independent of the call's length and an element's position in it
-// (a token must compute the same values alone or in a batch).
+// Element-wise kernels (SiLU * up, RMS norm, f32 -> f16, shifted exp) of every kernel set
+// against their scalar definitions, and independent of the call's length and an element's
+// position in it (a token must compute the same values alone or in a batch).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -104,6 +104,37 @@ TEST(Elementwise, F32ToF16MatchesScalarRoundingBitwise) {
     std::vector<uint16_t> got(x.size());
     ks->f32_to_f16(x.data(), got.data(), static_cast<int64_t>(x.size()));
     for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(got[i], Fp32ToFp16(x[i])) << x[i];
+  }
+}
+
+TEST(Elementwise, ExpShiftedWithinFourUlpOfExactAndPositionIndependent) {
+  for (const cpu::KernelSet* ks : VectorSets()) {
+    SCOPED_TRACE(ks->name);
+    ASSERT_NE(ks->exp_shifted, nullptr);
+    auto x = Values(1000, 5, 8.f);
+    for (float v : {0.f, -1e-30f, 20.f, -60.f}) x.push_back(v);
+    const size_t n = x.size();
+    const float shift = 20.f, divisor = 0.7f;
+    std::vector<float> got(n);
+    ks->exp_shifted(x.data(), static_cast<int64_t>(n), shift, divisor, got.data());
+    for (size_t i = 0; i < n; ++i) {
+      // The argument as the kernel forms it (float subtract, divide); the exp within 4 ulp.
+      const double arg = (x[i] - shift) / divisor;
+      if (arg < -87.0) {
+        ASSERT_LE(got[i], 1.5e-38f) << x[i];  // underflow: 0 or near it
+        continue;
+      }
+      const double want = std::exp(arg);
+      ASSERT_NEAR(got[i], want, 4e-7 * want + 1e-37) << "x=" << x[i];
+    }
+    EXPECT_EQ(got[n - 2], 1.0f);  // x == shift: exactly 1, the maximum's weight
+    for (int64_t len = 1; len <= 19; ++len) {
+      for (int64_t off : {0, 3, 8}) {
+        std::vector<float> part(len);
+        ks->exp_shifted(x.data() + off, len, shift, divisor, part.data());
+        for (int64_t i = 0; i < len; ++i) ASSERT_EQ(part[i], got[off + i]) << len << " " << off;
+      }
+    }
   }
 }
 

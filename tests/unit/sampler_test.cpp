@@ -123,6 +123,31 @@ TEST(SamplerTest, ArgmaxIsTheFirstMaximumOfAScan) {
   }
 }
 
+// Top-p whose nucleus reaches into a long tail of small weights (each far below the largest,
+// together a large share of the mass): the sampler must still keep the sorted chain's prefix.
+TEST(SamplerTest, TopPReachesIntoALongTail) {
+  std::vector<float> logits(5000, -8.0f);  // weight e^-8 each: 4000 of them ~15 % of the mass
+  logits[0] = 0.0f;
+  for (int i = 1; i <= 1000; ++i) logits[i * 5 - 1] = -5.0f;
+  for (float top_p : {0.8f, 0.95f, 0.99f}) {
+    SamplingParams p;
+    p.temperature = 1.0f;
+    p.top_k = 0;
+    p.top_p = top_p;
+    p.min_p = 0.0f;
+    auto ref = Make(logits);
+    Sampler::Softmax(ref, 1.0f);
+    Sampler::TopP(ref, top_p);
+    Sampler s(p);
+    std::vector<Candidate> got = s.Candidates(logits.data(), 5000, {});
+    ASSERT_EQ(got.size(), ref.size()) << "top_p " << top_p;
+    const auto by_id = [](const Candidate& a, const Candidate& b) { return a.id < b.id; };
+    std::sort(got.begin(), got.end(), by_id);
+    std::sort(ref.begin(), ref.end(), by_id);
+    for (size_t i = 0; i < ref.size(); ++i) ASSERT_EQ(got[i].id, ref[i].id) << "top_p " << top_p;
+  }
+}
+
 // Without top-k the sampler never sorts the whole vocabulary; what it draws from must be what the
 // chain leaves on the sorted vocabulary (same tokens, same probabilities within float rounding).
 TEST(SamplerTest, UnsortedChainKeepsWhatTheSortedChainKeeps) {
@@ -164,7 +189,8 @@ TEST(SamplerTest, UnsortedChainKeepsWhatTheSortedChainKeeps) {
           for (size_t i = 0; i < ref.size(); ++i) {
             ASSERT_EQ(got[i].id, ref[i].id);
             // Relative weights: the no-cut path keeps unnormalised weights.
-            EXPECT_NEAR(got[i].p / got_sum, ref[i].p / ref_sum, 1e-6 * (ref[i].p / ref_sum) + 1e-12);
+            const double want = ref[i].p / ref_sum;
+            EXPECT_NEAR(got[i].p / got_sum, want, 1e-6 * want + 1e-12);
           }
           ++cases;
           cut_cases += ref.size() < static_cast<size_t>(n_vocab) ? 1 : 0;

@@ -35,4 +35,10 @@ void F32ToF16(const float* x, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = Fp32ToFp16(x[i]);
 }
 
+void ExpShifted(const float* x, int64_t n, float shift, float divisor, float* y) {
+  const cpu::KernelSet* ks = cpu::ActiveKernelSet();
+  if (ks != nullptr && ks->exp_shifted != nullptr) return ks->exp_shifted(x, n, shift, divisor, y);
+  for (int64_t i = 0; i < n; ++i) y[i] = std::exp((x[i] - shift) / divisor);
+}
+
 }  // namespace semantic::kernels

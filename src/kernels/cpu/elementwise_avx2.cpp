@@ -1,7 +1,7 @@
 // AVX2 element-wise kernels of the forward pass that run between the matmuls: SiLU(gate) * up,
-// RMS norm and f32 -> f16 rows (KV cache stores). Each element's result depends only on its own
-// inputs (and, for RMS norm, its row), never on its position in the call, so a token computes the
-// same values alone or in a batch.
+// RMS norm, f32 -> f16 rows (KV cache stores) and shifted exp (sampler weights). Each element's
+// result depends only on its own inputs (and, for RMS norm, its row), never on its position in
+// the call, so a token computes the same values alone or in a batch.
 #include <cmath>
 
 #include "base/fp16.h"
@@ -67,12 +67,26 @@ void F32ToF16Avx2(const float* x, uint16_t* y, int64_t n) {
   for (; i < n; ++i) y[i] = Fp32ToFp16(x[i]);
 }
 
+void ExpShiftedAvx2(const float* x, int64_t n, float shift, float divisor, float* y) {
+  const __m256 s = _mm256_set1_ps(shift), d = _mm256_set1_ps(divisor);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(y + i, Exp(_mm256_div_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), s), d)));
+  if (i < n) {  // the tail through the same vector code
+    alignas(32) float t[8] = {};
+    for (int64_t j = i; j < n; ++j) t[j - i] = x[j];
+    _mm256_store_ps(t, Exp(_mm256_div_ps(_mm256_sub_ps(_mm256_load_ps(t), s), d)));
+    for (int64_t j = i; j < n; ++j) y[j] = t[j - i];
+  }
+}
+
 }  // namespace
 
 void FillElementwiseAvx2(KernelSet* ks) {
   ks->silu_mul = SiluMulAvx2;
   ks->rms_norm = RmsNormAvx2;
   ks->f32_to_f16 = F32ToF16Avx2;
+  ks->exp_shifted = ExpShiftedAvx2;
 }
 
 }  // namespace semantic::kernels::cpu

@@ -53,11 +53,13 @@ struct KernelSet {
   TileFn tile[kMaxTypeId] = {};              // by weight DType id; null = not implemented
   QuantizeActsFn quantize[kMaxTypeId] = {};  // by activation DType id
   bool token_lanes[kMaxTypeId] = {};  // by weight DType id: tile wants PackedActs::qsi at 2+ tokens
-  // Element-wise kernels (null = scalar): see ops.h SiluMul, RmsNormRows, F32ToF16.
+  // Element-wise kernels (null = scalar): see ops.h SiluMul, RmsNormRows, F32ToF16,
+  // ExpShifted.
   void (*silu_mul)(float* gate, const float* up, int64_t n) = nullptr;
   void (*rms_norm)(const float* x, const float* w, int64_t n_tok, int64_t n, float eps,
                    float* out) = nullptr;
   void (*f32_to_f16)(const float* x, uint16_t* y, int64_t n) = nullptr;
+  void (*exp_shifted)(const float* x, int64_t n, float shift, float divisor, float* y) = nullptr;
 };
 
 // Per-ISA tables (defined in the ISA files; each fills the entries it implements).
