@@ -16,7 +16,8 @@ endfunction()
 
 function(semantic_library name)
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
-  list(FILTER srcs EXCLUDE REGEX "/src/kernels/cuda/")  # its own library (semantic_kernels_cuda)
+  # Their own libraries, built with SEMANTIC_CUDA (cmake/cuda.cmake, CMakeLists.txt).
+  list(FILTER srcs EXCLUDE REGEX "/src/(kernels|models)/cuda/")
   if(NOT srcs)
     set(srcs ${PROJECT_SOURCE_DIR}/cmake/empty.cpp)
   endif()

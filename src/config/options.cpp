@@ -137,8 +137,8 @@ std::vector<OptionDecl> BuildTable() {
           .Range(0, 4096)
           .Flags({"-t", "--threads"}));
   add(Decl("model", "device", T::kEnum, "cpu",
-           "Where the model runs. cuda needs a build with SEMANTIC_CUDA and a GPU; so far only "
-           "the CUDA op tests run there (docs/cuda.md), and serve refuses cuda at start-up.",
+           "Where the model runs. cuda needs a build with SEMANTIC_CUDA and a GPU, and covers "
+           "llama, qwen2 and qwen3 with Q4_0/Q4_1/Q8_0/F16 weights and f16 KV (docs/cuda.md).",
            Bind<&Settings::model, &ModelSettings::device>())
           .Choices({"cpu", "cuda"})
           .Flags({"--device"}));

@@ -33,7 +33,7 @@ struct ModelSettings {
   int max_batch{};               // sequences decoded together
   int prefill_chunk{};           // tokens per forward step
   int threads{};                 // 0: all usable cores
-  Device device{};               // cuda: refused at start-up so far (docs/cuda.md)
+  Device device{};               // cuda: models/cuda (docs/cuda.md)
   int default_max_tokens{};      // when a request gives none
   double default_temperature{};  // when a request gives none
   int reasoning_extra_tokens{};  // added to every request's max tokens

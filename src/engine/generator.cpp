@@ -6,6 +6,9 @@
 #include "base/timer.h"
 #include "engine/vocab_from_gguf.h"
 #include "loader/safetensors/hf_checkpoint.h"
+#ifdef SEMANTIC_HAVE_CUDA
+#include "models/cuda/llama_cuda.h"
+#endif
 
 namespace semantic::engine {
 
@@ -16,6 +19,14 @@ Expected<std::unique_ptr<Generator>> Generator::Open(const GeneratorOptions& opt
   const int threads = options.threads > 0 ? options.threads : ThreadPool::DefaultThreads();
   g->pool_ = std::make_unique<ThreadPool>(threads);
   ASSIGN_OR_RETURN(g->model_, models::LoadModel(*g->gguf_, *g->pool_));
+  if (options.cuda) {
+#ifdef SEMANTIC_HAVE_CUDA
+    ASSIGN_OR_RETURN(g->model_, models::cuda::MoveToCuda(std::move(g->model_)));
+#else
+    return Unimplemented("this build has no CUDA support (configured without a CUDA compiler or "
+                         "with -DSEMANTIC_CUDA=OFF; docs/cuda.md)");
+#endif
+  }
   ASSIGN_OR_RETURN(tokenizer::VocabData vocab, VocabFromGguf(*g->gguf_));
   ASSIGN_OR_RETURN(g->tokenizer_, tokenizer::Tokenizer::Create(std::move(vocab)));
   if (g->tokenizer_->n_vocab() != g->model_->config().n_vocab) {
@@ -29,6 +40,9 @@ Expected<std::unique_ptr<Generator>> Generator::Open(const GeneratorOptions& opt
   const kv::KvLayout layout = g->model_->KvLayoutFor(options.block_tokens, options.kv_dtype);
   if (Status st = kv::ValidateKvLayout(layout); !st.ok()) {
     return InvalidArgument(options.model_path + ": " + st.message());
+  }
+  if (Status st = g->model_->CheckKvLayout(layout); !st.ok()) {
+    return Status(st.code(), options.model_path + ": " + st.message());
   }
   const int n_blocks = (options.context + options.block_tokens - 1) / options.block_tokens;
   g->kv_pool_ = std::make_unique<kv::KvPool>(layout, n_blocks);

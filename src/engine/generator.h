@@ -24,6 +24,7 @@ struct GeneratorOptions {
   int block_tokens = 16;    // KV block size
   kernels::KvDtype kv_dtype = kernels::KvDtype::kF16;  // element type of KV blocks
   int prefill_chunk = 512;  // tokens per prefill forward pass
+  bool cuda = false;        // run the forward pass on the CUDA GPU (models/cuda; docs/cuda.md)
 };
 
 struct GenerationStats {

@@ -154,6 +154,7 @@ Status DecodeBlock(const BlockFileIdentity& id, const uint8_t* data, size_t size
     if (!id.layout.v_from_k) std::memcpy(pool.V(block, l), p + slab, slab);
     p += id.layout.kv_slabs() * slab;
   }
+  pool.NoteWrite(block);
   return Status::Ok();
 }
 

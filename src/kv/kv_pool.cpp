@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "base/check.h"
 
@@ -43,8 +44,10 @@ Status ValidateKvLayout(const KvLayout& layout) {
 }
 
 KvPool::KvPool(const KvLayout& layout, int n_blocks, int n_sliding_slots)
-    : layout_(layout), ref_(n_blocks, 0), key_(n_blocks, 0), prev_(n_blocks, -1),
-      next_(n_blocks, -1) {
+    : layout_(layout), ref_(n_blocks, 0), generation_(n_blocks, 0), key_(n_blocks, 0),
+      prev_(n_blocks, -1), next_(n_blocks, -1) {
+  static std::atomic<uint64_t> next_id{1};
+  id_ = next_id.fetch_add(1);
   // Anonymous mapping (zero pages on first touch, so start-up does not pay for the whole budget),
   // advised as huge pages: attention streams tens of MB per decoded token and 4 KiB pages would
   // cost a TLB miss every few rows.
@@ -264,6 +267,7 @@ Expected<int32_t> KvPool::Allocate() {
                              " tokens are in use");
   }
   ref_[b] = 1;
+  ++generation_[b];
   if (sliding) {
     const int32_t s = TakeSlot();
     slot_of_[b] = s;
@@ -272,6 +276,16 @@ Expected<int32_t> KvPool::Allocate() {
     ++n_slots_in_use_;
   }
   return b;
+}
+
+uint32_t KvPool::Generation(int32_t block) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return generation_[block];
+}
+
+void KvPool::NoteWrite(int32_t block) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++generation_[block];
 }
 
 void KvPool::Retain(int32_t block) {

@@ -149,6 +149,12 @@ class KvPool {
   bool evict_cached() const;
   void Retain(int32_t block);
   void Release(int32_t block);
+  // A counter of a block's contents, for copies of the pool held elsewhere (the CUDA device
+  // mirror, models/cuda): Allocate and NoteWrite raise it. Whoever writes a block's K/V other
+  // than by the forward pass that fills it (a disk-tier load) calls NoteWrite, so a copy made
+  // at an older generation is known to be stale.
+  uint32_t Generation(int32_t block) const;
+  void NoteWrite(int32_t block);
   int RefCount(int32_t block) const;
 
   // Sliding parts (no-ops returning true/false as documented when the layout has none).
@@ -194,6 +200,9 @@ class KvPool {
   }
 
   size_t bytes() const { return bytes_; }
+  // Unique per pool object of this process (a replaced pool gets a new one), for copies of the
+  // pool held elsewhere.
+  uint64_t id() const { return id_; }
 
  private:
   // Layer-major storage: one layer's K/V of consecutive blocks are adjacent, so attention over
@@ -227,6 +236,7 @@ class KvPool {
   int32_t TakeSlot();  // free, else the LRU cached part; requires SlotAvailable()
 
   KvLayout layout_;
+  uint64_t id_ = 0;
   uint8_t* data_ = nullptr;  // [n_layers][n_blocks][kv_slabs][n_kv_heads][block_tokens][head_bytes]
   uint8_t* sliding_data_ = nullptr;  // [n_sliding][n_slots][kv_slabs][...], inside the mapping
   size_t bytes_ = 0;
@@ -235,6 +245,7 @@ class KvPool {
 
   mutable std::mutex mu_;
   std::vector<int32_t> ref_;    // [n_blocks] reference counts
+  std::vector<uint32_t> generation_;  // [n_blocks] content generation (Generation)
   std::vector<int32_t> free_;   // stack of free block ids
   std::vector<uint64_t> key_;   // [n_blocks] prefix key, 0 when unpublished
   std::vector<int32_t> prev_, next_;  // LRU links of cached blocks (-1: none)

@@ -13,6 +13,9 @@
 #include "models/transformer_gguf.h"
 
 namespace semantic::models {
+namespace cuda {
+class LlamaCudaModel;
+}
 
 class LlamaModel : public Model {
  public:
@@ -45,6 +48,8 @@ class LlamaModel : public Model {
 
   Activations a_;  // scratch reused across calls
   MoeScratch moe_scratch_;
+
+  friend class cuda::LlamaCudaModel;  // runs these weights on a GPU (models/cuda)
 };
 
 }  // namespace semantic::models

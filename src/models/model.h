@@ -65,6 +65,11 @@ class Model {
   // Runs the batch, appends each sequence's new K/V to its blocks and advances kv->n_tokens.
   virtual Status Forward(const std::vector<BatchSeq>& batch, kv::KvPool& pool, Logits* out) = 0;
 
+  // Where the forward pass runs ("cpu", or "cuda: <device name>").
+  virtual std::string Device() const { return "cpu"; }
+  // Whether Forward can run over a pool of this layout (the CUDA path takes f16 KV only).
+  virtual Status CheckKvLayout(const kv::KvLayout& layout) const { return Status::Ok(); }
+
  protected:
   ModelConfig config_;
   bool kv_v_from_k_ = false;  // the model attends its K rows as V (kv::KvLayout::v_from_k)

@@ -11,6 +11,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "loader/gguf/gguf_file.h"
+#include "models/model.h"
+#ifdef SEMANTIC_HAVE_CUDA
+#include "models/cuda/llama_cuda.h"
+#endif
+
 namespace semantic::testing {
 
 // Near-tie threshold (logits): where llama.cpp's own top-1/top-2 gap is below this, llama.cpp
@@ -42,6 +50,26 @@ inline std::vector<GoldenCase> ParseGoldenCases(const nlohmann::json& j) {
     cases.push_back(std::move(g));
   }
   return cases;
+}
+
+// SEMANTIC_TEST_DEVICE=cuda runs the golden tests' model on the CUDA GPU (models/cuda;
+// scripts/cuda_check.sh sets it); otherwise on the CPU.
+inline bool TestOnCuda() {
+  const char* env = std::getenv("SEMANTIC_TEST_DEVICE");
+  return env != nullptr && std::string(env) == "cuda";
+}
+
+// The model for a golden test on the test device. Unimplemented (the test skips with it) where
+// the CUDA path lacks the architecture, weight type or build.
+inline Expected<std::unique_ptr<models::Model>> LoadOnTestDevice(const loader::GgufFile& f,
+                                                                 ThreadPool& pool) {
+  auto m = models::LoadModel(f, pool);
+  if (!m.ok() || !TestOnCuda()) return m;
+#ifdef SEMANTIC_HAVE_CUDA
+  return models::cuda::MoveToCuda(std::move(*m));
+#else
+  return Unimplemented("SEMANTIC_TEST_DEVICE=cuda, but this build has no CUDA support");
+#endif
 }
 
 inline std::string SourceDir() {

@@ -66,10 +66,14 @@ class GoldenTest : public ::testing::TestWithParam<GoldenParam> {
     ASSERT_TRUE(f.ok()) << f.status().ToString();
     gguf_ = std::move(*f);
     pool_ = std::make_unique<ThreadPool>(2);
-    auto m = models::LoadModel(*gguf_, *pool_);
+    auto m = testing::LoadOnTestDevice(*gguf_, *pool_);
+    if (!m.ok() && m.status().code() == StatusCode::kUnimplemented && testing::TestOnCuda()) {
+      GTEST_SKIP() << m.status().message();
+    }
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     model_ = std::move(*m);
     kv_ = std::make_unique<kv::KvPool>(model_->KvLayoutFor(16, GetParam().kv_dtype), 1024);
+    if (Status st = model_->CheckKvLayout(kv_->layout()); !st.ok()) GTEST_SKIP() << st.message();
   }
 
   // Greedy continuation of several prompts decoded together in one batch per step.

@@ -29,6 +29,7 @@ struct BenchArgs {
   int block_tokens = 16;
   bool json = false;
   bool membw = false;
+  std::string device = "cpu";
   kernels::KvDtype kv_dtype = kernels::KvDtype::kF16;
 };
 
@@ -103,6 +104,7 @@ int Run(BenchArgs a) {
   opts.context = (a.depth + std::max(a.n_prompt, a.n_gen) + 64) * std::max(1, a.parallel);
   opts.block_tokens = a.block_tokens;
   opts.kv_dtype = a.kv_dtype;
+  opts.cuda = a.device == "cuda";
   auto gen = engine::Generator::Open(opts);
   if (!gen.ok()) {
     std::fprintf(stderr, "error: %s\n", gen.status().message().c_str());
@@ -154,8 +156,9 @@ int Run(BenchArgs a) {
   if (a.json) {
     std::printf(
         "{\"engine\":\"semantic\",\"model\":\"%s\",\"threads\":%d,\"kernels\":\"%s\","
-        "\"kv_dtype\":\"%s\",\"results\":[",
-        a.model.c_str(), g.pool().size(), kernels::ActiveIsa(), kernels::KvDtypeName(a.kv_dtype));
+        "\"device\":\"%s\",\"kv_dtype\":\"%s\",\"results\":[",
+        a.model.c_str(), g.pool().size(), kernels::ActiveIsa(), g.model().Device().c_str(),
+        kernels::KvDtypeName(a.kv_dtype));
     for (size_t i = 0; i < results.size(); ++i) {
       const Result& r = results[i];
       std::printf("%s{\"test\":\"%s\",\"n_tokens\":%d,\"depth\":%d,\"tps_mean\":%.3f,"
@@ -167,9 +170,10 @@ int Run(BenchArgs a) {
     std::printf("]}\n");
   } else {
     std::printf("| model | threads | kernels | kv | test | t/s |\n|---|---|---|---|---|---|\n");
+    const std::string where = opts.cuda ? g.model().Device() : kernels::ActiveIsa();
     for (const Result& r : results) {
       std::printf("| %s | %d | %s | %s | %s | %.2f ± %.2f |\n", g.model().config().name.c_str(),
-                  g.pool().size(), kernels::ActiveIsa(), kernels::KvDtypeName(a.kv_dtype),
+                  g.pool().size(), where.c_str(), kernels::KvDtypeName(a.kv_dtype),
                   r.test.c_str(), r.Mean(), r.Sd());
     }
   }
@@ -204,6 +208,10 @@ void RegisterBench(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   AddKvDtypeOption(cmd, &args->kv_dtype);
   cmd->add_flag("--json", args->json, "Print JSON instead of a table");
+  cmd->add_option("--device", args->device,
+                  "cpu, or cuda: the GPU (a SEMANTIC_CUDA build; llama, qwen2, qwen3; docs/cuda.md)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   cmd->add_flag("--memory-bandwidth", args->membw, "Measure memory read bandwidth instead");
   cmd->callback([args, &exit_code] { exit_code = Run(*args); });
 }

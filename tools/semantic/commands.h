@@ -26,9 +26,9 @@ void RegisterTune(CLI::App& app, int& exit_code);
 // binary's source tree or the working directory.
 std::string DefaultModelPath();
 
-// Ok for device cpu. For cuda, why it cannot run (exit 2 at start-up): a build without
-// SEMANTIC_CUDA, no usable CUDA device ("no CUDA device: <reason>"), or, with a device, that the
-// engine does not run on CUDA yet (device_check.cpp).
+// Ok for device cpu, and for cuda in a CUDA build with a usable device; else why it cannot run
+// (exit 2 at start-up): a build without SEMANTIC_CUDA, or no usable CUDA device ("no CUDA
+// device: <reason>") (device_check.cpp).
 Status CheckDevice(config::Device device);
 
 // Adds --kv-dtype {f16,q8_0,q4_0} to cmd, stored in *out.

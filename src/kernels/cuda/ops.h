@@ -1,8 +1,7 @@
 // CUDA ops, host API: each mirrors a CPU op (models/layers.h, kernels/ops.h, the sampler) on
 // device pointers, enqueues on `stream` (nullptr: the default stream) and returns the launch
 // status. One .cu file per op in this folder; tests/cuda compares each with the CPU reference.
-// Not yet here: q8_0/q4_0 KV attention, split (long-context) and tiled (prefill) attention, a
-// tensor-core prefill matmul, K-quants.
+// Not yet here: q8_0/q4_0 KV attention, sliding windows, a tensor-core prefill matmul, K-quants.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -71,5 +70,39 @@ Status TopKRows(const float* x, int64_t n_rows, int64_t n, int k, int32_t* idx, 
 // scratch n_q * n_pos floats. Attends positions [0, n_pos).
 Status AttendGroupF16(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
                       float* scratch, float* out, cudaStream_t stream = nullptr);
+
+// y[i] += x[i] for i < n (residual connections).
+Status Add(float* y, const float* x, int64_t n, cudaStream_t stream = nullptr);
+// models::AddBias: x[t][i] += b[i]; x [n_tok][n], b [n].
+Status AddBias(float* x, const float* b, int64_t n_tok, int64_t n, cudaStream_t stream = nullptr);
+
+// The device mirror of a kv::KvPool with f16 K/V and no sliding layers: the same bytes at the
+// same offsets (kv::KvPool::K / V / RowOffset), base being the pool's first byte. Block b, layer
+// l, slab w (0: K, 1: V) starts at ((l * n_blocks + b) * 2 + w) * block_tokens * kv_dim * 2;
+// within it KV head h's row at in-block position s at (h * block_tokens + s) * head_dim * 2.
+struct PagedKvDevice {
+  uint8_t* base = nullptr;
+  int n_blocks = 0, block_tokens = 0, n_kv_heads = 0, head_dim = 0;
+};
+
+// models::StoreKv for f16: token t's K and V rows (k, v [n_tok][kv_dim] f32) rounded to f16 into
+// block[t] at in-block position slot[t] of `layer` (block, slot: device [n_tok]). stage (device,
+// nullable) also gets the f16 rows as [n_tok][2][kv_dim] (K then V), for the host pool's copy.
+Status StoreKvF16(const PagedKvDevice& g, int layer, const float* k, const float* v, int64_t n_tok,
+                  const int32_t* block, const int32_t* slot, uint16_t* stage,
+                  cudaStream_t stream = nullptr);
+
+// models::Attention (causal, f16 K/V, no window, no sinks) for every query token of a batch in
+// one launch: token t attends positions [0, n_pos[t]) of the sequence whose block ids start at
+// blocks[table[t]] (n_pos, table, blocks: device). q, out: [n_tok][n_head][head_dim]; query heads
+// share KV heads in groups of n_head / n_kv_heads; max_pos >= every n_pos[t]. A token's positions
+// are split over ceil(n_pos / 256) thread blocks and merged (scratch: AttendPagedScratchFloats
+// floats); the split depends only on the token's own n_pos, so a token's result does not depend
+// on the rest of the batch.
+size_t AttendPagedScratchFloats(const PagedKvDevice& g, int64_t n_tok, int n_head, int max_pos);
+Status AttendPagedF16(const PagedKvDevice& g, int layer, int n_head, const float* q,
+                      int64_t n_tok, const int32_t* n_pos, const int32_t* table,
+                      const int32_t* blocks, int max_pos, float scale, float* scratch, float* out,
+                      cudaStream_t stream = nullptr);
 
 }  // namespace semantic::kernels::cuda

@@ -103,13 +103,6 @@ Expected<std::unique_ptr<ModelRuntime>> ModelRuntime::Load(const config::Setting
                                                            const RuntimeShared& shared) {
   Timer timer;
   const config::ModelSettings& mc = cfg.model;
-  // `serve` checks the start-up model's device (tools/semantic/device_check.cpp); a profile loaded
-  // later by a swap or on demand is checked here, so it fails (and rolls back) instead of
-  // running on the CPU without a word.
-  if (mc.device != config::Device::kCpu) {
-    return Unimplemented(mc.path + ": model.device = cuda, but the engine does not run on CUDA "
-                         "yet (docs/cuda.md); use device = cpu");
-  }
   std::unique_ptr<ModelRuntime> rt(new ModelRuntime());
   engine::GeneratorOptions opts;
   opts.model_path = mc.path;
@@ -117,6 +110,9 @@ Expected<std::unique_ptr<ModelRuntime>> ModelRuntime::Load(const config::Setting
   opts.context = mc.context_length;  // resized below once the model's KV size per token is known
   opts.block_tokens = mc.block_tokens;
   opts.kv_dtype = KvDtypeOf(mc.kv_dtype);
+  // model.device = cuda: a build without CUDA, no usable GPU, or an architecture / weight type /
+  // KV type the CUDA path lacks fails the load with the reason (a swap rolls back).
+  opts.cuda = mc.device == config::Device::kCuda;
   LOG_INFO("loading %s", mc.path.c_str());
   auto gen = engine::Generator::Open(opts);
   if (!gen.ok()) return gen.status();
@@ -195,9 +191,9 @@ Expected<std::unique_ptr<ModelRuntime>> ModelRuntime::Load(const config::Setting
   rt->exec_->Start();
   h.executor = rt->exec_.get();
   rt->load_seconds_ = timer.Seconds();
-  LOG_INFO("model %s ready (%s, %d layers, context %d, %d threads, loaded in %.1f s)", h.id.c_str(),
-           h.config->arch.c_str(), h.config->n_layers, rt->exec_->MaxContext(), g.pool().size(),
-           rt->load_seconds_);
+  LOG_INFO("model %s ready (%s, %d layers, context %d, %d threads, %s, loaded in %.1f s)",
+           h.id.c_str(), h.config->arch.c_str(), h.config->n_layers, rt->exec_->MaxContext(),
+           g.pool().size(), g.model().Device().c_str(), rt->load_seconds_);
   return rt;
 }
 
