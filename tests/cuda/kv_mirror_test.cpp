@@ -1,9 +1,11 @@
 // The CUDA model's device mirror of the KV pool (models/cuda/llama_cuda.cpp) on a tiny Llama
 // file: K/V written on the GPU reach the host pool (so another model instance, as after a swap,
 // continues from them), and a host write to a block (a disk-tier load: KvPool::NoteWrite) makes
-// the mirror upload it again instead of attending stale rows.
+// the mirror upload it again instead of attending stale rows. Decode steps replayed as a CUDA
+// graph give the logits of direct launches.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -30,7 +32,7 @@ class CudaKvMirrorTest : public ::testing::Test {
     gguf_ = std::move(*f);
     a_ = Load();
     ASSERT_NE(a_, nullptr);
-    kv_ = std::make_unique<kv::KvPool>(a_->KvLayoutFor(16), 64);
+    kv_ = std::make_unique<kv::KvPool>(a_->KvLayoutFor(16), 128);
   }
 
   std::unique_ptr<Model> Load() {
@@ -101,6 +103,39 @@ TEST_F(CudaKvMirrorTest, HostWriteMakesTheMirrorUploadAgain) {
   EXPECT_EQ(got, want);
   sa.Clear(*kv_);
   sb.Clear(*kv_);
+}
+
+// Decode steps of two sequences batched, from position 250 across the 256-position attention
+// split and several block boundaries (each re-captures the graph), with and without graphs.
+TEST_F(CudaKvMirrorTest, GraphReplayMatchesDirectLaunches) {
+  setenv("SEMANTIC_CUDA_GRAPHS", "0", 1);
+  auto direct = Load();
+  unsetenv("SEMANTIC_CUDA_GRAPHS");
+  ASSERT_NE(direct, nullptr);
+  const auto t0 = Tokens(290, 4), t1 = Tokens(290, 5);
+  kv::SequenceKv g0, g1, d0, d1;  // graph-run and direct-run copies of the two sequences
+  for (auto* s : {&g0, &d0}) Step(s == &g0 ? *a_ : *direct, *s, t0, 0, 250);
+  for (auto* s : {&g1, &d1}) Step(s == &g1 ? *a_ : *direct, *s, t1, 0, 251);
+  int compared = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto decode = [&](Model& m, kv::SequenceKv& s0, kv::SequenceKv& s1) {
+      EXPECT_TRUE(s0.Reserve(*kv_, 1).ok());
+      EXPECT_TRUE(s1.Reserve(*kv_, 1).ok());
+      std::vector<BatchSeq> batch = {{t0.data() + 250 + i, 1, &s0, false},
+                                     {t1.data() + 251 + i, 1, &s1, false}};
+      Logits out;
+      const Status st = m.Forward(batch, *kv_, &out);
+      EXPECT_TRUE(st.ok()) << st.message();
+      return out.data;
+    };
+    const auto g = decode(*a_, g0, g1);
+    const auto d = decode(*direct, d0, d1);
+    ASSERT_EQ(g.size(), d.size());
+    EXPECT_EQ(g, d) << "step " << i;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 30);
+  for (auto* s : {&g0, &g1, &d0, &d1}) s->Clear(*kv_);
 }
 
 }  // namespace

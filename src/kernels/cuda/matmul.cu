@@ -37,4 +37,24 @@ Status MatMul(const WeightView& w, const float* x, int64_t n_tok, float* y, void
   return detail::MatMulQuantized(w, scratch, quant::RowBytes(act, w.cols), n_tok, y, stream);
 }
 
+Status MatMulShared(std::initializer_list<SharedOut> outs, const float* x, int64_t n_tok,
+                    void* scratch, cudaStream_t stream) {
+  if (outs.size() == 0) return Status::Ok();
+  const WeightView& w0 = *outs.begin()->w;
+  bool same = w0.type != quant::DType::kF16 && MatMulSupports(w0.type);
+  for (const SharedOut& o : outs) same = same && o.w->type == w0.type && o.w->cols == w0.cols;
+  if (!same || n_tok <= 0 || n_tok > 65535) {
+    for (const SharedOut& o : outs) RETURN_IF_ERROR(MatMul(*o.w, x, n_tok, o.y, scratch, stream));
+    return Status::Ok();
+  }
+  const quant::DType act = quant::ActivationType(w0.type);
+  RETURN_IF_ERROR(QuantizeActivations(act, x, n_tok, w0.cols, scratch, stream));
+  for (const SharedOut& o : outs) {
+    if (o.w->rows <= 0) continue;
+    RETURN_IF_ERROR(detail::MatMulQuantized(*o.w, scratch, quant::RowBytes(act, w0.cols), n_tok,
+                                            o.y, stream));
+  }
+  return Status::Ok();
+}
+
 }  // namespace semantic::kernels::cuda

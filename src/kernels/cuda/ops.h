@@ -7,6 +7,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <initializer_list>
 
 #include "base/status.h"
 #include "kernels/attention.h"
@@ -56,6 +57,12 @@ size_t MatMulScratchBytes(const WeightView& w, int64_t n_tok);
 Status MatMul(const WeightView& w, const float* x, int64_t n_tok, float* y, void* scratch,
               cudaStream_t stream = nullptr);
 
+// kernels::MatMulShared on the device: several matmuls over the same x (Q, K, V; gate, up), x
+// quantized once when the weights share a quantized type and width (else one MatMul each). The
+// same results as one MatMul each. scratch: MatMulScratchBytes of the first weight.
+Status MatMulShared(std::initializer_list<SharedOut> outs, const float* x, int64_t n_tok,
+                    void* scratch, cudaStream_t stream = nullptr);
+
 // Sampling helpers on logits [n_rows][n]: the index of each row's maximum (lowest index on
 // ties), and each row's k largest (value descending, then index ascending; k <= n, k <= 256)
 // into idx/val [n_rows][k]. NaN is never chosen; a row with fewer than k other values gets
@@ -100,6 +107,8 @@ Status StoreKvF16(const PagedKvDevice& g, int layer, const float* k, const float
 // floats); the split depends only on the token's own n_pos, so a token's result does not depend
 // on the rest of the batch.
 size_t AttendPagedScratchFloats(const PagedKvDevice& g, int64_t n_tok, int n_head, int max_pos);
+// Thread blocks per (token, head) in the launch: its grid depends on max_pos only through this.
+int AttendPagedSplits(int max_pos);
 Status AttendPagedF16(const PagedKvDevice& g, int layer, int n_head, const float* q,
                       int64_t n_tok, const int32_t* n_pos, const int32_t* table,
                       const int32_t* blocks, int max_pos, float scale, float* scratch, float* out,

@@ -157,6 +157,8 @@ Status StoreKvF16(const PagedKvDevice& g, int layer, const float* k, const float
   return LaunchStatus("StoreKvF16");
 }
 
+int AttendPagedSplits(int max_pos) { return MaxSplits(max_pos); }
+
 size_t AttendPagedScratchFloats(const PagedKvDevice& g, int64_t n_tok, int n_head, int max_pos) {
   const int n_split = MaxSplits(max_pos);
   return n_split > 1 ? static_cast<size_t>(n_tok) * n_head * n_split * (g.head_dim + 2) : 0;

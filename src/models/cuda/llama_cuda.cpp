@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -52,24 +53,14 @@ Expected<DeviceBuffer> UploadVector(const std::vector<float>& v) {
   return DeviceBuffer::FromHost(v.data(), v.size() * sizeof(float));
 }
 
-// Grows *buf to hold at least `bytes` (contents are not kept).
-Status Ensure(DeviceBuffer* buf, size_t bytes) {
-  if (buf->bytes() >= bytes && buf->get() != nullptr) return Status::Ok();
-  buf->Reset();
-  ASSIGN_OR_RETURN(*buf, DeviceBuffer::Alloc(std::max<size_t>(bytes, 256)));
-  return Status::Ok();
-}
-
-template <typename T>
-Status UploadTo(DeviceBuffer* buf, const std::vector<T>& v) {
-  RETURN_IF_ERROR(Ensure(buf, v.size() * sizeof(T)));
-  return v.empty() ? Status::Ok() : buf->Upload(v.data(), v.size() * sizeof(T));
-}
-
 }  // namespace
 
 class LlamaCudaModel : public Model {
  public:
+  ~LlamaCudaModel() override {
+    if (graph_ != nullptr) cudaGraphExecDestroy(graph_);
+    if (stream_ != nullptr) cudaStreamDestroy(stream_);
+  }
   static Expected<std::unique_ptr<Model>> Create(std::unique_ptr<Model> cpu, LlamaModel* src);
   Status Forward(const std::vector<BatchSeq>& batch, kv::KvPool& pool, Logits* out) override;
   std::string Device() const override { return "cuda: " + device_name_; }
@@ -88,10 +79,42 @@ class LlamaCudaModel : public Model {
   };
 
   Status Init(const kc::DeviceInfo& dev);
+  // Grows *buf to hold at least `bytes` (contents are not kept); a new allocation makes the
+  // captured graph stale (buffers_version_).
+  Status Ensure(DeviceBuffer* buf, size_t bytes);
+  template <typename T>
+  Status UploadTo(DeviceBuffer* buf, const std::vector<T>& v) {
+    RETURN_IF_ERROR(Ensure(buf, v.size() * sizeof(T)));
+    if (v.empty()) return Status::Ok();
+    return kc::FromCuda(cudaMemcpyAsync(buf->get(), v.data(), v.size() * sizeof(T),
+                                        cudaMemcpyHostToDevice, stream_),
+                        "upload");
+  }
+  // Enqueues the layers and the logits rows on stream_ (R rows; rows_are_tokens: row r is token
+  // r, as in a decode step, else rows_ picks them).
+  Status Enqueue(int64_t T, int64_t R, bool rows_are_tokens, int max_pos, int n_blocks);
+  // Runs Enqueue directly, or for decode-shaped steps as a CUDA graph captured once per shape
+  // (tokens, attention splits, buffers) and replayed: one launch instead of ~600.
+  Status Run(int64_t T, int64_t R, bool rows_are_tokens, int max_pos, int n_blocks);
   // Mirror of `pool` sized and current for the positions the batch's sequences already hold.
   Status SyncKv(const std::vector<BatchSeq>& batch, const kv::KvPool& pool);
   // The step's K/V rows (stage_, per layer [T][2][kv_dim] f16) into the host pool's blocks.
   Status CopyBackKv(kv::KvPool& pool, int64_t T);
+
+  cudaStream_t stream_ = nullptr;
+  // Decode steps as a CUDA graph (SEMANTIC_CUDA_GRAPHS=0 turns it off): the captured graph and
+  // the shape it was captured for.
+  bool graphs_ = true;
+  cudaGraphExec_t graph_ = nullptr;
+  struct GraphKey {
+    int64_t T = -1;
+    int splits = 0, n_blocks = 0;
+    uint64_t buffers = 0;
+    bool operator==(const GraphKey& o) const {
+      return T == o.T && splits == o.splits && n_blocks == o.n_blocks && buffers == o.buffers;
+    }
+  } graph_key_;
+  uint64_t buffers_version_ = 0;
 
   std::unique_ptr<Model> cpu_;  // owns the host weights (views into the GGUF mapping)
   LlamaModel* src_ = nullptr;   // cpu_, as the decoder it is
@@ -99,6 +122,7 @@ class LlamaCudaModel : public Model {
   std::vector<Layer> layers_;
   DeviceWeight output_;
   DeviceBuffer output_norm_;
+  int block_tokens_ = 0;  // the pool's, for Enqueue
   size_t matmul_scratch_per_token_ = 0;
 
   // KV mirror of the pool with id pool_id_: which blocks it holds at which generation.
@@ -133,6 +157,10 @@ Status LlamaCudaModel::Init(const kc::DeviceInfo& dev) {
   kv_window_ = s.kv_window_;
   kv_sliding_layers_ = s.kv_sliding_layers_;
   device_name_ = dev.name;
+  RETURN_IF_ERROR(kc::FromCuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking),
+                               "cudaStreamCreate"));
+  const char* graphs = std::getenv("SEMANTIC_CUDA_GRAPHS");
+  graphs_ = graphs == nullptr || std::string(graphs) != "0";
   const ModelConfig& c = config_;
   if (c.head_dim > 256) {
     return Unimplemented("head size " + std::to_string(c.head_dim) +
@@ -173,14 +201,25 @@ Status LlamaCudaModel::Init(const kc::DeviceInfo& dev) {
   return Status::Ok();
 }
 
+Status LlamaCudaModel::Ensure(DeviceBuffer* buf, size_t bytes) {
+  if (buf->bytes() >= bytes && buf->get() != nullptr) return Status::Ok();
+  RETURN_IF_ERROR(kc::FromCuda(cudaStreamSynchronize(stream_), "sync"));  // in-flight readers
+  buf->Reset();
+  ASSIGN_OR_RETURN(*buf, DeviceBuffer::Alloc(std::max<size_t>(bytes, 256)));
+  ++buffers_version_;
+  return Status::Ok();
+}
+
 Status LlamaCudaModel::SyncKv(const std::vector<BatchSeq>& batch, const kv::KvPool& pool) {
   const kv::KvLayout& L = pool.layout();
   const int bt = L.block_tokens, n_blocks = pool.n_blocks();
   const size_t per_kv = static_cast<size_t>(bt) * L.row_bytes();
   if (pool.id() != pool_id_) {
+    RETURN_IF_ERROR(kc::FromCuda(cudaStreamSynchronize(stream_), "sync"));
     kv_.Reset();
     ASSIGN_OR_RETURN(kv_, DeviceBuffer::Alloc(static_cast<size_t>(L.n_layers) * n_blocks * 2 *
                                               per_kv));
+    ++buffers_version_;
     kv_gen_.assign(n_blocks, 0);
     kv_valid_.assign(n_blocks, 0);
     pool_id_ = pool.id();
@@ -208,9 +247,9 @@ Status LlamaCudaModel::SyncKv(const std::vector<BatchSeq>& batch, const kv::KvPo
     const size_t len = (r1 - r0) * 2 * per_kv;
     for (int l = 0; l < L.n_layers; ++l) {
       const size_t off = (static_cast<size_t>(l) * n_blocks + stale[r0]) * 2 * per_kv;
-      RETURN_IF_ERROR(kc::FromCuda(
-          cudaMemcpy(kv_.as<uint8_t>() + off, host + off, len, cudaMemcpyHostToDevice),
-          "KV upload"));
+      RETURN_IF_ERROR(kc::FromCuda(cudaMemcpyAsync(kv_.as<uint8_t>() + off, host + off, len,
+                                                   cudaMemcpyHostToDevice, stream_),
+                                   "KV upload"));
     }
   }
   return Status::Ok();
@@ -220,7 +259,11 @@ Status LlamaCudaModel::CopyBackKv(kv::KvPool& pool, int64_t T) {
   const kv::KvLayout& L = pool.layout();
   const int hd = L.head_dim, kv_dim = L.kv_dim();
   stage_host_.resize(static_cast<size_t>(L.n_layers) * T * 2 * kv_dim);
-  RETURN_IF_ERROR(stage_.Download(stage_host_.data(), stage_host_.size() * sizeof(uint16_t)));
+  RETURN_IF_ERROR(kc::FromCuda(cudaMemcpyAsync(stage_host_.data(), stage_.get(),
+                                               stage_host_.size() * sizeof(uint16_t),
+                                               cudaMemcpyDeviceToHost, stream_),
+                               "KV download"));
+  RETURN_IF_ERROR(kc::FromCuda(cudaStreamSynchronize(stream_), "sync"));
   for (int l = 0; l < L.n_layers; ++l) {
     for (int64_t t = 0; t < T; ++t) {
       const uint16_t* row = stage_host_.data() + ((static_cast<size_t>(l) * T + t) * 2) * kv_dim;
@@ -277,7 +320,10 @@ Status LlamaCudaModel::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& p
     }
   }
   const int64_t R = static_cast<int64_t>(rows_.size());
+  const bool rows_are_tokens = R == T;  // then rows_[r] == r
   const size_t f = sizeof(float);
+  // The graph bakes in buffer addresses: size the block-id table for the pool, not the batch.
+  ids_.resize(std::max<size_t>(ids_.size(), pool.n_blocks()));
   RETURN_IF_ERROR(UploadTo(&x_, a_.x));
   RETURN_IF_ERROR(UploadTo(&pos_, a_.pos));
   RETURN_IF_ERROR(UploadTo(&d_block_, tok_block_));
@@ -293,6 +339,7 @@ Status LlamaCudaModel::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& p
   RETURN_IF_ERROR(Ensure(&gate_, T * c.n_ff * f));
   RETURN_IF_ERROR(Ensure(&up_, T * c.n_ff * f));
   RETURN_IF_ERROR(Ensure(&mm_scratch_, std::max(T, R) * matmul_scratch_per_token_));
+  block_tokens_ = bt;
   const kc::PagedKvDevice g{kv_.as<uint8_t>(), pool.n_blocks(), bt, KL.n_kv_heads, KL.head_dim};
   RETURN_IF_ERROR(Ensure(&attn_scratch_,
                          kc::AttendPagedScratchFloats(g, T, c.n_head, max_pos) * f));
@@ -300,11 +347,60 @@ Status LlamaCudaModel::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& p
   RETURN_IF_ERROR(Ensure(&rows_x_, R * c.n_embd * f));
   RETURN_IF_ERROR(Ensure(&logits_, R * c.n_vocab * f));
 
+  RETURN_IF_ERROR(Run(T, R, rows_are_tokens, max_pos, pool.n_blocks()));
+  out->n_vocab = c.n_vocab;
+  out->data.resize(R * c.n_vocab);
+  RETURN_IF_ERROR(kc::FromCuda(cudaMemcpyAsync(out->data.data(), logits_.get(),
+                                               out->data.size() * f, cudaMemcpyDeviceToHost,
+                                               stream_),
+                               "logits download"));
+  RETURN_IF_ERROR(CopyBackKv(pool, T));  // synchronizes the stream
+  CommitBatch(batch);
+  return Status::Ok();
+}
+
+Status LlamaCudaModel::Run(int64_t T, int64_t R, bool rows_are_tokens, int max_pos,
+                           int n_blocks) {
+  // Decode-shaped steps (one row per token, few tokens) repeat the same launches with the same
+  // buffers; prefill chunks differ in shape each time and run directly.
+  constexpr int64_t kMaxGraphTokens = 64;
+  if (!graphs_ || !rows_are_tokens || T > kMaxGraphTokens) {
+    return Enqueue(T, R, rows_are_tokens, max_pos, n_blocks);
+  }
+  const GraphKey key{T, kc::AttendPagedSplits(max_pos), n_blocks, buffers_version_};
+  if (graph_ == nullptr || !(key == graph_key_)) {
+    if (graph_ != nullptr) cudaGraphExecDestroy(graph_);
+    graph_ = nullptr;
+    RETURN_IF_ERROR(kc::FromCuda(
+        cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "graph capture"));
+    const Status enq = Enqueue(T, R, rows_are_tokens, max_pos, n_blocks);
+    cudaGraph_t graph = nullptr;
+    const cudaError_t end = cudaStreamEndCapture(stream_, &graph);
+    RETURN_IF_ERROR(enq);
+    RETURN_IF_ERROR(kc::FromCuda(end, "graph capture"));
+    const cudaError_t inst = cudaGraphInstantiate(&graph_, graph, 0);
+    cudaGraphDestroy(graph);
+    if (inst != cudaSuccess) {
+      graph_ = nullptr;
+      return kc::FromCuda(inst, "graph instantiate");
+    }
+    graph_key_ = key;
+  }
+  return kc::FromCuda(cudaGraphLaunch(graph_, stream_), "graph launch");
+}
+
+Status LlamaCudaModel::Enqueue(int64_t T, int64_t R, bool rows_are_tokens, int max_pos,
+                               int n_blocks) {
+  const ModelConfig& c = config_;
+  const int64_t q_dim = int64_t{c.n_head} * c.head_dim, kv_dim = int64_t{c.n_head_kv} * c.head_dim;
+  const size_t f = sizeof(float);
+  cudaStream_t st = stream_;
   float *x = x_.as<float>(), *xn = xn_.as<float>(), *q = q_.as<float>(), *k = k_.as<float>(),
         *v = v_.as<float>(), *attn = attn_.as<float>(), *gate = gate_.as<float>(),
         *up = up_.as<float>();
   void* mm = mm_scratch_.get();
   const int32_t* pos = pos_.as<int32_t>();
+  const kc::PagedKvDevice g{kv_.as<uint8_t>(), n_blocks, block_tokens_, c.n_head_kv, c.head_dim};
   kc::RopeArgs rq;
   rq.n_heads = c.n_head;
   rq.head_dim = c.head_dim;
@@ -318,52 +414,49 @@ Status LlamaCudaModel::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& p
   const float kq_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
   for (int il = 0; il < c.n_layers; ++il) {
     const Layer& L = layers_[il];
-    RETURN_IF_ERROR(kc::RmsNorm(x, L.attn_norm.as<float>(), T, c.n_embd, c.norm_eps, xn));
-    RETURN_IF_ERROR(kc::MatMul(L.wq.view, xn, T, q, mm));
-    RETURN_IF_ERROR(kc::MatMul(L.wk.view, xn, T, k, mm));
-    RETURN_IF_ERROR(kc::MatMul(L.wv.view, xn, T, v, mm));
+    RETURN_IF_ERROR(kc::RmsNorm(x, L.attn_norm.as<float>(), T, c.n_embd, c.norm_eps, xn, st));
+    RETURN_IF_ERROR(kc::MatMulShared({{&L.wq.view, q}, {&L.wk.view, k}, {&L.wv.view, v}}, xn, T,
+                                     mm, st));
     if (L.bq.get() != nullptr) {
-      RETURN_IF_ERROR(kc::AddBias(q, L.bq.as<float>(), T, q_dim));
-      RETURN_IF_ERROR(kc::AddBias(k, L.bk.as<float>(), T, kv_dim));
-      RETURN_IF_ERROR(kc::AddBias(v, L.bv.as<float>(), T, kv_dim));
+      RETURN_IF_ERROR(kc::AddBias(q, L.bq.as<float>(), T, q_dim, st));
+      RETURN_IF_ERROR(kc::AddBias(k, L.bk.as<float>(), T, kv_dim, st));
+      RETURN_IF_ERROR(kc::AddBias(v, L.bv.as<float>(), T, kv_dim, st));
     }
     if (L.q_norm.get() != nullptr) {
-      RETURN_IF_ERROR(kc::RmsNorm(q, L.q_norm.as<float>(), T * c.n_head, c.head_dim, c.norm_eps, q));
       RETURN_IF_ERROR(
-          kc::RmsNorm(k, L.k_norm.as<float>(), T * c.n_head_kv, c.head_dim, c.norm_eps, k));
+          kc::RmsNorm(q, L.q_norm.as<float>(), T * c.n_head, c.head_dim, c.norm_eps, q, st));
+      RETURN_IF_ERROR(
+          kc::RmsNorm(k, L.k_norm.as<float>(), T * c.n_head_kv, c.head_dim, c.norm_eps, k, st));
     }
-    RETURN_IF_ERROR(kc::Rope(q, T, pos, rq));
-    RETURN_IF_ERROR(kc::Rope(k, T, pos, rk));
+    RETURN_IF_ERROR(kc::Rope(q, T, pos, rq, st));
+    RETURN_IF_ERROR(kc::Rope(k, T, pos, rk, st));
     uint16_t* stage = stage_.as<uint16_t>() + static_cast<size_t>(il) * T * 2 * kv_dim;
     RETURN_IF_ERROR(kc::StoreKvF16(g, il, k, v, T, d_block_.as<int32_t>(), d_slot_.as<int32_t>(),
-                                   stage));
+                                   stage, st));
     RETURN_IF_ERROR(kc::AttendPagedF16(g, il, c.n_head, q, T, d_n_pos_.as<int32_t>(),
                                        d_table_.as<int32_t>(), d_ids_.as<int32_t>(), max_pos,
-                                       kq_scale, attn_scratch_.as<float>(), attn));
-    RETURN_IF_ERROR(kc::MatMul(L.wo.view, attn, T, xn, mm));
-    RETURN_IF_ERROR(kc::Add(x, xn, T * c.n_embd));
-    RETURN_IF_ERROR(kc::RmsNorm(x, L.ffn_norm.as<float>(), T, c.n_embd, c.norm_eps, xn));
-    RETURN_IF_ERROR(kc::MatMul(L.gate.view, xn, T, gate, mm));
-    RETURN_IF_ERROR(kc::MatMul(L.up.view, xn, T, up, mm));
-    RETURN_IF_ERROR(kc::SwiGlu(gate, up, T * c.n_ff));
-    RETURN_IF_ERROR(kc::MatMul(L.down.view, gate, T, xn, mm));
-    RETURN_IF_ERROR(kc::Add(x, xn, T * c.n_embd));
+                                       kq_scale, attn_scratch_.as<float>(), attn, st));
+    RETURN_IF_ERROR(kc::MatMul(L.wo.view, attn, T, xn, mm, st));
+    RETURN_IF_ERROR(kc::Add(x, xn, T * c.n_embd, st));
+    RETURN_IF_ERROR(kc::RmsNorm(x, L.ffn_norm.as<float>(), T, c.n_embd, c.norm_eps, xn, st));
+    RETURN_IF_ERROR(kc::MatMulShared({{&L.gate.view, gate}, {&L.up.view, up}}, xn, T, mm, st));
+    RETURN_IF_ERROR(kc::SwiGlu(gate, up, T * c.n_ff, st));
+    RETURN_IF_ERROR(kc::MatMul(L.down.view, gate, T, xn, mm, st));
+    RETURN_IF_ERROR(kc::Add(x, xn, T * c.n_embd, st));
   }
 
   float* rx = rows_x_.as<float>();
-  for (int64_t r = 0; r < R; ++r) {
-    RETURN_IF_ERROR(kc::FromCuda(cudaMemcpyAsync(rx + r * c.n_embd, x + rows_[r] * c.n_embd,
-                                                 c.n_embd * f, cudaMemcpyDeviceToDevice),
-                                 "logits rows"));
+  const float* src = x;
+  if (!rows_are_tokens) {
+    for (int64_t r = 0; r < R; ++r) {
+      RETURN_IF_ERROR(kc::FromCuda(cudaMemcpyAsync(rx + r * c.n_embd, x + rows_[r] * c.n_embd,
+                                                   c.n_embd * f, cudaMemcpyDeviceToDevice, st),
+                                   "logits rows"));
+    }
+    src = rx;
   }
-  RETURN_IF_ERROR(kc::RmsNorm(rx, output_norm_.as<float>(), R, c.n_embd, c.norm_eps, rx));
-  RETURN_IF_ERROR(kc::MatMul(output_.view, rx, R, logits_.as<float>(), mm));
-  out->n_vocab = c.n_vocab;
-  out->data.resize(R * c.n_vocab);
-  RETURN_IF_ERROR(logits_.Download(out->data.data(), out->data.size() * f));
-  RETURN_IF_ERROR(CopyBackKv(pool, T));
-  CommitBatch(batch);
-  return Status::Ok();
+  RETURN_IF_ERROR(kc::RmsNorm(src, output_norm_.as<float>(), R, c.n_embd, c.norm_eps, rx, st));
+  return kc::MatMul(output_.view, rx, R, logits_.as<float>(), mm, st);
 }
 
 Expected<std::unique_ptr<Model>> MoveToCuda(std::unique_ptr<Model> cpu_model) {
