@@ -87,9 +87,7 @@ void Sampler::ApplyPenalties(std::vector<Candidate>& c, const std::vector<int32_
 }
 
 void Sampler::Softmax(std::vector<Candidate>& c, float temperature) {
-  std::sort(c.begin(), c.end(), [](const Candidate& a, const Candidate& b) {
-    return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
-  });
+  std::sort(c.begin(), c.end(), ByLogit);
   const float max_l = c.front().logit;
   double sum = 0.0;
   for (auto& x : c) {

@@ -105,8 +105,8 @@ TEST_F(CudaKvMirrorTest, HostWriteMakesTheMirrorUploadAgain) {
   sb.Clear(*kv_);
 }
 
-// Decode steps of two sequences batched, from position 250 across the 256-position attention
-// split and several block boundaries (each re-captures the graph), with and without graphs.
+// Decode steps of two sequences batched, from position 250 across attention split changes (every
+// 64 positions) and block boundaries (each re-captures the graph), with and without graphs.
 TEST_F(CudaKvMirrorTest, GraphReplayMatchesDirectLaunches) {
   setenv("SEMANTIC_CUDA_GRAPHS", "0", 1);
   auto direct = Load();

@@ -48,7 +48,8 @@ struct Shape {
 
 TEST(CudaMatMulTest, MatchesReference) {
   SKIP_WITHOUT_CUDA_DEVICE();
-  const Shape shapes[] = {{1, 32, 1}, {37, 576, 1}, {576, 1536, 1}, {64, 2048, 5}, {300, 96, 17}};
+  const Shape shapes[] = {{1, 32, 1}, {37, 576, 1}, {576, 1536, 1}, {64, 2048, 5}, {300, 96, 17},
+                          {129, 576, 70}};
   for (quant::DType type : {quant::DType::kQ4_0, quant::DType::kQ8_0, quant::DType::kQ4_1,
                             quant::DType::kF16}) {
     for (const Shape& s : shapes) {
@@ -87,6 +88,50 @@ TEST(CudaMatMulTest, MatchesReference) {
           }
         }
       }
+    }
+  }
+}
+
+// MatMulShared (x quantized once for several weights) gives each MatMul's result bit for bit, for
+// a small (decode) and a large (prefill tile) batch, and one token's row does not depend on the
+// batch (the 16-token tile and the 4-token tile sum alike).
+TEST(CudaMatMulTest, SharedInputAndBatchInvariance) {
+  SKIP_WITHOUT_CUDA_DEVICE();
+  const int64_t cols = 576;
+  const auto a = MakeMatrix(quant::DType::kQ4_1, 192, cols, 5);
+  const auto b = MakeMatrix(quant::DType::kQ4_1, 64, cols, 6);
+  DeviceBuffer da = ToDevice(std::vector<uint8_t>(static_cast<const uint8_t*>(a.view.data),
+                                                  static_cast<const uint8_t*>(a.view.data) +
+                                                      a.view.row_bytes * a.view.rows));
+  DeviceBuffer db = ToDevice(std::vector<uint8_t>(static_cast<const uint8_t*>(b.view.data),
+                                                  static_cast<const uint8_t*>(b.view.data) +
+                                                      b.view.row_bytes * b.view.rows));
+  WeightView wa = a.view, wb = b.view;
+  wa.data = da.get();
+  wb.data = db.get();
+  std::vector<float> first_row;
+  for (int64_t n_tok : {int64_t{3}, int64_t{40}}) {
+    const auto x = RandomVector(n_tok * cols, 7);  // same seed: token 0 is the same row
+    DeviceBuffer dx = ToDevice(x);
+    auto scratch = DeviceBuffer::Alloc(MatMulScratchBytes(wa, n_tok));
+    ASSERT_TRUE(scratch.ok());
+    DeviceBuffer ya = testing::DeviceZeros<float>(n_tok * 192);
+    DeviceBuffer yb = testing::DeviceZeros<float>(n_tok * 64);
+    DeviceBuffer sa = testing::DeviceZeros<float>(n_tok * 192);
+    DeviceBuffer sb = testing::DeviceZeros<float>(n_tok * 64);
+    ASSERT_TRUE(MatMul(wa, dx.as<float>(), n_tok, ya.as<float>(), scratch->get()).ok());
+    ASSERT_TRUE(MatMul(wb, dx.as<float>(), n_tok, yb.as<float>(), scratch->get()).ok());
+    ASSERT_TRUE(MatMulShared({{&wa, sa.as<float>()}, {&wb, sb.as<float>()}}, dx.as<float>(), n_tok,
+                             scratch->get())
+                    .ok());
+    const auto ra = ToHost<float>(ya, n_tok * 192), rs = ToHost<float>(sa, n_tok * 192);
+    EXPECT_EQ(ra, rs) << "n_tok " << n_tok;
+    EXPECT_EQ(ToHost<float>(yb, n_tok * 64), ToHost<float>(sb, n_tok * 64)) << "n_tok " << n_tok;
+    const std::vector<float> row0(ra.begin(), ra.begin() + 192);
+    if (first_row.empty()) {
+      first_row = row0;
+    } else {
+      EXPECT_EQ(row0, first_row) << "token 0 alone in a small batch vs in a 16-token tile";
     }
   }
 }

@@ -209,7 +209,8 @@ void RegisterBench(CLI::App& app, int& exit_code) {
   AddKvDtypeOption(cmd, &args->kv_dtype);
   cmd->add_flag("--json", args->json, "Print JSON instead of a table");
   cmd->add_option("--device", args->device,
-                  "cpu, or cuda: the GPU (a SEMANTIC_CUDA build; llama, qwen2, qwen3; docs/cuda.md)")
+                  "cpu, or cuda: the GPU (a SEMANTIC_CUDA build; llama, qwen2, qwen3; "
+                  "docs/cuda.md)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
   cmd->add_flag("--memory-bandwidth", args->membw, "Measure memory read bandwidth instead");

@@ -1,8 +1,9 @@
 // Quantized matmul y = W x for Q4_0, Q8_0 (x in Q8_0) and Q4_1 (x in Q8_1): one warp per (weight
-// row, tile of up to kTokTile tokens), lanes take 32-element blocks in turn, 8 dp4a per block and
-// token, f32 accumulation; the block sums follow kernels/ref (d_w*d_x*isum, plus m_w*s_x for
-// Q4_1). A weight row is read once per token tile: a decode kernel that serves small batches;
-// prefill wants a tensor-core kernel (not yet here).
+// row, tile of up to 4 tokens, or 16 for batches of 16 or more), lanes take 32-element blocks in
+// turn, 8 dp4a per block and token, f32 accumulation; the block sums follow kernels/ref
+// (d_w*d_x*isum, plus m_w*s_x for Q4_1). A token's sum is the same arithmetic whatever the tile,
+// so results do not depend on the batch. A weight row is read once per token tile: prefill wants
+// a tensor-core kernel (not yet here).
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/matmul_impl.h"
 #include "kernels/cuda/runtime.h"
@@ -12,7 +13,9 @@ namespace semantic::kernels::cuda::detail {
 namespace {
 
 constexpr int kWarpsPerBlock = 8;
-constexpr int kTokTile = 4;  // tokens per warp: the weight block is loaded once for all of them
+// Tokens per warp: the weight block is loaded once for all of them. Small batches (decode) keep
+// more warps busy with 4; prefill chunks re-read each weight row 4x less with 16.
+constexpr int kSmallTile = 4, kLargeTile = 16;
 
 // GGUF rows and 34-byte Q8_0 blocks are only 2-byte aligned: 32-bit loads from two halves.
 __device__ __forceinline__ int Load32(const uint8_t* p) {
@@ -69,7 +72,7 @@ __device__ __forceinline__ float BlockDot(const uint8_t* wb, const int q[8], con
 }
 
 // grid: (ceil(rows / kWarpsPerBlock), ceil(n_tok / kTokTile)).
-template <WType T>
+template <WType T, int kTokTile>
 __global__ void MatMulQKernel(const uint8_t* w, size_t row_bytes, int64_t rows, int64_t nb,
                               const uint8_t* act, size_t act_row_bytes, int64_t n_tok, float* y) {
   const int64_t r = blockIdx.x * static_cast<int64_t>(kWarpsPerBlock) + threadIdx.x / kWarp;
@@ -99,10 +102,17 @@ __global__ void MatMulQKernel(const uint8_t* w, size_t row_bytes, int64_t rows, 
 template <WType T>
 Status Launch(const WeightView& w, const void* act, size_t act_row_bytes, int64_t n_tok, float* y,
               cudaStream_t stream) {
-  const dim3 grid(Blocks(w.rows, kWarpsPerBlock), Blocks(n_tok, kTokTile));
-  MatMulQKernel<T><<<grid, kWarpsPerBlock * kWarp, 0, stream>>>(
-      static_cast<const uint8_t*>(w.data), w.row_bytes, w.rows, w.cols / 32,
-      static_cast<const uint8_t*>(act), act_row_bytes, n_tok, y);
+  const auto* wd = static_cast<const uint8_t*>(w.data);
+  const auto* ad = static_cast<const uint8_t*>(act);
+  if (n_tok >= kLargeTile) {
+    const dim3 grid(Blocks(w.rows, kWarpsPerBlock), Blocks(n_tok, kLargeTile));
+    MatMulQKernel<T, kLargeTile><<<grid, kWarpsPerBlock * kWarp, 0, stream>>>(
+        wd, w.row_bytes, w.rows, w.cols / 32, ad, act_row_bytes, n_tok, y);
+  } else {
+    const dim3 grid(Blocks(w.rows, kWarpsPerBlock), Blocks(n_tok, kSmallTile));
+    MatMulQKernel<T, kSmallTile><<<grid, kWarpsPerBlock * kWarp, 0, stream>>>(
+        wd, w.row_bytes, w.rows, w.cols / 32, ad, act_row_bytes, n_tok, y);
+  }
   return LaunchStatus("MatMulQuantized");
 }
 

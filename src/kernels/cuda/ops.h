@@ -103,9 +103,9 @@ Status StoreKvF16(const PagedKvDevice& g, int layer, const float* k, const float
 // one launch: token t attends positions [0, n_pos[t]) of the sequence whose block ids start at
 // blocks[table[t]] (n_pos, table, blocks: device). q, out: [n_tok][n_head][head_dim]; query heads
 // share KV heads in groups of n_head / n_kv_heads; max_pos >= every n_pos[t]. A token's positions
-// are split over ceil(n_pos / 256) thread blocks and merged (scratch: AttendPagedScratchFloats
-// floats); the split depends only on the token's own n_pos, so a token's result does not depend
-// on the rest of the batch.
+// are split over min(32, ceil(n_pos / 64)) thread blocks and merged (scratch:
+// AttendPagedScratchFloats floats); the split depends only on the token's own n_pos, so a token's
+// result does not depend on the rest of the batch.
 size_t AttendPagedScratchFloats(const PagedKvDevice& g, int64_t n_tok, int n_head, int max_pos);
 // Thread blocks per (token, head) in the launch: its grid depends on max_pos only through this.
 int AttendPagedSplits(int max_pos);

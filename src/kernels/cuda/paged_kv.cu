@@ -42,20 +42,29 @@ constexpr int kAttnWarps = 4;
 constexpr int kMaxHeadDim = 256;
 constexpr int kPerLane = kMaxHeadDim / kWarp;
 
-// Positions per split: a token attending n_pos positions is split into ceil(n_pos / kChunk)
-// thread blocks, merged afterwards. The split depends only on the token's own n_pos, so its
-// result does not depend on the batch it is in.
-constexpr int kChunk = 256;
+// A token attending n_pos positions is split into SplitsOf(n_pos) thread blocks of ChunkOf(n_pos)
+// positions each (at least kMinChunk, at most kMaxSplits blocks), merged afterwards. The split
+// depends only on the token's own n_pos, so its result does not depend on the batch it is in.
+constexpr int kMinChunk = 64;
+constexpr int kMaxSplits = 32;
+__host__ __device__ __forceinline__ int SplitsOf(int n_pos) {
+  const int s = (n_pos + kMinChunk - 1) / kMinChunk;
+  return s < 1 ? 1 : (s > kMaxSplits ? kMaxSplits : s);
+}
+__host__ __device__ __forceinline__ int ChunkOf(int n_pos) {
+  const int s = SplitsOf(n_pos);
+  return (n_pos + s - 1) / s;
+}
 
 // grid (n_head, T, max splits); kAttnWarps warps. Warp w of split s handles positions
-// kChunk*s + w, + kAttnWarps, ... below min(n_pos, kChunk*(s+1)): q·k with the query rounded to
+// chunk*s + w, + kAttnWarps, ... below min(n_pos, chunk*(s+1)): q·k with the query rounded to
 // f16 (as the CPU kernels), online softmax in f32, f32 accumulation of the f16 V rows. The warps
 // merge in shared memory; a token with one split writes out[], else (acc, m, l) to partial.
 __global__ void AttendKernel(PagedKvDevice g, int layer, int n_head, const float* q,
                              const int32_t* n_pos, const int32_t* table, const int32_t* blocks,
                              float scale, float* out, float* partial) {
   const int h = blockIdx.x, t = blockIdx.y, s = blockIdx.z, max_split = gridDim.z;
-  const int n_split = (n_pos[t] + kChunk - 1) / kChunk;
+  const int n_split = SplitsOf(n_pos[t]), chunk = ChunkOf(n_pos[t]);
   if (s >= n_split) return;
   const int hd = g.head_dim, group = n_head / g.n_kv_heads, kvh = h / group;
   const int lane = threadIdx.x % kWarp, warp = threadIdx.x / kWarp;
@@ -67,9 +76,9 @@ __global__ void AttendKernel(PagedKvDevice g, int layer, int n_head, const float
     acc[j] = 0.0f;
   }
   const int32_t* bt = blocks + table[t];
-  const int p_end = min(n_pos[t], kChunk * (s + 1));
+  const int p_end = min(n_pos[t], chunk * (s + 1));
   float m = -INFINITY, l = 0.0f;
-  for (int p = kChunk * s + warp; p < p_end; p += kAttnWarps) {
+  for (int p = chunk * s + warp; p < p_end; p += kAttnWarps) {
     const int32_t b = bt[p / g.block_tokens];
     const int sl = p % g.block_tokens;
     const uint16_t* kr = reinterpret_cast<const uint16_t*>(g.base + RowAt(g, layer, b, 0, kvh, sl));
@@ -121,7 +130,7 @@ __global__ void AttendKernel(PagedKvDevice g, int layer, int n_head, const float
 // grid (n_head, T): merges the partial (acc, m, l) of a token split over several blocks.
 __global__ void MergeKernel(int n_head, int hd, int max_split, const int32_t* n_pos,
                             const float* partial, float* out) {
-  const int n_split = (n_pos[blockIdx.y] + kChunk - 1) / kChunk;
+  const int n_split = SplitsOf(n_pos[blockIdx.y]);
   if (n_split <= 1) return;
   const size_t item = static_cast<size_t>(blockIdx.y) * n_head + blockIdx.x;
   const float* p = partial + item * max_split * (hd + 2);
@@ -144,7 +153,7 @@ __global__ void MergeKernel(int n_head, int hd, int max_split, const int32_t* n_
   }
 }
 
-int MaxSplits(int max_pos) { return std::max(1, (max_pos + kChunk - 1) / kChunk); }
+int MaxSplits(int max_pos) { return SplitsOf(max_pos); }
 
 }  // namespace
 

@@ -103,6 +103,16 @@ void ServerSeries(const ServerMetrics& s, Writer& w) {
            static_cast<double>(s.reloads_failed()), "{result=\"error\"}");
 }
 
+// A gauge split into in-use, cached and free (total - in use - cached) series; `labels` goes
+// before the state label ("tier=\"ram\"," or "").
+void UsageTriple(Writer& w, const char* name, const char* help, const std::string& labels,
+                 int total, int in_use, int cached) {
+  w.Metric(name, "gauge", help, in_use, ("{" + labels + "state=\"in_use\"}").c_str());
+  w.Metric(name, "gauge", help, cached, ("{" + labels + "state=\"cached\"}").c_str());
+  w.Metric(name, "gauge", help, total - in_use - cached,
+           ("{" + labels + "state=\"free\"}").c_str());
+}
+
 }  // namespace
 
 std::string PrometheusText(const ModelHandle& m, const ServerMetrics& server, bool agent_label) {
@@ -157,23 +167,15 @@ std::string PrometheusText(const ModelHandle& m, const ServerMetrics& server, bo
            static_cast<double>(c.disk.budget), "{tier=\"disk\"}");
   const char* blocks_help =
       "KV blocks per tier (RAM: in use, cached for reuse, free; disk: files).";
-  w.Metric("semantic_kv_blocks", "gauge", blocks_help, c.pool_in_use,
-           "{tier=\"ram\",state=\"in_use\"}");
-  w.Metric("semantic_kv_blocks", "gauge", blocks_help, c.pool_cached,
-           "{tier=\"ram\",state=\"cached\"}");
-  w.Metric("semantic_kv_blocks", "gauge", blocks_help,
-           c.pool_blocks - c.pool_in_use - c.pool_cached, "{tier=\"ram\",state=\"free\"}");
+  UsageTriple(w, "semantic_kv_blocks", blocks_help, "tier=\"ram\",", c.pool_blocks, c.pool_in_use,
+              c.pool_cached);
   w.Metric("semantic_kv_blocks", "gauge", blocks_help, static_cast<double>(c.disk.files),
            "{tier=\"disk\",state=\"stored\"}");
   const char* slots_help =
       "Sliding-window KV slots (models with sliding-window layers, else 0): in use, cached with "
       "a published block, free.";
-  w.Metric("semantic_kv_sliding_slots", "gauge", slots_help, c.sliding_in_use,
-           "{state=\"in_use\"}");
-  w.Metric("semantic_kv_sliding_slots", "gauge", slots_help, c.sliding_cached,
-           "{state=\"cached\"}");
-  w.Metric("semantic_kv_sliding_slots", "gauge", slots_help,
-           c.sliding_slots - c.sliding_in_use - c.sliding_cached, "{state=\"free\"}");
+  UsageTriple(w, "semantic_kv_sliding_slots", slots_help, "", c.sliding_slots, c.sliding_in_use,
+              c.sliding_cached);
   w.Metric("semantic_kv_sliding_evictions_total", "counter",
            "Sliding-window KV parts evicted from their RAM slots (their blocks stay).",
            static_cast<double>(c.sliding_evictions));
