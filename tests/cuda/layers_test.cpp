@@ -45,6 +45,26 @@ TEST(CudaLayersTest, RmsNormMatchesCpu) {
   }
 }
 
+// The fused residual add + norm gives Add then RmsNorm bit for bit (the delta aliasing the output,
+// as the forward pass calls it).
+TEST(CudaLayersTest, AddRmsNormEqualsAddThenRmsNorm) {
+  SKIP_WITHOUT_CUDA_DEVICE();
+  for (int64_t n : {576, 2048}) {
+    const int64_t n_tok = 7;
+    const auto x = RandomVector(n_tok * n, 11 + n, 2.0f), d = RandomVector(n_tok * n, 12 + n);
+    const auto w = RandomVector(n, 13 + n);
+    DeviceBuffer x1 = ToDevice(x), d1 = ToDevice(d), x2 = ToDevice(x), d2 = ToDevice(d);
+    DeviceBuffer dw = ToDevice(w), out1 = ToDevice(x);
+    ASSERT_TRUE(Add(x1.as<float>(), d1.as<float>(), n_tok * n).ok());
+    ASSERT_TRUE(RmsNorm(x1.as<float>(), dw.as<float>(), n_tok, n, 1e-5f, out1.as<float>()).ok());
+    ASSERT_TRUE(AddRmsNorm(x2.as<float>(), d2.as<float>(), dw.as<float>(), n_tok, n, 1e-5f,
+                           d2.as<float>())
+                    .ok());
+    EXPECT_EQ(ToHost<float>(x1, x.size()), ToHost<float>(x2, x.size())) << "x + d, n " << n;
+    EXPECT_EQ(ToHost<float>(out1, x.size()), ToHost<float>(d2, x.size())) << "norm, n " << n;
+  }
+}
+
 struct RopeCase {
   int head_dim, n_rot;
   bool neox, factors, yarn;

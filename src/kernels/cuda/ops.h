@@ -19,6 +19,10 @@ namespace semantic::kernels::cuda {
 // (may alias), w [n].
 Status RmsNorm(const float* x, const float* w, int64_t n_tok, int64_t n, float eps, float* out,
                cudaStream_t stream = nullptr);
+// A residual add and the next norm in one launch: x += d, then out = RmsNorm(x) * w; the same
+// results as Add then RmsNorm. d may alias out.
+Status AddRmsNorm(float* x, const float* d, const float* w, int64_t n_tok, int64_t n, float eps,
+                  float* out, cudaStream_t stream = nullptr);
 
 // models::Rope on x [n_tok][n_heads][head_dim] in place; pos [n_tok] on the device. The
 // frequency table is built on the host as the CPU code builds it (freq_factors and yarn are HOST

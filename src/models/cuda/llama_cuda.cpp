@@ -412,9 +412,12 @@ Status LlamaCudaModel::Enqueue(int64_t T, int64_t R, bool rows_are_tokens, int m
   kc::RopeArgs rk = rq;
   rk.n_heads = c.n_head_kv;
   const float kq_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  // Each residual add is fused with the norm after it (the next layer's, or the output norm
+  // below): the layer starts with xn = RmsNorm(x) already computed.
+  RETURN_IF_ERROR(
+      kc::RmsNorm(x, layers_[0].attn_norm.as<float>(), T, c.n_embd, c.norm_eps, xn, st));
   for (int il = 0; il < c.n_layers; ++il) {
     const Layer& L = layers_[il];
-    RETURN_IF_ERROR(kc::RmsNorm(x, L.attn_norm.as<float>(), T, c.n_embd, c.norm_eps, xn, st));
     RETURN_IF_ERROR(kc::MatMulShared({{&L.wq.view, q}, {&L.wk.view, k}, {&L.wv.view, v}}, xn, T,
                                      mm, st));
     if (L.bq.get() != nullptr) {
@@ -437,12 +440,17 @@ Status LlamaCudaModel::Enqueue(int64_t T, int64_t R, bool rows_are_tokens, int m
                                        d_table_.as<int32_t>(), d_ids_.as<int32_t>(), max_pos,
                                        kq_scale, attn_scratch_.as<float>(), attn, st));
     RETURN_IF_ERROR(kc::MatMul(L.wo.view, attn, T, xn, mm, st));
-    RETURN_IF_ERROR(kc::Add(x, xn, T * c.n_embd, st));
-    RETURN_IF_ERROR(kc::RmsNorm(x, L.ffn_norm.as<float>(), T, c.n_embd, c.norm_eps, xn, st));
+    RETURN_IF_ERROR(
+        kc::AddRmsNorm(x, xn, L.ffn_norm.as<float>(), T, c.n_embd, c.norm_eps, xn, st));
     RETURN_IF_ERROR(kc::MatMulShared({{&L.gate.view, gate}, {&L.up.view, up}}, xn, T, mm, st));
     RETURN_IF_ERROR(kc::SwiGlu(gate, up, T * c.n_ff, st));
     RETURN_IF_ERROR(kc::MatMul(L.down.view, gate, T, xn, mm, st));
-    RETURN_IF_ERROR(kc::Add(x, xn, T * c.n_embd, st));
+    if (il + 1 < c.n_layers) {
+      RETURN_IF_ERROR(kc::AddRmsNorm(x, xn, layers_[il + 1].attn_norm.as<float>(), T, c.n_embd,
+                                     c.norm_eps, xn, st));
+    } else {
+      RETURN_IF_ERROR(kc::Add(x, xn, T * c.n_embd, st));
+    }
   }
 
   float* rx = rows_x_.as<float>();
