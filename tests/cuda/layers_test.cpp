@@ -65,6 +65,29 @@ TEST(CudaLayersTest, AddRmsNormEqualsAddThenRmsNorm) {
   }
 }
 
+// q and k rotated in one launch give what two Rope calls give, bit for bit.
+TEST(CudaLayersTest, RopeQKEqualsTwoRopes) {
+  SKIP_WITHOUT_CUDA_DEVICE();
+  const int64_t n_tok = 5;
+  const int n_head = 9, n_kv = 3, hd = 64;
+  const auto q = RandomVector(n_tok * n_head * hd, 21), k = RandomVector(n_tok * n_kv * hd, 22);
+  const std::vector<int32_t> pos = {0, 1, 17, 300, 4095};
+  RopeArgs a;
+  a.n_heads = n_head;
+  a.head_dim = hd;
+  a.n_rot = hd;
+  a.neox = true;
+  RopeArgs ak = a;
+  ak.n_heads = n_kv;
+  DeviceBuffer q1 = ToDevice(q), k1 = ToDevice(k), q2 = ToDevice(q), k2 = ToDevice(k);
+  DeviceBuffer dpos = ToDevice(pos);
+  ASSERT_TRUE(Rope(q1.as<float>(), n_tok, dpos.as<int32_t>(), a).ok());
+  ASSERT_TRUE(Rope(k1.as<float>(), n_tok, dpos.as<int32_t>(), ak).ok());
+  ASSERT_TRUE(RopeQK(q2.as<float>(), k2.as<float>(), n_kv, n_tok, dpos.as<int32_t>(), a).ok());
+  EXPECT_EQ(ToHost<float>(q1, q.size()), ToHost<float>(q2, q.size()));
+  EXPECT_EQ(ToHost<float>(k1, k.size()), ToHost<float>(k2, k.size()));
+}
+
 struct RopeCase {
   int head_dim, n_rot;
   bool neox, factors, yarn;

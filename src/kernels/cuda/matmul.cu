@@ -49,10 +49,22 @@ Status MatMulShared(std::initializer_list<SharedOut> outs, const float* x, int64
   }
   const quant::DType act = quant::ActivationType(w0.type);
   RETURN_IF_ERROR(QuantizeActivations(act, x, n_tok, w0.cols, scratch, stream));
+  // One launch for up to three weights (Q, K, V; gate and up).
+  const WeightView* ws[3];
+  float* ys[3];
+  int n = 0;
   for (const SharedOut& o : outs) {
-    if (o.w->rows <= 0) continue;
-    RETURN_IF_ERROR(detail::MatMulQuantized(*o.w, scratch, quant::RowBytes(act, w0.cols), n_tok,
-                                            o.y, stream));
+    ws[n] = o.w;
+    ys[n] = o.y;
+    if (++n == 3) {
+      RETURN_IF_ERROR(detail::MatMulQuantizedMulti(ws, ys, n, scratch,
+                                                   quant::RowBytes(act, w0.cols), n_tok, stream));
+      n = 0;
+    }
+  }
+  if (n > 0) {
+    RETURN_IF_ERROR(detail::MatMulQuantizedMulti(ws, ys, n, scratch,
+                                                 quant::RowBytes(act, w0.cols), n_tok, stream));
   }
   return Status::Ok();
 }

@@ -71,16 +71,33 @@ __device__ __forceinline__ float BlockDot(const uint8_t* wb, const int q[8], con
   return r;
 }
 
-// grid: (ceil(rows / kWarpsPerBlock), ceil(n_tok / kTokTile)).
+// Up to kMaxOuts weights of one type and width over the same activations in one launch: their
+// rows follow one another along grid x (first_block[i]: weight i's first thread block).
+constexpr int kMaxOuts = 3;
+struct Outs {
+  const uint8_t* w[kMaxOuts];
+  size_t row_bytes[kMaxOuts];
+  int64_t rows[kMaxOuts];
+  float* y[kMaxOuts];
+  unsigned first_block[kMaxOuts + 1];
+  int n;
+};
+
+// grid: (sum of ceil(rows_i / kWarpsPerBlock), ceil(n_tok / kTokTile)).
 template <WType T, int kTokTile>
-__global__ void MatMulQKernel(const uint8_t* w, size_t row_bytes, int64_t rows, int64_t nb,
-                              const uint8_t* act, size_t act_row_bytes, int64_t n_tok, float* y) {
-  const int64_t r = blockIdx.x * static_cast<int64_t>(kWarpsPerBlock) + threadIdx.x / kWarp;
+__global__ void MatMulQKernel(const Outs o, int64_t nb, const uint8_t* act, size_t act_row_bytes,
+                              int64_t n_tok) {
+  int i = 0;
+  while (i + 1 < o.n && blockIdx.x >= o.first_block[i + 1]) ++i;
+  const int64_t rows = o.rows[i];
+  const int64_t r = (blockIdx.x - o.first_block[i]) * static_cast<int64_t>(kWarpsPerBlock) +
+                    threadIdx.x / kWarp;
   if (r >= rows) return;
+  float* y = o.y[i];
   const int lane = threadIdx.x % kWarp;
   const int64_t t0 = blockIdx.y * static_cast<int64_t>(kTokTile);
   const int n_t = static_cast<int>(min(static_cast<int64_t>(kTokTile), n_tok - t0));
-  const uint8_t* wr = w + r * row_bytes;
+  const uint8_t* wr = o.w[i] + r * o.row_bytes[i];
   float sum[kTokTile] = {};
   for (int64_t b = lane; b < nb; b += kWarp) {
     const uint8_t* wb = wr + b * Layout<T>::kW;
@@ -100,33 +117,59 @@ __global__ void MatMulQKernel(const uint8_t* w, size_t row_bytes, int64_t rows, 
 }
 
 template <WType T>
-Status Launch(const WeightView& w, const void* act, size_t act_row_bytes, int64_t n_tok, float* y,
+Status Launch(const Outs& o, int64_t cols, const void* act, size_t act_row_bytes, int64_t n_tok,
               cudaStream_t stream) {
-  const auto* wd = static_cast<const uint8_t*>(w.data);
   const auto* ad = static_cast<const uint8_t*>(act);
   if (n_tok >= kLargeTile) {
-    const dim3 grid(Blocks(w.rows, kWarpsPerBlock), Blocks(n_tok, kLargeTile));
+    const dim3 grid(o.first_block[o.n], Blocks(n_tok, kLargeTile));
     MatMulQKernel<T, kLargeTile><<<grid, kWarpsPerBlock * kWarp, 0, stream>>>(
-        wd, w.row_bytes, w.rows, w.cols / 32, ad, act_row_bytes, n_tok, y);
+        o, cols / 32, ad, act_row_bytes, n_tok);
   } else {
-    const dim3 grid(Blocks(w.rows, kWarpsPerBlock), Blocks(n_tok, kSmallTile));
+    const dim3 grid(o.first_block[o.n], Blocks(n_tok, kSmallTile));
     MatMulQKernel<T, kSmallTile><<<grid, kWarpsPerBlock * kWarp, 0, stream>>>(
-        wd, w.row_bytes, w.rows, w.cols / 32, ad, act_row_bytes, n_tok, y);
+        o, cols / 32, ad, act_row_bytes, n_tok);
   }
   return LaunchStatus("MatMulQuantized");
 }
 
 }  // namespace
 
-Status MatMulQuantized(const WeightView& w, const void* act, size_t act_row_bytes, int64_t n_tok,
-                       float* y, cudaStream_t stream) {
-  if (w.cols % 32 != 0) return InvalidArgument("cuda::MatMul: cols % 32 != 0");
-  switch (w.type) {
-    case quant::DType::kQ4_0: return Launch<WType::kQ4_0>(w, act, act_row_bytes, n_tok, y, stream);
-    case quant::DType::kQ8_0: return Launch<WType::kQ8_0>(w, act, act_row_bytes, n_tok, y, stream);
-    case quant::DType::kQ4_1: return Launch<WType::kQ4_1>(w, act, act_row_bytes, n_tok, y, stream);
+Status MatMulQuantizedMulti(const WeightView* const* ws, float* const* ys, int n,
+                            const void* act, size_t act_row_bytes, int64_t n_tok,
+                            cudaStream_t stream) {
+  if (n < 1 || n > kMaxOuts) return InvalidArgument("cuda::MatMulQuantizedMulti: 1 to 3 weights");
+  const WeightView& w0 = *ws[0];
+  if (w0.cols % 32 != 0) return InvalidArgument("cuda::MatMul: cols % 32 != 0");
+  Outs o{};
+  o.n = n;
+  o.first_block[0] = 0;
+  for (int i = 0; i < n; ++i) {
+    if (ws[i]->type != w0.type || ws[i]->cols != w0.cols) {
+      return InvalidArgument("cuda::MatMulQuantizedMulti: weights differ in type or width");
+    }
+    o.w[i] = static_cast<const uint8_t*>(ws[i]->data);
+    o.row_bytes[i] = ws[i]->row_bytes;
+    o.rows[i] = ws[i]->rows;
+    o.y[i] = ys[i];
+    o.first_block[i + 1] = o.first_block[i] + Blocks(ws[i]->rows, kWarpsPerBlock);
+  }
+  if (o.first_block[n] == 0) return Status::Ok();
+  switch (w0.type) {
+    case quant::DType::kQ4_0:
+      return Launch<WType::kQ4_0>(o, w0.cols, act, act_row_bytes, n_tok, stream);
+    case quant::DType::kQ8_0:
+      return Launch<WType::kQ8_0>(o, w0.cols, act, act_row_bytes, n_tok, stream);
+    case quant::DType::kQ4_1:
+      return Launch<WType::kQ4_1>(o, w0.cols, act, act_row_bytes, n_tok, stream);
     default: return InvalidArgument("cuda::MatMulQuantized: not a Q4_0/Q8_0/Q4_1 weight");
   }
+}
+
+Status MatMulQuantized(const WeightView& w, const void* act, size_t act_row_bytes, int64_t n_tok,
+                       float* y, cudaStream_t stream) {
+  const WeightView* ws[1] = {&w};
+  float* ys[1] = {y};
+  return MatMulQuantizedMulti(ws, ys, 1, act, act_row_bytes, n_tok, stream);
 }
 
 }  // namespace semantic::kernels::cuda::detail

@@ -37,6 +37,10 @@ struct RopeArgs {
 };
 Status Rope(float* x, int64_t n_tok, const int32_t* pos, const RopeArgs& args,
             cudaStream_t stream = nullptr);
+// Rope of x (args.n_heads heads per token) and y (y_heads heads, same head size and angles: k
+// beside q) in one launch; the same results as two Rope calls.
+Status RopeQK(float* x, float* y, int y_heads, int64_t n_tok, const int32_t* pos,
+              const RopeArgs& args, cudaStream_t stream = nullptr);
 
 // models::SwiGlu / models::GeluTanhGlu: gate[i] = act(gate[i]) * up[i] for i < n (GELU with the
 // f16 roundings llama.cpp's CPU backend applies).

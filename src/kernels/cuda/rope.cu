@@ -21,10 +21,15 @@ struct RopeTable {
   bool neox, yarn;
 };
 
-// grid: (n_tok, n_heads); threads: pairs.
-__global__ void RopeKernel(float* x, const int32_t* pos, const RopeTable tab) {
-  const int t = blockIdx.x, h = blockIdx.y;
-  float* v = x + (static_cast<int64_t>(t) * tab.n_heads + h) * tab.head_dim;
+// grid: (n_tok, heads of x + heads of y); threads: pairs. y (nullable, y_heads per token) is a
+// second tensor rotated in the same launch (k beside q).
+__global__ void RopeKernel(float* x, float* y, int y_heads, const int32_t* pos,
+                           const RopeTable tab) {
+  const int t = blockIdx.x;
+  const bool in_x = static_cast<int>(blockIdx.y) < tab.n_heads;
+  const int h = in_x ? blockIdx.y : blockIdx.y - tab.n_heads;
+  float* v = in_x ? x + (static_cast<int64_t>(t) * tab.n_heads + h) * tab.head_dim
+                  : y + (static_cast<int64_t>(t) * y_heads + h) * tab.head_dim;
   const float p = static_cast<float>(pos[t]);
   for (int i = threadIdx.x; i < tab.half; i += blockDim.x) {
     // Rounded like the CPU code (no FMA contraction): at large positions an angle differing by
@@ -46,7 +51,8 @@ __global__ void RopeKernel(float* x, const int32_t* pos, const RopeTable tab) {
 
 }  // namespace
 
-Status Rope(float* x, int64_t n_tok, const int32_t* pos, const RopeArgs& a, cudaStream_t stream) {
+Status RopeQK(float* x, float* y, int y_heads, int64_t n_tok, const int32_t* pos,
+              const RopeArgs& a, cudaStream_t stream) {
   const int half = a.n_rot / 2;
   if (half > kMaxPairs || a.n_rot > a.head_dim || a.n_rot % 2 != 0)
     return InvalidArgument("cuda::Rope: n_rot must be even, <= head_dim and <= 512");
@@ -72,9 +78,13 @@ Status Rope(float* x, int64_t n_tok, const int32_t* pos, const RopeArgs& a, cuda
   tab.freq_scale = a.freq_scale;
   tab.neox = a.neox;
   tab.yarn = a.yarn;
-  const dim3 grid(static_cast<unsigned>(n_tok), static_cast<unsigned>(a.n_heads));
-  RopeKernel<<<grid, std::min(half, 128), 0, stream>>>(x, pos, tab);
+  const dim3 grid(static_cast<unsigned>(n_tok), static_cast<unsigned>(a.n_heads + y_heads));
+  RopeKernel<<<grid, std::min(half, 128), 0, stream>>>(x, y, y_heads, pos, tab);
   return LaunchStatus("Rope");
+}
+
+Status Rope(float* x, int64_t n_tok, const int32_t* pos, const RopeArgs& a, cudaStream_t stream) {
+  return RopeQK(x, nullptr, 0, n_tok, pos, a, stream);
 }
 
 }  // namespace semantic::kernels::cuda

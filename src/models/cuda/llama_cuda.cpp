@@ -409,8 +409,6 @@ Status LlamaCudaModel::Enqueue(int64_t T, int64_t R, bool rows_are_tokens, int m
   rq.freq_scale = c.rope_freq_scale;
   rq.neox = src_->rope_mode_ == RopeMode::kNeox;
   rq.freq_factors = src_->rope_freqs_.empty() ? nullptr : src_->rope_freqs_.data();
-  kc::RopeArgs rk = rq;
-  rk.n_heads = c.n_head_kv;
   const float kq_scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
   // Each residual add is fused with the norm after it (the next layer's, or the output norm
   // below): the layer starts with xn = RmsNorm(x) already computed.
@@ -431,8 +429,7 @@ Status LlamaCudaModel::Enqueue(int64_t T, int64_t R, bool rows_are_tokens, int m
       RETURN_IF_ERROR(
           kc::RmsNorm(k, L.k_norm.as<float>(), T * c.n_head_kv, c.head_dim, c.norm_eps, k, st));
     }
-    RETURN_IF_ERROR(kc::Rope(q, T, pos, rq, st));
-    RETURN_IF_ERROR(kc::Rope(k, T, pos, rk, st));
+    RETURN_IF_ERROR(kc::RopeQK(q, k, c.n_head_kv, T, pos, rq, st));
     uint16_t* stage = stage_.as<uint16_t>() + static_cast<size_t>(il) * T * 2 * kv_dim;
     RETURN_IF_ERROR(kc::StoreKvF16(g, il, k, v, T, d_block_.as<int32_t>(), d_slot_.as<int32_t>(),
                                    stage, st));
