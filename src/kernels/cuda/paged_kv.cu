@@ -2,6 +2,7 @@
 // attention of every query token of a batch over its sequence's blocks, in one launch per layer.
 // Attention splits long ranges over several thread blocks (flash-decoding) and merges them.
 #include <algorithm>
+#include <cstdlib>
 
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/ops.h"
@@ -38,7 +39,6 @@ __global__ void StoreKvKernel(PagedKvDevice g, int layer, const float* k, const 
   }
 }
 
-constexpr int kAttnWarps = 4;
 constexpr int kMaxHeadDim = 256;
 constexpr int kPerLane = kMaxHeadDim / kWarp;
 
@@ -56,10 +56,11 @@ __host__ __device__ __forceinline__ int ChunkOf(int n_pos) {
   return (n_pos + s - 1) / s;
 }
 
-// grid (n_head, T, max splits); kAttnWarps warps. Warp w of split s handles positions
+// grid (n_head, T, max splits); kAttnWarps warps (a template parameter: 4, 8 or 16). Warp w of split s handles positions
 // chunk*s + w, + kAttnWarps, ... below min(n_pos, chunk*(s+1)): q·k with the query rounded to
 // f16 (as the CPU kernels), online softmax in f32, f32 accumulation of the f16 V rows. The warps
 // merge in shared memory; a token with one split writes out[], else (acc, m, l) to partial.
+template <int kAttnWarps>
 __global__ void AttendKernel(PagedKvDevice g, int layer, int n_head, const float* q,
                              const int32_t* n_pos, const int32_t* table, const int32_t* blocks,
                              float scale, float* out, float* partial) {
@@ -155,6 +156,15 @@ __global__ void MergeKernel(int n_head, int hd, int max_split, const int32_t* n_
 
 int MaxSplits(int max_pos) { return SplitsOf(max_pos); }
 
+// Warps per attention block: 8, or SEMANTIC_CUDA_ATTN_WARPS (4, 8 or 16) for measurements.
+// Measured on an H200 (SmolLM2, docs/cuda.md): decode 697 / 771 / 781 t/s at depth 0 and
+// 407 / 494 / 475 at 4096 with 4 / 8 / 16; prefill 14356 / 13874 / 12090.
+int AttendWarps() {
+  const char* env = std::getenv("SEMANTIC_CUDA_ATTN_WARPS");
+  const int w = env != nullptr ? std::atoi(env) : 8;
+  return w == 4 || w == 16 ? w : 8;
+}
+
 }  // namespace
 
 Status StoreKvF16(const PagedKvDevice& g, int layer, const float* k, const float* v, int64_t n_tok,
@@ -185,8 +195,17 @@ Status AttendPagedF16(const PagedKvDevice& g, int layer, int n_head, const float
   if (n_tok > 65535) return InvalidArgument("cuda::AttendPagedF16: n_tok > 65535 (grid y)");
   const int n_split = MaxSplits(max_pos);
   const dim3 grid(n_head, static_cast<unsigned>(n_tok), n_split);
-  AttendKernel<<<grid, kAttnWarps * kWarp, 0, stream>>>(g, layer, n_head, q, n_pos, table, blocks,
-                                                        scale, out, scratch);
+  static const int warps = AttendWarps();
+  if (warps == 16) {
+    AttendKernel<16><<<grid, 16 * kWarp, 0, stream>>>(g, layer, n_head, q, n_pos, table, blocks,
+                                                      scale, out, scratch);
+  } else if (warps == 8) {
+    AttendKernel<8><<<grid, 8 * kWarp, 0, stream>>>(g, layer, n_head, q, n_pos, table, blocks,
+                                                    scale, out, scratch);
+  } else {
+    AttendKernel<4><<<grid, 4 * kWarp, 0, stream>>>(g, layer, n_head, q, n_pos, table, blocks,
+                                                    scale, out, scratch);
+  }
   if (Status st = LaunchStatus("AttendPagedF16"); !st.ok() || n_split == 1) return st;
   MergeKernel<<<dim3(n_head, static_cast<unsigned>(n_tok)), 128, 0, stream>>>(
       n_head, g.head_dim, n_split, n_pos, scratch, out);
