@@ -217,8 +217,18 @@ Status LlamaCudaModel::SyncKv(const std::vector<BatchSeq>& batch, const kv::KvPo
   if (pool.id() != pool_id_) {
     RETURN_IF_ERROR(kc::FromCuda(cudaStreamSynchronize(stream_), "sync"));
     kv_.Reset();
-    ASSIGN_OR_RETURN(kv_, DeviceBuffer::Alloc(static_cast<size_t>(L.n_layers) * n_blocks * 2 *
-                                              per_kv));
+    const size_t bytes = static_cast<size_t>(L.n_layers) * n_blocks * 2 * per_kv;
+    auto mirror = DeviceBuffer::Alloc(bytes);
+    if (!mirror.ok()) {
+      size_t free_b = 0, total_b = 0;
+      cudaMemGetInfo(&free_b, &total_b);
+      return ResourceExhausted("the GPU copy of the KV pool needs " +
+                               std::to_string(bytes >> 20) + " MiB, " +
+                               std::to_string(free_b >> 20) + " MiB of GPU memory are free (" +
+                               mirror.status().message() +
+                               "): lower model.cache_budget or the context length");
+    }
+    kv_ = std::move(*mirror);
     ++buffers_version_;
     kv_gen_.assign(n_blocks, 0);
     kv_valid_.assign(n_blocks, 0);

@@ -27,17 +27,20 @@ kernels::KvDtype KvDtypeOf(config::KvDtype d) {
 }
 
 // One small forward before serving: faults in every weight page and wakes the thread pool, so
-// the first request (often an agent returning after a restart) does not pay for it.
-void WarmUp(engine::Generator& g) {
+// the first request (often an agent returning after a restart) does not pay for it. Its status:
+// on a GPU it is the first use of the device's memory for the KV pool (models/cuda), and a
+// failure there fails the load instead of every request.
+Status WarmUp(engine::Generator& g) {
   Timer timer;
   kv::SequenceKv seq;
-  if (!seq.Reserve(g.kv_pool(), 8).ok()) return;
+  if (!seq.Reserve(g.kv_pool(), 8).ok()) return Status::Ok();
   std::vector<int32_t> tokens(8, std::max(0, g.tokenizer().bos_id()));
   models::Logits logits;
   Status st = g.mutable_model().Forward({{tokens.data(), 8, &seq, false}}, g.kv_pool(), &logits);
   seq.Clear(g.kv_pool());
   LOG_INFO("warm-up forward: %.0f ms%s", timer.Seconds() * 1e3,
            st.ok() ? "" : (" (failed: " + st.message() + ")").c_str());
+  return st;
 }
 
 // Sliding-window layouts (Gemma 3): blocks carry the global layers, slots the sliding layers'
@@ -156,7 +159,9 @@ Expected<std::unique_ptr<ModelRuntime>> ModelRuntime::Load(const config::Setting
     LOG_INFO("KV disk tier: %s (budget %.1f GiB)", co.cache_dir.c_str(),
              co.disk_budget / 1073741824.0);
   }
-  WarmUp(g);
+  if (Status st = WarmUp(g); !st.ok() && g.model().Device() != "cpu") {
+    return Status(st.code(), mc.path + " on " + g.model().Device() + ": " + st.message());
+  }
   engine::ExecutorOptions eo;
   eo.cache = rt->cache_.get();
   eo.pool = &g.pool();
