@@ -61,6 +61,13 @@ class BlockFileTest : public ::testing::Test {
   std::vector<uint8_t> image_;
 };
 
+// A block loaded from a file is new content for copies of the pool (KvPool::Generation).
+TEST_F(BlockFileTest, DecodeRaisesTheBlockGeneration) {
+  const uint32_t before = pool_.Generation(dst_);
+  ASSERT_TRUE(DecodeIntoSentinel(image_, image_.size()).ok());
+  EXPECT_NE(pool_.Generation(dst_), before);
+}
+
 TEST_F(BlockFileTest, HeaderLayoutIsFixed) {
   // 8 magic + 2 x u32 + 3 x u64 + 6 x u32 + 4 x u64, packed.
   EXPECT_EQ(sizeof(BlockFileHeader), 96u);

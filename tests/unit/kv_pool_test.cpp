@@ -24,6 +24,26 @@ TEST(KvPoolTest, AllocateReleaseAndExhaust) {
   EXPECT_EQ(pool.n_free(), 1);
 }
 
+// The content generation that copies of the pool (the CUDA mirror) check: a block handed out
+// again, or written other than by the forward pass (NoteWrite), is a new generation; holding and
+// releasing it is not. Pools have distinct ids.
+TEST(KvPoolTest, GenerationChangesWithNewContentOnly) {
+  KvPool pool({2, 1, 4, 8}, 1), other({2, 1, 4, 8}, 1);
+  EXPECT_NE(pool.id(), other.id());
+  const int32_t b = *pool.Allocate();
+  const uint32_t g0 = pool.Generation(b);
+  pool.Retain(b);
+  pool.Release(b);
+  EXPECT_EQ(pool.Generation(b), g0);
+  pool.NoteWrite(b);
+  const uint32_t g1 = pool.Generation(b);
+  EXPECT_NE(g1, g0);
+  pool.Release(b);
+  EXPECT_EQ(pool.Generation(b), g1);  // freed, not yet reused
+  EXPECT_EQ(*pool.Allocate(), b);
+  EXPECT_NE(pool.Generation(b), g1);
+}
+
 TEST(KvPoolTest, BlocksDoNotOverlap) {
   for (kernels::KvDtype dt :
        {kernels::KvDtype::kF16, kernels::KvDtype::kQ8_0, kernels::KvDtype::kQ4_0}) {
