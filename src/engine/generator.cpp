@@ -21,10 +21,19 @@ Expected<std::unique_ptr<Generator>> Generator::Open(const GeneratorOptions& opt
   ASSIGN_OR_RETURN(g->model_, models::LoadModel(*g->gguf_, *g->pool_));
   if (options.cuda) {
 #ifdef SEMANTIC_HAVE_CUDA
-    ASSIGN_OR_RETURN(g->model_, models::cuda::MoveToCuda(std::move(g->model_)));
+    auto moved = models::cuda::MoveToCuda(std::move(g->model_));
+    if (!moved.ok()) {
+      // No usable GPU ("no CUDA device: ...") is not a missing model: the model cannot load
+      // here, as an unsupported one cannot (a swap to it answers 422 and rolls back).
+      const Status& st = moved.status();
+      const StatusCode code =
+          st.code() == StatusCode::kNotFound ? StatusCode::kUnimplemented : st.code();
+      return Status(code, "model.device = cuda: " + st.message());
+    }
+    g->model_ = std::move(*moved);
 #else
-    return Unimplemented("this build has no CUDA support (configured without a CUDA compiler or "
-                         "with -DSEMANTIC_CUDA=OFF; docs/cuda.md)");
+    return Unimplemented("model.device = cuda: this build has no CUDA support (configured "
+                         "without a CUDA compiler or with -DSEMANTIC_CUDA=OFF; docs/cuda.md)");
 #endif
   }
   ASSIGN_OR_RETURN(tokenizer::VocabData vocab, VocabFromGguf(*g->gguf_));
