@@ -283,6 +283,11 @@ uint32_t KvPool::Generation(int32_t block) const {
   return generation_[block];
 }
 
+void KvPool::Generations(const int32_t* blocks, int n, uint32_t* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int i = 0; i < n; ++i) out[i] = generation_[blocks[i]];
+}
+
 void KvPool::NoteWrite(int32_t block) {
   std::lock_guard<std::mutex> lock(mu_);
   ++generation_[block];

@@ -154,6 +154,8 @@ class KvPool {
   // than by the forward pass that fills it (a disk-tier load) calls NoteWrite, so a copy made
   // at an older generation is known to be stale.
   uint32_t Generation(int32_t block) const;
+  // Generation of n blocks under one lock: out[i] = Generation(blocks[i]).
+  void Generations(const int32_t* blocks, int n, uint32_t* out) const;
   void NoteWrite(int32_t block);
   int RefCount(int32_t block) const;
 

@@ -42,6 +42,11 @@ TEST(KvPoolTest, GenerationChangesWithNewContentOnly) {
   EXPECT_EQ(pool.Generation(b), g1);  // freed, not yet reused
   EXPECT_EQ(*pool.Allocate(), b);
   EXPECT_NE(pool.Generation(b), g1);
+  uint32_t bulk[2] = {0, 0};
+  const int32_t ids[2] = {b, b};
+  pool.Generations(ids, 2, bulk);
+  EXPECT_EQ(bulk[0], pool.Generation(b));
+  EXPECT_EQ(bulk[1], pool.Generation(b));
 }
 
 TEST(KvPoolTest, BlocksDoNotOverlap) {

@@ -130,6 +130,8 @@ class LlamaCudaModel : public Model {
   DeviceBuffer kv_;
   std::vector<uint32_t> kv_gen_;
   std::vector<uint8_t> kv_valid_;
+  std::vector<int32_t> read_blocks_;  // SyncKv scratch
+  std::vector<uint32_t> read_gens_;
 
   // Step buffers, grown as needed.
   Activations a_;
@@ -234,17 +236,22 @@ Status LlamaCudaModel::SyncKv(const std::vector<BatchSeq>& batch, const kv::KvPo
     kv_valid_.assign(n_blocks, 0);
     pool_id_ = pool.id();
   }
-  std::vector<int32_t> stale;
+  // The blocks holding positions the step reads before writing, and their generations (one
+  // lock for all: a long context has thousands of blocks).
+  read_blocks_.clear();
   for (const BatchSeq& s : batch) {
-    const int filled = (s.kv->n_tokens + bt - 1) / bt;  // blocks holding positions read first
-    for (int i = 0; i < filled; ++i) {
-      const int32_t b = s.kv->blocks[i];
-      const uint32_t gen = pool.Generation(b);
-      if (!kv_valid_[b] || kv_gen_[b] != gen) {
-        stale.push_back(b);
-        kv_gen_[b] = gen;
-        kv_valid_[b] = 1;
-      }
+    const int filled = (s.kv->n_tokens + bt - 1) / bt;
+    read_blocks_.insert(read_blocks_.end(), s.kv->blocks.begin(), s.kv->blocks.begin() + filled);
+  }
+  read_gens_.resize(read_blocks_.size());
+  pool.Generations(read_blocks_.data(), static_cast<int>(read_blocks_.size()), read_gens_.data());
+  std::vector<int32_t> stale;
+  for (size_t i = 0; i < read_blocks_.size(); ++i) {
+    const int32_t b = read_blocks_[i];
+    if (!kv_valid_[b] || kv_gen_[b] != read_gens_[i]) {
+      stale.push_back(b);
+      kv_gen_[b] = read_gens_[i];
+      kv_valid_[b] = 1;
     }
   }
   if (stale.empty()) return Status::Ok();
@@ -286,8 +293,10 @@ Status LlamaCudaModel::CopyBackKv(kv::KvPool& pool, int64_t T) {
       }
     }
   }
-  for (int64_t t = 0; t < T; ++t) {  // the mirror holds what the host now holds
-    kv_gen_[tok_block_[t]] = pool.Generation(tok_block_[t]);
+  read_gens_.resize(T);  // the mirror holds what the host now holds
+  pool.Generations(tok_block_.data(), static_cast<int>(T), read_gens_.data());
+  for (int64_t t = 0; t < T; ++t) {
+    kv_gen_[tok_block_[t]] = read_gens_[t];
     kv_valid_[tok_block_[t]] = 1;
   }
   return Status::Ok();
