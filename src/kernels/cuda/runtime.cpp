@@ -38,6 +38,7 @@ Expected<DeviceBuffer> DeviceBuffer::Alloc(size_t bytes) {
   if (bytes == 0) return b;
   if (Status s = FromCuda(cudaMalloc(&b.ptr_, bytes), "cudaMalloc"); !s.ok()) {
     b.ptr_ = nullptr;
+    cudaGetLastError();  // clear it: later launch checks must not report this failure again
     return s;
   }
   b.bytes_ = bytes;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "base/log.h"
 #include "kernels/cuda/ops.h"
 #include "kernels/cuda/runtime.h"
 #include "models/batch.h"
@@ -246,29 +247,39 @@ Status LlamaCudaModel::SyncKv(const std::vector<BatchSeq>& batch, const kv::KvPo
   read_gens_.resize(read_blocks_.size());
   pool.Generations(read_blocks_.data(), static_cast<int>(read_blocks_.size()), read_gens_.data());
   std::vector<int32_t> stale;
+  std::vector<uint32_t> stale_gen;
   for (size_t i = 0; i < read_blocks_.size(); ++i) {
     const int32_t b = read_blocks_[i];
     if (!kv_valid_[b] || kv_gen_[b] != read_gens_[i]) {
       stale.push_back(b);
-      kv_gen_[b] = read_gens_[i];
-      kv_valid_[b] = 1;
+      stale_gen.push_back(read_gens_[i]);
     }
   }
   if (stale.empty()) return Status::Ok();
-  std::sort(stale.begin(), stale.end());
-  stale.erase(std::unique(stale.begin(), stale.end()), stale.end());
+  // Marked current only once every copy is queued: a failed copy leaves its blocks stale, so a
+  // later step uploads them instead of attending old rows.
+  auto mark = [&] {
+    for (size_t i = 0; i < stale.size(); ++i) {
+      kv_gen_[stale[i]] = stale_gen[i];
+      kv_valid_[stale[i]] = 1;
+    }
+  };
+  std::vector<int32_t> ids = stale;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   const uint8_t* host = pool.K(0, 0);  // the pool's first byte: block 0 of layer 0
-  for (size_t r0 = 0, r1; r0 < stale.size(); r0 = r1) {
+  for (size_t r0 = 0, r1; r0 < ids.size(); r0 = r1) {
     r1 = r0 + 1;  // a run of consecutive block ids is one copy per layer
-    while (r1 < stale.size() && stale[r1] == stale[r1 - 1] + 1) ++r1;
+    while (r1 < ids.size() && ids[r1] == ids[r1 - 1] + 1) ++r1;
     const size_t len = (r1 - r0) * 2 * per_kv;
     for (int l = 0; l < L.n_layers; ++l) {
-      const size_t off = (static_cast<size_t>(l) * n_blocks + stale[r0]) * 2 * per_kv;
+      const size_t off = (static_cast<size_t>(l) * n_blocks + ids[r0]) * 2 * per_kv;
       RETURN_IF_ERROR(kc::FromCuda(cudaMemcpyAsync(kv_.as<uint8_t>() + off, host + off, len,
                                                    cudaMemcpyHostToDevice, stream_),
                                    "KV upload"));
     }
   }
+  mark();
   return Status::Ok();
 }
 
@@ -395,13 +406,19 @@ Status LlamaCudaModel::Run(int64_t T, int64_t R, bool rows_are_tokens, int max_p
     const Status enq = Enqueue(T, R, rows_are_tokens, max_pos, n_blocks);
     cudaGraph_t graph = nullptr;
     const cudaError_t end = cudaStreamEndCapture(stream_, &graph);
-    RETURN_IF_ERROR(enq);
-    RETURN_IF_ERROR(kc::FromCuda(end, "graph capture"));
-    const cudaError_t inst = cudaGraphInstantiate(&graph_, graph, 0);
-    cudaGraphDestroy(graph);
-    if (inst != cudaSuccess) {
+    cudaError_t inst = cudaErrorUnknown;
+    if (enq.ok() && end == cudaSuccess) inst = cudaGraphInstantiate(&graph_, graph, 0);
+    if (graph != nullptr) cudaGraphDestroy(graph);
+    if (!enq.ok() || end != cudaSuccess || inst != cudaSuccess) {
+      // A step that cannot be captured runs directly, and so do the later ones: graphs are a
+      // speed-up, not a requirement.
       graph_ = nullptr;
-      return kc::FromCuda(inst, "graph instantiate");
+      cudaGetLastError();
+      graphs_ = false;
+      LOG_WARN("CUDA graph capture failed (%s); decode steps run without graphs",
+               !enq.ok() ? enq.message().c_str()
+                         : cudaGetErrorString(end != cudaSuccess ? end : inst));
+      return Enqueue(T, R, rows_are_tokens, max_pos, n_blocks);
     }
     graph_key_ = key;
   }
