@@ -1,12 +1,16 @@
 # semantic_library(name deps...): a static library from every .cpp under src/<name>/.
-# Files ending in _avx2.cpp / _avx512.cpp get the ISA flags for runtime-dispatched kernels.
+# Files ending in _avx2.cpp / _avx512.cpp / _amx.cpp get the ISA flags for runtime-dispatched
+# kernels.
 set(SEMANTIC_AVX2_FLAGS -O3 -mavx2 -mfma -mf16c -mbmi2)
 set(SEMANTIC_AVX512_FLAGS -O3 -mavx2 -mfma -mf16c -mbmi2 -mavx512f -mavx512bw -mavx512vl -mavx512dq
     -mavx512vnni)
+set(SEMANTIC_AMX_FLAGS ${SEMANTIC_AVX512_FLAGS} -mamx-tile -mamx-int8)
 
 function(semantic_apply_isa_flags)
   foreach(src IN LISTS ARGN)
-    if(src MATCHES "_avx512\\.cpp$")
+    if(src MATCHES "_amx\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${SEMANTIC_AMX_FLAGS}")
+    elseif(src MATCHES "_avx512\\.cpp$")
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${SEMANTIC_AVX512_FLAGS}")
     elseif(src MATCHES "_avx2\\.cpp$")
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${SEMANTIC_AVX2_FLAGS}")

@@ -71,8 +71,56 @@ void MatMulArgs(benchmark::internal::Benchmark* b) {
   }
   b->Args({static_cast<int64_t>(DType::kQ8_0), 49152, 576, 1});  // SmolLM2 tied head, decode
   b->Args({static_cast<int64_t>(DType::kQ8_0), 49152, 576, 8});  // ... batched decode
+  // Q4_1 matrices too big for L2 (weights stream from L3 / RAM as in a real decode step)
+  for (int64_t n_tok : {1, 8}) b->Args({static_cast<int64_t>(DType::kQ4_1), 49152, 576, n_tok});
 }
 BENCHMARK(BM_MatMul)->Apply(MatMulArgs)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// The matmuls of SmolLM2-135M decode steps (30 layers of Q/K/V, O, gate/up, down; Q4_1, 66 MB
+// of weights, more than L2 holds) at n_tok tokens: the kernels with weights streaming in from L3
+// or RAM and one fork-join per matrix group, as in a real step without the attention.
+// args: n_tok
+void BM_DecodeLayers(benchmark::State& state) {
+  const int64_t n_tok = state.range(0), d = 576, ff = 1536, kv = 192;
+  struct Layer {
+    Matrix q, k, v, o, gate, up, down;
+  };
+  static std::vector<Layer> layers = [&] {
+    std::vector<Layer> ls(30);
+    for (Layer& l : ls) {
+      l.q = MakeMatrix(quant::DType::kQ4_1, d, d);
+      l.k = MakeMatrix(quant::DType::kQ4_1, kv, d);
+      l.v = MakeMatrix(quant::DType::kQ4_1, kv, d);
+      l.o = MakeMatrix(quant::DType::kQ4_1, d, d);
+      l.gate = MakeMatrix(quant::DType::kQ4_1, ff, d);
+      l.up = MakeMatrix(quant::DType::kQ4_1, ff, d);
+      l.down = MakeMatrix(quant::DType::kQ4_1, d, ff);
+    }
+    return ls;
+  }();
+  std::vector<float> x(n_tok * ff), a(n_tok * ff), b(n_tok * ff), c(n_tok * ff);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * i);
+  size_t bytes = 0;
+  for (const Layer& l : layers)
+    for (const Matrix* m : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down})
+      bytes += m->data.size();
+  for (auto _ : state) {
+    for (const Layer& l : layers) {
+      kernels::MatMulShared({{&l.q.view, a.data()}, {&l.k.view, b.data()}, {&l.v.view, c.data()}},
+                            x.data(), n_tok, Pool());
+      kernels::MatMul(l.o.view, x.data(), n_tok, a.data(), Pool());
+      kernels::MatMulShared({{&l.gate.view, a.data()}, {&l.up.view, b.data()}}, x.data(), n_tok,
+                            Pool());
+      kernels::MatMul(l.down.view, x.data(), n_tok, c.data(), Pool());
+    }
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["weight_GB/s"] = benchmark::Counter(
+      static_cast<double>(bytes), benchmark::Counter::kIsIterationInvariantRate,
+      benchmark::Counter::kIs1000);
+  state.SetLabel(kernels::ActiveIsa());
+}
+BENCHMARK(BM_DecodeLayers)->Arg(1)->Arg(8)->Arg(16)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 // Paged K/V of n_pos positions for one KV head: per block [bt][row] bytes of K and of V.
 struct BenchKv {

@@ -50,7 +50,7 @@ void F32ToF16(const float* x, uint16_t* y, int64_t n);
 // softmax-style weights such as the sampler's; y may be x.
 void ExpShifted(const float* x, int64_t n, float shift, float divisor, float* y);
 
-// Name of the kernel set chosen for this CPU ("avx512", "avx2", "scalar").
+// Name of the kernel set chosen for this CPU ("amx", "avx512", "avx2", "scalar").
 const char* ActiveIsa();
 
 }  // namespace semantic::kernels

@@ -191,7 +191,7 @@ TEST(MatMulRef, ActivationQuantizationAccuracy) {
 // Each kernel set (scalar threaded, avx2, avx512 where this CPU has them) against the reference.
 TEST(MatMulFast, MatchesReference) {
   std::vector<std::pair<std::string, const cpu::KernelSet*>> sets = {{"scalar", nullptr}};
-  for (const char* isa : {"avx2", "avx512"})
+  for (const char* isa : {"avx2", "avx512", "amx"})
     if (const cpu::KernelSet* ks = cpu::KernelSetFor(isa)) sets.push_back({isa, ks});
   ThreadPool pool1(1), pool2(2);
   for (const auto& [isa, ks] : sets) {
@@ -226,18 +226,20 @@ TEST(MatMulFast, MatchesReference) {
   }
 }
 
-// The token-lane tiles (2+ tokens of Q4_0, Q4_1, Q8_0) do the same f32 operations per block as
-// the single-token tile, so a batch must equal, bit for bit, one MatMul call per token: n_tok
-// 2..16 (partial 8-token tiles), odd rows, misaligned and padded rows, 1 and 2 threads.
+// The token-lane tiles (2+ tokens of Q4_0, Q4_1, Q8_0) and the AMX tiles (17+ tokens) do the
+// same f32 operations per block as the single-token tile, so a batch must equal, bit for bit,
+// one MatMul call per token: n_tok 2..16 and 17..40 (partial 8-token tiles), odd rows,
+// misaligned and padded rows, 1 and 2 threads.
 TEST(MatMulFast, TokenLanesMatchSingleTokenBitwise) {
   ThreadPool pool1(1), pool2(2);
-  for (const char* isa : {"avx2", "avx512"}) {
+  for (const char* isa : {"avx2", "avx512", "amx"}) {
     const cpu::KernelSet* ks = cpu::KernelSetFor(isa);
     if (ks == nullptr) continue;
     for (DType type : {DType::kQ4_0, DType::kQ4_1, DType::kQ8_0}) {
       ASSERT_TRUE(ks->token_lanes[static_cast<int>(type)]) << isa << " " << Name(type);
       uint32_t seed = 500;
-      for (int64_t n_tok = 2; n_tok <= 16; ++n_tok) {
+      for (int64_t n_tok : {2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 23, 24, 33,
+                            40}) {
         const int64_t rows = n_tok % 2 ? 37 : 203, cols = 32 * (1 + n_tok % 5) * (n_tok % 3 + 1);
         const int misalign = static_cast<int>(n_tok % 4);
         SCOPED_TRACE(std::string(isa) + " " + Name(type) + " rows=" + std::to_string(rows) +
@@ -267,7 +269,7 @@ TEST(MatMulFast, TokenLanesMatchSingleTokenBitwise) {
 TEST(MatMulFast, SharedInputMatchesSeparateCallsBitwise) {
   ThreadPool pool1(1), pool2(2);
   std::vector<std::pair<std::string, const cpu::KernelSet*>> sets = {{"scalar", nullptr}};
-  for (const char* isa : {"avx2", "avx512"})
+  for (const char* isa : {"avx2", "avx512", "amx"})
     if (const cpu::KernelSet* ks = cpu::KernelSetFor(isa)) sets.push_back({isa, ks});
   const int64_t cols = 256;
   uint32_t seed = 900;

@@ -39,7 +39,7 @@ using Kernel = void (*)(const PagedHeadKv& kv, const float* q, int n_q, int n_po
 bool UseAvx512() {
   static const bool use = [] {
     const cpu::KernelSet* ks = cpu::ActiveKernelSet();
-    return ks != nullptr && std::strcmp(ks->name, "avx512") == 0;
+    return ks != nullptr && ks->avx512;
   }();
   return use;
 }

@@ -41,7 +41,18 @@ const KernelSet* BuildAvx512() {
     auto* k = new KernelSet;
     FillKernelSetAvx2(k);  // AVX-512 entries override where they exist
     k->name = "avx512";
+    k->avx512 = true;
     FillKernelSetAvx512(k);
+    return k;
+  }();
+  return ks;
+}
+
+const KernelSet* BuildAmx() {
+  static const KernelSet* ks = [] {
+    auto* k = new KernelSet(*BuildAvx512());  // AMX tiles override the batched Q4/Q8 entries
+    k->name = "amx";
+    FillQ32Amx(k);
     return k;
   }();
   return ks;
@@ -50,6 +61,7 @@ const KernelSet* BuildAvx512() {
 }  // namespace
 
 const KernelSet* KernelSetFor(const char* isa) {
+  if (std::strcmp(isa, "amx") == 0) return CpuHasAvx512() && AmxUsable() ? BuildAmx() : nullptr;
   if (std::strcmp(isa, "avx512") == 0) return CpuHasAvx512() ? BuildAvx512() : nullptr;
   if (std::strcmp(isa, "avx2") == 0) return CpuHasAvx2() ? BuildAvx2() : nullptr;
   return nullptr;
@@ -61,6 +73,11 @@ const KernelSet* ActiveKernelSet() {
     if (env != nullptr && std::strcmp(env, "scalar") == 0)
       return static_cast<const KernelSet*>(nullptr);
     if (env != nullptr && std::strcmp(env, "avx2") == 0) return KernelSetFor("avx2");
+    if (env != nullptr && std::strcmp(env, "avx512") == 0) {
+      if (const KernelSet* ks = KernelSetFor("avx512")) return ks;
+      return KernelSetFor("avx2");
+    }
+    if (const KernelSet* ks = KernelSetFor("amx")) return ks;
     if (const KernelSet* ks = KernelSetFor("avx512")) return ks;
     return KernelSetFor("avx2");
   }();

@@ -18,7 +18,8 @@ struct PackedActs {
   int64_t cols = 0;
   int64_t n_tok_pad = 0;     // n_tok rounded up to a multiple of 8; padding scales are 0
   int64_t nb = 0;            // blocks per row (32 or 256 elements); 0 for float formats
-  int8_t* qs = nullptr;      // Q8_*: [n_tok][cols] i8 quants, rows 64-byte aligned
+  int8_t* qs = nullptr;      // Q8_*: [n_tok][cols] i8 quants, rows 64-byte aligned (n_tok_pad
+                             // rows, the padding zero, where qsi is packed)
   float* d = nullptr;        // Q8_*: [nb][n_tok_pad] f32 block scales
   float* s = nullptr;        // Q8_1: [nb][n_tok_pad] f32 fp16(d*sum(q)) as f32; else null
   int32_t* xsum = nullptr;   // Q8_0/Q8_1: [nb][n_tok_pad] i32 sum of the block's quants
@@ -50,6 +51,7 @@ constexpr int kMaxTypeId = 40;
 
 struct KernelSet {
   const char* name = "scalar";
+  bool avx512 = false;  // built on the AVX-512 VNNI kernels (the "avx512" and "amx" sets)
   TileFn tile[kMaxTypeId] = {};              // by weight DType id; null = not implemented
   QuantizeActsFn quantize[kMaxTypeId] = {};  // by activation DType id
   bool token_lanes[kMaxTypeId] = {};  // by weight DType id: tile wants PackedActs::qsi at 2+ tokens
@@ -65,10 +67,15 @@ struct KernelSet {
 // Per-ISA tables (defined in the ISA files; each fills the entries it implements).
 void FillKernelSetAvx2(KernelSet* ks);
 void FillKernelSetAvx512(KernelSet* ks);
+// AMX-INT8 tiles for batched Q4_0 / Q4_1 / Q8_0 (q32_amx.cpp), over an AVX-512 set.
+void FillQ32Amx(KernelSet* ks);
+// AMX-TILE and AMX-INT8 in cpuid and the kernel granted this process the tile data state.
+bool AmxUsable();
 
-// The kernel set for an ISA name ("avx512", "avx2"), or nullptr when this CPU lacks it.
+// The kernel set for an ISA name ("amx", "avx512", "avx2"), or nullptr when this CPU lacks it.
 const KernelSet* KernelSetFor(const char* isa);
-// The best kernel set for this CPU (nullptr = scalar). SEMANTIC_KERNELS=avx2|scalar overrides.
+// The best kernel set for this CPU (nullptr = scalar): amx, else avx512, else avx2.
+// SEMANTIC_KERNELS=avx512|avx2|scalar picks a lower one.
 const KernelSet* ActiveKernelSet();
 // F16C (vcvtph2ps) via cpuid: clang 14's __builtin_cpu_supports does not know "f16c".
 bool CpuHasF16c();

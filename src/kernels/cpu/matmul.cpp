@@ -62,7 +62,10 @@ size_t LayoutPackedActs(DType act, int64_t n_tok, int64_t cols, uint8_t* base, P
   const int64_t block = act == DType::kQ8_K ? 256 : 32;
   a->nb = cols / block;
   a->qs_stride = AlignUp(static_cast<size_t>(cols), kAlign);
-  a->qs = reinterpret_cast<int8_t*>(take(a->qs_stride * n_tok));
+  // Token-lane packings keep n_tok_pad rows of quants (padding rows zero): an AMX tile loads
+  // 8 token rows at a time.
+  const int64_t qs_rows = token_lanes ? a->n_tok_pad : n_tok;
+  a->qs = reinterpret_cast<int8_t*>(take(a->qs_stride * qs_rows));
   a->d = reinterpret_cast<float*>(take(4 * a->nb * a->n_tok_pad));
   if (act == DType::kQ8_1) a->s = reinterpret_cast<float*>(take(4 * a->nb * a->n_tok_pad));
   if (act != DType::kQ8_K) a->xsum = reinterpret_cast<int32_t*>(take(4 * a->nb * a->n_tok_pad));
@@ -159,6 +162,7 @@ void MatMulSharedWith(const KernelSet* ks, const WeightView* ws, float* const* y
     const int64_t groups = w0.cols / 4;
     for (int64_t g = 0; g < groups; ++g)
       for (int64_t t = n_tok; t < a.n_tok_pad; ++t) a.qsi[(t / 8 * groups + g) * 8 + t % 8] = 0;
+    std::memset(a.qs + n_tok * a.qs_stride, 0, (a.n_tok_pad - n_tok) * a.qs_stride);
   }
   for (int64_t b = 0; b < a.nb; ++b) {  // zero the padding tokens' per-block values
     for (int64_t t = n_tok; t < a.n_tok_pad; ++t) {
