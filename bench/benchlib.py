@@ -79,6 +79,27 @@ def llama_env(bindir, libdir):
     return env
 
 
+# Set by probe_llama when llama.cpp's default CPU path crashes here: its AMX weight repacking
+# dies with SIGSEGV/SIGILL on some Xeons (seen on a 2-vCPU Sapphire Rapids VM), so every
+# llama-server then runs with --no-repack (its AVX-512 path) and results record it.
+LLAMA_NO_REPACK = {"on": False, "note": None}
+
+
+def probe_llama(bindir, env, model):
+    """Runs a 16-token llama-bench once; if it dies by a signal, later llama_server_cmd calls add
+    --no-repack. Returns the note to record (None when the defaults work)."""
+    cmd = [str(bindir / "llama-bench"), "-m", str(model), "-t", "1", "-p", "16", "-n", "0",
+           "-r", "1", "-o", "json"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode < 0:
+        LLAMA_NO_REPACK["on"] = True
+        LLAMA_NO_REPACK["note"] = (f"llama.cpp with default settings died with signal "
+                                   f"{-proc.returncode} (its AMX weight repacking); its servers "
+                                   f"run with --no-repack")
+        log(LLAMA_NO_REPACK["note"])
+    return LLAMA_NO_REPACK["note"]
+
+
 def cpu_name():
     try:
         for line in open("/proc/cpuinfo"):
@@ -361,7 +382,8 @@ def llama_server_cmd(bindir, model, threads, ctx, n_parallel, port, *extra):
     extra arguments appended."""
     return [str(bindir / "llama-server"), "-m", model, "-t", str(threads), "-tb", str(threads),
             "-c", str(ctx), "-np", str(n_parallel), "-ngl", "0", "--no-webui", "--host",
-            "127.0.0.1", "--port", str(port)] + [str(x) for x in extra]
+            "127.0.0.1", "--port", str(port)] + [str(x) for x in extra] + \
+        (["--no-repack"] if LLAMA_NO_REPACK["on"] else [])
 
 
 # ---------------------------------------------------------------- prompts
