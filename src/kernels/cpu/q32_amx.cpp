@@ -67,6 +67,66 @@ uint8_t* AmxScratch(int64_t nb) {
   return buf.ptr;
 }
 
+// A group of 16 weight rows [r, r + 16), clamped to r1 (rows past it repeat the last), with the
+// group after next prefetched; idx = the rows' offsets from rows[0], for gathering block heads;
+// tiles / sums: this thread's scratch for the nb blocks' weight tiles and C results.
+struct RowGroup {
+  const uint8_t* rows[kAmxRows];
+  int valid;
+  __m512i idx;
+  uint8_t* tiles;
+  int32_t* sums;
+};
+
+inline void StartGroup(const WeightView& w, int64_t r, int64_t r1, int64_t nb, RowGroup* g) {
+  g->tiles = AmxScratch(nb);
+  g->sums = reinterpret_cast<int32_t*>(g->tiles + nb * kTileBytes);
+  Prefetch pf;
+  g->valid = TileRows<kAmxRows>(w, r, r1, g->rows, &pf);
+  for (int64_t k = 0; k < pf.lines; ++k)
+    _mm_prefetch(reinterpret_cast<const char*>(pf.ptr + 64 * k), _MM_HINT_T0);
+  alignas(64) int32_t offs[kAmxRows];
+  for (int i = 0; i < kAmxRows; ++i) offs[i] = static_cast<int32_t>(g->rows[i] - g->rows[0]);
+  g->idx = _mm512_load_si512(offs);
+}
+
+// Integer sums of blocks [0, nb), two at a time in tile sets 0-2 and 3-5: C(b) = A(b) B(b),
+// stored at cbuf + 128 b with row stride `stride` (= B's). A(b), B(b): tile addresses; A's
+// row stride a_stride. kSignedB: TDPBSSD, else TDPBSUD (unsigned B).
+template <bool kSignedB, class APtr, class BPtr>
+inline void BlockSums(int64_t nb, APtr a_tile, long a_stride,  // NOLINT(runtime/int)
+                      BPtr b_tile, long stride, int32_t* cbuf) {  // NOLINT(runtime/int)
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    _tile_loadd(1, a_tile(b), a_stride);
+    _tile_loadd(2, b_tile(b), stride);
+    _tile_loadd(4, a_tile(b + 1), a_stride);
+    _tile_loadd(5, b_tile(b + 1), stride);
+    _tile_zero(0);
+    _tile_zero(3);
+    if constexpr (kSignedB) {
+      _tile_dpbssd(0, 1, 2);
+      _tile_dpbssd(3, 4, 5);
+    } else {
+      _tile_dpbsud(0, 1, 2);
+      _tile_dpbsud(3, 4, 5);
+    }
+    _tile_stored(0, cbuf + 128 * b, stride);
+    _tile_stored(3, cbuf + 128 * (b + 1), stride);
+  }
+  if (b < nb) {
+    _tile_loadd(1, a_tile(b), a_stride);
+    _tile_loadd(2, b_tile(b), stride);
+    _tile_zero(0);
+    if constexpr (kSignedB) {
+      _tile_dpbssd(0, 1, 2);
+    } else {
+      _tile_dpbsud(0, 1, 2);
+    }
+    _tile_stored(0, cbuf + 128 * b, stride);
+  }
+}
+
 // Q4_0 / Q4_1: rows [r, r + 16) (clamped to r1) x tokens [t, t + n) over all blocks, in three
 // passes so that no pass waits on another's latency: (1) every block's B tile (nibbles to bytes,
 // 4-byte column groups of the 16 rows side by side), (2) the tile unit's 8 x 16 integer sums of
@@ -75,14 +135,13 @@ template <class W>
 void TileAmxQ4(const WeightView& w, const PackedActs& a, int64_t r, int64_t r1, int64_t t, int n,
                float* y) {
   constexpr int kQuants = W::kAffine ? 4 : 2;  // quant bytes after d (and m)
-  const uint8_t* rows[kAmxRows];
-  Prefetch pf;
-  const int valid = TileRows<kAmxRows>(w, r, r1, rows, &pf);
-  for (int64_t k = 0; k < pf.lines; ++k)  // the group after next
-    _mm_prefetch(reinterpret_cast<const char*>(pf.ptr + 64 * k), _MM_HINT_T0);
+  RowGroup grp;
+  StartGroup(w, r, r1, a.nb, &grp);
+  const uint8_t* const* rows = grp.rows;
+  const int valid = grp.valid;
   const int64_t nb = a.nb, pad = a.n_tok_pad;
-  uint8_t* bbuf = AmxScratch(nb);
-  auto* cbuf = reinterpret_cast<int32_t*>(bbuf + nb * kTileBytes);
+  uint8_t* bbuf = grp.tiles;
+  int32_t* cbuf = grp.sums;
   // (1) Z[q] holds rows q, q + 4, q + 8, q + 12 (16 quant bytes = 4 column groups each); the
   // 4 x 4 dword transpose within 128-bit lanes leaves group k of row i at dword i of T[k].
   // Byte j of a row holds column j (low nibble) and j + 16 (high): groups k and k + 4.
@@ -111,39 +170,19 @@ void TileAmxQ4(const WeightView& w, const PackedActs& a, int64_t r, int64_t r1, 
       _mm512_store_si512(dst + 64 * (k + 4), _mm512_and_si512(_mm512_srli_epi32(g[k], 4), m4));
     }
   }
-  // (2) Integer block sums, two blocks at a time in tiles 0-2 and 3-5.
+  // (2) Integer block sums: A = 8 tokens' quants in place, B = the weight tiles.
   const int8_t* xq = a.qs + t * a.qs_stride;  // block b of 8 tokens: xq + 32 b, stride qs_stride
-  const long x_stride = static_cast<long>(a.qs_stride);  // NOLINT(runtime/int)
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    _tile_loadd(1, xq + 32 * b, x_stride);
-    _tile_loadd(2, bbuf + b * kTileBytes, 64);
-    _tile_loadd(4, xq + 32 * (b + 1), x_stride);
-    _tile_loadd(5, bbuf + (b + 1) * kTileBytes, 64);
-    _tile_zero(0);
-    _tile_zero(3);
-    _tile_dpbsud(0, 1, 2);
-    _tile_dpbsud(3, 4, 5);
-    _tile_stored(0, cbuf + 128 * b, 64);
-    _tile_stored(3, cbuf + 128 * (b + 1), 64);
-  }
-  if (b < nb) {
-    _tile_loadd(1, xq + 32 * b, x_stride);
-    _tile_loadd(2, bbuf + b * kTileBytes, 64);
-    _tile_zero(0);
-    _tile_dpbsud(0, 1, 2);
-    _tile_stored(0, cbuf + 128 * b, 64);
-  }
+  BlockSums<false>(
+      nb, [&](int64_t b) { return xq + 32 * b; }, static_cast<long>(a.qs_stride),  // NOLINT
+      [&](int64_t b) { return bbuf + b * kTileBytes; }, 64, cbuf);
   // (3) Scales: lane i of every vector is row i; acc[j] is token t + j.
-  alignas(64) int32_t offs[kAmxRows];  // rows from rows[0], for the gather of the block heads
-  for (int i = 0; i < kAmxRows; ++i) offs[i] = static_cast<int32_t>(rows[i] - rows[0]);
-  const __m512i idx = _mm512_load_si512(offs);
+  const __m512i idx = grp.idx;
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   __m512 acc[kLanes];
 #pragma GCC unroll 8
   for (int j = 0; j < kLanes; ++j) acc[j] = _mm512_setzero_ps();
-  for (b = 0; b < nb; ++b) {
+  for (int64_t b = 0; b < nb; ++b) {
     // f16 d (and m) of the 16 rows: [d0 m0 ... d7 m7] and [d8 m8 ... d15 m15] -> d, m vectors.
     const __m512i heads = _mm512_i32gather_epi32(idx, rows[0] + b * W::kBytes, 1);
     const __m512 h_lo = _mm512_cvtph_ps(_mm512_castsi512_si256(heads));
@@ -174,54 +213,32 @@ void TileAmxQ8(const WeightView& w, const PackedActs& a, int64_t r, int64_t r1, 
                float* y) {
   using W = TraitsQ8_0;
   constexpr int kQuants = 2;  // quant bytes after d
-  const uint8_t* rows[kAmxRows];
-  Prefetch pf;
-  const int valid = TileRows<kAmxRows>(w, r, r1, rows, &pf);
-  for (int64_t k = 0; k < pf.lines; ++k)  // the group after next
-    _mm_prefetch(reinterpret_cast<const char*>(pf.ptr + 64 * k), _MM_HINT_T0);
+  RowGroup grp;
+  StartGroup(w, r, r1, a.nb, &grp);
+  const uint8_t* const* rows = grp.rows;
+  const int valid = grp.valid;
   const int64_t nb = a.nb, pad = a.n_tok_pad;
-  uint8_t* abuf = AmxScratch(nb);
-  auto* cbuf = reinterpret_cast<int32_t*>(abuf + nb * kTileBytes);
+  uint8_t* abuf = grp.tiles;
+  int32_t* cbuf = grp.sums;
   const bool in_place = valid == kAmxRows;
   if (!in_place)
     for (int64_t b = 0; b < nb; ++b)
       for (int i = 0; i < kAmxRows; ++i)
         std::memcpy(abuf + b * kTileBytes + 32 * i, rows[i] + b * W::kBytes + kQuants, 32);
-  // Integer block sums, two blocks at a time in tiles 0-2 and 3-5.
+  // Integer block sums: A = the weight rows, B = the tokens' interleaved quants.
   const int32_t* xt = a.qsi + t * (a.cols / 4);  // block b: 8 groups x 8 tokens at xt + 64 b
   auto a_tile = [&](int64_t b) -> const void* {
     return in_place ? static_cast<const void*>(rows[0] + b * W::kBytes + kQuants)
                     : static_cast<const void*>(abuf + b * kTileBytes);
   };
   const long a_stride = in_place ? static_cast<long>(w.row_bytes) : 32;  // NOLINT(runtime/int)
-  int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {
-    _tile_loadd(1, a_tile(b), a_stride);
-    _tile_loadd(2, xt + 64 * b, 32);
-    _tile_loadd(4, a_tile(b + 1), a_stride);
-    _tile_loadd(5, xt + 64 * (b + 1), 32);
-    _tile_zero(0);
-    _tile_zero(3);
-    _tile_dpbssd(0, 1, 2);
-    _tile_dpbssd(3, 4, 5);
-    _tile_stored(0, cbuf + 128 * b, 32);
-    _tile_stored(3, cbuf + 128 * (b + 1), 32);
-  }
-  if (b < nb) {
-    _tile_loadd(1, a_tile(b), a_stride);
-    _tile_loadd(2, xt + 64 * b, 32);
-    _tile_zero(0);
-    _tile_dpbssd(0, 1, 2);
-    _tile_stored(0, cbuf + 128 * b, 32);
-  }
+  BlockSums<true>(nb, a_tile, a_stride, [&](int64_t b) { return xt + 64 * b; }, 32, cbuf);
   // Scales, per (row, token) in block order.
-  alignas(64) int32_t offs[kAmxRows];  // rows from rows[0], for the gather of the block scales
-  for (int i = 0; i < kAmxRows; ++i) offs[i] = static_cast<int32_t>(rows[i] - rows[0]);
-  const __m512i idx = _mm512_load_si512(offs);
+  const __m512i idx = grp.idx;
   __m512 acc[8];  // acc[k]: rows 2k (lanes 0..7) and 2k + 1 (lanes 8..15), lane % 8 = token
 #pragma GCC unroll 8
   for (int k = 0; k < 8; ++k) acc[k] = _mm512_setzero_ps();
-  for (b = 0; b < nb; ++b) {
+  for (int64_t b = 0; b < nb; ++b) {
     // f16 d of the 16 rows (and two quant bytes) -> [d0 _ d1 _ ... d7 _] per half.
     const __m512i heads = _mm512_i32gather_epi32(idx, rows[0] + b * W::kBytes, 1);
     const __m512 h_lo = _mm512_cvtph_ps(_mm512_castsi512_si256(heads));
