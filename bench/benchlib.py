@@ -81,7 +81,8 @@ def llama_env(bindir, libdir):
 
 # Set by probe_llama when llama.cpp's default CPU path crashes here: its AMX weight repacking
 # dies with SIGSEGV/SIGILL on some Xeons (seen on a 2-vCPU Sapphire Rapids VM), so every
-# llama-server then runs with --no-repack (its AVX-512 path) and results record it.
+# llama-server then runs with --no-repack (its AVX-512 path; llama-bench: --repack 0) and results
+# record it.
 LLAMA_NO_REPACK = {"on": False, "note": None}
 
 
@@ -94,8 +95,8 @@ def probe_llama(bindir, env, model):
     if proc.returncode < 0:
         LLAMA_NO_REPACK["on"] = True
         LLAMA_NO_REPACK["note"] = (f"llama.cpp with default settings died with signal "
-                                   f"{-proc.returncode} (its AMX weight repacking); its servers "
-                                   f"run with --no-repack")
+                                   f"{-proc.returncode} (its AMX weight repacking); run with "
+                                   f"repacking off (--no-repack / --repack 0)")
         log(LLAMA_NO_REPACK["note"])
     return LLAMA_NO_REPACK["note"]
 

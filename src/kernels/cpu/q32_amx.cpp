@@ -143,7 +143,7 @@ void TileAmxQ4(const WeightView& w, const PackedActs& a, int64_t r, int64_t r1, 
   uint8_t* bbuf = grp.tiles;
   int32_t* cbuf = grp.sums;
   // (1) Z[q] holds rows q, q + 4, q + 8, q + 12 (16 quant bytes = 4 column groups each); the
-  // 4 x 4 dword transpose within 128-bit lanes leaves group k of row i at dword i of T[k].
+  // 4 x 4 dword transpose within 128-bit lanes leaves group k of row i at dword i of g[k].
   // Byte j of a row holds column j (low nibble) and j + 16 (high): groups k and k + 4.
   const __m512i m4 = _mm512_set1_epi8(0x0F);
   for (int64_t b = 0; b < nb; ++b) {
@@ -295,7 +295,6 @@ void MatMulQ32Amx(const WeightView& w, const PackedActs& a, int64_t r0, int64_t 
 
 bool AmxUsable() {
   static const bool ok = [] {
-    if (!__builtin_cpu_supports("avx512f")) return false;
     unsigned a = 0, b = 0, c = 0, d = 0;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
     const bool tile = (d >> 24) & 1, int8 = (d >> 25) & 1;  // AMX-TILE, AMX-INT8
