@@ -12,6 +12,7 @@
 #include "base/thread_pool.h"
 #include "kernels/attention.h"
 #include "kernels/ops.h"
+#include "kernels/packed_weights.h"
 #include "quant/quantize.h"
 
 namespace semantic {
@@ -25,6 +26,7 @@ ThreadPool& Pool() {
 struct Matrix {
   std::vector<uint8_t> data;
   kernels::WeightView view;
+  kernels::PackedWeights packed;  // as a model loads it (SEMANTIC_PACKED_WEIGHTS=0: none)
 };
 
 Matrix MakeMatrix(quant::DType type, int64_t rows, int64_t cols) {
@@ -39,6 +41,7 @@ Matrix MakeMatrix(quant::DType type, int64_t rows, int64_t cols) {
     quant::QuantizeRowRef(type, row.data(), m.data.data() + r * rb, cols);
   }
   m.view = {type, rows, cols, rb, m.data.data()};
+  m.packed.Pack(&m.view);
   return m;
 }
 
@@ -59,7 +62,8 @@ void BM_MatMul(benchmark::State& state) {
   state.counters["weight_GB/s"] = benchmark::Counter(static_cast<double>(m.data.size()),
                                                      benchmark::Counter::kIsIterationInvariantRate,
                                                      benchmark::Counter::kIs1000);
-  state.SetLabel(std::string(quant::GetDTypeInfo(type)->name) + " " + kernels::ActiveIsa());
+  state.SetLabel(std::string(quant::GetDTypeInfo(type)->name) + " " + kernels::ActiveIsa() +
+                 (m.view.packed ? " packed" : ""));
 }
 
 void MatMulArgs(benchmark::internal::Benchmark* b) {
@@ -118,7 +122,7 @@ void BM_DecodeLayers(benchmark::State& state) {
   state.counters["weight_GB/s"] = benchmark::Counter(
       static_cast<double>(bytes), benchmark::Counter::kIsIterationInvariantRate,
       benchmark::Counter::kIs1000);
-  state.SetLabel(kernels::ActiveIsa());
+  state.SetLabel(std::string(kernels::ActiveIsa()) + (layers[0].q.view.packed ? " packed" : ""));
 }
 BENCHMARK(BM_DecodeLayers)->Arg(1)->Arg(8)->Arg(16)->UseRealTime()->Unit(benchmark::kMicrosecond);
 

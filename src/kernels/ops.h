@@ -19,6 +19,9 @@ struct WeightView {
   int64_t cols = 0;
   size_t row_bytes = 0;
   const void* data = nullptr;
+  // The same matrix in the CPU kernels' interleaved layout (kernels/packed_weights.h), or null.
+  // `data` stays the GGUF bytes: lookups, the reference kernels and the GPU upload read it.
+  const void* packed = nullptr;
 };
 
 // y[t][r] = sum_c W[r][c] * x[t][c] for t < n_tok.

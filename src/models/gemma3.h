@@ -37,6 +37,7 @@ class Gemma3Model : public Model {
   float final_softcap_ = 0.0f;      // c·tanh(logit/c) when > 0
   EmbeddingAndHead head_;
   std::vector<Layer> layers_;
+  kernels::PackedWeights packed_;  // the layers' and head's CPU-packed copies
 
   Activations a_;  // scratch reused across calls
 };

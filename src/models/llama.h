@@ -43,6 +43,7 @@ class LlamaModel : public Model {
   EmbeddingAndHead head_;
   std::vector<float> rope_freqs_;  // [n_rot/2] (Llama 3.1 scaling), empty if absent
   std::vector<Layer> layers_;
+  kernels::PackedWeights packed_;  // the layers' and head's CPU-packed copies
 
   MoeConfig moe_;  // when the layers are MoE
 

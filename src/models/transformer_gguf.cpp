@@ -85,4 +85,11 @@ Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const Mode
   return L;
 }
 
+void PackHead(EmbeddingAndHead* h, kernels::PackedWeights* store) { store->Pack(&h->output); }
+
+void PackDenseLayer(DenseLayerWeights* L, kernels::PackedWeights* store) {
+  for (kernels::WeightView* w : {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down})
+    if (w->data != nullptr) store->Pack(w);
+}
+
 }  // namespace semantic::models

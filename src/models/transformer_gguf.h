@@ -7,6 +7,7 @@
 
 #include "base/status.h"
 #include "kernels/ops.h"
+#include "kernels/packed_weights.h"
 #include "loader/gguf/gguf_file.h"
 #include "models/model.h"
 
@@ -34,6 +35,12 @@ struct DenseLayerWeights {
 };
 Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const ModelConfig& c, int i,
                                            bool dense_ffn = true);
+
+// Packs the head and a dense layer's matmul weights for the CPU kernels into *store (each
+// matrix whose type the active kernel set has packed kernels for; kernels/packed_weights.h).
+// tok_embd is left as it is: lookups read its rows.
+void PackHead(EmbeddingAndHead* h, kernels::PackedWeights* store);
+void PackDenseLayer(DenseLayerWeights* L, kernels::PackedWeights* store);
 
 // "blk.<i>.<name>.<kind>": kind "weight" or "bias".
 std::string BlockTensor(int i, const char* name, const char* kind = "weight");

@@ -14,7 +14,9 @@
 #include "base/thread_pool.h"
 #include "kernel_test_util.h"
 #include "kernels/cpu/kernel_set.h"
+#include "kernels/cpu/packed_layout.h"
 #include "kernels/ops.h"
+#include "kernels/packed_weights.h"
 #include "kernels/ref/matmul_ref.h"
 #include "quant/blocks.h"
 
@@ -260,6 +262,73 @@ TEST(MatMulFast, TokenLanesMatchSingleTokenBitwise) {
         }
       }
     }
+  }
+}
+
+// Packed weights (packed_layout.h; the avx512 and amx sets' kernels for up to packed_max_tokens
+// tokens) do each block's f32 operations as the unpacked kernels do, so they must give the same
+// bits: row counts that leave a partial 16-row group, 1..17 and prefill token counts, misaligned
+// and padded source rows, 1 and 2 threads, and Q/K/V-style shared calls.
+TEST(MatMulFast, PackedWeightsMatchUnpackedBitwise) {
+  ThreadPool pool1(1), pool2(2);
+  int sets = 0;
+  for (const char* isa : {"avx512", "amx"}) {
+    const cpu::KernelSet* ks = cpu::KernelSetFor(isa);
+    if (ks == nullptr) continue;
+    ++sets;
+    for (DType type : {DType::kQ4_0, DType::kQ4_1, DType::kQ8_0}) {
+      ASSERT_NE(ks->tile_packed[static_cast<int>(type)], nullptr) << isa << " " << Name(type);
+      uint32_t seed = 700;
+      for (int64_t n_tok : {1, 2, 3, 4, 5, 7, 8, 9, 13, 15, 16, 17, 24, 40, 64}) {
+        const int64_t rows = n_tok % 2 ? 37 : 208, cols = 32 * (1 + n_tok % 5) * (n_tok % 3 + 1);
+        SCOPED_TRACE(std::string(isa) + " " + Name(type) + " rows=" + std::to_string(rows) +
+                     " cols=" + std::to_string(cols) + " n_tok=" + std::to_string(n_tok));
+        const TestMatrix m =
+            MakeMatrix(type, rows, cols, ++seed, static_cast<int>(n_tok % 4), n_tok % 3 ? 0 : 5);
+        std::vector<uint8_t> packed(cpu::PackedBytes(m.view) + 64);
+        uint8_t* p = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
+        cpu::PackRows(m.view, p);
+        WeightView pv = m.view;
+        pv.packed = p;
+        const auto x = RandomVector(n_tok * cols, ++seed);
+        std::vector<float> want(static_cast<size_t>(rows * n_tok));
+        cpu::MatMulWith(ks, m.view, x.data(), n_tok, want.data(), pool1);
+        for (ThreadPool* pool : {&pool1, &pool2}) {
+          std::vector<float> got(want.size(), -1e30f), got2(want.size(), -1e30f);
+          cpu::MatMulWith(ks, pv, x.data(), n_tok, got.data(), *pool);
+          for (size_t i = 0; i < got.size(); ++i)
+            ASSERT_EQ(got[i], want[i])
+                << "threads=" << pool->size() << " t=" << i / rows << " r=" << i % rows;
+          // Shared with an unpacked matrix: falls back to one call each.
+          const WeightView ws[2] = {pv, m.view};
+          float* ys[2] = {got.data(), got2.data()};
+          cpu::MatMulSharedWith(ks, ws, ys, 2, x.data(), n_tok, *pool);
+          ASSERT_EQ(got, want);
+          ASSERT_EQ(got2, want);
+        }
+      }
+    }
+  }
+  if (sets == 0) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+}
+
+// PackedWeights packs the types the active set has packed kernels for and leaves others alone;
+// the GGUF bytes stay where they were.
+TEST(MatMulFast, PackedWeightsPacksOnlyWhatTheActiveSetRuns) {
+  const cpu::KernelSet* ks = cpu::ActiveKernelSet();
+  TestMatrix q41 = MakeMatrix(DType::kQ4_1, 40, 64, 1), q4k = MakeMatrix(DType::kQ4_K, 40, 256, 2);
+  const void* data = q41.view.data;
+  PackedWeights store;
+  store.Pack(&q41.view);
+  store.Pack(&q4k.view);
+  EXPECT_EQ(q41.view.data, data);
+  EXPECT_EQ(q4k.view.packed, nullptr);
+  if (ks == nullptr || ks->tile_packed[static_cast<int>(DType::kQ4_1)] == nullptr) {
+    EXPECT_EQ(q41.view.packed, nullptr);
+    EXPECT_EQ(store.bytes(), 0u);
+  } else {
+    ASSERT_NE(q41.view.packed, nullptr);
+    EXPECT_EQ(store.bytes(), 3u * 2 * 320);  // 3 groups of 16 rows x 2 blocks
   }
 }
 

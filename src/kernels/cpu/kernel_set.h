@@ -55,6 +55,10 @@ struct KernelSet {
   TileFn tile[kMaxTypeId] = {};              // by weight DType id; null = not implemented
   QuantizeActsFn quantize[kMaxTypeId] = {};  // by activation DType id
   bool token_lanes[kMaxTypeId] = {};  // by weight DType id: tile wants PackedActs::qsi at 2+ tokens
+  // By weight DType id: kernels reading WeightView::packed (packed_layout.h; r0 a multiple of
+  // 16), used instead of `tile` for calls of at most packed_max_tokens tokens.
+  TileFn tile_packed[kMaxTypeId] = {};
+  int64_t packed_max_tokens = 0;
   // Element-wise kernels (null = scalar): see ops.h SiluMul, RmsNormRows, F32ToF16,
   // ExpShifted.
   void (*silu_mul)(float* gate, const float* up, int64_t n) = nullptr;
@@ -67,6 +71,8 @@ struct KernelSet {
 // Per-ISA tables (defined in the ISA files; each fills the entries it implements).
 void FillKernelSetAvx2(KernelSet* ks);
 void FillKernelSetAvx512(KernelSet* ks);
+// Packed-weight Q4_0 / Q4_1 / Q8_0 kernels (q32_packed_avx512.cpp).
+void FillQ32PackedAvx512(KernelSet* ks);
 // AMX-INT8 tiles for batched Q4_0 / Q4_1 / Q8_0 (q32_amx.cpp), over an AVX-512 set.
 void FillQ32Amx(KernelSet* ks);
 // AMX-TILE and AMX-INT8 in cpuid and the kernel granted this process the tile data state.

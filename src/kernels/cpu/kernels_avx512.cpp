@@ -9,6 +9,7 @@ void FillQKAvx512(KernelSet* ks);
 void FillKernelSetAvx512(KernelSet* ks) {
   FillQ32Avx512(ks);
   FillQKAvx512(ks);
+  FillQ32PackedAvx512(ks);
 }
 
 }  // namespace semantic::kernels::cpu

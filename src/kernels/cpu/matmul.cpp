@@ -122,12 +122,15 @@ void MatMulSharedWith(const KernelSet* ks, const WeightView* ws, float* const* y
     CHECK(ws[k].cols % quant::GetDTypeInfo(ws[k].type)->block_elems == 0);
     CHECK(ws[k].row_bytes >= quant::RowBytes(ws[k].type, ws[k].cols));
   }
-  bool same = true;  // one activation packing serves every matrix
+  bool same = true;  // one activation packing and one kernel serve every matrix
   for (int k = 1; k < n_w; ++k)
-    same = same && ws[k].type == w0.type && ws[k].cols == w0.cols && ws[k].row_bytes == w0.row_bytes;
+    same = same && ws[k].type == w0.type && ws[k].cols == w0.cols &&
+           ws[k].row_bytes == w0.row_bytes && (ws[k].packed == nullptr) == (w0.packed == nullptr);
   const DType act = quant::ActivationType(w0.type);
   const uint32_t wid = static_cast<uint32_t>(w0.type), aid = static_cast<uint32_t>(act);
-  const TileFn tile = ks ? ks->tile[wid] : nullptr;
+  const bool packed = ks != nullptr && w0.packed != nullptr && ks->tile_packed[wid] != nullptr &&
+                      n_tok <= ks->packed_max_tokens;
+  const TileFn tile = packed ? ks->tile_packed[wid] : ks ? ks->tile[wid] : nullptr;
   const QuantizeActsFn quantize = ks ? ks->quantize[aid] : nullptr;
   if (!same) {  // different packings: one call each
     for (int k = 0; k < n_w; ++k) MatMulSharedWith(ks, &ws[k], &ys[k], 1, x, n_tok, pool);
@@ -143,7 +146,7 @@ void MatMulSharedWith(const KernelSet* ks, const WeightView* ws, float* const* y
   if (total_rows <= 0) return;
 
   PackedActs a;
-  const bool lanes = n_tok >= 2 && ks->token_lanes[wid];
+  const bool lanes = !packed && n_tok >= 2 && ks->token_lanes[wid];
   const size_t bytes = LayoutPackedActs(act, n_tok, w0.cols, nullptr, &a, lanes);
   LayoutPackedActs(act, n_tok, w0.cols, t_scratch.Get(bytes), &a, lanes);
   const bool parallel = pool.size() > 1 && total_rows * w0.cols * n_tok >= kMinParallelWork;
@@ -190,6 +193,7 @@ void MatMulSharedWith(const KernelSet* ks, const WeightView* ws, float* const* y
   } else {
     tok_chunk = 64;
     row_chunk = std::clamp<int64_t>(16384 / static_cast<int64_t>(w0.row_bytes), 8, 64) / 8 * 8;
+    if (packed) row_chunk = std::max<int64_t>(16, row_chunk / 16 * 16);  // whole row groups
   }
   const int64_t n_tc = (n_tok + tok_chunk - 1) / tok_chunk;
   constexpr int kMaxShared = 8;

@@ -311,6 +311,7 @@ void FillQ32Amx(KernelSet* ks) {
   ks->tile[static_cast<int>(DType::kQ4_0)] = MatMulQ32Amx<TraitsQ4_0>;
   ks->tile[static_cast<int>(DType::kQ4_1)] = MatMulQ32Amx<TraitsQ4_1>;
   ks->tile[static_cast<int>(DType::kQ8_0)] = MatMulQ32Amx<TraitsQ8_0>;
+  ks->packed_max_tokens = kAmxMinTokens - 1;  // packed weights (VNNI) below the AMX tiles
 }
 
 }  // namespace semantic::kernels::cpu
