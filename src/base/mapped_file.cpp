@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 namespace semantic {
@@ -46,6 +48,16 @@ std::unique_ptr<MappedFile> MappedFile::FromCopy(const std::string& name, const 
     f->data_ = f->copy_.get();
   }
   return f;
+}
+
+void MappedFile::ReleasePages(const void* p, size_t n) const {
+  if (copy_ || data_ == nullptr) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto lo = reinterpret_cast<uintptr_t>(p), hi = lo + n;
+  const auto map_lo = reinterpret_cast<uintptr_t>(data_), map_hi = map_lo + size_;
+  const uintptr_t a = (std::max(lo, map_lo) + page - 1) / page * page;
+  const uintptr_t b = std::min(hi, map_hi) / page * page;
+  if (a < b) ::madvise(reinterpret_cast<void*>(a), b - a, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() {

@@ -24,6 +24,10 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  // Lets the pages wholly inside [p, p + n) leave this process's memory (madvise DONTNEED):
+  // a later read faults them back in from the file, unchanged (the mapping is read-only). For
+  // bytes that are read rarely after load (weights repacked elsewhere). No-op for FromCopy.
+  void ReleasePages(const void* p, size_t n) const;
 
  private:
   MappedFile() = default;

@@ -57,9 +57,9 @@ Expected<std::unique_ptr<Model>> Gemma3Model::Load(const loader::GgufFile& f, Th
     ASSIGN_OR_RETURN(L.post_attn_norm,
                      GetVector(f, BlockTensor(i, "post_attention_norm"), c.n_embd));
     ASSIGN_OR_RETURN(L.post_ffw_norm, GetVector(f, BlockTensor(i, "post_ffw_norm"), c.n_embd));
-    PackDenseLayer(&L, &m->packed_);
+    PackDenseLayer(f, &L, &m->packed_);
   }
-  PackHead(&m->head_, &m->packed_);
+  PackHead(f, &m->head_, &m->packed_);
   return std::unique_ptr<Model>(std::move(m));
 }
 

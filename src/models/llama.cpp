@@ -33,9 +33,9 @@ Status LlamaModel::LoadDense(const loader::GgufFile& f, bool moe_ffn) {
     if (moe_ffn) {
       ASSIGN_OR_RETURN(L.experts, LoadMoeLayer(f, moe_, c.n_embd, i));
     }
-    PackDenseLayer(&L, &packed_);
+    PackDenseLayer(f, &L, &packed_);
   }
-  PackHead(&head_, &packed_);
+  PackHead(f, &head_, &packed_);
   return Status::Ok();
 }
 

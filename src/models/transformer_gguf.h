@@ -37,10 +37,12 @@ Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const Mode
                                            bool dense_ffn = true);
 
 // Packs the head and a dense layer's matmul weights for the CPU kernels into *store (each
-// matrix whose type the active kernel set has packed kernels for; kernels/packed_weights.h).
-// tok_embd is left as it is: lookups read its rows.
-void PackHead(EmbeddingAndHead* h, kernels::PackedWeights* store);
-void PackDenseLayer(DenseLayerWeights* L, kernels::PackedWeights* store);
+// matrix whose type the active kernel set has packed kernels for; kernels/packed_weights.h),
+// then releases the packed matrices' mapped file pages (later reads fault them back in: token
+// lookups in a tied tok_embd, a GPU upload).
+void PackHead(const loader::GgufFile& f, EmbeddingAndHead* h, kernels::PackedWeights* store);
+void PackDenseLayer(const loader::GgufFile& f, DenseLayerWeights* L,
+                    kernels::PackedWeights* store);
 
 // "blk.<i>.<name>.<kind>": kind "weight" or "bias".
 std::string BlockTensor(int i, const char* name, const char* kind = "weight");

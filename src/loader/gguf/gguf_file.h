@@ -83,6 +83,12 @@ class GgufFile {
   bool GetBoolOr(const std::string& key, bool def) const;
   std::string GetStringOr(const std::string& key, const std::string& def) const;
 
+  // MappedFile::ReleasePages for tensor bytes a model has copied elsewhere (packed weights);
+  // no-op for files assembled in memory.
+  void ReleasePages(const void* p, size_t n) const {
+    if (file_) file_->ReleasePages(p, n);
+  }
+
   const std::vector<GgufTensor>& tensors() const { return tensors_; }
   const GgufTensor* FindTensor(const std::string& name) const;
 
