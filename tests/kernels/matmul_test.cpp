@@ -265,8 +265,8 @@ TEST(MatMulFast, TokenLanesMatchSingleTokenBitwise) {
   }
 }
 
-// Packed weights (packed_layout.h; the avx512 and amx sets' kernels for up to packed_max_tokens
-// tokens) do each block's f32 operations as the unpacked kernels do, so they must give the same
+// Packed weights (packed_layout.h; the avx512 and amx sets' VNNI kernels) do each block's f32
+// operations as the unpacked kernels do, so they must give the same
 // bits: row counts that leave a partial 16-row group, 1..17 and prefill token counts, misaligned
 // and padded source rows, 1 and 2 threads, and Q/K/V-style shared calls.
 TEST(MatMulFast, PackedWeightsMatchUnpackedBitwise) {

@@ -56,9 +56,8 @@ struct KernelSet {
   QuantizeActsFn quantize[kMaxTypeId] = {};  // by activation DType id
   bool token_lanes[kMaxTypeId] = {};  // by weight DType id: tile wants PackedActs::qsi at 2+ tokens
   // By weight DType id: kernels reading WeightView::packed (packed_layout.h; r0 a multiple of
-  // 16), used instead of `tile` for calls of at most packed_max_tokens tokens.
+  // 16), used instead of `tile` when the matrix has packed weights.
   TileFn tile_packed[kMaxTypeId] = {};
-  int64_t packed_max_tokens = 0;
   // Element-wise kernels (null = scalar): see ops.h SiluMul, RmsNormRows, F32ToF16,
   // ExpShifted.
   void (*silu_mul)(float* gate, const float* up, int64_t n) = nullptr;

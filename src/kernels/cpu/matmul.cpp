@@ -128,8 +128,7 @@ void MatMulSharedWith(const KernelSet* ks, const WeightView* ws, float* const* y
            ws[k].row_bytes == w0.row_bytes && (ws[k].packed == nullptr) == (w0.packed == nullptr);
   const DType act = quant::ActivationType(w0.type);
   const uint32_t wid = static_cast<uint32_t>(w0.type), aid = static_cast<uint32_t>(act);
-  const bool packed = ks != nullptr && w0.packed != nullptr && ks->tile_packed[wid] != nullptr &&
-                      n_tok <= ks->packed_max_tokens;
+  const bool packed = ks != nullptr && w0.packed != nullptr && ks->tile_packed[wid] != nullptr;
   const TileFn tile = packed ? ks->tile_packed[wid] : ks ? ks->tile[wid] : nullptr;
   const QuantizeActsFn quantize = ks ? ks->quantize[aid] : nullptr;
   if (!same) {  // different packings: one call each
@@ -147,11 +146,8 @@ void MatMulSharedWith(const KernelSet* ks, const WeightView* ws, float* const* y
 
   PackedActs a;
   const bool lanes = !packed && n_tok >= 2 && ks->token_lanes[wid];
-  // Packed kernels read 8 token rows of qs at a time (AMX tiles): zero padding rows as for lanes.
-  const bool pad_rows = lanes || packed;
-  const size_t bytes = LayoutPackedActs(act, n_tok, w0.cols, nullptr, &a, pad_rows);
-  LayoutPackedActs(act, n_tok, w0.cols, t_scratch.Get(bytes), &a, pad_rows);
-  if (!lanes) a.qsi = nullptr;
+  const size_t bytes = LayoutPackedActs(act, n_tok, w0.cols, nullptr, &a, lanes);
+  LayoutPackedActs(act, n_tok, w0.cols, t_scratch.Get(bytes), &a, lanes);
   const bool parallel = pool.size() > 1 && total_rows * w0.cols * n_tok >= kMinParallelWork;
   auto quantize_range = [&](int64_t t0, int64_t t1) {
     quantize(x, t0, t1, &a);
@@ -164,11 +160,10 @@ void MatMulSharedWith(const KernelSet* ks, const WeightView* ws, float* const* y
   } else {
     quantize_range(0, n_tok);
   }
-  if (pad_rows) {  // padding tokens' quants (their outputs are computed, then dropped)
+  if (lanes) {  // padding tokens' quants (their outputs are computed, then dropped)
     const int64_t groups = w0.cols / 4;
-    if (lanes)
-      for (int64_t g = 0; g < groups; ++g)
-        for (int64_t t = n_tok; t < a.n_tok_pad; ++t) a.qsi[(t / 8 * groups + g) * 8 + t % 8] = 0;
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t t = n_tok; t < a.n_tok_pad; ++t) a.qsi[(t / 8 * groups + g) * 8 + t % 8] = 0;
     std::memset(a.qs + n_tok * a.qs_stride, 0, (a.n_tok_pad - n_tok) * a.qs_stride);
   }
   for (int64_t b = 0; b < a.nb; ++b) {  // zero the padding tokens' per-block values

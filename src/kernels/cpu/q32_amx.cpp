@@ -17,7 +17,6 @@
 #include <cstdlib>
 
 #include "base/check.h"
-#include "kernels/cpu/q32_packed.inc.h"
 #include "kernels/cpu/q32_token_lanes.inc.h"
 
 namespace semantic::kernels::cpu {
@@ -292,85 +291,6 @@ void MatMulQ32Amx(const WeightView& w, const PackedActs& a, int64_t r0, int64_t 
   _tile_release();  // no tile state kept between calls (context switches stay cheap)
 }
 
-// Packed weights (q32_packed.inc.h), rows [row0, row0 + 16) x tokens [t0, t1) (t0 % 8 == 0):
-// the weights are the B tiles (Q8_0: each packed block's 512 quant bytes in place, as u8 with
-// TDPBSUD and the +128 taken off with the token sums; Q4: nibbles split into scratch tiles once
-// per call), 8 tokens' quants the A tile in place, then GroupTokens' scale arithmetic.
-template <class P>
-void GroupAmxPacked(const uint8_t* gp, size_t bb, const PackedActs& a, int64_t t0, int64_t t1,
-                    int64_t row0, __mmask16 valid, int64_t rows, float* y) {
-  constexpr int kQuantBytes = P::kNibbles ? 256 : 512;
-  const int64_t nb = a.nb, pad = a.n_tok_pad;
-  uint8_t* bbuf = AmxScratch(nb);
-  int32_t* cbuf = reinterpret_cast<int32_t*>(bbuf + nb * kTileBytes);
-  if constexpr (P::kNibbles) {
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
-    for (int64_t b = 0; b < nb; ++b) {
-#pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k) {
-        const __m512i v = _mm512_loadu_si512(gp + b * bb + 64 * k);
-        _mm512_store_si512(bbuf + b * kTileBytes + 64 * k, _mm512_and_si512(v, m4));
-        _mm512_store_si512(bbuf + b * kTileBytes + 64 * (k + 4),
-                           _mm512_and_si512(_mm512_srli_epi16(v, 4), m4));
-      }
-    }
-  }
-  auto b_tile = [&](int64_t b) -> const void* {
-    return P::kNibbles ? static_cast<const void*>(bbuf + b * kTileBytes)
-                       : static_cast<const void*>(gp + b * bb);
-  };
-  for (int64_t t = t0; t < t1; t += kLanes) {
-    const int8_t* xq = a.qs + t * a.qs_stride;
-    BlockSums<false>(
-        nb, [&](int64_t b) { return xq + 32 * b; }, static_cast<long>(a.qs_stride),  // NOLINT
-        b_tile, 64, cbuf);
-    __m512 acc[kLanes];
-#pragma GCC unroll 8
-    for (int j = 0; j < kLanes; ++j) acc[j] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-      const uint8_t* blk = gp + b * bb;
-      const __m512 dw =
-          CvtPh(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQuantBytes)));
-      __m512 mw = _mm512_setzero_ps();
-      if constexpr (P::kAffine)
-        mw = CvtPh(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQuantBytes + 32)));
-      const int32_t* cb = cbuf + 128 * b;
-#pragma GCC unroll 8
-      for (int j = 0; j < kLanes; ++j) {
-        const int64_t i = b * pad + t + j;
-        __m512i isum = _mm512_load_si512(cb + 16 * j);
-        if constexpr (P::kOffset != 0)
-          isum = _mm512_sub_epi32(isum, _mm512_set1_epi32(P::kOffset * a.xsum[i]));
-        acc[j] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(a.d[i])), CvtI32(isum), acc[j]);
-        if constexpr (P::kAffine) acc[j] = _mm512_fmadd_ps(mw, _mm512_set1_ps(a.s[i]), acc[j]);
-      }
-    }
-    const int n = static_cast<int>(std::min<int64_t>(kLanes, t1 - t));
-    for (int j = 0; j < n; ++j) _mm512_mask_storeu_ps(y + (t + j) * rows + row0, valid, acc[j]);
-  }
-}
-
-// Packed weights: AMX tiles for prefill-sized calls, else the VNNI kernels.
-template <class P>
-void MatMulPackedAmx(const WeightView& w, const PackedActs& a, int64_t r0, int64_t r1, int64_t t0,
-                     int64_t t1, float* y) {
-  if (a.n_tok < kAmxMinTokens) {
-    MatMulPacked<P>(w, a, r0, r1, t0, t1, y);
-    return;
-  }
-  CHECK(r0 % kPackRows == 0 && t0 % kLanes == 0);
-  static const TileConfig config = MakeConfig(false);
-  _tile_loadconfig(&config);
-  const size_t bb = PackedBlockBytes(P::kType);
-  const auto* base = static_cast<const uint8_t*>(w.packed);
-  for (int64_t row0 = r0; row0 < r1; row0 += kPackRows) {
-    const int valid_rows = static_cast<int>(std::min<int64_t>(kPackRows, r1 - row0));
-    GroupAmxPacked<P>(base + (row0 / kPackRows) * a.nb * bb, bb, a, t0, t1, row0,
-                      static_cast<__mmask16>((1u << valid_rows) - 1), w.rows, y);
-  }
-  _tile_release();
-}
-
 }  // namespace
 
 bool AmxUsable() {
@@ -391,9 +311,6 @@ void FillQ32Amx(KernelSet* ks) {
   ks->tile[static_cast<int>(DType::kQ4_0)] = MatMulQ32Amx<TraitsQ4_0>;
   ks->tile[static_cast<int>(DType::kQ4_1)] = MatMulQ32Amx<TraitsQ4_1>;
   ks->tile[static_cast<int>(DType::kQ8_0)] = MatMulQ32Amx<TraitsQ8_0>;
-  ks->tile_packed[static_cast<int>(DType::kQ4_0)] = MatMulPackedAmx<PackedQ4_0>;
-  ks->tile_packed[static_cast<int>(DType::kQ4_1)] = MatMulPackedAmx<PackedQ4_1>;
-  ks->tile_packed[static_cast<int>(DType::kQ8_0)] = MatMulPackedAmx<PackedQ8_0>;
 }
 
 }  // namespace semantic::kernels::cpu
