@@ -19,6 +19,7 @@ Expected<std::unique_ptr<Generator>> Generator::Open(const GeneratorOptions& opt
   const int threads = options.threads > 0 ? options.threads : ThreadPool::DefaultThreads();
   g->pool_ = std::make_unique<ThreadPool>(threads);
   ASSIGN_OR_RETURN(g->model_, models::LoadModel(*g->gguf_, *g->pool_));
+  if (!options.cuda) g->model_->PackWeights(*g->gguf_);
   if (options.cuda) {
 #ifdef SEMANTIC_HAVE_CUDA
     auto moved = models::cuda::MoveToCuda(std::move(g->model_));

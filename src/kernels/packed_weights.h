@@ -14,8 +14,12 @@ namespace semantic::kernels {
 
 class PackedWeights {
  public:
+  // Packing runs on `pool` when given (the model's compute threads, idle during load).
+  explicit PackedWeights(ThreadPool* pool = nullptr) : pool_(pool) {}
+
   // Copies *w into the packed layout and points w->packed at the copy (owned here), when the
-  // active CPU kernel set has packed kernels for w->type; otherwise leaves *w unchanged.
+  // active CPU kernel set has packed kernels for w->type; otherwise (or when w is packed
+  // already) leaves *w unchanged.
   void Pack(WeightView* w);
   size_t bytes() const { return bytes_; }  // bytes held by all copies
 
@@ -23,6 +27,7 @@ class PackedWeights {
   struct Free {
     void operator()(uint8_t* p) const { std::free(p); }
   };
+  ThreadPool* pool_;
   std::vector<std::unique_ptr<uint8_t, Free>> bufs_;
   size_t bytes_ = 0;
 };

@@ -57,10 +57,13 @@ Expected<std::unique_ptr<Model>> Gemma3Model::Load(const loader::GgufFile& f, Th
     ASSIGN_OR_RETURN(L.post_attn_norm,
                      GetVector(f, BlockTensor(i, "post_attention_norm"), c.n_embd));
     ASSIGN_OR_RETURN(L.post_ffw_norm, GetVector(f, BlockTensor(i, "post_ffw_norm"), c.n_embd));
-    PackDenseLayer(f, &L, &m->packed_);
   }
-  PackHead(f, &m->head_, &m->packed_);
   return std::unique_ptr<Model>(std::move(m));
+}
+
+void Gemma3Model::PackWeights(const loader::GgufFile& f) {
+  for (Layer& L : layers_) PackDenseLayer(f, &L, &packed_);
+  PackHead(f, &head_, &packed_);
 }
 
 Status Gemma3Model::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& kv_pool, Logits* out) {

@@ -15,6 +15,8 @@ class Gemma3Model : public Model {
  public:
   static Expected<std::unique_ptr<Model>> Load(const loader::GgufFile& f, ThreadPool& pool);
   Status Forward(const std::vector<BatchSeq>& batch, kv::KvPool& kv_pool, Logits* out) override;
+  void PackWeights(const loader::GgufFile& f) override;
+  size_t PackedWeightBytes() const override { return packed_.bytes(); }
 
   // Sliding-window layers attend to the last sliding_window() positions only.
   int sliding_window() const { return n_swa_; }
@@ -37,7 +39,7 @@ class Gemma3Model : public Model {
   float final_softcap_ = 0.0f;      // c·tanh(logit/c) when > 0
   EmbeddingAndHead head_;
   std::vector<Layer> layers_;
-  kernels::PackedWeights packed_;  // the layers' and head's CPU-packed copies
+  kernels::PackedWeights packed_{&pool_};  // the layers' and head's CPU-packed copies
 
   Activations a_;  // scratch reused across calls
 };

@@ -33,10 +33,16 @@ Status LlamaModel::LoadDense(const loader::GgufFile& f, bool moe_ffn) {
     if (moe_ffn) {
       ASSIGN_OR_RETURN(L.experts, LoadMoeLayer(f, moe_, c.n_embd, i));
     }
-    PackDenseLayer(f, &L, &packed_);
+  }
+  return Status::Ok();
+}
+
+void LlamaModel::PackWeights(const loader::GgufFile& f) {
+  for (Layer& L : layers_) {
+    PackDenseLayer(f, &L, &packed_);  // the FFN's views are empty in MoE layers
+    if (L.moe) PackMoeLayer(f, &L.experts, &packed_);
   }
   PackHead(f, &head_, &packed_);
-  return Status::Ok();
 }
 
 Expected<std::unique_ptr<Model>> LlamaModel::Load(const loader::GgufFile& f, ThreadPool& pool) {

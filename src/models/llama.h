@@ -21,6 +21,8 @@ class LlamaModel : public Model {
  public:
   static Expected<std::unique_ptr<Model>> Load(const loader::GgufFile& f, ThreadPool& pool);
   Status Forward(const std::vector<BatchSeq>& batch, kv::KvPool& kv_pool, Logits* out) override;
+  void PackWeights(const loader::GgufFile& f) override;
+  size_t PackedWeightBytes() const override { return packed_.bytes(); }
 
  protected:
   LlamaModel(ThreadPool& pool, RopeMode rope_mode) : pool_(pool), rope_mode_(rope_mode) {}
@@ -43,7 +45,7 @@ class LlamaModel : public Model {
   EmbeddingAndHead head_;
   std::vector<float> rope_freqs_;  // [n_rot/2] (Llama 3.1 scaling), empty if absent
   std::vector<Layer> layers_;
-  kernels::PackedWeights packed_;  // the layers' and head's CPU-packed copies
+  kernels::PackedWeights packed_{&pool_};  // the layers' and head's CPU-packed copies
 
   MoeConfig moe_;  // when the layers are MoE
 

@@ -67,6 +67,12 @@ class Model {
 
   // Where the forward pass runs ("cpu", or "cuda: <device name>").
   virtual std::string Device() const { return "cpu"; }
+  // Copies the matrices the CPU kernels run packed (kernels/packed_weights.h) into that layout,
+  // once after loading, for a model that runs on the CPU (a model moved to a GPU skips it: the
+  // copies would only cost host memory and load time). No-op for architectures without it.
+  virtual void PackWeights(const loader::GgufFile& f) {}
+  // Bytes of weights PackWeights copied.
+  virtual size_t PackedWeightBytes() const { return 0; }
   // Whether Forward can run over a pool of this layout (the CUDA path takes f16 KV only).
   virtual Status CheckKvLayout(const kv::KvLayout& layout) const { return Status::Ok(); }
 

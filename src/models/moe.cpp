@@ -34,6 +34,12 @@ Status ReadMoeConfig(const loader::GgufFile& f, const std::string& arch, MoeConf
   return Status::Ok();
 }
 
+void PackMoeLayer(const loader::GgufFile& f, MoeLayerWeights* w, kernels::PackedWeights* store) {
+  for (std::vector<kernels::WeightView>* ws : {&w->gate, &w->up, &w->down})
+    for (kernels::WeightView& m : *ws) PackMatrix(f, &m, store);
+  for (kernels::WeightView* m : {&w->gate_sh, &w->up_sh, &w->down_sh}) PackMatrix(f, m, store);
+}
+
 Expected<MoeLayerWeights> LoadMoeLayer(const loader::GgufFile& f, const MoeConfig& c, int n_embd,
                                        int i) {
   MoeLayerWeights w;

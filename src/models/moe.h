@@ -9,6 +9,7 @@
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "kernels/ops.h"
+#include "kernels/packed_weights.h"
 #include "loader/gguf/gguf_file.h"
 
 namespace semantic::models {
@@ -44,6 +45,8 @@ struct MoeLayerWeights {
 };
 Expected<MoeLayerWeights> LoadMoeLayer(const loader::GgufFile& f, const MoeConfig& c, int n_embd,
                                        int i);
+// PackMatrix (models/weights.h) for the experts' and shared experts' matrices.
+void PackMoeLayer(const loader::GgufFile& f, MoeLayerWeights* w, kernels::PackedWeights* store);
 
 // Scratch reused across calls.
 struct MoeScratch {

@@ -85,25 +85,14 @@ Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const Mode
   return L;
 }
 
-namespace {
-
-void PackAndRelease(const loader::GgufFile& f, kernels::WeightView* w,
-                    kernels::PackedWeights* store) {
-  if (w->data == nullptr) return;
-  store->Pack(w);
-  if (w->packed != nullptr) f.ReleasePages(w->data, w->rows * w->row_bytes);
-}
-
-}  // namespace
-
 void PackHead(const loader::GgufFile& f, EmbeddingAndHead* h, kernels::PackedWeights* store) {
-  PackAndRelease(f, &h->output, store);
+  PackMatrix(f, &h->output, store);
 }
 
 void PackDenseLayer(const loader::GgufFile& f, DenseLayerWeights* L,
                     kernels::PackedWeights* store) {
   for (kernels::WeightView* w : {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down})
-    PackAndRelease(f, w, store);
+    PackMatrix(f, w, store);
 }
 
 }  // namespace semantic::models

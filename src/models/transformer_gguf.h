@@ -36,10 +36,7 @@ struct DenseLayerWeights {
 Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const ModelConfig& c, int i,
                                            bool dense_ffn = true);
 
-// Packs the head and a dense layer's matmul weights for the CPU kernels into *store (each
-// matrix whose type the active kernel set has packed kernels for; kernels/packed_weights.h),
-// then releases the packed matrices' mapped file pages (later reads fault them back in: token
-// lookups in a tied tok_embd, a GPU upload).
+// PackMatrix (models/weights.h) for the head and for a dense layer's matmul weights.
 void PackHead(const loader::GgufFile& f, EmbeddingAndHead* h, kernels::PackedWeights* store);
 void PackDenseLayer(const loader::GgufFile& f, DenseLayerWeights* L,
                     kernels::PackedWeights* store);

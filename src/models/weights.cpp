@@ -27,6 +27,12 @@ bool HasTensor(const loader::GgufFile& f, const std::string& name) {
   return f.FindTensor(name) != nullptr;
 }
 
+void PackMatrix(const loader::GgufFile& f, kernels::WeightView* w, kernels::PackedWeights* store) {
+  if (w->data == nullptr || w->rows <= 0) return;
+  store->Pack(w);
+  if (w->packed != nullptr) f.ReleasePages(w->data, w->rows * w->row_bytes);
+}
+
 Expected<kernels::WeightView> GetMatrix(const loader::GgufFile& f, const std::string& name,
                                         int64_t cols, int64_t rows) {
   ASSIGN_OR_RETURN(const loader::GgufTensor* t, Find(f, name));

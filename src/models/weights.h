@@ -6,6 +6,7 @@
 
 #include "base/status.h"
 #include "kernels/ops.h"
+#include "kernels/packed_weights.h"
 #include "loader/gguf/gguf_file.h"
 
 namespace semantic::models {
@@ -22,5 +23,10 @@ Expected<std::vector<kernels::WeightView>> GetMatrixStack(const loader::GgufFile
 Expected<std::vector<float>> GetVector(const loader::GgufFile& f, const std::string& name,
                                        int64_t n);
 bool HasTensor(const loader::GgufFile& f, const std::string& name);
+
+// Packs *w for the CPU kernels into *store when the active kernel set runs its type packed
+// (kernels/packed_weights.h), then releases its mapped file pages (later reads, such as token
+// lookups in a tied token_embd or a GPU upload, fault them back in). No-op for an empty view.
+void PackMatrix(const loader::GgufFile& f, kernels::WeightView* w, kernels::PackedWeights* store);
 
 }  // namespace semantic::models

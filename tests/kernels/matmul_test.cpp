@@ -287,7 +287,7 @@ TEST(MatMulFast, PackedWeightsMatchUnpackedBitwise) {
             MakeMatrix(type, rows, cols, ++seed, static_cast<int>(n_tok % 4), n_tok % 3 ? 0 : 5);
         std::vector<uint8_t> packed(cpu::PackedBytes(m.view) + 64);
         uint8_t* p = packed.data() + (64 - reinterpret_cast<uintptr_t>(packed.data()) % 64) % 64;
-        cpu::PackRows(m.view, p);
+        cpu::PackRows(m.view, 0, (rows + 15) / 16, p);
         WeightView pv = m.view;
         pv.packed = p;
         const auto x = RandomVector(n_tok * cols, ++seed);

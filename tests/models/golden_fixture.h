@@ -64,6 +64,7 @@ inline bool TestOnCuda() {
 inline Expected<std::unique_ptr<models::Model>> LoadOnTestDevice(const loader::GgufFile& f,
                                                                  ThreadPool& pool) {
   auto m = models::LoadModel(f, pool);
+  if (m.ok() && !TestOnCuda()) (*m)->PackWeights(f);  // as the server loads it
   if (!m.ok() || !TestOnCuda()) return m;
 #ifdef SEMANTIC_HAVE_CUDA
   return models::cuda::MoveToCuda(std::move(*m));

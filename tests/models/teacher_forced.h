@@ -21,6 +21,7 @@ inline std::vector<float> TeacherForcedLogits(const loader::GgufFile& f,
   auto m = models::LoadModel(f, pool);
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   if (!m.ok()) return {};
+  (*m)->PackWeights(f);  // as the server loads it
   kv::KvPool kv((*m)->KvLayoutFor(16), 16);
   kv::SequenceKv seq;
   EXPECT_TRUE(seq.Reserve(kv, static_cast<int>(tokens.size())).ok());

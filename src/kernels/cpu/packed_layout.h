@@ -22,7 +22,8 @@ constexpr int kPackRows = 16;
 size_t PackedBlockBytes(quant::DType type);
 // Bytes of w in the packed layout (PackedBlockBytes(w.type) != 0).
 size_t PackedBytes(const WeightView& w);
-// Writes w (from w.data) into out[PackedBytes(w)] in the packed layout.
-void PackRows(const WeightView& w, uint8_t* out);
+// Writes row groups [g0, g1) of w (from w.data) into out[PackedBytes(w)] in the packed layout
+// (padding rows of the last group zero).
+void PackRows(const WeightView& w, int64_t g0, int64_t g1, uint8_t* out);
 
 }  // namespace semantic::kernels::cpu

@@ -29,17 +29,17 @@ size_t PackedBytes(const WeightView& w) {
   return static_cast<size_t>(groups * (w.cols / 32)) * PackedBlockBytes(w.type);
 }
 
-void PackRows(const WeightView& w, uint8_t* out) {
+void PackRows(const WeightView& w, int64_t g0, int64_t g1, uint8_t* out) {
   const size_t bb = PackedBlockBytes(w.type);
   CHECK(bb != 0 && w.cols % 32 == 0);
   const bool q8 = w.type == DType::kQ8_0;
   const int scales = w.type == DType::kQ4_1 ? 2 : 1;  // f16 d (and m) before the quants
   const int quant_bytes = q8 ? 32 : 16;
   const size_t src_block = 2 * scales + quant_bytes;
-  const int64_t nb = w.cols / 32, groups = (w.rows + kPackRows - 1) / kPackRows;
+  const int64_t nb = w.cols / 32;
   const auto* src = static_cast<const uint8_t*>(w.data);
-  std::memset(out, 0, PackedBytes(w));  // padding rows: zero quants and scales
-  for (int64_t g = 0; g < groups; ++g) {
+  std::memset(out + g0 * nb * bb, 0, (g1 - g0) * nb * bb);  // padding rows: zero quants, scales
+  for (int64_t g = g0; g < g1; ++g) {
     for (int64_t b = 0; b < nb; ++b) {
       uint8_t* dst = out + (g * nb + b) * bb;
       for (int r = 0; r < kPackRows && g * kPackRows + r < w.rows; ++r) {
@@ -64,7 +64,7 @@ namespace semantic::kernels {
 void PackedWeights::Pack(WeightView* w) {
   const cpu::KernelSet* ks = cpu::ActiveKernelSet();
   const char* env = std::getenv("SEMANTIC_PACKED_WEIGHTS");
-  if (env != nullptr && std::strcmp(env, "0") == 0) return;
+  if (w->packed != nullptr || (env != nullptr && std::strcmp(env, "0") == 0)) return;
   const uint32_t id = static_cast<uint32_t>(w->type);
   if (ks == nullptr || id >= cpu::kMaxTypeId || ks->tile_packed[id] == nullptr || w->rows <= 0 ||
       w->data == nullptr || cpu::PackedBlockBytes(w->type) == 0)
@@ -72,7 +72,12 @@ void PackedWeights::Pack(WeightView* w) {
   const size_t bytes = cpu::PackedBytes(*w);
   auto* p = static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
   CHECK(p != nullptr);
-  cpu::PackRows(*w, p);
+  const int64_t groups = (w->rows + cpu::kPackRows - 1) / cpu::kPackRows;
+  if (pool_ != nullptr && bytes >= (1 << 20)) {
+    pool_->ParallelFor(groups, [&](int64_t g0, int64_t g1) { cpu::PackRows(*w, g0, g1, p); });
+  } else {
+    cpu::PackRows(*w, 0, groups, p);
+  }
   bufs_.emplace_back(p);
   bytes_ += bytes;
   w->packed = p;

@@ -196,9 +196,12 @@ Expected<std::unique_ptr<ModelRuntime>> ModelRuntime::Load(const config::Setting
   rt->exec_->Start();
   h.executor = rt->exec_.get();
   rt->load_seconds_ = timer.Seconds();
-  LOG_INFO("model %s ready (%s, %d layers, context %d, %d threads, %s, loaded in %.1f s)",
+  const size_t packed = g.model().PackedWeightBytes();
+  const std::string packed_note =
+      packed ? ", " + std::to_string(packed >> 20) + " MiB of weights packed" : "";
+  LOG_INFO("model %s ready (%s, %d layers, context %d, %d threads, %s%s, loaded in %.1f s)",
            h.id.c_str(), h.config->arch.c_str(), h.config->n_layers, rt->exec_->MaxContext(),
-           g.pool().size(), g.model().Device().c_str(), rt->load_seconds_);
+           g.pool().size(), g.model().Device().c_str(), packed_note.c_str(), rt->load_seconds_);
   return rt;
 }
 
