@@ -38,8 +38,7 @@ Expected<DenseLayerWeights> LoadDenseLayer(const loader::GgufFile& f, const Mode
 
 // PackMatrix (models/weights.h) for the head and for a dense layer's matmul weights.
 void PackHead(const loader::GgufFile& f, EmbeddingAndHead* h, kernels::PackedWeights* store);
-void PackDenseLayer(const loader::GgufFile& f, DenseLayerWeights* L,
-                    kernels::PackedWeights* store);
+void PackDenseLayer(const loader::GgufFile& f, DenseLayerWeights* L, kernels::PackedWeights* store);
 
 // "blk.<i>.<name>.<kind>": kind "weight" or "bias".
 std::string BlockTensor(int i, const char* name, const char* kind = "weight");

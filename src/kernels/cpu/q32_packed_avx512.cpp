@@ -73,8 +73,7 @@ void GroupTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int
         CvtPh(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQuantBytes)));
     __m512 mw = _mm512_setzero_ps();
     if constexpr (P::kAffine)
-      mw = CvtPh(
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQuantBytes + 32)));
+      mw = CvtPh(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQuantBytes + 32)));
 #pragma GCC unroll 8
     for (int j = 0; j < NT; ++j) {
       const int8_t* x = a.qs + (t + j) * a.qs_stride + 32 * b;
@@ -90,10 +89,8 @@ void GroupTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int
       const int64_t i = b * pad + t + j;
       if constexpr (P::kOffset != 0)
         isum = _mm512_sub_epi32(isum, _mm512_set1_epi32(P::kOffset * a.xsum[i]));
-      acc[j] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(a.d[i])),
-                               CvtI32(isum), acc[j]);
-      if constexpr (P::kAffine)
-        acc[j] = _mm512_fmadd_ps(mw, _mm512_set1_ps(a.s[i]), acc[j]);
+      acc[j] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(a.d[i])), CvtI32(isum), acc[j]);
+      if constexpr (P::kAffine) acc[j] = _mm512_fmadd_ps(mw, _mm512_set1_ps(a.s[i]), acc[j]);
     }
   }
 }
