@@ -85,8 +85,28 @@ void SwiGluFfn(const kernels::WeightView& gate, const kernels::WeightView& up,
   kernels::MatMul(down, gate_buf, n_tok, y, pool);
 }
 
+namespace {
+
+// GELU (tanh form) of every f16 value, rounded to f16, as f32: ggml's table (its CPU GELU
+// rounds the input and the result to f16). 64 Ki entries, built once.
+const float* GeluTanhTable() {
+  static const std::vector<float> table = [] {
+    constexpr float kSqrt2OverPi = 0.79788456080286535588f, kCoef = 0.044715f;
+    std::vector<float> t(1 << 16);
+    for (uint32_t h = 0; h < t.size(); ++h) {
+      const float x = Fp16ToFp32(static_cast<uint16_t>(h));
+      t[h] = Fp16ToFp32(
+          Fp32ToFp16(0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kCoef * x * x)))));
+    }
+    return t;
+  }();
+  return table.data();
+}
+
+}  // namespace
+
 void GeluTanhGlu(float* gate, const float* up, int64_t n) {
-  constexpr float kSqrt2OverPi = 0.79788456080286535588f, kCoef = 0.044715f;
+  const float* table = GeluTanhTable();
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
     float y;
@@ -95,9 +115,7 @@ void GeluTanhGlu(float* gate, const float* up, int64_t n) {
     } else if (g >= 10.0f) {
       y = g;
     } else {
-      const float x = Fp16ToFp32(Fp32ToFp16(g));
-      y = Fp16ToFp32(
-          Fp32ToFp16(0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + kCoef * x * x)))));
+      y = table[Fp32ToFp16(g)];
     }
     gate[i] = y * up[i];
   }

@@ -135,5 +135,26 @@ TEST(GeluTanhGluTest, MatchesFormulaWithF16Rounding) {
   }
 }
 
+// The table lookup gives what computing the f16-rounded formula per element gives, bit for bit:
+// every f16 input, and f32 inputs between f16 values (rounded to f16 first).
+TEST(GeluTanhGluTest, TableEqualsDirectF16Formula) {
+  auto direct = [](float g) {
+    if (g <= -10.0f) return 0.0f;
+    if (g >= 10.0f) return g;
+    const float x = Fp16ToFp32(Fp32ToFp16(g));
+    return Fp16ToFp32(Fp32ToFp16(
+        0.5f * x * (1.0f + std::tanh(0.79788456080286535588f * x * (1.0f + 0.044715f * x * x)))));
+  };
+  std::vector<float> g;
+  for (uint32_t h = 0; h < (1u << 16); ++h) {
+    const float x = Fp16ToFp32(static_cast<uint16_t>(h));
+    if (std::isfinite(x)) g.push_back(x);
+  }
+  for (float x = -11.0f; x <= 11.0f; x += 0.000917f) g.push_back(x);
+  std::vector<float> y = g, up(g.size(), 0.75f);
+  GeluTanhGlu(y.data(), up.data(), static_cast<int64_t>(y.size()));
+  for (size_t i = 0; i < g.size(); ++i) ASSERT_EQ(y[i], direct(g[i]) * 0.75f) << "x " << g[i];
+}
+
 }  // namespace
 }  // namespace semantic::models
