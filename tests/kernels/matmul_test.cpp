@@ -276,7 +276,7 @@ TEST(MatMulFast, PackedWeightsMatchUnpackedBitwise) {
     const cpu::KernelSet* ks = cpu::KernelSetFor(isa);
     if (ks == nullptr) continue;
     ++sets;
-    for (DType type : {DType::kQ4_0, DType::kQ4_1, DType::kQ8_0}) {
+    for (DType type : {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0}) {
       ASSERT_NE(ks->tile_packed[static_cast<int>(type)], nullptr) << isa << " " << Name(type);
       uint32_t seed = 700;
       for (int64_t n_tok : {1, 2, 3, 4, 5, 7, 8, 9, 13, 15, 16, 17, 24, 40, 64}) {

@@ -70,7 +70,7 @@ struct KernelSet {
 // Per-ISA tables (defined in the ISA files; each fills the entries it implements).
 void FillKernelSetAvx2(KernelSet* ks);
 void FillKernelSetAvx512(KernelSet* ks);
-// Packed-weight Q4_0 / Q4_1 / Q8_0 kernels (q32_packed_avx512.cpp).
+// Packed-weight Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q8_0 kernels (q32_packed_avx512.cpp).
 void FillQ32PackedAvx512(KernelSet* ks);
 // AMX-INT8 tiles for batched Q4_0 / Q4_1 / Q8_0 (q32_amx.cpp), over an AVX-512 set.
 void FillQ32Amx(KernelSet* ks);

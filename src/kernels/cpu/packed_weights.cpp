@@ -17,6 +17,10 @@ size_t PackedBlockBytes(DType type) {
       return 16 * 18;
     case DType::kQ4_1:
       return 16 * 20;
+    case DType::kQ5_0:
+      return 16 * 22;
+    case DType::kQ5_1:
+      return 16 * 24;
     case DType::kQ8_0:
       return 16 * 34;
     default:
@@ -32,10 +36,14 @@ size_t PackedBytes(const WeightView& w) {
 void PackRows(const WeightView& w, int64_t g0, int64_t g1, uint8_t* out) {
   const size_t bb = PackedBlockBytes(w.type);
   CHECK(bb != 0 && w.cols % 32 == 0);
+  // GGUF block: f16 d (and m), Q5's 4 bytes of high bits, then the quants.
   const bool q8 = w.type == DType::kQ8_0;
-  const int scales = w.type == DType::kQ4_1 ? 2 : 1;  // f16 d (and m) before the quants
-  const int quant_bytes = q8 ? 32 : 16;
-  const size_t src_block = 2 * scales + quant_bytes;
+  const bool q5 = w.type == DType::kQ5_0 || w.type == DType::kQ5_1;
+  const int scales = w.type == DType::kQ4_1 || w.type == DType::kQ5_1 ? 2 : 1;
+  const int quant_bytes = q8 ? 32 : 16, qh_bytes = q5 ? 4 : 0;
+  const int quants_at = 2 * scales + qh_bytes;
+  const size_t src_block = quants_at + quant_bytes;
+  const int packed_quants = 16 * quant_bytes + (q5 ? 64 : 0);  // scales follow
   const int64_t nb = w.cols / 32;
   const auto* src = static_cast<const uint8_t*>(w.data);
   std::memset(out + g0 * nb * bb, 0, (g1 - g0) * nb * bb);  // padding rows: zero quants, scales
@@ -46,12 +54,23 @@ void PackRows(const WeightView& w, int64_t g0, int64_t g1, uint8_t* out) {
         const uint8_t* blk = src + (g * kPackRows + r) * w.row_bytes + b * src_block;
         for (int k = 0; k < quant_bytes / 4; ++k) {
           uint8_t* q = dst + 64 * k + 4 * r;
-          std::memcpy(q, blk + 2 * scales + 4 * k, 4);
+          std::memcpy(q, blk + quants_at + 4 * k, 4);
           if (q8)
             for (int i = 0; i < 4; ++i) q[i] ^= 0x80;
         }
+        if (q5) {  // mask g, bit 4r + j = high bit of column 4g + j
+          uint32_t qh;
+          std::memcpy(&qh, blk + 2 * scales, 4);
+          for (int g = 0; g < 8; ++g) {
+            uint64_t mask;
+            uint8_t* m = dst + 16 * quant_bytes + 8 * g;
+            std::memcpy(&mask, m, 8);
+            mask |= static_cast<uint64_t>((qh >> (4 * g)) & 0xF) << (4 * r);
+            std::memcpy(m, &mask, 8);
+          }
+        }
         for (int s = 0; s < scales; ++s)
-          std::memcpy(dst + 16 * quant_bytes + 32 * s + 2 * r, blk + 2 * s, 2);
+          std::memcpy(dst + packed_quants + 32 * s + 2 * r, blk + 2 * s, 2);
       }
     }
   }

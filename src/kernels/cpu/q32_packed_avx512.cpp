@@ -1,4 +1,4 @@
-// Q4_0 / Q4_1 / Q8_0 matmul over packed weights (packed_layout.h) on 512-bit VNNI, for the
+// Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q8_0 matmul over packed weights (packed_layout.h) on 512-bit VNNI, for the
 // avx512 and amx sets at every token count: lane i of every vector is row 16g + i, so a block's 16
 // rows are unpacked once for all tokens of a call and each token's 4-column group is a broadcast
 // operand of one vpdpbusd (8 per block per token, no shuffles, no horizontal sums). The per-block
@@ -15,19 +15,30 @@
 namespace semantic::kernels::cpu {
 namespace {
 
+// kNibbles: Q4/Q5 quants (kHighBits: Q5's fifth bits as masks); kAffine: a minimum per block.
 struct PackedQ4_0 {
   static constexpr quant::DType kType = quant::DType::kQ4_0;
-  static constexpr bool kNibbles = true, kAffine = false;
+  static constexpr bool kNibbles = true, kHighBits = false, kAffine = false;
   static constexpr int kOffset = 8;  // quants are q + 8
 };
 struct PackedQ4_1 {
   static constexpr quant::DType kType = quant::DType::kQ4_1;
-  static constexpr bool kNibbles = true, kAffine = true;
+  static constexpr bool kNibbles = true, kHighBits = false, kAffine = true;
+  static constexpr int kOffset = 0;
+};
+struct PackedQ5_0 {
+  static constexpr quant::DType kType = quant::DType::kQ5_0;
+  static constexpr bool kNibbles = true, kHighBits = true, kAffine = false;
+  static constexpr int kOffset = 16;  // quants are q + 16
+};
+struct PackedQ5_1 {
+  static constexpr quant::DType kType = quant::DType::kQ5_1;
+  static constexpr bool kNibbles = true, kHighBits = true, kAffine = true;
   static constexpr int kOffset = 0;
 };
 struct PackedQ8_0 {
   static constexpr quant::DType kType = quant::DType::kQ8_0;
-  static constexpr bool kNibbles = false, kAffine = false;
+  static constexpr bool kNibbles = false, kHighBits = false, kAffine = false;
   static constexpr int kOffset = 128;  // stored as q + 128 (u8)
 };
 
@@ -48,7 +59,7 @@ constexpr size_t kPrefetchAhead = 2048;  // bytes ahead in the group's stream (m
 template <class P, int NT>
 void GroupTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int64_t t,
                  __m512* acc) {
-  constexpr int kQuantBytes = P::kNibbles ? 256 : 512;
+  constexpr int kQuantBytes = P::kNibbles ? (P::kHighBits ? 320 : 256) : 512;
   const int64_t pad = a.n_tok_pad;
   const __m512i m4 = _mm512_set1_epi8(0x0F);
 #pragma GCC unroll 8
@@ -64,6 +75,15 @@ void GroupTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int
         const __m512i v = _mm512_loadu_si512(blk + 64 * k);
         w[k] = _mm512_and_si512(v, m4);
         w[k + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+      }
+      if constexpr (P::kHighBits) {
+        const __m512i sixteen = _mm512_set1_epi8(16);
+#pragma GCC unroll 8
+        for (int g = 0; g < 8; ++g) {
+          uint64_t bits;
+          std::memcpy(&bits, blk + 256 + 8 * g, 8);
+          w[g] = _mm512_mask_add_epi8(w[g], _cvtu64_mask64(bits), w[g], sixteen);
+        }
       }
     } else {
 #pragma GCC unroll 8
@@ -133,6 +153,8 @@ void MatMulPacked(const WeightView& w, const PackedActs& a, int64_t r0, int64_t 
 void FillQ32PackedAvx512(KernelSet* ks) {
   ks->tile_packed[static_cast<int>(quant::DType::kQ4_0)] = MatMulPacked<PackedQ4_0>;
   ks->tile_packed[static_cast<int>(quant::DType::kQ4_1)] = MatMulPacked<PackedQ4_1>;
+  ks->tile_packed[static_cast<int>(quant::DType::kQ5_0)] = MatMulPacked<PackedQ5_0>;
+  ks->tile_packed[static_cast<int>(quant::DType::kQ5_1)] = MatMulPacked<PackedQ5_1>;
   ks->tile_packed[static_cast<int>(quant::DType::kQ8_0)] = MatMulPacked<PackedQ8_0>;
 }
 
