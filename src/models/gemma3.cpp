@@ -105,7 +105,7 @@ Status Gemma3Model::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& kv_p
     DumpTensor("ffn_norm", il, a_.xn.data(), T * c.n_embd);
     kernels::MatMulShared({{&L.w_gate, a_.gate.data()}, {&L.w_up, a_.up.data()}}, a_.xn.data(), T,
                           pool_);
-    GeluTanhGlu(a_.gate.data(), a_.up.data(), T * c.n_ff);
+    GatedActivation(GeluTanhGlu, a_.gate.data(), a_.up.data(), T * c.n_ff, pool_);
     kernels::MatMul(L.w_down, a_.gate.data(), T, a_.xn.data(), pool_);
     RmsNorm(a_.xn.data(), L.post_ffw_norm.data(), T, c.n_embd, c.norm_eps, a_.xn.data());
     DumpTensor("ffn_post_norm", il, a_.xn.data(), T * c.n_embd);

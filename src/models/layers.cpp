@@ -81,7 +81,7 @@ void SwiGluFfn(const kernels::WeightView& gate, const kernels::WeightView& up,
                const kernels::WeightView& down, const float* x, int64_t n_tok, float* gate_buf,
                float* up_buf, float* y, ThreadPool& pool) {
   kernels::MatMulShared({{&gate, gate_buf}, {&up, up_buf}}, x, n_tok, pool);
-  SwiGlu(gate_buf, up_buf, n_tok * gate.rows);
+  GatedActivation(SwiGlu, gate_buf, up_buf, n_tok * gate.rows, pool);
   kernels::MatMul(down, gate_buf, n_tok, y, pool);
 }
 
@@ -107,18 +107,30 @@ const float* GeluTanhTable() {
 
 void GeluTanhGlu(float* gate, const float* up, int64_t n) {
   const float* table = GeluTanhTable();
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    float y;
-    if (g <= -10.0f) {
-      y = 0.0f;
-    } else if (g >= 10.0f) {
-      y = g;
-    } else {
-      y = table[Fp32ToFp16(g)];
+  constexpr int64_t kChunk = 256;
+  uint16_t h[kChunk];
+  for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
+    const int64_t m = std::min(kChunk, n - i0);
+    kernels::F32ToF16(gate + i0, h, m);  // vectorized, round to nearest even as Fp32ToFp16
+    for (int64_t j = 0; j < m; ++j) {
+      const float g = gate[i0 + j];
+      const float y = g <= -10.0f ? 0.0f : g >= 10.0f ? g : table[h[j]];
+      gate[i0 + j] = y * up[i0 + j];
     }
-    gate[i] = y * up[i];
   }
+}
+
+void GatedActivation(void (*act)(float*, const float*, int64_t), float* gate, const float* up,
+                     int64_t n, ThreadPool& pool) {
+  constexpr int64_t kMinParallel = 1 << 14, kChunk = 4096;
+  if (n < kMinParallel || pool.size() == 1) {
+    act(gate, up, n);
+    return;
+  }
+  pool.ParallelFor((n + kChunk - 1) / kChunk, [&](int64_t c0, int64_t c1) {
+    const int64_t i0 = c0 * kChunk, i1 = std::min(n, c1 * kChunk);
+    act(gate + i0, up + i0, i1 - i0);
+  });
 }
 
 void StoreKv(kv::KvPool& pool, const kv::SequenceKv& seq, int layer, int start, int n_tok,

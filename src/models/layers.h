@@ -54,6 +54,11 @@ void SwiGluFfn(const kernels::WeightView& gate, const kernels::WeightView& up,
 // the identity above 10.
 void GeluTanhGlu(float* gate, const float* up, int64_t n);
 
+// act(gate, up, n) (SwiGlu, GeluTanhGlu: element-wise) split over the pool's threads when n is
+// large (prefill); the same values as one call.
+void GatedActivation(void (*act)(float*, const float*, int64_t), float* gate, const float* up,
+                     int64_t n, ThreadPool& pool);
+
 // Stores this step's K and V rows ([n_tok][kv_dim] f32) into the sequence's blocks for `layer`
 // at positions start..start+n_tok-1, in the pool's dtype (f16, or q8_0 / q4_0 Hadamard-rotated
 // and quantized as llama.cpp writes its KV cache; see kernels/kv_dtype.h). v is not read when

@@ -97,7 +97,7 @@ Status LlamaModel::Forward(const std::vector<BatchSeq>& batch, kv::KvPool& kv_po
     } else {
       kernels::MatMulShared({{&L.w_gate, a_.gate.data()}, {&L.w_up, a_.up.data()}}, a_.xn.data(), T,
                             pool_);
-      SwiGlu(a_.gate.data(), a_.up.data(), T * c.n_ff);
+      GatedActivation(SwiGlu, a_.gate.data(), a_.up.data(), T * c.n_ff, pool_);
       DumpTensor("ffn_swiglu", il, a_.gate.data(), T * c.n_ff);
       kernels::MatMul(L.w_down, a_.gate.data(), T, a_.xn.data(), pool_);
     }
