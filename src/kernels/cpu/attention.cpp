@@ -1,4 +1,4 @@
-// Dispatch for paged attention: AVX2/F16C (f16 K/V) or AVX2 / AVX-512 VNNI (q8_0, q4_0 K/V)
+// Dispatch for paged attention: AVX2/F16C or AVX-512 (f16 K/V) or AVX2 / AVX-512 VNNI (q8_0, q4_0 K/V)
 // when the CPU has it and the shape fits, else scalar; tiles of prefill tokens over f16 K/V take
 // the tiled kernel (AVX2, or AVX-512 with the same results).
 #include "kernels/attention.h"
@@ -13,6 +13,8 @@ namespace semantic::kernels {
 namespace cpu {
 void AttendGroupAvx2(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
                      float* scratch, float* out, float* partial_m, float* partial_l);
+void AttendGroupAvx512(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
+                       float* scratch, float* out, float* partial_m, float* partial_l);
 void AttendGroupQuantizedAvx2(const PagedHeadKv& kv, const float* q, int n_q, int n_pos,
                               float scale, float* scratch, float* out, float* partial_m,
                               float* partial_l);
@@ -47,17 +49,22 @@ bool UseAvx512() {
 // The SIMD kernel for this dtype and shape, or nullptr (use the reference).
 Kernel FastKernel(const PagedHeadKv& kv, int n_q) {
   if (!UseAvx2() || kv.head_dim > 512 || n_q > 16) return nullptr;
-  if (kv.dtype == KvDtype::kF16) return kv.head_dim % 8 == 0 ? cpu::AttendGroupAvx2 : nullptr;
+  if (kv.dtype == KvDtype::kF16) {
+    if (kv.head_dim % 8 != 0) return nullptr;
+    return UseAvx512() ? cpu::AttendGroupAvx512 : cpu::AttendGroupAvx2;
+  }
   if (kv.head_dim % 32 != 0) return nullptr;
   return UseAvx512() ? cpu::AttendGroupQuantizedAvx512 : cpu::AttendGroupQuantizedAvx2;
 }
 
 // The tiled kernel for this tile, or nullptr (one AttendGroup call per token). It exists where
-// the single-token call would take AttendGroupAvx2, whose arithmetic it repeats.
+// the single-token call would take the f16 kernel (AttendGroupAvx2, or AttendGroupAvx512 with the
+// same bits), whose arithmetic it repeats.
 using TileKernel = void (*)(const PagedHeadKv& kv, const QueryTile& tile, float scale,
                             float* scratch);
 TileKernel FastTileKernel(const PagedHeadKv& kv, const QueryTile& tile) {
-  if (FastKernel(kv, tile.n_q) != cpu::AttendGroupAvx2) return nullptr;
+  const Kernel single = FastKernel(kv, tile.n_q);
+  if (single != cpu::AttendGroupAvx2 && single != cpu::AttendGroupAvx512) return nullptr;
   // One token (decode) gains nothing from sharing K/V conversions: the single-token kernel.
   if (tile.n_tok == 1 || tile.n_tok * tile.n_q > kMaxTileRows) return nullptr;
   return UseAvx512() ? cpu::AttendTileAvx512 : cpu::AttendTileAvx2;

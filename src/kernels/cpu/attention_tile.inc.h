@@ -55,24 +55,6 @@ inline void ConvertRows(const uint16_t* src, int stride, int n, int hd, float* d
       _mm256_store_ps(dst + i * hd + j, LoadF16(src + static_cast<size_t>(i) * stride + j));
 }
 
-#if defined(__AVX512F__)
-// _mm256_hadd_ps on each 256-bit half: [a0+a1, a2+a3, b0+b1, b2+b3] per 128-bit lane.
-inline __m512 Hadd16(__m512 a, __m512 b) {
-  return _mm512_add_ps(_mm512_shuffle_ps(a, b, 0x88), _mm512_shuffle_ps(a, b, 0xDD));
-}
-
-// HSum8 of the 8 vectors held in pairs (p[i] = [v[2i] | v[2i+1]]): the same additions of the
-// same operands, so the same bits. Lane i of the result is sum(v[i]) =
-// ((x0 + x1) + (x2 + x3)) + ((x4 + x5) + (x6 + x7)).
-inline __m256 HSum8Pairs(const __m512* p) {
-  // r, by 128-bit lane: [v0 v2 v4 v6 first halves], [second halves], [v1 v3 v5 v7 ...], [...].
-  const __m512 r = Hadd16(Hadd16(p[0], p[1]), Hadd16(p[2], p[3]));
-  const __m512 sum = _mm512_add_ps(r, _mm512_shuffle_f32x4(r, r, 0xB1));  // lanes 0 and 1 swapped
-  const __m512i order = _mm512_setr_epi32(0, 8, 1, 9, 2, 10, 3, 11, 0, 0, 0, 0, 0, 0, 0, 0);
-  return _mm512_castps512_ps256(_mm512_permutexvar_ps(order, sum));
-}
-#endif
-
 // Scores of 8 positions (kp: pair layout) for H heads (q16: [H][hd]): out[h] lane i. Each
 // position's accumulator is an 8-lane FMA chain over head_dim, reduced by HSum8.
 template <int H>
@@ -119,20 +101,6 @@ inline void ScoreGroup(const float* q16, const float* kp, int hd, __m256 vscale,
     _mm256_storeu_ps(s + h * s_stride, sv[h]);
     vmax[h] = _mm256_max_ps(sv[h], vmax[h]);
   }
-}
-
-// The maximum score of a row as AttendGroupAvx2's running std::max over positions in order
-// finds it: from the tail maximum m and the lane maxima of the full groups. The maximum value is
-// the same in any order; only its sign when it is zero (+0 and -0 compare equal, the first seen
-// is kept) depends on the order, so a zero maximum is found again in position order.
-inline float RowMax(float m, __m256 vmax, const float* s, int n) {
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, vmax);
-  for (float x : lanes) m = std::max(m, x);
-  if (m != 0.0f) return m;
-  m = -INFINITY;
-  for (int p = 0; p < n; ++p) m = std::max(m, s[p]);
-  return m;
 }
 
 // out[h][8*c0 ...) += sum over positions i < n of w[h][i] * vf[i] for RB heads, CB chunks of 8.
