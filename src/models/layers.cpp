@@ -27,10 +27,55 @@ RopeYarn YarnCorrDims(int n_rot, int n_ctx_orig, float freq_base, float beta_fas
   return y;
 }
 
-void Rope(float* x, int64_t n_tok, int n_heads, int head_dim, int n_rot, const int32_t* pos,
-          float freq_base, float freq_scale, RopeMode mode, const float* freq_factors,
-          const RopeYarn* yarn) {
+namespace {
+
+// cos / sin of every (token, rotary pair) of one Rope call's positions and parameters. A forward
+// pass rotates q and k of every layer at the same positions, so the last few tables are kept
+// (per thread; matched by value, never by address) and reused: the same floats, computed once.
+struct RopeTable {
+  int n_rot = 0;
+  float freq_base = 0.0f, freq_scale = 0.0f;
+  std::vector<float> factors;  // freq_factors' values, empty when none
+  bool has_yarn = false;
+  RopeYarn yarn;
+  std::vector<int32_t> pos;
+  std::vector<float> cs, sn;  // [n_tok][n_rot / 2]
+
+  bool Matches(int64_t n_tok, int n_rot_, const int32_t* pos_, float base, float scale,
+               const float* factors_, const RopeYarn* yarn_) const {
+    const int half = n_rot_ / 2;
+    if (n_rot != n_rot_ || freq_base != base || freq_scale != scale) return false;
+    if (factors.empty() != (factors_ == nullptr)) return false;
+    if (factors_ && !std::equal(factors.begin(), factors.end(), factors_, factors_ + half))
+      return false;
+    if (has_yarn != (yarn_ != nullptr)) return false;
+    if (yarn_ && (yarn.low != yarn_->low || yarn.high != yarn_->high ||
+                  yarn.ext_factor != yarn_->ext_factor || yarn.mscale != yarn_->mscale))
+      return false;
+    return static_cast<int64_t>(pos.size()) == n_tok && std::equal(pos.begin(), pos.end(), pos_);
+  }
+};
+
+const RopeTable& RopeTableFor(int64_t n_tok, int n_rot, const int32_t* pos, float freq_base,
+                              float freq_scale, const float* freq_factors, const RopeYarn* yarn) {
+  constexpr int kTables = 4;  // q and k share one; Gemma 3 alternates two bases
+  thread_local RopeTable tables[kTables];
+  thread_local int next = 0;
+  for (const RopeTable& t : tables)
+    if (t.Matches(n_tok, n_rot, pos, freq_base, freq_scale, freq_factors, yarn)) return t;
+  RopeTable& t = tables[next];
+  next = (next + 1) % kTables;
   const int half = n_rot / 2;
+  t.n_rot = n_rot;
+  t.freq_base = freq_base;
+  t.freq_scale = freq_scale;
+  t.factors.assign(freq_factors, freq_factors ? freq_factors + half : nullptr);
+  t.has_yarn = yarn != nullptr;
+  t.yarn = yarn ? *yarn : RopeYarn{};
+  t.pos.assign(pos, pos + n_tok);
+  t.cs.resize(static_cast<size_t>(n_tok) * half);
+  t.sn.resize(t.cs.size());
+
   std::vector<float> inv_freq(half);
   const float theta_scale = std::pow(freq_base, -2.0f / n_rot);
   float f = 1.0f;
@@ -47,15 +92,31 @@ void Rope(float* x, int64_t n_tok, int n_heads, int head_dim, int n_rot, const i
     }
     mscale = yarn->mscale;
   }
-  std::vector<float> cs(half), sn(half);
-  for (int64_t t = 0; t < n_tok; ++t) {
+  for (int64_t tok = 0; tok < n_tok; ++tok) {
+    float* cs = t.cs.data() + tok * half;
+    float* sn = t.sn.data() + tok * half;
     for (int i = 0; i < half; ++i) {
-      const float extrap = static_cast<float>(pos[t]) * inv_freq[i];
+      const float extrap = static_cast<float>(pos[tok]) * inv_freq[i];
       const float interp = extrap * freq_scale;
       const float theta = yarn ? interp * (1.0f - ramp[i]) + extrap * ramp[i] : interp;
       cs[i] = std::cos(theta) * mscale;
       sn[i] = std::sin(theta) * mscale;
     }
+  }
+  return t;
+}
+
+}  // namespace
+
+void Rope(float* x, int64_t n_tok, int n_heads, int head_dim, int n_rot, const int32_t* pos,
+          float freq_base, float freq_scale, RopeMode mode, const float* freq_factors,
+          const RopeYarn* yarn) {
+  const int half = n_rot / 2;
+  const RopeTable& table =
+      RopeTableFor(n_tok, n_rot, pos, freq_base, freq_scale, freq_factors, yarn);
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const float* cs = table.cs.data() + t * half;
+    const float* sn = table.sn.data() + t * half;
     for (int h = 0; h < n_heads; ++h) {
       float* v = x + (t * n_heads + h) * head_dim;
       for (int i = 0; i < half; ++i) {
