@@ -34,8 +34,8 @@ bool CpuHasAvx512() {
 void Compare(int hd, int n_q, int n_pos, int bt, uint32_t seed, bool partial, float q_scale) {
   Fixture f(hd, n_q, n_pos, bt, seed);
   for (float& x : f.q) x *= q_scale;
-  const std::string what = "hd " + std::to_string(hd) + " n_q " + std::to_string(n_q) +
-                           " n_pos " + std::to_string(n_pos) + " bt " + std::to_string(bt) +
+  const std::string what = "hd " + std::to_string(hd) + " n_q " + std::to_string(n_q) + " n_pos " +
+                           std::to_string(n_pos) + " bt " + std::to_string(bt) +
                            (partial ? " partial" : "") + " q x" + std::to_string(q_scale);
   std::vector<float> s(static_cast<size_t>(n_q) * n_pos), a(n_q * hd, NAN), b(n_q * hd, NAN);
   std::vector<float> ma(n_q, NAN), la(n_q, NAN), mb(n_q, NAN), lb(n_q, NAN);

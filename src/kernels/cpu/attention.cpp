@@ -1,6 +1,6 @@
-// Dispatch for paged attention: AVX2/F16C or AVX-512 (f16 K/V) or AVX2 / AVX-512 VNNI (q8_0, q4_0 K/V)
-// when the CPU has it and the shape fits, else scalar; tiles of prefill tokens over f16 K/V take
-// the tiled kernel (AVX2, or AVX-512 with the same results).
+// Dispatch for paged attention: AVX2/F16C or AVX-512 (f16 K/V) or AVX2 / AVX-512 VNNI (q8_0, q4_0
+// K/V) when the CPU has it and the shape fits, else scalar; tiles of prefill tokens over f16 K/V
+// take the tiled kernel (AVX2, or AVX-512 with the same results).
 #include "kernels/attention.h"
 
 #include <algorithm>

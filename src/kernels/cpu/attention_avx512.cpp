@@ -88,7 +88,8 @@ inline void AccumulateV(const PagedHeadKv& kv, const float* w, int n_pos, int d0
     }
   }
   for (int h = 0; h < H; ++h)
-    for (int c = 0; c < CH; ++c) _mm512_mask_storeu_ps(out + h * hd + d0 + 16 * c, kLanes, acc[h][c]);
+    for (int c = 0; c < CH; ++c)
+      _mm512_mask_storeu_ps(out + h * hd + d0 + 16 * c, kLanes, acc[h][c]);
 }
 
 // All heads' V sums, H heads x up to 4 vectors of 16 dims per pass.
