@@ -11,15 +11,9 @@
 
 #include "attention_fixture.h"
 #include "kernels/attention.h"
+#include "kernels/cpu/attention_kernels.h"
 
 namespace semantic::kernels {
-namespace cpu {
-void AttendGroupAvx2(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
-                     float* scratch, float* out, float* partial_m, float* partial_l);
-void AttendGroupAvx512(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
-                       float* scratch, float* out, float* partial_m, float* partial_l);
-}  // namespace cpu
-
 namespace {
 
 using testing::Fixture;

@@ -7,24 +7,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/cpu/attention_kernels.h"
 #include "kernels/cpu/kernel_set.h"
 
 namespace semantic::kernels {
-namespace cpu {
-void AttendGroupAvx2(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
-                     float* scratch, float* out, float* partial_m, float* partial_l);
-void AttendGroupAvx512(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, float scale,
-                       float* scratch, float* out, float* partial_m, float* partial_l);
-void AttendGroupQuantizedAvx2(const PagedHeadKv& kv, const float* q, int n_q, int n_pos,
-                              float scale, float* scratch, float* out, float* partial_m,
-                              float* partial_l);
-void AttendGroupQuantizedAvx512(const PagedHeadKv& kv, const float* q, int n_q, int n_pos,
-                                float scale, float* scratch, float* out, float* partial_m,
-                                float* partial_l);
-void AttendTileAvx2(const PagedHeadKv& kv, const QueryTile& tile, float scale, float* scratch);
-void AttendTileAvx512(const PagedHeadKv& kv, const QueryTile& tile, float scale, float* scratch);
-}  // namespace cpu
-
 namespace {
 bool UseAvx2() {
   static const bool use = [] {

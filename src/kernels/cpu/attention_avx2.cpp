@@ -108,7 +108,7 @@ void AttendGroupAvx2(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, 
                      float* scratch, float* out, float* partial_m, float* partial_l) {
   const int hd = kv.head_dim, bt = kv.block_tokens, nv = hd / 8, stride = kv.row_stride / 2;
   alignas(32) float q16[kMaxGroup * kMaxHeadDim];  // [n_q][hd] q rounded to f16
-  for (int i = 0; i < n_q * hd; i += 8) _mm256_store_ps(q16 + i, RoundF16(_mm256_loadu_ps(q + i)));
+  RoundQueryF16(q, n_q * hd, q16);
 
   // Scores: s[h][p] = scale * q16[h] . k[p]; eight positions of a block at a time per head.
   float max_s[kMaxGroup];
@@ -128,18 +128,7 @@ void AttendGroupAvx2(const PagedHeadKv& kv, const float* q, int n_q, int n_pos, 
       if (group == 2) ScoresHeads<2>(kblock, grouped, stride, qh, hd, vscale, sh, n_pos, max_s + h);
       if (group == 1) ScoresHeads<1>(kblock, grouped, stride, qh, hd, vscale, sh, n_pos, max_s + h);
     });
-    int i0 = grouped;
-    for (; i0 < in_block; ++i0) {
-      const uint16_t* k = kblock + static_cast<size_t>(i0) * stride;
-      for (int h = 0; h < n_q; ++h) {
-        __m256 acc = _mm256_setzero_ps();
-        for (int j = 0; j < nv; ++j)
-          acc = _mm256_fmadd_ps(_mm256_load_ps(q16 + h * hd + 8 * j), LoadF16(k + 8 * j), acc);
-        const float sc = HSum(acc) * scale;
-        scratch[static_cast<size_t>(h) * n_pos + b0 + i0] = sc;
-        max_s[h] = std::max(max_s[h], sc);
-      }
-    }
+    ScoreTail(kblock, stride, grouped, in_block, q16, n_q, hd, scale, scratch + b0, n_pos, max_s);
   }
   // Softmax per head (vector exp); weights rounded to f16.
   for (int h = 0; h < n_q; ++h) {

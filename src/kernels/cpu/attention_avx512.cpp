@@ -102,9 +102,8 @@ inline void AccumulateVHeads(const PagedHeadKv& kv, const float* w, int n_pos, f
   if (d < hd) AccumulateV<H, 1, true>(kv, w, n_pos, d, out);
 }
 
-// Calls fn(h, H) for groups of H consecutive query heads covering [0, n_q), as AttendGroupAvx2
-// groups them (the grouping does not change any result; it only sets how many heads share a
-// conversion).
+// Calls fn(h, H) for groups of H consecutive query heads covering [0, n_q): threes, then the
+// remainder (the grouping changes no result; it only sets how many heads share a conversion).
 template <class Fn>
 inline void ForHeadGroups(int n_q, Fn fn) {
   for (int h = 0; h < n_q;) {
@@ -121,7 +120,7 @@ void AttendGroupAvx512(const PagedHeadKv& kv, const float* q, int n_q, int n_pos
                        float* scratch, float* out, float* partial_m, float* partial_l) {
   const int hd = kv.head_dim, bt = kv.block_tokens, nv = hd / 8, stride = kv.row_stride / 2;
   alignas(64) float q16[kMaxGroup * kMaxHeadDim];  // [n_q][hd] q rounded to f16
-  for (int i = 0; i < n_q * hd; i += 8) _mm256_store_ps(q16 + i, RoundF16(_mm256_loadu_ps(q + i)));
+  RoundQueryF16(q, n_q * hd, q16);
 
   // Scores: full groups of 8 positions of a block (HSum8's tree), the rest one by one (HSum's).
   float max_s[kMaxGroup];  // over the positions after full groups
@@ -141,17 +140,7 @@ void AttendGroupAvx512(const PagedHeadKv& kv, const float* q, int n_q, int n_pos
       if (group == 2) ScoresHeads<2>(kblock, grouped, stride, qh, hd, vscale, sh, n_pos, vmax + h);
       if (group == 1) ScoresHeads<1>(kblock, grouped, stride, qh, hd, vscale, sh, n_pos, vmax + h);
     });
-    for (int i0 = grouped; i0 < in_block; ++i0) {
-      const uint16_t* k = kblock + static_cast<size_t>(i0) * stride;
-      for (int h = 0; h < n_q; ++h) {
-        __m256 acc = _mm256_setzero_ps();
-        for (int j = 0; j < nv; ++j)
-          acc = _mm256_fmadd_ps(_mm256_load_ps(q16 + h * hd + 8 * j), LoadF16(k + 8 * j), acc);
-        const float sc = HSum(acc) * scale;
-        scratch[static_cast<size_t>(h) * n_pos + b0 + i0] = sc;
-        max_s[h] = std::max(max_s[h], sc);
-      }
-    }
+    ScoreTail(kblock, stride, grouped, in_block, q16, n_q, hd, scale, scratch + b0, n_pos, max_s);
   }
   // Softmax per head (vector exp); weights rounded to f16.
   for (int h = 0; h < n_q; ++h) {

@@ -169,9 +169,7 @@ inline void AttendTileF16(const PagedHeadKv& kv, const QueryTile& tile, float sc
   const int n_max = *std::max_element(tile.n_pos, tile.n_pos + n_tok);
   // scratch: scores / weights [rows][n_max], then q rounded to f16 [rows][hd].
   float* q16 = scratch + static_cast<size_t>(rows) * n_max;
-  for (int t = 0; t < n_tok; ++t)
-    for (int i = 0; i < n_q * hd; i += 8)
-      _mm256_storeu_ps(q16 + t * n_q * hd + i, RoundF16(_mm256_loadu_ps(tile.q[t] + i)));
+  for (int t = 0; t < n_tok; ++t) RoundQueryF16(tile.q[t], n_q * hd, q16 + t * n_q * hd);
   auto srow = [&](int t, int h) { return scratch + static_cast<size_t>(t * n_q + h) * n_max; };
 
   // Scores, block by block, eight positions at a time.

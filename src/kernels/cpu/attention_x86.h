@@ -63,6 +63,29 @@ inline __m256 RoundF16(__m256 x) {
   return _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT));
 }
 
+// q16[i] = q[i] rounded to f16 precision, i < n (a multiple of 8).
+inline void RoundQueryF16(const float* q, int n, float* q16) {
+  for (int i = 0; i < n; i += 8) _mm256_storeu_ps(q16 + i, RoundF16(_mm256_loadu_ps(q + i)));
+}
+
+// Scores of a block's positions [i0, i1) that are not in a full group of 8, one by one: per
+// head an 8-lane FMA chain over the dims (q16: [n_q][hd], 32-byte aligned rows) reduced by HSum,
+// times scale, into s[h * n_pos + i] (s at the block's first position) and max_s[h].
+inline void ScoreTail(const uint16_t* kblock, int stride, int i0, int i1, const float* q16,
+                      int n_q, int hd, float scale, float* s, int n_pos, float* max_s) {
+  for (int i = i0; i < i1; ++i) {
+    const uint16_t* k = kblock + static_cast<size_t>(i) * stride;
+    for (int h = 0; h < n_q; ++h) {
+      __m256 acc = _mm256_setzero_ps();
+      for (int j = 0; j < hd / 8; ++j)
+        acc = _mm256_fmadd_ps(_mm256_load_ps(q16 + h * hd + 8 * j), LoadF16(k + 8 * j), acc);
+      const float sc = HSum(acc) * scale;
+      s[static_cast<size_t>(h) * n_pos + i] = sc;
+      max_s[h] = std::max(max_s[h], sc);
+    }
+  }
+}
+
 // s[p] = exp(s[p] - max) for p < n; returns sum_p s[p].
 inline double ExpRow(float* s, int n, float max) {
   const __m256 vmax = _mm256_set1_ps(max);
