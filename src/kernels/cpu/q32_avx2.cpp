@@ -3,9 +3,12 @@
 
 namespace semantic::kernels::cpu {
 
+void FillQ32PackedAvx2(KernelSet* ks);  // q32_packed_avx2.cpp
+
 void FillQ32Avx2(KernelSet* ks) {
   FillQ32(ks);
   FillQ32Lanes(ks);
+  FillQ32PackedAvx2(ks);
 }
 
 }  // namespace semantic::kernels::cpu
