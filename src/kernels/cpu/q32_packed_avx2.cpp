@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "base/check.h"
 #include "kernels/cpu/kernel_set.h"
 #include "kernels/cpu/packed_layout.h"
 
@@ -41,9 +40,6 @@ inline __m256i Bcast4(const int8_t* p) {
   return _mm256_set1_epi32(v);
 }
 
-// Bytes ahead in the group's stream (as q32_packed_avx512.cpp).
-constexpr size_t kPrefetchAhead = 8192;
-
 // acc[j] = rows 8h .. 8h + 7 of the group at gp times token t + j, over all blocks.
 template <class P, int NT>
 void HalfTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int64_t t, int h,
@@ -56,7 +52,7 @@ void HalfTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int6
   for (int64_t b = 0; b < a.nb; ++b) {
     const uint8_t* blk = gp + b * block_bytes;
     for (size_t l = 0; l < block_bytes; l += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchAhead + l), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(blk + kPackedPrefetchAhead + l), _MM_HINT_T0);
     const __m256 dw = _mm256_cvtph_ps(
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kQuantBytes + 16 * h)));
     __m256 mw = _mm256_setzero_ps();
@@ -137,12 +133,8 @@ void StoreTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int
 template <class P>
 void MatMulPackedAvx2(const WeightView& w, const PackedActs& a, int64_t r0, int64_t r1, int64_t t0,
                       int64_t t1, float* y) {
-  CHECK(r0 % kPackRows == 0);
   const size_t bb = PackedBlockBytes(P::kType);
-  const auto* base = static_cast<const uint8_t*>(w.packed);
-  for (int64_t row0 = r0; row0 < r1; row0 += kPackRows) {
-    const uint8_t* gp = base + (row0 / kPackRows) * a.nb * bb;
-    const int valid_rows = static_cast<int>(std::min<int64_t>(kPackRows, r1 - row0));
+  ForPackedGroups(w, a.nb, r0, r1, [&](const uint8_t* gp, int64_t row0, int valid_rows) {
     for (int h = 0; h < 2 && 8 * h < valid_rows; ++h) {
       const int valid = std::min(8, valid_rows - 8 * h);
       int64_t t = t0;
@@ -157,7 +149,7 @@ void MatMulPackedAvx2(const WeightView& w, const PackedActs& a, int64_t r0, int6
       }
       if (t < t1) StoreTokens<P, 1>(gp, bb, a, t, h, row0, valid, w.rows, y);
     }
-  }
+  });
 }
 
 }  // namespace

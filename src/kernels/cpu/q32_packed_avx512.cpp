@@ -1,14 +1,14 @@
-// Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q8_0 matmul over packed weights (packed_layout.h) on 512-bit VNNI, for the
-// avx512 and amx sets at every token count: lane i of every vector is row 16g + i, so a block's 16
-// rows are unpacked once for all tokens of a call and each token's 4-column group is a broadcast
-// operand of one vpdpbusd (8 per block per token, no shuffles, no horizontal sums). The per-block
-// f32 arithmetic is TileQ32's op sequence, so results are bit-identical to the unpacked kernels.
+// Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q8_0 matmul over packed weights (packed_layout.h) on 512-bit VNNI,
+// for the avx512 and amx sets at every token count: lane i of every vector is row 16g + i, so a
+// block's 16 rows are unpacked once for all tokens of a call and each token's 4-column group is a
+// broadcast operand of one vpdpbusd (8 per block per token, no shuffles, no horizontal sums). The
+// per-block f32 arithmetic is TileQ32's op sequence, so results are bit-identical to the unpacked
+// kernels.
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "base/check.h"
 #include "kernels/cpu/kernel_set.h"
 #include "kernels/cpu/packed_layout.h"
 
@@ -53,10 +53,6 @@ inline int32_t LoadI32(const int8_t* p) {
 inline __m512 CvtPh(__m256i h) { return _mm512_maskz_cvtph_ps(0xFFFF, h); }
 inline __m512 CvtI32(__m512i v) { return _mm512_maskz_cvtepi32_ps(0xFFFF, v); }
 
-// Bytes ahead in the group's stream. 8 KB: decode from weights partly in RAM (the VM's L3 share is
-// ~100 MB) +7-10 % over 2 KB at 1 token, batches of 2-8 and pp512 unchanged (Xeon, alternating).
-constexpr size_t kPrefetchAhead = 8192;
-
 // acc[j] = the 16 rows of the group at gp times token t + j, over all blocks.
 template <class P, int NT>
 void GroupTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int64_t t,
@@ -69,7 +65,7 @@ void GroupTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int
   for (int64_t b = 0; b < a.nb; ++b) {
     const uint8_t* blk = gp + b * block_bytes;
     for (size_t l = 0; l < block_bytes; l += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(blk + kPrefetchAhead + l), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(blk + kPackedPrefetchAhead + l), _MM_HINT_T0);
     __m512i w[8];  // w[k]: columns 4k..4k+3 of the block for the 16 rows
     if constexpr (P::kNibbles) {
 #pragma GCC unroll 4
@@ -129,12 +125,8 @@ void StoreTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int
 template <class P>
 void MatMulPacked(const WeightView& w, const PackedActs& a, int64_t r0, int64_t r1, int64_t t0,
                   int64_t t1, float* y) {
-  CHECK(r0 % kPackRows == 0);
   const size_t bb = PackedBlockBytes(P::kType);
-  const auto* base = static_cast<const uint8_t*>(w.packed);
-  for (int64_t row0 = r0; row0 < r1; row0 += kPackRows) {
-    const uint8_t* gp = base + (row0 / kPackRows) * a.nb * bb;
-    const int valid_rows = static_cast<int>(std::min<int64_t>(kPackRows, r1 - row0));
+  ForPackedGroups(w, a.nb, r0, r1, [&](const uint8_t* gp, int64_t row0, int valid_rows) {
     const __mmask16 valid = static_cast<__mmask16>((1u << valid_rows) - 1);
     int64_t t = t0;
     for (; t + 8 <= t1; t += 8) StoreTokens<P, 8>(gp, bb, a, t, row0, valid, w.rows, y);
@@ -147,7 +139,7 @@ void MatMulPacked(const WeightView& w, const PackedActs& a, int64_t r0, int64_t 
       t += 2;
     }
     if (t < t1) StoreTokens<P, 1>(gp, bb, a, t, row0, valid, w.rows, y);
-  }
+  });
 }
 
 }  // namespace
