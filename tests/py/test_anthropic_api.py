@@ -1,7 +1,6 @@
 """Anthropic Messages API through the real `anthropic` SDK (and raw HTTP where the wire itself is
 the subject) against the real server binary."""
 import json
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import anthropic
@@ -9,6 +8,7 @@ import pytest
 import requests
 
 from conftest import ServerProcess
+from test_concurrency import metric, wait_for_metric
 
 MODEL = "claude-opus-5-5"  # any claude-* name selects the served model
 Q = [{"role": "user", "content": "Write a short poem about the sea."}]
@@ -348,25 +348,37 @@ def test_malformed_request_is_4xx_in_anthropic_shape(server, path, body, status,
 
 
 def test_full_queue_answers_529_overloaded_with_retry_after(tmp_path):
-    s = ServerProcess(["--context", "1024", "--cache-budget", "64MiB", "--cache-dir", tmp_path,
+    """One request runs (max_batch 1), one waits (max_queue 1): the next is refused. The state is
+    built step by step and checked through /metrics instead of hoping that eight clients at once
+    overlap (on a fast machine each request could end before the next arrived). The running one
+    continues an assistant turn that counts (greedy SmolLM2 does not stop: most of the context,
+    seconds on any machine) and is closed once the refusal is checked, so its length costs
+    nothing."""
+    s = ServerProcess(["--context", "2048", "--cache-budget", "64MiB", "--cache-dir", tmp_path,
                        "--max-batch", "1", "--max-queue", "1"], "pytest-anthropic-queue.log")
     s.start()
-    body = dict(G, max_tokens=120, temperature=0, messages=Q)
-    barrier = threading.Barrier(8)
-
-    def go(_):
-        barrier.wait()
-        return post(s.base, "/v1/messages", body)
-
+    counting = [{"role": "user", "content": "Count from 1 to 5000."},
+                {"role": "assistant", "content": "1, 2, 3, 4, 5,"}]
+    long_body = dict(G, max_tokens=1900, temperature=0, stream=True, messages=counting)
+    body = dict(G, temperature=0, messages=Q)
     try:
-        with ThreadPoolExecutor(8) as pool:
-            rs = list(pool.map(go, range(8)))
-        codes = sorted(r.status_code for r in rs)
-        assert 200 in codes and 529 in codes, codes
-        for r in rs:
-            if r.status_code == 529:
-                assert r.headers["Retry-After"] == "1"
-                assert r.json()["error"]["type"] == "overloaded_error"
+        with ThreadPoolExecutor(1) as pool:
+            with requests.post(s.base + "/v1/messages", json=long_body, stream=True,
+                               timeout=120) as running:
+                assert running.status_code == 200, running.text
+                wait_for_metric(s.base, "semantic_sequences_running", 1)
+                waiting = pool.submit(post, s.base, "/v1/messages", body)
+                wait_for_metric(s.base, "semantic_requests_queued", 1)
+                refused = post(s.base, "/v1/messages", body)
+                held = [metric(s.base, "semantic_sequences_running"),
+                        metric(s.base, "semantic_requests_queued")]
+            # Closing the stream cancels the running request: the waiting one starts.
+            waited = waiting.result()
+        assert held == [1, 1], "the running or the waiting request ended before the refusal"
+        assert refused.status_code == 529, refused.text
+        assert refused.headers["Retry-After"] == "1"
+        assert refused.json()["error"]["type"] == "overloaded_error"
+        assert waited.status_code == 200, waited.text
         assert post(s.base, "/v1/messages", body).status_code == 200
     finally:
         s.stop()

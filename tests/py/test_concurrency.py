@@ -98,23 +98,32 @@ def test_disconnects_free_their_blocks(batch_server):
     assert r.status_code == 200
 
 
+# Greedy SmolLM2 counts on to max_tokens (neither stops early): 22 and 27 prompt tokens + 220.
+COUNTING = ["Count from 1 to 500: 1, 2, 3, 4,", "Count from 200 to 700: 200, 201, 202,"]
+
+
 def test_preemption_under_kv_pressure_keeps_every_output(tmp_path):
-    """Tiny model, a pool of 1024 positions: 6 agents of 400+ positions each cannot all fit, so
-    running sequences are parked in the cache and resumed; outputs equal running alone."""
-    prompts = [[(i * 31 + a * 7) % 290 + 5 for i in range(300)] for a in range(6)]
-    body = lambda p: {"prompt": p, "max_tokens": 120, "temperature": 0}
-    s = tiny_server(tmp_path, "pytest-preempt.log", extra=["--cache-budget", "1MiB",
-                                                           "--max-batch", "6"])
-    s.start()
+    """A pool of one 256-token context (--cache-budget 1MiB is less, so the pool is sized for one
+    context) and two counting requests of ~245 positions each: they cannot both fit, so a running
+    sequence is parked in the cache and resumed; outputs equal running alone. The first request
+    is running before the second is sent (checked through /metrics), so the second is admitted
+    beside it (there is room for its prompt until the first has generated ~180 tokens) and the
+    pool must overflow before the first ends, whatever the machine's speed: tiny-model requests
+    sent together did not overlap on a fast machine."""
+    body = lambda p: {"prompt": p, "max_tokens": 220, "temperature": 0}
+    s = ServerProcess(["--context", "256", "--cache-budget", "1MiB", "--max-batch", "2",
+                       "--cache-dir", tmp_path], "pytest-preempt.log").start()
     alone = []
-    for p in prompts:
+    for p in COUNTING:
         r = complete(s.base, body(p))
         assert r.status_code == 200, r.text
+        assert r.json()["usage"]["completion_tokens"] == 220, r.json()["usage"]
         alone.append(r.json()["choices"][0]["text"])
-    requests.delete(s.base + "/admin/caches", timeout=10)  # admin disabled: 403, cache stays
-    with ThreadPoolExecutor(6) as pool:
-        rs = list(pool.map(lambda ap: complete(s.base, body(ap[1]), agent=f"p{ap[0]}"),
-                           enumerate(prompts)))
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(complete, s.base, body(COUNTING[0]), "p0")
+        wait_for_metric(s.base, "semantic_sequences_running", 1)
+        second = pool.submit(complete, s.base, body(COUNTING[1]), "p1")
+        rs = [first.result(), second.result()]
     for i, r in enumerate(rs):
         assert r.status_code == 200, r.text
         assert r.json()["choices"][0]["text"] == alone[i], f"agent {i}"

@@ -3,7 +3,7 @@ every route, bad bodies, whisper visibility, vote tallies, SSE event order, sequ
 concurrent rounds, and a permanent agent resuming warm from its cache after a restart."""
 import json
 import subprocess
-import threading
+import time
 
 import pytest
 import requests
@@ -335,25 +335,26 @@ def test_interrupt_round_gives_the_floor_to_the_first_finisher(srv):
 
 
 def test_busy_session_and_max_turns_get_409(srv):
-    sid = create(srv, ["Ann", "Bea"], max_turns=3, max_tokens=48,
-                 initial_prompt="Tell a long story.")["session_id"]
-    started = threading.Event()
-    box = {}
-
-    def stream():
-        with requests.post(srv.base + API + f"/sessions/{sid}/round/stream", json={},
-                           stream=True, timeout=300) as r:
-            for line in r.iter_lines(chunk_size=1, decode_unicode=True):  # unbuffered
-                if line == "event: turn_start":
-                    started.set()
-            box["status"] = r.status_code
-    th = threading.Thread(target=stream)
-    th.start()
-    assert started.wait(120)
-    busy = requests.post(srv.base + API + f"/sessions/{sid}/turn", json={}, timeout=30)
-    th.join()
+    """A turn asked for while the session's round runs gets 409. The round is long (greedy SmolLM2
+    tells its story on to max_tokens: seconds on any machine) and its stream is closed once the
+    conflict is checked, so its length costs nothing: a short round could end before the second
+    request arrived on a fast machine. The cut round records nothing and frees the session."""
+    sid = create(srv, ["Ann", "Bea"], max_turns=3, initial_prompt="Tell a long story.")[
+        "session_id"]
+    with requests.post(srv.base + API + f"/sessions/{sid}/round/stream", json={"max_tokens": 1900},
+                       stream=True, timeout=300) as r:
+        assert r.status_code == 200
+        for line in r.iter_lines(chunk_size=1, decode_unicode=True):  # unbuffered
+            if line == "event: turn_start":
+                break
+        busy = requests.post(srv.base + API + f"/sessions/{sid}/turn", json={}, timeout=30)
     assert busy.status_code == 409 and busy.json()["error"]["code"] == "session_busy"
-    assert box["status"] == 200
+    deadline = time.time() + 30
+    while get(srv, f"/sessions/{sid}")["busy"]:
+        assert time.time() < deadline, "the cut round never freed the session"
+        time.sleep(0.01)
+    assert get(srv, f"/sessions/{sid}")["turns_completed"] == 0
+    assert len(post(srv, f"/sessions/{sid}/round")["turns"]) == 2
     r = post(srv, f"/sessions/{sid}/round")  # 2 done, 1 left: a partial round
     assert len(r["turns"]) == 1 and not r["active"] and r["next_speaker"] is None
     err = post(srv, f"/sessions/{sid}/turn", expect=409)["error"]

@@ -149,12 +149,17 @@ def test_stalled_body_gets_408_after_read_timeout(limited):
             assert "13 of 100 bytes" in body["error"]["message"]
         else:
             assert body["type"] == "error" and "server.read_timeout" in body["error"]["message"]
-    # A slow body that keeps arriving within the timeout is served.
+    # A slow body that keeps arriving within the timeout is served: eight pieces 0.1 s apart
+    # take longer than the 500 ms timeout in all, each pause well within it (0.3 s pauses left a
+    # loaded machine too little room).
     body = json.dumps({"model": "default", "messages": U, "max_tokens": 2}).encode()
     head = request_bytes("POST", "/v1/chat/completions", b"",
                          [("Content-Length", str(len(body)))])
-    reply = send_raw(limited.port, [head, body[:10], body[10:30], body[30:]], pause_after=0.3)
+    pieces = [body[i:i + 10] for i in range(0, 70, 10)] + [body[70:]]
+    assert len(body) > 70
+    reply = send_raw(limited.port, [head] + pieces, pause_after=0.1)
     assert reply.status == 200, reply
+    assert reply.seconds > 0.7, reply.seconds  # the body took longer than the timeout
 
 
 def test_idle_connection_is_closed_after_idle_timeout(limited):

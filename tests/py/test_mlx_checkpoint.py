@@ -164,7 +164,9 @@ def test_serve_answers_both_sdks_from_an_mlx_folder(tmp_path):
                                        messages=[{"role": "user", "content": "the cat"}])
         assert r.usage.completion_tokens == 8 and r.choices[0].finish_reason == "length"
         an = anthropic.Anthropic(base_url=s.base, api_key="unused", max_retries=0)
-        m = an.messages.create(model=model, max_tokens=8,
+        # Greedy like the call above (the SDK has no sampling parameters; the server reads
+        # temperature): sampled, a random-weight model may end its turn before 8 tokens.
+        m = an.messages.create(model=model, max_tokens=8, extra_body={"temperature": 0},
                                messages=[{"role": "user", "content": "the cat"}])
         assert m.usage.output_tokens == 8 and m.stop_reason == "max_tokens"
     finally:

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from conftest import MODEL, ROOT, ServerProcess
+from test_concurrency import wait_for_metric
 
 GEMMA = ROOT / "models" / "gemma-3-270m-q4_k_m.gguf"
 ADMIN = "swap-admin-key"
@@ -35,8 +36,11 @@ def swap_server(tmp_path_factory):
     # A corrupt model: the real file's first 4 MiB (a valid header whose tensors run past the end).
     (models / "corrupt.gguf").write_bytes(Path(MODEL).read_bytes()[: 4 << 20])
     (models / "garbage.gguf").write_bytes(b"GGUF" + os.urandom(4096))
-    s = ServerProcess(["--context", "1024", "--cache-budget", "128MiB", "--model-served-name", SMOL_ID,
-                       "--cache-dir", tmp / "kv", "--server-admin-key", ADMIN,
+    # A 4096-token context (the pool is the 128 MiB budget either way): room for a generation
+    # that outlasts a swap on any machine (test_swap_timeout_cancels_with_a_clear_error).
+    s = ServerProcess(["--context", "4096", "--cache-budget", "128MiB",
+                       "--model-served-name", SMOL_ID, "--cache-dir", tmp / "kv",
+                       "--server-admin-key", ADMIN,
                        "--registry-profiles-dir", profiles, "--registry-models-dir", models],
                       "pytest-swap.log").start()
     yield s
@@ -98,13 +102,16 @@ def test_bad_swap_requests_are_4xx_and_keep_serving(swap_server):
     assert admin(s, "GET", "/admin/models/current").json()["model_id"] == SMOL_ID
 
 
-def poll_while(s, stop, failures, agent="poller"):
-    """Sends short requests until `stop` is set; records every non-200 answer."""
+def poll_while(s, stop, failures, agent="poller", models=None):
+    """Sends short requests until `stop` is set; records every non-200 answer (and, given a list
+    `models`, the model of every 200 answer)."""
     while not stop.is_set():
         try:
             r = chat(s, agent, [{"role": "user", "content": "Say hi."}], max_tokens=2)
             if r.status_code != 200:
                 failures.append((r.status_code, r.text[:300]))
+            elif models is not None:
+                models.append(r.json()["model"])
         except requests.RequestException as e:  # a reset connection is a failure too
             failures.append(("exception", str(e)))
         time.sleep(0.05)
@@ -141,41 +148,69 @@ def test_swap_under_load_and_back_keeps_agent_caches_warm(swap_server):
     warm_before = cached(chat(s, "agent-a", HISTORY))
     assert warm_before > 100
 
-    # A long request running on A while the swap starts: it finishes (drained), not cut.
+    # A long request running on A while the swap starts: it finishes (drained), not cut. Greedy
+    # SmolLM2 counts on to max_tokens (~2 s here); it is running before the swap is sent, and the
+    # swap's switch to the new model is watched, so that the test shows it was still running
+    # then (a short request could end before Gemma had loaded on a fast machine).
     long_result = {}
 
     def long_request():
-        long_result["r"] = chat(s, "agent-long", [{"role": "user", "content":
-                                                   "Count from 1 to 100, one number per line."}],
-                                max_tokens=120)
+        r = requests.post(s.base + "/v1/completions", timeout=120,
+                          headers={"X-Agent-ID": "agent-long"},
+                          json={"model": "default", "prompt": "Count from 1 to 500: 1, 2, 3, 4,",
+                                "max_tokens": 600, "temperature": 0})
+        long_result.update(r=r, done=time.time())
 
-    stop, failures = threading.Event(), []
-    poller = threading.Thread(target=poll_while, args=(s, stop, failures))
+    swap = {}
+
+    def swap_to_gemma():
+        swap["r"] = admin(s, "POST", "/admin/models/swap", json={"model_id": "gemma3",
+                                                                 "timeout_seconds": 60})
+
+    stop, failures, models = threading.Event(), [], []
+    poller = threading.Thread(target=poll_while, args=(s, stop, failures),
+                              kwargs={"models": models})
     runner = threading.Thread(target=long_request)
+    swapper = threading.Thread(target=swap_to_gemma)
     runner.start()
-    time.sleep(0.3)
-    poller.start()
     try:
-        r = admin(s, "POST", "/admin/models/swap", json={"model_id": "gemma3",
-                                                         "timeout_seconds": 60})
+        wait_for_metric(s.base, "semantic_sequences_running", 1)
+        poller.start()
+        swapper.start()
+        deadline = time.time() + 60
+        while admin(s, "GET", "/admin/models/current").json()["model_id"] != "gemma3":
+            assert time.time() < deadline and swapper.is_alive(), "the swap never switched"
+            time.sleep(0.005)
+        switched = time.time()  # new requests go to Gemma from here on
     finally:
-        runner.join()
-        time.sleep(0.5)
+        for th in (runner, swapper):
+            if th.ident is not None:
+                th.join()
+        deadline = time.time() + 30  # the poller gets an answer from the new model too
+        while "gemma3" not in models and poller.is_alive() and time.time() < deadline:
+            time.sleep(0.02)
         stop.set()
-        poller.join()
+        if poller.ident is not None:
+            poller.join()
+    r = swap["r"]
     body = r.json()
     assert r.status_code == 200, body
     assert body["status"] == "success"
     assert body["old_model_id"] == SMOL_ID and body["new_model_id"] == "gemma3"
     assert body["cancelled_requests"] == 0
+    # The long request was drained (a poller's request in flight at the switch may be too).
+    assert long_result["done"] > switched, "the long request ended before the swap switched"
+    assert body["drained_requests"] >= 1
+    assert f"{body['drained_requests']} running request(s) finished on {SMOL_ID}, 0 cancelled" \
+        in body["message"], body["message"]
     lr = long_result["r"]
-    # Finished normally (drained), not cancelled; greedy SmolLM2 counts on to max_tokens, but the
-    # test does not depend on where a near tie sends it.
-    assert lr.status_code == 200
-    assert lr.json()["choices"][0]["finish_reason"] in ("length", "stop")
-    assert lr.json()["usage"]["completion_tokens"] >= 40
+    # Finished normally (drained), not cancelled.
+    assert lr.status_code == 200, lr.text
+    assert lr.json()["choices"][0]["finish_reason"] == "length"
+    assert lr.json()["usage"]["completion_tokens"] == 600
     assert lr.json()["model"] == SMOL_ID
     assert failures == [], failures[:3]
+    assert "gemma3" in models, "the poller never reached the new model"
 
     cur = admin(s, "GET", "/admin/models/current").json()
     assert cur["model_id"] == "gemma3" and cur["architecture"] == "gemma3"
@@ -199,6 +234,10 @@ def test_swap_under_load_and_back_keeps_agent_caches_warm(swap_server):
 
 
 def test_swap_timeout_cancels_with_a_clear_error(swap_server):
+    """The running request counts on to max_tokens (greedy SmolLM2 does not stop; ~4000 tokens
+    fill most of the 4096-token context, many seconds on any machine): it is running before the
+    swap is sent and outlasts Gemma's load and the 0.2 s timeout, so it is cancelled (its length
+    costs nothing)."""
     s = swap_server
     import openai
     oc = openai.OpenAI(base_url=s.base + "/v1", api_key="unused", max_retries=0)
@@ -206,25 +245,22 @@ def test_swap_timeout_cancels_with_a_clear_error(swap_server):
 
     def stream():
         try:
-            for ch in oc.chat.completions.create(
-                    model="default", messages=[{"role": "user", "content": "Tell a long story."}],
-                    max_tokens=900, temperature=0, stream=True):
+            for ch in oc.completions.create(
+                    model="default", prompt="Count from 1 to 5000: 1, 2, 3, 4,", max_tokens=4000,
+                    temperature=0, stream=True):
                 events.append(ch)
         except Exception as e:  # noqa: BLE001 - the SDK's error for the cut stream
             errors.append(e)
 
     t = threading.Thread(target=stream)
     t.start()
-    deadline = time.time() + 30
-    while not events and time.time() < deadline:
-        time.sleep(0.02)
-    assert events, "the stream never started"
+    wait_for_metric(s.base, "semantic_sequences_running", 1)
     r = admin(s, "POST", "/admin/models/swap", json={"model_id": "gemma3", "timeout_seconds": 0.2})
     t.join(timeout=60)
     body = r.json()
     assert r.status_code == 200 and body["status"] == "success", body
     assert body["cancelled_requests"] == 1 and "1 cancelled" in body["message"]
-    assert len(events) < 900
+    assert len(events) < 4000
     assert errors and "cancel" in str(errors[0]).lower(), errors
     r = admin(s, "POST", "/admin/models/swap", json={"model_id": SMOL_ID})
     assert r.status_code == 200

@@ -253,18 +253,28 @@ def test_swap_promotes_a_resident_model_and_keeps_the_old_default(multi):
     assert current(s)["model_id"] == A
 
 
+def in_use(s, model):
+    """requests_in_use of a resident model (0 when it is not resident)."""
+    return next((m["requests_in_use"] for m in current(s)["resident"] if m["model_id"] == model),
+                0)
+
+
 def test_busy_models_make_a_load_wait_then_503_and_running_requests_go_on(tmp_path):
+    """B's stream runs until the context is full (~12 s of Gemma here) and is closed once checked,
+    so it is still running after the two 250 ms load waits however fast the machine is."""
     args = make_registry(tmp_path)
-    s = ServerProcess(args + ["--registry-max-loaded", "2", "--registry-load-timeout", "1s"],
+    s = ServerProcess(args + ["--registry-max-loaded", "2", "--registry-load-timeout", "250ms"],
                       "pytest-multi-busy.log").start()
     try:
         import openai
         oc = openai.OpenAI(base_url=s.base + "/v1", api_key="unused", max_retries=0)
         ok(chat(s, B), B)
         events, answer = [], {}
-        # Greedy counting runs to max_tokens: B stays busy for the whole check.
+        # Greedy counting runs to max_tokens (clamped to what the 1024-token context leaves): B
+        # stays busy for the whole check; the stream is closed at the end, so its length costs
+        # nothing.
         stream = oc.chat.completions.create(
-            model=B, max_tokens=900, temperature=0, stream=True,
+            model=B, max_tokens=1024, temperature=0, stream=True,
             messages=[{"role": "user", "content": "Count from 1 to 1000, one number per line."}])
 
         def other():
@@ -280,6 +290,7 @@ def test_busy_models_make_a_load_wait_then_503_and_running_requests_go_on(tmp_pa
             events.append(next(it, None))
             assert events[-1] is not None, "B's stream ended before C was refused"
         n_at_refusal = len(events)
+        assert in_use(s, B) > 0, "B's request ended before the refusals were checked"
         r = answer["r"]
         assert r.status_code == 503, r.text
         assert r.json()["error"]["code"] == "models_busy" and r.headers.get("Retry-After")
@@ -291,7 +302,7 @@ def test_busy_models_make_a_load_wait_then_503_and_running_requests_go_on(tmp_pa
         assert len(events) > n_at_refusal
         stream.close()  # B becomes idle
         deadline = time.time() + 30
-        while time.time() < deadline and current(s)["resident"][-1]["requests_in_use"] > 0:
+        while time.time() < deadline and in_use(s, B) > 0:
             time.sleep(0.05)
         ok(chat(s, C), C)
         assert resident(s) == {A, C}
@@ -300,29 +311,40 @@ def test_busy_models_make_a_load_wait_then_503_and_running_requests_go_on(tmp_pa
 
 
 def test_a_load_waits_for_a_busy_model_to_finish(tmp_path):
+    """C's load needs B's room; B's request must be running when C arrives and is checked to be
+    still running after C was sent (a short B request could end first on a fast machine, and the
+    test passed without any wait)."""
     args = make_registry(tmp_path)
     s = ServerProcess(args + ["--registry-max-loaded", "2", "--registry-load-timeout", "120s"],
                       "pytest-multi-wait.log").start()
     try:
         ok(chat(s, B), B)
-        long_b = {}
+        long_b, answer_c = {}, {}
 
-        def run_b():
+        def run_b():  # greedy counting runs to max_tokens: ~1.2 s of Gemma here
             long_b["r"] = chat(s, B, "agent-long", "Count from 1 to 1000, one number per line.",
-                               max_tokens=40)
+                               max_tokens=100)
+
+        def run_c():  # no room until B's request ends: it waits, then B is unloaded
+            answer_c["r"] = chat(s, C)
 
         t = threading.Thread(target=run_b)
         t.start()
         deadline = time.time() + 30
-        while time.time() < deadline and not any(
-                m["model_id"] == B and m["requests_in_use"] > 0 for m in current(s)["resident"]):
+        while in_use(s, B) == 0:
+            assert time.time() < deadline and t.is_alive(), "B's request was never seen running"
             time.sleep(0.01)
-        r = chat(s, C)  # no room until B's request ends: it waits, then B is unloaded
+        tc = threading.Thread(target=run_c)
+        tc.start()
+        c_waits = tc.is_alive()
+        b_busy = in_use(s, B)  # after C was sent: C has to wait for B
+        assert c_waits and b_busy > 0, "B's request ended before C's load could wait"
         t.join()
-        ok(r, C)
+        tc.join()
+        ok(answer_c["r"], C)
         b = ok(long_b["r"], B)  # the running request finished in full, not cut
         assert b.json()["choices"][0]["finish_reason"] == "length"
-        assert b.json()["usage"]["completion_tokens"] == 40
+        assert b.json()["usage"]["completion_tokens"] == 100
         assert resident(s) == {A, C}
         assert metric(s, "semantic_model_unloads_total") == 1
     finally:

@@ -2,6 +2,7 @@
 keys, CORS origins and rate limits change for new requests; an option that needs a restart is
 logged and keeps its value; a file that does not parse, or a value out of range, changes
 nothing."""
+import re
 import signal
 import time
 
@@ -64,6 +65,18 @@ def hangup(s, result):
         time.sleep(0.05)
 
 
+def log_once(s, done, what, timeout=20):
+    """The server's log once `done(log text)` holds. Lines written just after an event the client
+    sees (a reload counted, a reply sent) may not be in the file yet when it sees it."""
+    deadline = time.time() + timeout
+    text = s.log_text()
+    while not done(text):
+        assert time.time() < deadline, f"not logged: {what}"
+        time.sleep(0.02)
+        text = s.log_text()
+    return text
+
+
 @pytest.fixture
 def srv(tmp_path):
     keys = tmp_path / "keys.txt"
@@ -95,7 +108,9 @@ def test_sighup_applies_keys_cors_and_rate_limits(srv):
                            timeout=60) for _ in range(2)]
     assert [r.status_code for r in codes] == [200, 429]
     assert "server.rate_limit_per_key" in codes[1].json()["error"]["message"]
-    log = srv.log_text()
+    # Logged after the reload is counted: the restart warnings, then the summary line.
+    log = log_once(srv, lambda text: re.search(r"configuration reloaded: applied .*API keys\)",
+                                               text), "the reload's summary")
     assert "model.default_max_tokens changed but needs a restart" in log
     applied = next(line for line in log.splitlines() if "configuration reloaded: applied" in line)
     for name in ("server.api_keys", "server.cors_origins", "server.rate_limit_per_key"):
@@ -140,8 +155,10 @@ def test_sighup_switches_logging_and_metrics(srv):
     assert "/metrics" not in root["endpoints"]
     assert requests.post(srv.base + "/v1/chat/completions", json=CHAT, headers=auth("old-key"),
                          timeout=60).status_code == 200
-    time.sleep(0.2)
-    tail = srv.log_text().split("configuration reloaded")[-1]
+    # The access-log line is written after the reply is sent.
+    tail = log_once(srv, lambda text: "POST /v1/chat/completions -> 200" in
+                    text.split("configuration reloaded")[-1], "the access-log line")
+    tail = tail.split("configuration reloaded")[-1]
     # Debug lines from the executor now appear; the access-log line is written at debug level.
     assert " debug " in tail and "step:" in tail
     assert any("POST /v1/chat/completions -> 200" in line and " debug " in line

@@ -42,18 +42,26 @@ def stream_in_background(base, max_tokens):
 
 
 def test_sigterm_lets_running_requests_finish_and_refuses_new_ones(tmp_path):
+    """The running request counts to max_tokens (~2 s here); the server is watched until it says
+    draining instead of sleeping a fixed time, so the refusals are checked while it still runs
+    (after a fixed pause a shorter request could have finished and the server exited)."""
     s = ServerProcess(["--context", "1024", "--server-shutdown-timeout", "60s",
                        "--cache-dir", tmp_path / "kv"], "pytest-shutdown.log").start()
-    first, result, t = stream_in_background(s.base, 300)
+    first, result, t = stream_in_background(s.base, 600)
     assert first.wait(60)
     s.proc.send_signal(signal.SIGTERM)
-    time.sleep(0.3)
+    deadline = time.time() + 10
+    ready = requests.get(s.base + "/health/ready", timeout=10)
+    while ready.status_code == 200:  # the signal is handled within ~20 ms
+        assert time.time() < deadline, "the server never said it was draining"
+        time.sleep(0.005)
+        ready = requests.get(s.base + "/health/ready", timeout=10)
+    assert ready.status_code == 503 and ready.json()["status"] == "draining"
     r = requests.post(s.base + "/v1/chat/completions", timeout=10, json={
         "model": "default", "max_tokens": 2, "messages": [{"role": "user", "content": "hi"}]})
     assert r.status_code == 503 and r.json()["error"]["code"] == "shutting_down"
     assert int(r.headers["Retry-After"]) >= 1
-    ready = requests.get(s.base + "/health/ready", timeout=10)
-    assert ready.status_code == 503 and ready.json()["status"] == "draining"
+    assert "error" not in result and t.is_alive(), "the running request ended before the checks"
     t.join(90)
     assert result.get("finish") in ("length", "stop"), result  # finished, not cancelled
     assert result["chunks"] >= 50, result
