@@ -81,3 +81,21 @@ def test_sigterm_cancels_what_outlives_the_shutdown_timeout(tmp_path):
     t.join(30)
     assert result.get("finish") not in ("length", "stop"), result  # cut short
     assert "server.shutdown_timeout reached" in s.log_text()
+
+
+def test_an_idle_keep_alive_client_does_not_hold_up_the_exit(tmp_path):
+    """A client that keeps its connection open after its last request (every SDK does) used to
+    keep the process alive until server.idle_timeout ran out: the HTTP library's connection
+    thread noticed the stop only then. With a 120 s idle timeout the exit must still come right
+    after the drain (the bound below is generous; the bug took the whole 120 s)."""
+    s = ServerProcess(["--context", "512", "--server-idle-timeout", "120s",
+                       "--cache-dir", tmp_path / "kv"], "pytest-shutdown-idle.log").start()
+    with requests.Session() as client:
+        r = client.post(s.base + "/v1/completions", timeout=60,
+                        json={"model": "default", "prompt": "Hi", "max_tokens": 2})
+        assert r.status_code == 200, r.text
+        t0 = time.time()
+        s.proc.send_signal(signal.SIGTERM)
+        assert s.proc.wait(60) == 0
+        assert time.time() - t0 < 30
+    assert "closed 1 open client connection(s)" in s.log_text()

@@ -1,8 +1,15 @@
 // Elastic connection thread pool: `keep` ready, more on demand up to `max`.
 #include "server/http/connection_threads.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <thread>
+#include <vector>
 
 #include "base/log.h"
 
@@ -73,6 +80,39 @@ void ConnectionThreads::Worker() {
   }
   --threads_;
   ended_cv_.notify_all();  // under mu_: shutdown() may destroy *this once it sees 0
+}
+
+namespace {
+
+int LocalPort(const sockaddr_storage& a) {
+  if (a.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+  if (a.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
+  return -1;
+}
+
+}  // namespace
+
+int ShutdownConnections(int port) {
+  std::vector<int> fds;
+  if (DIR* dir = opendir("/proc/self/fd")) {
+    while (const dirent* e = readdir(dir)) {
+      char* end = nullptr;
+      const long fd = std::strtol(e->d_name, &end, 10);
+      if (end != e->d_name && *end == '\0') fds.push_back(static_cast<int>(fd));
+    }
+    closedir(dir);
+  }
+  int n = 0;
+  for (int fd : fds) {
+    sockaddr_storage local{}, peer{};
+    socklen_t len = sizeof(local);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) continue;  // no socket
+    if (LocalPort(local) != port) continue;
+    len = sizeof(peer);
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0) continue;  // unconnected
+    if (shutdown(fd, SHUT_RDWR) == 0) ++n;
+  }
+  return n;
 }
 
 }  // namespace semantic::server

@@ -43,4 +43,11 @@ class ConnectionThreads : public httplib::TaskQueue {
   bool shutdown_ = false;
 };
 
+// Shuts down (both directions) every connected TCP socket of this process whose local port is
+// `port`: the server's accepted connections. cpp-httplib 0.11 lets a keep-alive connection wait
+// out its idle timeout (server.idle_timeout) before its thread notices Server::stop(), and the
+// listener waits for every connection thread; an idle client kept the process from exiting that
+// long. Linux (/proc/self/fd); elsewhere a no-op. Returns how many were shut down.
+int ShutdownConnections(int port);
+
 }  // namespace semantic::server

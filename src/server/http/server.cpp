@@ -346,7 +346,12 @@ Status HttpServer::Run() {
 }
 
 void HttpServer::Stop() {
-  if (impl_ && impl_->http.is_running()) impl_->http.stop();
+  if (!impl_ || !impl_->http.is_running()) return;
+  impl_->http.stop();  // closes the listener; Run() returns once every connection has ended
+  // Running requests have finished or been cancelled by now (serve's drain); what is left are
+  // keep-alive connections waiting for a next request, or a stream's last bytes.
+  if (const int n = ShutdownConnections(impl_->options.port); n > 0)
+    LOG_INFO("closed %d open client connection(s)", n);
 }
 
 }  // namespace semantic::server
