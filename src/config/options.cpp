@@ -294,7 +294,8 @@ std::vector<OptionDecl> BuildTable() {
   add(Decl("server", "shutdown_timeout", T::kDuration, "30s",
            "On SIGINT/SIGTERM, time given to running requests before caches are flushed and the "
            "server exits; meanwhile new requests get 503 and /health/ready reports draining. "
-           "Requests still running then are cancelled.",
+           "Requests still running then are cancelled; open client connections (idle "
+           "keep-alive ones too) are closed at once after that, without waiting for idle_timeout.",
            Bind<&Settings::server, &ServerSettings::shutdown_timeout>())
           .Range(0, 3600 * kSecond));
   add(Decl("server", "api_keys", T::kList, "",
