@@ -77,6 +77,23 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace")
 
 
+def metric(base, name):
+    """The value of an unlabelled series on /metrics (a server without API keys)."""
+    for line in requests.get(base + "/metrics", timeout=10).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise KeyError(name)
+
+
+def wait_for_metric(base, name, value, timeout=30):
+    """Waits until /metrics shows `name` at `value`: how tests set up a state step by step
+    (a request running, others queued) instead of hoping that concurrent requests overlap."""
+    deadline = time.time() + timeout
+    while metric(base, name) != value:
+        assert time.time() < deadline, f"{name} never reached {value}"
+        time.sleep(0.005)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     s = ServerProcess(["--context", "2048", "--cache-budget", "256MiB",

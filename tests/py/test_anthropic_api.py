@@ -7,8 +7,7 @@ import anthropic
 import pytest
 import requests
 
-from conftest import ServerProcess
-from test_concurrency import metric, wait_for_metric
+from conftest import ServerProcess, metric, wait_for_metric
 
 MODEL = "claude-opus-5-5"  # any claude-* name selects the served model
 Q = [{"role": "user", "content": "Write a short poem about the sea."}]

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import ServerProcess
+from conftest import ServerProcess, metric, wait_for_metric
 from test_kv_faults import tiny_server
 
 
@@ -18,13 +18,6 @@ def complete(base, body, agent=None, timeout=300):
     r = requests.post(base + "/v1/completions", json=dict({"model": "default"}, **body),
                       headers=headers, timeout=timeout)
     return r
-
-
-def metric(base, name):
-    for line in requests.get(base + "/metrics", timeout=10).text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    raise KeyError(name)
 
 
 @pytest.fixture(scope="module")
@@ -130,13 +123,6 @@ def test_preemption_under_kv_pressure_keeps_every_output(tmp_path):
     assert metric(s.base, "semantic_preemptions_total") > 0
     assert requests.get(s.base + "/health/ready", timeout=5).status_code == 200
     s.stop()
-
-
-def wait_for_metric(base, name, value, timeout=30):
-    deadline = time.time() + timeout
-    while metric(base, name) != value:
-        assert time.time() < deadline, f"{name} never reached {value}"
-        time.sleep(0.005)
 
 
 def test_full_queue_answers_429_with_retry_after(tmp_path):

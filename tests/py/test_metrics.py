@@ -5,13 +5,11 @@ drives. A family added without being classified below fails the test, and so doe
 declared but never updated."""
 import re
 import threading
-from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import ROOT, ServerProcess
-from test_concurrency import wait_for_metric
+from conftest import ROOT, ServerProcess, wait_for_metric
 from test_kv_cache import complete, long_text
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import MODEL, ROOT, ServerProcess
-from test_concurrency import wait_for_metric
+from conftest import MODEL, ROOT, ServerProcess, wait_for_metric
 
 GEMMA = ROOT / "models" / "gemma-3-270m-q4_k_m.gguf"
 ADMIN = "swap-admin-key"
