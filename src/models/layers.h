@@ -85,6 +85,15 @@ struct AttentionArgs {
   // denominator (weight exp(sink) against no value), or null for plain softmax.
   const float* sinks = nullptr;
 };
-void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool);
+// Segments of positions that several sequences share (the same physical blocks of a cached
+// prefix, whole 1024-position segments from position 0) are attended once for the query tokens of
+// all of them (src/models/attention_batch.cpp); results are the same bits as attending each
+// sequence alone. `stats`, when given, counts that sharing.
+struct AttentionStats {
+  int64_t shared_tiles = 0;   // shared segments attended (per KV head)
+  int64_t shared_tokens = 0;  // query tokens in them
+};
+void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool,
+               AttentionStats* stats = nullptr);
 
 }  // namespace semantic::models

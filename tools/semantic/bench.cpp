@@ -1,7 +1,8 @@
 // `semantic bench`: llama-bench-style throughput on synthetic tokens — prompt processing (ppN:
 // one batch of N tokens) and generation (tgN: N single-token decodes), after DEPTH tokens of KV.
 // With --parallel P, tgN decodes P sequences together (one forward of P tokens per step, as the
-// executor batches P streams) and reports their aggregate tokens per second.
+// executor batches P streams) and reports their aggregate tokens per second. --shared-depth makes
+// the DEPTH tokens one prefix that the P sequences share, as agents with a common cached prompt do.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -26,6 +27,7 @@ struct BenchArgs {
   int reps = 5;
   int batch = 512;
   int parallel = 1;
+  bool shared_depth = false;
   int block_tokens = 16;
   bool json = false;
   bool membw = false;
@@ -95,6 +97,25 @@ Status Feed(engine::Generator& g, kv::SequenceKv& seq, const std::vector<int32_t
   return Status::Ok();
 }
 
+// One prefix for all of seqs: seqs[0] computes it, the others hold its whole blocks (as the
+// prefix cache hands out a cached prompt's blocks) and compute only the partial last block.
+Status FillShared(engine::Generator& g, std::vector<kv::SequenceKv>& seqs,
+                  const std::vector<int32_t>& prefix, int batch, models::Logits& logits) {
+  RETURN_IF_ERROR(Feed(g, seqs[0], prefix, batch, logits));
+  const int bt = g.kv_pool().layout().block_tokens;
+  const int whole = static_cast<int>(prefix.size()) / bt;
+  const std::vector<int32_t> rest(prefix.begin() + whole * bt, prefix.end());
+  for (size_t j = 1; j < seqs.size(); ++j) {
+    for (int b = 0; b < whole; ++b) {
+      g.kv_pool().Retain(seqs[0].blocks[b]);
+      seqs[j].blocks.push_back(seqs[0].blocks[b]);
+    }
+    seqs[j].n_tokens = whole * bt;
+    RETURN_IF_ERROR(Feed(g, seqs[j], rest, batch, logits));
+  }
+  return Status::Ok();
+}
+
 int Run(BenchArgs a) {
   if (a.membw) return MemoryBandwidth(a);
   if (a.model.empty()) a.model = DefaultModelPath();
@@ -118,12 +139,18 @@ int Run(BenchArgs a) {
   auto run_test = [&](const std::string& name, int n, bool prompt) -> Status {
     const int P = prompt ? 1 : a.parallel;
     Result r{name + (P > 1 ? " x" + std::to_string(P) : "") +
-                 (a.depth ? " @ d" + std::to_string(a.depth) : ""),
+                 (a.depth ? std::string(a.shared_depth && P > 1 ? " @ shared d" : " @ d") +
+                                std::to_string(a.depth)
+                          : ""),
              n,
              {}};
     for (int rep = -1; rep < a.reps; ++rep) {  // rep -1 is a warm-up
       std::vector<kv::SequenceKv> seqs(P);
-      for (auto& seq : seqs) RETURN_IF_ERROR(Feed(g, seq, synth.Take(a.depth), a.batch, logits));
+      if (a.shared_depth) {
+        RETURN_IF_ERROR(FillShared(g, seqs, synth.Take(a.depth), a.batch, logits));
+      } else {
+        for (auto& seq : seqs) RETURN_IF_ERROR(Feed(g, seq, synth.Take(a.depth), a.batch, logits));
+      }
       std::vector<std::vector<int32_t>> toks(P);
       for (auto& t : toks) t = synth.Take(n);
       Timer t;
@@ -206,6 +233,9 @@ void RegisterBench(CLI::App& app, int& exit_code) {
                   "their aggregate")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  cmd->add_flag("--shared-depth", args->shared_depth,
+                "With --parallel: the DEPTH tokens are one prefix that all sequences share (its "
+                "whole blocks held once, as agents with a common cached prompt)");
   AddKvDtypeOption(cmd, &args->kv_dtype);
   cmd->add_flag("--json", args->json, "Print JSON instead of a table");
   cmd->add_option("--device", args->device,
