@@ -8,6 +8,7 @@
 // so its K/V rows are read from memory once per step instead of once per sequence. Per token the
 // tile's arithmetic is that of a single-token call, so results do not depend on the sharing.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -48,6 +49,9 @@ struct AttentionItem {
   int sgi;       // segment index
   int64_t cost;  // tokens x positions, to hand out the largest items first
 };
+
+// Totals over the process (SharedAttentionTotals).
+std::atomic<int64_t> g_shared_tiles{0}, g_shared_tokens{0};
 
 // SEMANTIC_SHARED_SEGMENTS=0 (environment) turns the sharing off, for comparisons.
 bool SharingEnabled() {
@@ -123,9 +127,13 @@ void ShareSegments(const AttentionArgs* args, const std::vector<std::vector<Toke
     flush();
   }
   if (shared.empty()) return;
+  int64_t tokens = 0;
+  for (const AttentionItem& it : shared) tokens += it.m1 - it.m0;
+  g_shared_tiles.fetch_add(static_cast<int64_t>(shared.size()), std::memory_order_relaxed);
+  g_shared_tokens.fetch_add(tokens, std::memory_order_relaxed);
   if (stats != nullptr) {
     stats->shared_tiles += static_cast<int64_t>(shared.size());
-    for (const AttentionItem& it : shared) stats->shared_tokens += it.m1 - it.m0;
+    stats->shared_tokens += tokens;
   }
   size_t n = 0;
   for (size_t i = 0; i < items.size(); ++i)
@@ -135,6 +143,11 @@ void ShareSegments(const AttentionArgs* args, const std::vector<std::vector<Toke
 }
 
 }  // namespace
+
+AttentionStats SharedAttentionTotals() {
+  return {g_shared_tiles.load(std::memory_order_relaxed),
+          g_shared_tokens.load(std::memory_order_relaxed)};
+}
 
 void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool, AttentionStats* stats) {
   // Work items: (query tokens, kv head, segment); each covers the query heads of one GQA group.

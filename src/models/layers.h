@@ -95,5 +95,7 @@ struct AttentionStats {
 };
 void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool,
                AttentionStats* stats = nullptr);
+// The sharing counted over all Attention calls of the process (every model), for /metrics.
+AttentionStats SharedAttentionTotals();
 
 }  // namespace semantic::models

@@ -59,6 +59,7 @@ OTHER = {
     "semantic_agents_pinned": "test_agents_api (pin)",
     "semantic_kv_sliding_slots": "0 without sliding-window layers: test_sliding_window_kv",
     "semantic_kv_sliding_evictions_total": "test_sliding_window_kv (Gemma 3, tight slots)",
+    "semantic_attention_shared_segment_reads_saved_total": "test_shared_prefix_batch",
 }
 HISTOGRAMS = {"semantic_time_to_first_token_seconds", "semantic_inter_token_latency_seconds",
               "semantic_batch_size"}

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "base/histogram.h"
+#include "models/layers.h"
 
 namespace semantic::server {
 
@@ -138,6 +139,12 @@ std::string PrometheusText(const ModelHandle& m, const ServerMetrics& server, bo
               "Seconds from a request entering the queue to its first sampled token.", e.ttft_s);
   w.Histogram("semantic_inter_token_latency_seconds",
               "Seconds between two consecutive tokens of one sequence.", e.itl_s);
+  const models::AttentionStats shared = models::SharedAttentionTotals();
+  w.Metric("semantic_attention_shared_segment_reads_saved_total", "counter",
+           "Reads of a 1024-position K/V segment (per layer and KV head) that batched sequences "
+           "holding the same cached prefix did not repeat: attended once for all of them (all "
+           "models of the process).",
+           static_cast<double>(shared.shared_tokens - shared.shared_tiles));
   w.Histogram("semantic_batch_size", "Sequences in one forward step (decodes and prefill chunks).",
               e.batch_size);
   if (!m.cache) return w.Take();
