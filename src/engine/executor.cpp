@@ -219,6 +219,37 @@ void Executor::Admit(Sequence& s) {
   }
 }
 
+bool Executor::Follows(const std::vector<Sequence*>& order, size_t i) {
+  Sequence& f = *order[i];
+  const int bt = pool_.layout().block_tokens;
+  if (!f.running || f.restoring.load() || f.kv.n_tokens >= f.context_len ||
+      f.kv.n_tokens != static_cast<int>(f.keys.size()) * bt) {
+    return false;  // not a prompt at a block boundary of blocks it took from the cache
+  }
+  const int reusable = f.pending >= 0 ? f.context_len : f.context_len - 1;
+  if (f.kv.n_tokens + bt > reusable) return false;  // its next block is computed here
+  const int before = f.kv.n_tokens;
+  options_.cache->Acquire(f.history, reusable, &f.kv, &f.keys, /*ram_only=*/true, f.root);
+  f.published = f.keys.size();
+  if (f.pending < 0) f.cached = f.kv.n_tokens;
+  if (f.kv.n_tokens != before) {
+    LOG_DEBUG("request %llu: took %d more prompt tokens from the cache (published meanwhile)",
+              static_cast<unsigned long long>(f.req.id), f.kv.n_tokens - before);
+  }
+  const int end = f.kv.n_tokens + bt;  // one past its next block
+  if (end > reusable) return false;
+  for (size_t k = 0; k < i; ++k) {
+    const Sequence& l = *order[k];
+    // l computes that block in its prefill (it is at or inside it, and its prompt covers it).
+    if (l.running && !l.restoring.load() && l.root == f.root && l.kv.n_tokens >= f.kv.n_tokens &&
+        l.kv.n_tokens < end && l.context_len >= end &&
+        std::equal(l.history.begin(), l.history.begin() + end, f.history.begin())) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void Executor::Preempt(Sequence& s) {
   // Its full blocks are published (and queued for the disk tier): they stay in the prefix cache
   // and are found again on resume. Only the partial last block is recomputed.
@@ -383,6 +414,13 @@ bool Executor::Step() {
     for (int i : PlanAdmission(seqs, pool_.n_free(), sched_)) {
       Admit(*order[i]);
       seqs[i] = view(*order[i]);
+    }
+  }
+  if (options_.cache) {
+    for (size_t i = 1; i < order.size(); ++i) {
+      const bool held = Follows(order, i);
+      seqs[i] = view(*order[i]);  // it may have taken blocks
+      seqs[i].held = held;
     }
   }
   const StepPlan plan = PlanStep(seqs, pool_.n_free(), sched_);

@@ -117,6 +117,10 @@ class Executor {
   bool Runnable() const;  // some active sequence is not waiting for a restore (requires mu_ or
                           // the executor thread)
   void Admit(Sequence& s);
+  // For order[i], a running prompt at a block boundary: takes from the prefix cache the blocks
+  // older sequences published since, then whether an older running prompt is computing its next
+  // block (the same tokens from position 0, the same cache root; scheduler.h: SchedSeq::held).
+  bool Follows(const std::vector<Sequence*>& order, size_t i);
   void Preempt(Sequence& s);  // parks a running sequence: blocks to the cache, back to waiting
   void RestoreLoop();  // restore thread: disk reads for admitted sequences, off the step loop
   void Release(Sequence& s);  // hands the KV back (cache bookkeeping first)

@@ -119,7 +119,7 @@ StepPlan PlanStep(const std::vector<SchedSeq>& seqs, int free_blocks, const Sche
   std::vector<int> owed, capped;
   for (int i = 0; i < n; ++i) {
     const SchedSeq& s = seqs[i];
-    if (!s.running || s.restoring || preempted[i] || s.to_prefill <= 0) continue;
+    if (!s.running || s.restoring || s.held || preempted[i] || s.to_prefill <= 0) continue;
     (first_stream >= 0 && first_stream <= s.arrived_step ? capped : owed).push_back(i);
   }
   auto add_chunk = [&](int i, int len) {
@@ -171,7 +171,7 @@ StepPlan PlanStep(const std::vector<SchedSeq>& seqs, int free_blocks, const Sche
   if (plan.work.empty()) {
     for (int i = 0; i < n; ++i) {
       const SchedSeq& s = seqs[i];
-      if (!s.running || s.restoring || preempted[i]) continue;
+      if (!s.running || s.restoring || s.held || preempted[i]) continue;
       const int need = BlocksToAdd(s.kv_tokens, s.blocks, 1, cfg.block_tokens);
       for (int j = n - 1; j > i && need > free; --j) {
         if (!seqs[j].running || seqs[j].restoring || preempted[j]) continue;

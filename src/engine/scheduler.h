@@ -17,6 +17,9 @@
 //    prefill in one step and decodes as one batch, without a stall after the first tokens.
 //  - Admission respects `max_running` and `max_running_per_agent` (a waiting request of a busy
 //    agent lets later requests of other agents go ahead; it keeps its place in line).
+//  - A prompt whose next block an older running prompt is computing (sent together with the
+//    same long prefix) is held: it takes that block from the prefix cache once published instead
+//    of computing it too, so a burst of agents with one system prompt prefills it once.
 //  - When the blocks a running decode needs are not free, the newest running sequence is
 //    preempted: its full blocks stay in the prefix cache (and the disk tier), so on resume they
 //    are found again instead of recomputed. The oldest sequence is never preempted for a newer one.
@@ -46,6 +49,9 @@ struct SchedSeq {
   std::string agent;       // "" : anonymous (no per-agent limit)
   bool running = false;    // admitted: may hold blocks
   bool restoring = false;  // running, waiting for its blocks to come back from disk
+  // Running, but takes no prefill this step: an older sequence is computing its next prompt
+  // block (the same tokens), which it then takes from the prefix cache (executor: Follows).
+  bool held = false;
   int kv_tokens = 0;       // positions in its KV
   int blocks = 0;          // blocks it holds
   int to_prefill = 0;      // context tokens still to put in the KV (0: decoding)

@@ -64,3 +64,47 @@ def test_agents_on_one_cached_prompt_share_its_segments_and_get_what_they_get_al
     # Decoding together, they read the shared segments once: reads were saved.
     assert metric(base, SAVED) > saved_before
     assert requests.get(base + "/health/ready", timeout=5).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def small_steps_server(tmp_path_factory):
+    # Steps of 64 tokens: a long prompt takes dozens of steps to prefill, so requests sent while it
+    # does find it part-way on any machine.
+    s = ServerProcess(["--context", "4096", "--cache-budget", "256MiB", "--max-batch", "8",
+                       "--prefill-chunk", "64",
+                       "--cache-dir", tmp_path_factory.mktemp("shared-prefill")],
+                      "pytest-shared-prefill.log").start()
+    yield s
+    s.stop()
+
+
+def test_prompts_sent_together_with_one_long_prefix_compute_it_once(small_steps_server):
+    """The first request prefills a ~2200-token prompt in 64-token steps; three more with the same
+    prompt prefix and their own questions arrive while it does. Each of them waits for the blocks
+    the first is computing and takes them from the cache, so the server computes the prefix once:
+    the prompt tokens it runs through the model are the first prompt plus the three tails (each
+    at most its own question and one block), not four prefixes. Outputs equal running alone."""
+    base = small_steps_server.base
+    prefix = SYSTEM * 2
+    prompts = [prefix + t for t in TASKS[1:]]
+    computed_before = metric(base, "semantic_prompt_tokens_computed_total")
+    with ThreadPoolExecutor(len(prompts)) as pool:
+        futures = [pool.submit(complete, base, prompts[0], 16, "burst-0")]
+        wait_for_metric(base, "semantic_sequences_running", 1)
+        futures += [pool.submit(complete, base, p, 16, f"burst-{i}")
+                    for i, p in enumerate(prompts[1:], 1)]
+        outs = [f.result() for f in futures]
+    computed = metric(base, "semantic_prompt_tokens_computed_total") - computed_before
+    lead = outs[0]["usage"]["prompt_tokens"]
+    assert lead > 2000
+    assert outs[0]["usage"]["prompt_tokens_details"]["cached_tokens"] == 0
+    tails = 0
+    for o in outs[1:]:
+        cached = o["usage"]["prompt_tokens_details"]["cached_tokens"]
+        assert cached >= lead - 64, o["usage"]  # the shared prefix came from the first's blocks
+        tails += o["usage"]["prompt_tokens"] - cached
+    assert computed == lead + tails, (computed, lead, tails)
+    # The same prompts alone (now from the cache: cold, warm and shared give the same tokens).
+    for i, p in enumerate(prompts):
+        assert complete(base, p, 16, f"alone-{i}")["choices"][0]["text"] == \
+            outs[i]["choices"][0]["text"], f"prompt {i}"

@@ -286,6 +286,26 @@ TEST(SchedulerTest, RestoringSequencesHoldTheirPlaceButGetNoWork) {
   EXPECT_TRUE(PlanAdmission(seqs, 100, Config(1)).empty());  // max_running 1 is taken
 }
 
+TEST(SchedulerTest, HeldPromptsGetNoChunkAndLeaveTheBudgetToTheOthers) {
+  // Three prompts sent together; the newer two wait for the blocks the first computes (the same
+  // prefix), so the first gets the whole budget, and a decode still gets its token.
+  std::vector<SchedSeq> seqs = {Prefilling(0, 1000), Prefilling(0, 1000), Prefilling(0, 1000),
+                                Decoding(40)};
+  seqs[1].held = seqs[2].held = true;
+  StepPlan p = PlanStep(seqs, 1000, Config(8, 64));
+  ASSERT_EQ(p.work.size(), 2u);
+  EXPECT_EQ(p.work[0].seq, 0);
+  EXPECT_EQ(p.work[0].n_tokens, 63);
+  EXPECT_EQ(p.work[1].seq, 3);
+  // Out of blocks with nothing planned, a held prompt is not the one others are preempted for.
+  std::vector<SchedSeq> stuck = {Prefilling(0, 100), Prefilling(32, 100)};
+  stuck[0].held = true;
+  stuck[0].blocks = 2;
+  p = PlanStep(stuck, 0, Config(8, 64));
+  EXPECT_TRUE(p.work.empty());
+  EXPECT_TRUE(p.preempt.empty());
+}
+
 TEST(SchedulerTest, NoRequestStarvesUnderAStreamOfNewArrivals) {
   // Requests keep arriving; each step admits by FIFO. The first request finishes within a bounded
   // number of steps although newer ones keep coming.
