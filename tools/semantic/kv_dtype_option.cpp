@@ -11,7 +11,9 @@ void AddKvDtypeOption(CLI::App* cmd, kernels::KvDtype* out) {
                                                       {"q8_0", kernels::KvDtype::kQ8_0},
                                                       {"q4_0", kernels::KvDtype::kQ4_0}};
   cmd->add_option("--kv-dtype", *out, "KV cache element type: f16, q8_0 or q4_0")
-      ->transform(CLI::CheckedTransformer(names, CLI::ignore_case))
+      // The validator's own description would print the enum values, which have no text.
+      ->transform(CLI::CheckedTransformer(names, CLI::ignore_case).description("{f16,q8_0,q4_0}"))
+      ->type_name("TEXT")
       ->default_str("f16");
 }
 
