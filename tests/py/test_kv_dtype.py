@@ -1,5 +1,6 @@
 """`semantic serve --kv-dtype q8_0|q4_0`: the server starts with a quantized KV cache, reports it,
 sizes the pool by the smaller rows, and answers."""
+import json
 import subprocess
 import time
 
@@ -51,7 +52,6 @@ def test_serve_with_quantized_kv(dtype, tmp_path):
 def test_perplexity_reports_each_dtype_against_f16():
     if not MODEL.exists():
         pytest.skip(f"model not present: {MODEL}")
-    import json
     text = ROOT / "tests" / "data" / "text" / "kv-quality.txt"
     r = subprocess.run([str(BUILD / "semantic"), "perplexity", "-m", str(MODEL), "-f", str(text),
                         "--ctx", "128", "--chunks", "3", "--kv-dtype", "q8_0,q4_0", "--json"],
@@ -66,3 +66,23 @@ def test_perplexity_reports_each_dtype_against_f16():
     # Ordered by bits; both well under the KL of a broken cache (order 1).
     assert 0 < res["q8_0"]["kl_mean"] < res["q4_0"]["kl_mean"] < 0.5
     assert res["q8_0"]["same_top1_pct"] > 80
+
+
+def test_the_kv_dtype_flag_names_its_values_and_refuses_others():
+    """bench / generate / perplexity take --kv-dtype as text: --help lists the names, a name in
+    any case is accepted, and another value is refused with the list (non-zero exit) instead
+    of unreadable enum mappings."""
+    sem = str(BUILD / "semantic")
+    for cmd in ("bench", "generate", "perplexity"):
+        h = subprocess.run([sem, cmd, "--help"], capture_output=True, text=True, timeout=60)
+        assert "--kv-dtype TEXT:{f16,q8_0,q4_0}" in h.stdout, h.stdout
+        bad = subprocess.run([sem, cmd, "--kv-dtype", "q9_9"], capture_output=True, text=True,
+                             timeout=60)
+        assert bad.returncode != 0
+        assert "q9_9 not in {f16,q8_0,q4_0}" in bad.stderr, bad.stderr
+    tiny = ROOT / "models" / "tiny" / "tiny-llama-Q4_0.gguf"
+    r = subprocess.run([sem, "bench", "-m", str(tiny), "-p", "0", "-n", "2", "-r", "1",
+                        "--kv-dtype", "Q8_0", "--json"], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["kv_dtype"] == "q8_0"

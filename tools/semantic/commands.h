@@ -33,5 +33,8 @@ Status CheckDevice(config::Device device);
 
 // Adds --kv-dtype {f16,q8_0,q4_0} to cmd, stored in *out.
 void AddKvDtypeOption(CLI::App* cmd, kernels::KvDtype* out);
+// --kv-dtype taking a comma-separated list (perplexity).
+void AddKvDtypeListOption(CLI::App* cmd, std::vector<kernels::KvDtype>* out,
+                          const std::string& help, const std::string& default_list);
 
 }  // namespace semantic::cli

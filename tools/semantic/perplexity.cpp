@@ -210,14 +210,9 @@ void RegisterPerplexity(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("-t,--threads", args->threads, "Threads (0 = all cores)")
       ->check(CLI::Range(0, 1024));
-  const std::map<std::string, kernels::KvDtype> names{{"f16", kernels::KvDtype::kF16},
-                                                      {"q8_0", kernels::KvDtype::kQ8_0},
-                                                      {"q4_0", kernels::KvDtype::kQ4_0}};
-  cmd->add_option("--kv-dtype", args->dtypes,
-                  "KV dtypes to compare, comma-separated (f16 always runs as the reference)")
-      ->delimiter(',')
-      ->transform(CLI::CheckedTransformer(names, CLI::ignore_case))
-      ->default_str("f16,q8_0,q4_0");
+  AddKvDtypeListOption(cmd, &args->dtypes,
+                       "KV dtypes to compare, comma-separated (f16 always runs as the reference)",
+                       "f16,q8_0,q4_0");
   cmd->add_flag("--json", args->json, "Print JSON instead of a table");
   cmd->callback([args, &exit_code] { exit_code = Run(*args); });
 }
