@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from conftest import ServerProcess, metric, wait_for_metric
+from conftest import ROOT, ServerProcess, metric, wait_for_metric
 
 SAVED = "semantic_attention_shared_segment_reads_saved_total"
 
@@ -66,14 +66,22 @@ def test_agents_on_one_cached_prompt_share_its_segments_and_get_what_they_get_al
     assert requests.get(base + "/health/ready", timeout=5).status_code == 200
 
 
-@pytest.fixture(scope="module")
-def small_steps_server(tmp_path_factory):
+GEMMA = ROOT / "models" / "gemma-3-270m-q4_k_m.gguf"
+
+
+@pytest.fixture(scope="module", params=["smollm2", "gemma3"])
+def small_steps_server(request, tmp_path_factory):
     # Steps of 64 tokens: a long prompt takes dozens of steps to prefill, so requests sent while it
-    # does find it part-way on any machine.
+    # does find it part-way on any machine. Gemma 3 adds sliding-window layers, whose K/V parts a
+    # prefilling sequence drops behind its window while it takes blocks from the cache.
+    model = GEMMA if request.param == "gemma3" else None
+    if model is not None and not model.exists():
+        pytest.skip(f"model not present: {model}")
     s = ServerProcess(["--context", "4096", "--cache-budget", "256MiB", "--max-batch", "8",
                        "--prefill-chunk", "64",
                        "--cache-dir", tmp_path_factory.mktemp("shared-prefill")],
-                      "pytest-shared-prefill.log").start()
+                      f"pytest-shared-prefill-{request.param}.log",
+                      **({"model": model} if model else {})).start()
     yield s
     s.stop()
 
