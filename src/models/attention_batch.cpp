@@ -62,6 +62,9 @@ bool SharingEnabled() {
   return on;
 }
 
+// Query tokens of one tile for GQA groups of `group` query heads (kernels::kMaxTileRows rows).
+int TileTokens(int group) { return std::max(1, std::min(kTileTokens, kernels::kMaxTileRows / group)); }
+
 int SegmentLength(const kv::KvLayout& L) {
   return std::max(1, kSegmentPositions / L.block_tokens) * L.block_tokens;
 }
@@ -102,7 +105,7 @@ void ShareSegments(const AttentionArgs* args, const std::vector<std::vector<Toke
     const int seg_len = SegmentLength(L), bt = L.block_tokens;
     const int b0 = first.sgi * seg_len / bt, b1 = b0 + seg_len / bt;
     const int group = A0.n_head / L.n_kv_heads;
-    const int tile_tokens = std::max(1, std::min(kTileTokens, kernels::kMaxTileRows / group));
+    const int tile_tokens = TileTokens(group);
     std::vector<size_t> tile;  // item indices
     auto flush = [&] {
       if (tile.size() >= 2) {  // a lone item keeps its own
@@ -161,7 +164,7 @@ void Attention(const AttentionArgs* args, int n_args, ThreadPool& pool, Attentio
     const kv::KvLayout& L = A.pool->layout();
     const int group = A.n_head / L.n_kv_heads;
     const int seg_len = SegmentLength(L);
-    const int tile_tokens = std::max(1, std::min(kTileTokens, kernels::kMaxTileRows / group));
+    const int tile_tokens = TileTokens(group);
     for (int t = 0; t < A.n_tok; ++t) {
       const int end = A.start + t + 1;  // one past the query's position
       const int lo = A.window > 0 ? std::max(0, end - A.window) : 0;

@@ -9,22 +9,23 @@
 namespace semantic::cli {
 namespace {
 
-constexpr const char* kNames[] = {"f16", "q8_0", "q4_0"};
+constexpr kernels::KvDtype kDtypes[] = {kernels::KvDtype::kF16, kernels::KvDtype::kQ8_0,
+                                        kernels::KvDtype::kQ4_0};
 
 // A name IsMember accepted (in any case).
 kernels::KvDtype Named(std::string name) {
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (name == "q8_0") return kernels::KvDtype::kQ8_0;
-  if (name == "q4_0") return kernels::KvDtype::kQ4_0;
+  for (kernels::KvDtype d : kDtypes)
+    if (name == kernels::KvDtypeName(d)) return d;
   return kernels::KvDtype::kF16;
 }
 
 // Checked as text, so --help and the error for a bad value list the names.
 CLI::Option* Checked(CLI::Option* opt) {
-  return opt
-      ->check(CLI::IsMember(std::vector<std::string>(std::begin(kNames), std::end(kNames)),
-                            CLI::ignore_case))
+  std::vector<std::string> names;
+  for (kernels::KvDtype d : kDtypes) names.push_back(kernels::KvDtypeName(d));
+  return opt->check(CLI::IsMember(names, CLI::ignore_case))
       ->type_name("TEXT");
 }
 
