@@ -277,15 +277,19 @@ TEST(MatMulFast, PackedWeightsMatchUnpackedBitwise) {
     if (ks == nullptr) continue;
     ++sets;
     const bool avx2 = std::string(isa) == "avx2";  // packs Q4_0, Q4_1 and Q8_0 only
-    for (DType type : {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0}) {
-      if (avx2 && (type == DType::kQ5_0 || type == DType::kQ5_1)) {
+    for (DType type : {DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0,
+                       DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+      const bool k_quant = type == DType::kQ4_K || type == DType::kQ5_K || type == DType::kQ6_K;
+      if (avx2 && (type == DType::kQ5_0 || type == DType::kQ5_1 || k_quant)) {
         EXPECT_EQ(ks->tile_packed[static_cast<int>(type)], nullptr) << Name(type);
         continue;
       }
       ASSERT_NE(ks->tile_packed[static_cast<int>(type)], nullptr) << isa << " " << Name(type);
       uint32_t seed = 700;
       for (int64_t n_tok : {1, 2, 3, 4, 5, 7, 8, 9, 13, 15, 16, 17, 24, 40, 64}) {
-        const int64_t rows = n_tok % 2 ? 37 : 208, cols = 32 * (1 + n_tok % 5) * (n_tok % 3 + 1);
+        const int64_t rows = n_tok % 2 ? 37 : 208,
+                      cols =
+                          k_quant ? 256 * (1 + n_tok % 3) : 32 * (1 + n_tok % 5) * (n_tok % 3 + 1);
         SCOPED_TRACE(std::string(isa) + " " + Name(type) + " rows=" + std::to_string(rows) +
                      " cols=" + std::to_string(cols) + " n_tok=" + std::to_string(n_tok));
         const TestMatrix m =
@@ -321,20 +325,29 @@ TEST(MatMulFast, PackedWeightsMatchUnpackedBitwise) {
 // the GGUF bytes stay where they were.
 TEST(MatMulFast, PackedWeightsPacksOnlyWhatTheActiveSetRuns) {
   const cpu::KernelSet* ks = cpu::ActiveKernelSet();
-  TestMatrix q41 = MakeMatrix(DType::kQ4_1, 40, 64, 1), q4k = MakeMatrix(DType::kQ4_K, 40, 256, 2);
+  TestMatrix q41 = MakeMatrix(DType::kQ4_1, 40, 64, 1), q4k = MakeMatrix(DType::kQ4_K, 40, 512, 2),
+             f16 = MakeMatrix(DType::kF16, 40, 256, 3);
   const void* data = q41.view.data;
   PackedWeights store;
   store.Pack(&q41.view);
   store.Pack(&q4k.view);
+  store.Pack(&f16.view);
   EXPECT_EQ(q41.view.data, data);
-  EXPECT_EQ(q4k.view.packed, nullptr);
+  EXPECT_EQ(f16.view.packed, nullptr);  // no packed kernels for F16 anywhere
+  size_t want = 0;
   if (ks == nullptr || ks->tile_packed[static_cast<int>(DType::kQ4_1)] == nullptr) {
     EXPECT_EQ(q41.view.packed, nullptr);
-    EXPECT_EQ(store.bytes(), 0u);
   } else {
     ASSERT_NE(q41.view.packed, nullptr);
-    EXPECT_EQ(store.bytes(), 3u * 2 * 320);  // 3 groups of 16 rows x 2 blocks
+    want += 3u * 2 * 320;  // 3 groups of 16 rows x 2 blocks
   }
+  if (ks == nullptr || ks->tile_packed[static_cast<int>(DType::kQ4_K)] == nullptr) {
+    EXPECT_EQ(q4k.view.packed, nullptr);
+  } else {
+    ASSERT_NE(q4k.view.packed, nullptr);
+    want += 3u * 2 * 2368;  // 3 groups x 2 super-blocks
+  }
+  EXPECT_EQ(store.bytes(), want);
 }
 
 // MatMulShared (Q/K/V, gate/up over one input) must equal one MatMul per matrix bit for bit:

@@ -23,17 +23,25 @@ size_t PackedBlockBytes(DType type) {
       return 16 * 24;
     case DType::kQ8_0:
       return 16 * 34;
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K:
+      return static_cast<size_t>(PackedKOffsets(type).bytes);
     default:
       return 0;
   }
 }
 
+int64_t PackedBlockElems(DType type) { return PackedKOffsets(type).bytes != 0 ? 256 : 32; }
+
 size_t PackedBytes(const WeightView& w) {
   const int64_t groups = (w.rows + kPackRows - 1) / kPackRows;
-  return static_cast<size_t>(groups * (w.cols / 32)) * PackedBlockBytes(w.type);
+  return static_cast<size_t>(groups * (w.cols / PackedBlockElems(w.type))) *
+         PackedBlockBytes(w.type);
 }
 
 void PackRows(const WeightView& w, int64_t g0, int64_t g1, uint8_t* out) {
+  if (PackedKOffsets(w.type).bytes != 0) return PackRowsK(w, g0, g1, out);
   const size_t bb = PackedBlockBytes(w.type);
   CHECK(bb != 0 && w.cols % 32 == 0);
   // GGUF block: f16 d (and m), Q5's 4 bytes of high bits, then the quants.
