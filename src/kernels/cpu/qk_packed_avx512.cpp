@@ -147,7 +147,11 @@ void MatMulPackedK(const WeightView& w, const PackedActs& a, int64_t r0, int64_t
   ForPackedGroups(w, a.nb, r0, r1, [&](const uint8_t* gp, int64_t row0, int valid_rows) {
     const __mmask16 valid = static_cast<__mmask16>((1u << valid_rows) - 1);
     int64_t t = t0;
-    for (; t + 4 <= t1; t += 4) StoreTokensK<kType, 4>(gp, a, t, row0, valid, w.rows, y);
+    for (; t + 8 <= t1; t += 8) StoreTokensK<kType, 8>(gp, a, t, row0, valid, w.rows, y);
+    if (t + 4 <= t1) {
+      StoreTokensK<kType, 4>(gp, a, t, row0, valid, w.rows, y);
+      t += 4;
+    }
     if (t + 2 <= t1) {
       StoreTokensK<kType, 2>(gp, a, t, row0, valid, w.rows, y);
       t += 2;
