@@ -30,6 +30,12 @@ void ScaleMinK4(int j, const uint8_t* s, uint8_t* sc, uint8_t* m) {
   }
 }
 
+// Bit `bit` of each of the 4 bytes of v, as bits 0..3.
+inline uint32_t NibbleOfBit(uint32_t v, int bit) {
+  const uint32_t b = (v >> bit) & 0x01010101u;
+  return (b & 1) | ((b >> 7) & 2) | ((b >> 14) & 4) | ((b >> 21) & 8);
+}
+
 void Unpack(DType type, const uint8_t* blk, SuperBlock* sb) {
   if (type == DType::kQ6_K) {  // ql[128], qh[64], i8 scales[16], f16 d
     const uint8_t *ql = blk, *qh = blk + 128;
@@ -78,14 +84,19 @@ void PackRowsK(const WeightView& w, int64_t g0, int64_t g1, uint8_t* out) {
       for (int r = 0; r < kPackRows && g * kPackRows + r < w.rows; ++r) {
         const uint8_t* blk = src + (g * kPackRows + r) * w.row_bytes + b * src_block;
         Unpack(w.type, blk, &sb);
-        for (int col = 0; col < 256; ++col) {
-          const int u = col / 32, k = col % 32 / 4, bit = 4 * r + col % 4;
-          const uint8_t q = sb.q[col];
-          dst[512 * (u / 2) + 64 * k + 4 * r + col % 4] |= (q & 0xF) << (4 * (u % 2));
-          if (lay.masks >= 0) {
-            uint8_t* mask = dst + lay.masks + 64 * u + 8 * k + bit / 8;
-            if (q & 16) mask[0] |= 1 << (bit % 8);
-            if (q & 32) mask[512] |= 1 << (bit % 8);
+        for (int u = 0; u < 8; ++u) {
+          for (int k = 0; k < 8; ++k) {  // 4 columns at a time, as one 32-bit word
+            uint32_t q, packed;
+            std::memcpy(&q, sb.q + 32 * u + 4 * k, 4);
+            uint8_t* p = dst + 512 * (u / 2) + 64 * k + 4 * r;
+            std::memcpy(&packed, p, 4);
+            packed |= (q & 0x0F0F0F0Fu) << (4 * (u % 2));
+            std::memcpy(p, &packed, 4);
+            if (lay.masks >= 0) {  // bits 4r..4r+3 of word [u][k]: a nibble of byte r / 2
+              uint8_t* mask = dst + lay.masks + 64 * u + 8 * k + r / 2;
+              mask[0] |= static_cast<uint8_t>(NibbleOfBit(q, 4) << (4 * (r % 2)));
+              if (six) mask[512] |= static_cast<uint8_t>(NibbleOfBit(q, 5) << (4 * (r % 2)));
+            }
           }
         }
         if (six) {
