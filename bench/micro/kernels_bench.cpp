@@ -68,8 +68,8 @@ void BM_MatMul(benchmark::State& state) {
 
 void MatMulArgs(benchmark::internal::Benchmark* b) {
   using quant::DType;
-  for (DType t : {DType::kQ4_1, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ5_K,
-                  DType::kQ6_K, DType::kF16}) {
+  for (DType t : {DType::kQ4_1, DType::kQ8_0, DType::kQ4_0, DType::kQ5_0, DType::kQ4_K,
+                  DType::kQ5_K, DType::kQ6_K, DType::kF16}) {
     const int64_t cols = (t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K) ? 768 : 576;
     for (int64_t n_tok : {1, 8, 16, 64, 256}) b->Args({static_cast<int64_t>(t), 1536, cols, n_tok});
   }

@@ -23,6 +23,8 @@ struct PackedActs {
   float* d = nullptr;        // Q8_*: [nb][n_tok_pad] f32 block scales
   float* s = nullptr;        // Q8_1: [nb][n_tok_pad] f32 fp16(d*sum(q)) as f32; else null
   int32_t* xsum = nullptr;   // Q8_0/Q8_1: [nb][n_tok_pad] i32 sum of the block's quants
+  int32_t* xoff = nullptr;   // Q8_0 for packed Q4_0/Q5_0/Q8_0 weights: [nb][n_tok_pad]
+                             // -PackedQuantOffset(w.type) * xsum (else null)
   int16_t* bsums = nullptr;  // Q8_K: [n_tok][nb][16] i16 sums of 16 quants; else null
   int32_t* qsi = nullptr;    // token-lane tiles only: [n_tok_pad / 8][cols / 4][8] 4 quants each
   const float* f = nullptr;  // F32/F16/BF16: [n_tok][cols] f32 (rounded to f16/bf16 values)

@@ -7,6 +7,7 @@
 
 #include "base/check.h"
 #include "kernels/cpu/kernel_set.h"
+#include "kernels/cpu/packed_layout.h"
 #include "kernels/ref/matmul_ref.h"
 #include "quant/dequantize.h"
 #include "quant/quantize.h"
@@ -69,6 +70,7 @@ size_t LayoutPackedActs(DType act, int64_t n_tok, int64_t cols, uint8_t* base, P
   a->d = reinterpret_cast<float*>(take(4 * a->nb * a->n_tok_pad));
   if (act == DType::kQ8_1) a->s = reinterpret_cast<float*>(take(4 * a->nb * a->n_tok_pad));
   if (act != DType::kQ8_K) a->xsum = reinterpret_cast<int32_t*>(take(4 * a->nb * a->n_tok_pad));
+  if (act == DType::kQ8_0) a->xoff = reinterpret_cast<int32_t*>(take(4 * a->nb * a->n_tok_pad));
   if (act == DType::kQ8_K) a->bsums = reinterpret_cast<int16_t*>(take(2 * 16 * a->nb * n_tok));
   a->qsi = nullptr;
   if (token_lanes && act != DType::kQ8_K)
@@ -173,6 +175,10 @@ void MatMulSharedWith(const KernelSet* ks, const WeightView* ws, float* const* y
       if (a.s) a.s[i] = 0.f;
       if (a.xsum) a.xsum[i] = 0;
     }
+  }
+  if (a.xoff != nullptr && packed) {  // packed kernels start a block's sum at -offset * sum(x)
+    const int32_t off = PackedQuantOffset(w0.type);
+    for (int64_t i = 0; i < a.nb * a.n_tok_pad; ++i) a.xoff[i] = -off * a.xsum[i];
   }
   if (!parallel) {
     for (int k = 0; k < n_w; ++k)

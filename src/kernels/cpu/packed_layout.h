@@ -36,6 +36,15 @@ namespace semantic::kernels::cpu {
 
 constexpr int kPackRows = 16;
 
+// What the packed quants of `type` exceed the signed ones by (Q4_0 8, Q5_0 16, Q8_0 128; else 0):
+// a block's dot product is sum(q * x) - offset * sum(x).
+constexpr int PackedQuantOffset(quant::DType type) {
+  return type == quant::DType::kQ4_0   ? 8
+         : type == quant::DType::kQ5_0 ? 16
+         : type == quant::DType::kQ8_0 ? 128
+                                       : 0;
+}
+
 // Bytes of one 16-row block in the packed layout; 0 when `type` has none.
 size_t PackedBlockBytes(quant::DType type);
 // Columns of one packed block: 256 for the K-quants, else 32.

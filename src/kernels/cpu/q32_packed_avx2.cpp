@@ -79,8 +79,7 @@ void HalfTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int6
           p16 = _mm256_add_epi16(p16, _mm256_maddubs_epi16(w[k], Bcast4(x + 4 * k)));
         __m256i isum = _mm256_madd_epi16(p16, ones);
         const int64_t i = b * pad + t + j;
-        if constexpr (P::kOffset != 0)
-          isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(P::kOffset * a.xsum[i]));
+        if constexpr (P::kOffset != 0) isum = _mm256_add_epi32(isum, _mm256_set1_epi32(a.xoff[i]));
         acc[j] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(a.d[i])),
                                  _mm256_cvtepi32_ps(isum), acc[j]);
         if constexpr (P::kAffine) acc[j] = _mm256_fmadd_ps(mw, _mm256_set1_ps(a.s[i]), acc[j]);

@@ -57,6 +57,7 @@ inline __m512 CvtI32(__m512i v) { return _mm512_maskz_cvtepi32_ps(0xFFFF, v); }
 template <class P, int NT>
 void GroupTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int64_t t,
                  __m512* acc) {
+  static_assert(P::kOffset == PackedQuantOffset(P::kType));
   constexpr int kQuantBytes = P::kNibbles ? (P::kHighBits ? 320 : 256) : 512;
   const int64_t pad = a.n_tok_pad;
   const __m512i m4 = _mm512_set1_epi8(0x0F);
@@ -95,7 +96,10 @@ void GroupTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int
 #pragma GCC unroll 8
     for (int j = 0; j < NT; ++j) {
       const int8_t* x = a.qs + (t + j) * a.qs_stride + 32 * b;
-      __m512i i0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], _mm512_set1_epi32(LoadI32(x)));
+      const int64_t i = b * pad + t + j;
+      // The offset correction (-offset * xsum) is the first chain's starting value.
+      const __m512i init = P::kOffset != 0 ? _mm512_set1_epi32(a.xoff[i]) : _mm512_setzero_si512();
+      __m512i i0 = _mm512_dpbusd_epi32(init, w[0], _mm512_set1_epi32(LoadI32(x)));
       __m512i i1 =
           _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], _mm512_set1_epi32(LoadI32(x + 4)));
 #pragma GCC unroll 3
@@ -103,10 +107,7 @@ void GroupTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int
         i0 = _mm512_dpbusd_epi32(i0, w[k], _mm512_set1_epi32(LoadI32(x + 4 * k)));
         i1 = _mm512_dpbusd_epi32(i1, w[k + 1], _mm512_set1_epi32(LoadI32(x + 4 * k + 4)));
       }
-      __m512i isum = _mm512_add_epi32(i0, i1);
-      const int64_t i = b * pad + t + j;
-      if constexpr (P::kOffset != 0)
-        isum = _mm512_sub_epi32(isum, _mm512_set1_epi32(P::kOffset * a.xsum[i]));
+      const __m512i isum = _mm512_add_epi32(i0, i1);
       acc[j] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(a.d[i])), CvtI32(isum), acc[j]);
       if constexpr (P::kAffine) acc[j] = _mm512_fmadd_ps(mw, _mm512_set1_ps(a.s[i]), acc[j]);
     }
