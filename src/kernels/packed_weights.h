@@ -4,8 +4,8 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdlib>
-#include <memory>
+#include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "kernels/ops.h"
@@ -16,6 +16,26 @@ class PackedWeights {
  public:
   // Packing runs on `pool` when given (the model's compute threads, idle during load).
   explicit PackedWeights(ThreadPool* pool = nullptr) : pool_(pool) {}
+  ~PackedWeights() { Release(); }
+  PackedWeights(const PackedWeights&) = delete;
+  PackedWeights& operator=(const PackedWeights&) = delete;
+  // Moving keeps the copies where they are (WeightView::packed pointers stay valid).
+  PackedWeights(PackedWeights&& o) noexcept
+      : pool_(o.pool_), chunks_(std::move(o.chunks_)), bytes_(o.bytes_) {
+    o.chunks_.clear();
+    o.bytes_ = 0;
+  }
+  PackedWeights& operator=(PackedWeights&& o) noexcept {
+    if (this != &o) {
+      Release();
+      pool_ = o.pool_;
+      chunks_ = std::move(o.chunks_);
+      bytes_ = o.bytes_;
+      o.chunks_.clear();
+      o.bytes_ = 0;
+    }
+    return *this;
+  }
 
   // Copies *w into the packed layout and points w->packed at the copy (owned here), when the
   // active CPU kernel set has packed kernels for w->type; otherwise (or when w is packed
@@ -24,11 +44,15 @@ class PackedWeights {
   size_t bytes() const { return bytes_; }  // bytes held by all copies
 
  private:
-  struct Free {
-    void operator()(uint8_t* p) const { std::free(p); }
+  // The copies live in 64 MB (or larger) chunks of 2 MB-aligned memory, 64-byte aligned each.
+  struct Chunk {
+    uint8_t* base;
+    size_t size, used;
   };
+  uint8_t* Allocate(size_t bytes);
+  void Release();  // unmaps the chunks
   ThreadPool* pool_;
-  std::vector<std::unique_ptr<uint8_t, Free>> bufs_;
+  std::vector<Chunk> chunks_;
   size_t bytes_ = 0;
 };
 

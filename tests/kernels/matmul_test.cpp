@@ -350,6 +350,42 @@ TEST(MatMulFast, PackedWeightsPacksOnlyWhatTheActiveSetRuns) {
   EXPECT_EQ(store.bytes(), want);
 }
 
+// The copies are 64-byte aligned inside 2 MB-aligned chunks (so the kernel can back them with
+// transparent huge pages), many small matrices share a chunk, and moving the store keeps them
+// where they are.
+TEST(MatMulFast, PackedWeightsShareAlignedChunksAndSurviveAMove) {
+  const cpu::KernelSet* ks = cpu::ActiveKernelSet();
+  if (ks == nullptr || ks->tile_packed[static_cast<int>(DType::kQ4_1)] == nullptr)
+    GTEST_SKIP() << "no packed Q4_1 kernels on this CPU";
+  std::vector<TestMatrix> ms;
+  for (int i = 0; i < 5; ++i) ms.push_back(MakeMatrix(DType::kQ4_1, 40 + 16 * i, 96, 10 + i));
+  PackedWeights store;
+  for (TestMatrix& m : ms) store.Pack(&m.view);
+  const uintptr_t chunk = reinterpret_cast<uintptr_t>(ms[0].view.packed);
+  EXPECT_EQ(chunk % (2u << 20), 0u);
+  for (size_t i = 0; i < ms.size(); ++i) {
+    const auto p = reinterpret_cast<uintptr_t>(ms[i].view.packed);
+    EXPECT_EQ(p % 64, 0u) << i;
+    EXPECT_LT(p - chunk, 64u << 20) << i;  // all in the first chunk
+    if (i > 0)
+      EXPECT_GE(
+          p, reinterpret_cast<uintptr_t>(ms[i - 1].view.packed) + cpu::PackedBytes(ms[i - 1].view));
+  }
+  const size_t bytes = store.bytes();
+  PackedWeights moved(std::move(store));
+  EXPECT_EQ(moved.bytes(), bytes);
+  ThreadPool pool(1);
+  const auto x = RandomVector(3 * 96, 77);
+  for (const TestMatrix& m : ms) {  // the copies still hold the weights after the move
+    WeightView unpacked = m.view;
+    unpacked.packed = nullptr;
+    std::vector<float> want(m.view.rows * 3), got(m.view.rows * 3);
+    cpu::MatMulWith(ks, unpacked, x.data(), 3, want.data(), pool);
+    cpu::MatMulWith(ks, m.view, x.data(), 3, got.data(), pool);
+    EXPECT_EQ(got, want);
+  }
+}
+
 // MatMulShared (Q/K/V, gate/up over one input) must equal one MatMul per matrix bit for bit:
 // matrices of one type share the activation packing and one fork-join, mixed types fall back;
 // 1..3 matrices of uneven heights, decode and prefill token counts, 1 and 2 threads.
