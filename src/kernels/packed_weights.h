@@ -41,6 +41,10 @@ class PackedWeights {
   // active CPU kernel set has packed kernels for w->type; otherwise (or when w is packed
   // already) leaves *w unchanged.
   void Pack(WeightView* w);
+  // For a matrix Pack left in the GGUF layout: copies its bytes into the same huge-page chunks
+  // and points w->data at the copy (same bytes, so every reader of w->data is unaffected).
+  // No-op under SEMANTIC_PACKED_WEIGHTS=0 or for a packed or empty matrix.
+  void Place(WeightView* w);
   size_t bytes() const { return bytes_; }  // bytes held by all copies
 
  private:

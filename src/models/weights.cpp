@@ -29,8 +29,10 @@ bool HasTensor(const loader::GgufFile& f, const std::string& name) {
 
 void PackMatrix(const loader::GgufFile& f, kernels::WeightView* w, kernels::PackedWeights* store) {
   if (w->data == nullptr || w->rows <= 0) return;
+  const void* mapped = w->data;
   store->Pack(w);
-  if (w->packed != nullptr) f.ReleasePages(w->data, w->rows * w->row_bytes);
+  if (w->packed == nullptr) store->Place(w);  // kept as GGUF bytes, but on huge pages too
+  if (w->packed != nullptr || w->data != mapped) f.ReleasePages(mapped, w->rows * w->row_bytes);
 }
 
 Expected<kernels::WeightView> GetMatrix(const loader::GgufFile& f, const std::string& name,

@@ -25,7 +25,8 @@ Expected<std::vector<float>> GetVector(const loader::GgufFile& f, const std::str
 bool HasTensor(const loader::GgufFile& f, const std::string& name);
 
 // Packs *w for the CPU kernels into *store when the active kernel set runs its type packed
-// (kernels/packed_weights.h), then releases its mapped file pages (later reads, such as token
+// (kernels/packed_weights.h), else copies its GGUF bytes onto the store's huge pages
+// (PackedWeights::Place), then releases its mapped file pages (later reads, such as token
 // lookups in a tied token_embd or a GPU upload, fault them back in). No-op for an empty view.
 void PackMatrix(const loader::GgufFile& f, kernels::WeightView* w, kernels::PackedWeights* store);
 

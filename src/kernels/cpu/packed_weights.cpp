@@ -112,6 +112,18 @@ void PackedWeights::Pack(WeightView* w) {
   w->packed = p;
 }
 
+void PackedWeights::Place(WeightView* w) {
+  const char* env = std::getenv("SEMANTIC_PACKED_WEIGHTS");
+  if (w->packed != nullptr || w->data == nullptr || w->rows <= 0 ||
+      (env != nullptr && std::strcmp(env, "0") == 0))
+    return;
+  const size_t bytes = static_cast<size_t>(w->rows) * w->row_bytes;
+  uint8_t* p = Allocate(bytes);
+  std::memcpy(p, w->data, bytes);
+  bytes_ += bytes;
+  w->data = p;
+}
+
 uint8_t* PackedWeights::Allocate(size_t bytes) {
   constexpr size_t kHuge = size_t{2} << 20, kChunk = size_t{64} << 20;
   bytes = (bytes + 63) / 64 * 64;
