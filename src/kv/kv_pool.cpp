@@ -8,12 +8,11 @@
 #include <atomic>
 
 #include "base/check.h"
+#include "base/huge_pages.h"
 
 namespace semantic::kv {
 
-namespace {
-constexpr size_t kHugePage = size_t{2} << 20;
-}
+namespace {}
 
 Status ValidateKvLayout(const KvLayout& layout) {
   if (layout.n_layers <= 0 || layout.n_kv_heads <= 0 || layout.head_dim <= 0 ||
@@ -68,17 +67,14 @@ KvPool::KvPool(const KvLayout& layout, int n_blocks, int n_sliding_slots)
   }
   const size_t global_bytes = layout.global_block_bytes() * n_blocks;
   bytes_ = global_bytes + layout.sliding_block_bytes() * n_slots;
-  mapped_ = std::max(kHugePage, (bytes_ + kHugePage - 1) / kHugePage * kHugePage);
-  void* p = mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  CHECK(p != MAP_FAILED);
-  madvise(p, mapped_, MADV_HUGEPAGE);
-  data_ = static_cast<uint8_t*>(p);
+  mapped_ = RoundUpToHugePages(bytes_);
+  data_ = MapHugePages(mapped_);
   sliding_data_ = data_ + global_bytes;
   free_.reserve(n_blocks);
   for (int i = n_blocks - 1; i >= 0; --i) free_.push_back(i);
 }
 
-KvPool::~KvPool() { munmap(data_, mapped_); }
+KvPool::~KvPool() { UnmapHugePages(data_, mapped_); }
 
 int KvPool::n_free_blocks() const {
   std::lock_guard<std::mutex> lock(mu_);

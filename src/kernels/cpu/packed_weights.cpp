@@ -1,13 +1,11 @@
 // Packs weight matrices into the interleaved layout of packed_layout.h at model load.
 #include "kernels/packed_weights.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
-#include <cstdint>
 #include <cstring>
 
 #include "base/check.h"
+#include "base/huge_pages.h"
 #include "kernels/cpu/kernel_set.h"
 #include "kernels/cpu/packed_layout.h"
 
@@ -92,10 +90,19 @@ void PackRows(const WeightView& w, int64_t g0, int64_t g1, uint8_t* out) {
 
 namespace semantic::kernels {
 
+namespace {
+
+// SEMANTIC_PACKED_WEIGHTS=0: matrices stay on the GGUF file's pages (for comparisons).
+bool PackingOff() {
+  const char* env = std::getenv("SEMANTIC_PACKED_WEIGHTS");
+  return env != nullptr && std::strcmp(env, "0") == 0;
+}
+
+}  // namespace
+
 void PackedWeights::Pack(WeightView* w) {
   const cpu::KernelSet* ks = cpu::ActiveKernelSet();
-  const char* env = std::getenv("SEMANTIC_PACKED_WEIGHTS");
-  if (w->packed != nullptr || (env != nullptr && std::strcmp(env, "0") == 0)) return;
+  if (w->packed != nullptr || PackingOff()) return;
   const uint32_t id = static_cast<uint32_t>(w->type);
   if (ks == nullptr || id >= cpu::kMaxTypeId || ks->tile_packed[id] == nullptr || w->rows <= 0 ||
       w->data == nullptr || cpu::PackedBlockBytes(w->type) == 0)
@@ -113,10 +120,7 @@ void PackedWeights::Pack(WeightView* w) {
 }
 
 void PackedWeights::Place(WeightView* w) {
-  const char* env = std::getenv("SEMANTIC_PACKED_WEIGHTS");
-  if (w->packed != nullptr || w->data == nullptr || w->rows <= 0 ||
-      (env != nullptr && std::strcmp(env, "0") == 0))
-    return;
+  if (w->packed != nullptr || w->data == nullptr || w->rows <= 0 || PackingOff()) return;
   const size_t bytes = static_cast<size_t>(w->rows) * w->row_bytes;
   uint8_t* p = Allocate(bytes);
   std::memcpy(p, w->data, bytes);
@@ -125,23 +129,13 @@ void PackedWeights::Place(WeightView* w) {
 }
 
 uint8_t* PackedWeights::Allocate(size_t bytes) {
-  constexpr size_t kHuge = size_t{2} << 20, kChunk = size_t{64} << 20;
+  constexpr size_t kChunk = size_t{64} << 20;
   bytes = (bytes + 63) / 64 * 64;
   if (chunks_.empty() || chunks_.back().used + bytes > chunks_.back().size) {
-    // A 2 MB-aligned anonymous mapping the kernel may back with transparent huge pages: the
-    // kernels stream every packed byte once per decode step, and with 4 KB pages that is one
-    // TLB miss per 4 KB (24K a token for SmolLM2's 96 MB).
-    const size_t size = std::max(kChunk, (bytes + kHuge - 1) / kHuge * kHuge);
-    void* raw =
-        mmap(nullptr, size + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    CHECK(raw != MAP_FAILED);
-    auto* base = static_cast<uint8_t*>(raw);
-    const size_t lead = (kHuge - reinterpret_cast<uintptr_t>(base) % kHuge) % kHuge;
-    if (lead != 0) munmap(base, lead);
-    if (kHuge - lead != 0) munmap(base + lead + size, kHuge - lead);
-    base += lead;
-    madvise(base, size, MADV_HUGEPAGE);
-    chunks_.push_back({base, size, 0});
+    // Huge pages: the kernels stream every packed byte once per decode step, and with 4 KB
+    // pages that is one TLB miss per 4 KB (24K a token for SmolLM2's 96 MB).
+    const size_t size = RoundUpToHugePages(std::max(kChunk, bytes));
+    chunks_.push_back({MapHugePages(size), size, 0});
   }
   Chunk& c = chunks_.back();
   uint8_t* p = c.base + c.used;
@@ -150,7 +144,7 @@ uint8_t* PackedWeights::Allocate(size_t bytes) {
 }
 
 void PackedWeights::Release() {
-  for (const Chunk& c : chunks_) munmap(c.base, c.size);
+  for (const Chunk& c : chunks_) UnmapHugePages(c.base, c.size);
   chunks_.clear();
   bytes_ = 0;
 }

@@ -11,6 +11,7 @@
 
 #include "kernels/cpu/kernel_set.h"
 #include "kernels/cpu/packed_layout.h"
+#include "kernels/cpu/simd_avx512.h"
 
 namespace semantic::kernels::cpu {
 namespace {
@@ -41,17 +42,6 @@ struct PackedQ8_0 {
   static constexpr bool kNibbles = false, kHighBits = false, kAffine = false;
   static constexpr int kOffset = 128;  // stored as q + 128 (u8)
 };
-
-inline int32_t LoadI32(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
-// All-lanes masked forms: the plain ones pass an undefined vector g++ 12 warns about under
-// -Wmaybe-uninitialized (the same instructions).
-inline __m512 CvtPh(__m256i h) { return _mm512_maskz_cvtph_ps(0xFFFF, h); }
-inline __m512 CvtI32(__m512i v) { return _mm512_maskz_cvtepi32_ps(0xFFFF, v); }
 
 // acc[j] = the 16 rows of the group at gp times token t + j, over all blocks.
 template <class P, int NT>
@@ -88,24 +78,21 @@ void GroupTokens(const uint8_t* gp, size_t block_bytes, const PackedActs& a, int
 #pragma GCC unroll 8
       for (int k = 0; k < 8; ++k) w[k] = _mm512_loadu_si512(blk + 64 * k);
     }
-    const __m512 dw =
-        CvtPh(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQuantBytes)));
+    const __m512 dw = LoadF16x16(blk + kQuantBytes);
     __m512 mw = _mm512_setzero_ps();
-    if constexpr (P::kAffine)
-      mw = CvtPh(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + kQuantBytes + 32)));
+    if constexpr (P::kAffine) mw = LoadF16x16(blk + kQuantBytes + 32);
 #pragma GCC unroll 8
     for (int j = 0; j < NT; ++j) {
       const int8_t* x = a.qs + (t + j) * a.qs_stride + 32 * b;
       const int64_t i = b * pad + t + j;
       // The offset correction (-offset * xsum) is the first chain's starting value.
       const __m512i init = P::kOffset != 0 ? _mm512_set1_epi32(a.xoff[i]) : _mm512_setzero_si512();
-      __m512i i0 = _mm512_dpbusd_epi32(init, w[0], _mm512_set1_epi32(LoadI32(x)));
-      __m512i i1 =
-          _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], _mm512_set1_epi32(LoadI32(x + 4)));
+      __m512i i0 = _mm512_dpbusd_epi32(init, w[0], Bcast32(x));
+      __m512i i1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], Bcast32(x + 4));
 #pragma GCC unroll 3
       for (int k = 2; k < 8; k += 2) {
-        i0 = _mm512_dpbusd_epi32(i0, w[k], _mm512_set1_epi32(LoadI32(x + 4 * k)));
-        i1 = _mm512_dpbusd_epi32(i1, w[k + 1], _mm512_set1_epi32(LoadI32(x + 4 * k + 4)));
+        i0 = _mm512_dpbusd_epi32(i0, w[k], Bcast32(x + 4 * k));
+        i1 = _mm512_dpbusd_epi32(i1, w[k + 1], Bcast32(x + 4 * k + 4));
       }
       const __m512i isum = _mm512_add_epi32(i0, i1);
       acc[j] = _mm512_fmadd_ps(_mm512_mul_ps(dw, _mm512_set1_ps(a.d[i])), CvtI32(isum), acc[j]);

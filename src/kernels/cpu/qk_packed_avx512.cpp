@@ -14,28 +14,18 @@
 
 #include "kernels/cpu/kernel_set.h"
 #include "kernels/cpu/packed_layout.h"
+#include "kernels/cpu/simd_avx512.h"
 
 namespace semantic::kernels::cpu {
 namespace {
 
 using quant::DType;
 
-inline int32_t LoadI32(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
 inline uint64_t LoadU64(const uint8_t* p) {
   uint64_t v;
   std::memcpy(&v, p, 8);
   return v;
 }
-inline __m512i Bcast(const void* p) { return _mm512_set1_epi32(LoadI32(p)); }
-// All-lanes masked forms (see q32_packed_avx512.cpp).
-inline __m512 CvtPh(const uint8_t* p) {
-  return _mm512_maskz_cvtph_ps(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-}
-inline __m512 CvtI32(__m512i v) { return _mm512_maskz_cvtepi32_ps(0xFFFF, v); }
 
 // Lane r = (v[r], v[r]) as two i16, from 16 u8 (one per row): every 128-bit lane holds the 16
 // bytes, and dword r of the control picks byte r twice, each followed by a zero.
@@ -94,12 +84,12 @@ void GroupTokensK(const uint8_t* gp, const PackedActs& a, int64_t t, __m512* fac
 #pragma GCC unroll 8
       for (int j = 0; j < NT; ++j) {
         const int8_t* x = a.qs + (t + j) * a.qs_stride + 256 * b + 32 * u;
-        __m512i p0 = _mm512_dpbusd_epi32(zero, w[0], Bcast(x));
-        __m512i p1 = _mm512_dpbusd_epi32(zero, w[4], Bcast(x + 16));
+        __m512i p0 = _mm512_dpbusd_epi32(zero, w[0], Bcast32(x));
+        __m512i p1 = _mm512_dpbusd_epi32(zero, w[4], Bcast32(x + 16));
 #pragma GCC unroll 3
         for (int k = 1; k < 4; ++k) {
-          p0 = _mm512_dpbusd_epi32(p0, w[k], Bcast(x + 4 * k));
-          p1 = _mm512_dpbusd_epi32(p1, w[k + 4], Bcast(x + 16 + 4 * k));
+          p0 = _mm512_dpbusd_epi32(p0, w[k], Bcast32(x + 4 * k));
+          p1 = _mm512_dpbusd_epi32(p1, w[k + 4], Bcast32(x + 16 + 4 * k));
         }
         if constexpr (kSix) {
           isum[j] = _mm512_add_epi32(isum[j], _mm512_mullo_epi32(p0, sc0));
@@ -112,19 +102,19 @@ void GroupTokensK(const uint8_t* gp, const PackedActs& a, int64_t t, __m512* fac
         }
         // bsums 2u, 2u + 1: Q4_K/Q5_K m_u * (both), Q6_K sc_2u * first + sc_2u+1 * second.
         const int16_t* bs = a.bsums + ((t + j) * nb + b) * 16 + 2 * u;
-        imin[j] = _mm512_dpwssd_epi32(imin[j], pair, Bcast(bs));
+        imin[j] = _mm512_dpwssd_epi32(imin[j], pair, Bcast32(bs));
       }
     }
 #pragma GCC unroll 8
     for (int j = 0; j < NT; ++j) {
       const __m512 dx = _mm512_set1_ps(a.d[b * a.n_tok_pad + t + j]);
-      const __m512 d = _mm512_mul_ps(CvtPh(blk + kL.d), dx);
+      const __m512 d = _mm512_mul_ps(LoadF16x16(blk + kL.d), dx);
       if constexpr (kSix) {
         const __m512i total =
             _mm512_sub_epi32(isum[j], _mm512_maskz_slli_epi32(0xFFFF, imin[j], 5));
         facc[j] = _mm512_fmadd_ps(d, CvtI32(total), facc[j]);
       } else {
-        const __m512 dmin = _mm512_mul_ps(CvtPh(blk + kL.dmin), dx);
+        const __m512 dmin = _mm512_mul_ps(LoadF16x16(blk + kL.dmin), dx);
         facc[j] = _mm512_fmadd_ps(d, CvtI32(isum[j]), facc[j]);
         facc[j] = _mm512_fnmadd_ps(dmin, CvtI32(imin[j]), facc[j]);
       }
